@@ -1,0 +1,92 @@
+# netprobe: bpf/*.bpf.c -> clang -> bpftool gen skeleton -> one binary.
+#
+#   make            build ./netprobe
+#   make deps       apt-get install what is missing (build and test tools)
+#   make run        deps + build + attach to the default-route device + show stats
+#   make check      deps + build + unit tests + bats tests (root, own namespaces)
+#   make SANITIZE=1 check   the same under ASan/UBSan
+#   make install    binary, man pages, bash completion under $(PREFIX)
+
+CC       ?= gcc
+CLANG    ?= clang
+BPFTOOL  ?= bpftool
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+BUILD    := build
+
+ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
+CFLAGS   ?= -O2 -g
+CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Isrc
+LDLIBS   := -lbpf -lelf -lz -ljansson -lm
+BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BUILD) -Ibpf
+
+ifeq ($(SANITIZE),1)
+CFLAGS  += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
+LDFLAGS += -fsanitize=address,undefined
+endif
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+BPF_OBJS := $(patsubst bpf/%.bpf.c,$(BUILD)/%.bpf.o,$(BPF_SRCS))
+SKELS    := $(patsubst bpf/%.bpf.c,$(BUILD)/%.skel.h,$(BPF_SRCS))
+LIB_SRCS := $(wildcard src/lib/*.c)
+CMD_SRCS := $(wildcard src/cmd/*.c)
+SRCS     := src/main.c $(LIB_SRCS) $(CMD_SRCS)
+OBJS     := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(SRCS))
+LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
+UNIT_SRCS := $(wildcard tests/unit/*.c)
+UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
+
+.PHONY: all deps run check unit bats install clean bench
+.SECONDARY:
+all: netprobe
+
+$(BUILD)/vmlinux.h:
+	@mkdir -p $(BUILD)
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/%.bpf.o: bpf/%.bpf.c bpf/netprobe.h $(wildcard bpf/*.bpf.h) $(BUILD)/vmlinux.h
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< name np_$* > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/%.o: src/%.c $(SKELS) $(wildcard src/lib/*.h) bpf/netprobe.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+netprobe: $(OBJS)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+deps:
+	@scripts/deps.sh
+
+run: deps
+	@$(MAKE) --no-print-directory netprobe
+	@scripts/run.sh
+
+$(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(LDLIBS)
+
+unit: $(UNIT_BINS)
+	@set -e; for t in $(UNIT_BINS); do $$t; done
+
+bats: netprobe
+	bats --timing tests/bats
+
+check: deps
+	@$(MAKE) --no-print-directory netprobe unit
+	@$(MAKE) --no-print-directory bats
+
+bench: netprobe
+	bench/run.sh
+
+install: netprobe
+	install -D -m 0755 netprobe $(DESTDIR)$(PREFIX)/sbin/netprobe
+	install -d $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -D -m 0644 bash-completion/netprobe \
+		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/netprobe
+
+clean:
+	rm -rf $(BUILD) netprobe

@@ -1,0 +1,66 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Types shared by the BPF programs and user space. __u* types only: this
+ * header is included both after vmlinux.h (BPF side) and after
+ * <linux/types.h> (user side).
+ */
+#ifndef NETPROBE_H
+#define NETPROBE_H
+
+/* Bump when any pinned map's key or value layout changes. */
+#define NP_LAYOUT_VERSION	1
+
+#define NP_IFNAMSIZ		16
+#define NP_MAX_DEVICES		1024
+
+/* Where a traffic counter was taken. */
+enum np_hook {
+	NP_HOOK_XDP = 0,
+	NP_HOOK_TC_INGRESS = 1,
+	NP_HOOK_TC_EGRESS = 2,
+	NP_HOOK_MAX,
+};
+
+/* Bits of np_device.hooks: one per link netprobe pins for a device. */
+#define NP_DEV_XDP		(1u << 0)
+#define NP_DEV_TC_INGRESS	(1u << 1)
+#define NP_DEV_TC_EGRESS	(1u << 2)
+
+enum np_xdp_mode { NP_XDP_NONE = 0, NP_XDP_NATIVE = 1, NP_XDP_GENERIC = 2 };
+enum np_tc_mode { NP_TC_NONE = 0, NP_TC_TCX = 1, NP_TC_CLSACT = 2 };
+
+/* Single entry of the pinned "np_meta" array: what made this pin tree. */
+struct np_meta {
+	__u32 layout;		/* NP_LAYOUT_VERSION of the writer */
+	__u32 flags;
+	__u64 created_ns;	/* CLOCK_REALTIME, ns */
+	char version[32];	/* netprobe version string of the writer */
+};
+
+/* Key of the pinned per-CPU "np_stats" hash. */
+struct np_stats_key {
+	__u32 ifindex;
+	__u32 hook;		/* enum np_hook */
+};
+
+struct np_counter {
+	__u64 packets;
+	__u64 bytes;
+};
+
+/*
+ * Value of the pinned "np_devices" hash, keyed by interface name
+ * (char[NP_IFNAMSIZ]). Written by user space only: it records what an
+ * attach did so that status and detach can tell and undo it exactly.
+ */
+struct np_device {
+	__u32 ifindex;
+	__u32 hooks;		/* NP_DEV_* bits */
+	__u32 xdp_mode;		/* enum np_xdp_mode */
+	__u32 tc_mode;		/* enum np_tc_mode */
+	__u32 clsact_created;	/* 1 if netprobe created the clsact qdisc */
+	__u32 pad;
+	__u64 attached_ns;	/* CLOCK_REALTIME, ns */
+};
+
+#endif /* NETPROBE_H */

@@ -1,0 +1,169 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The tc and xdp probes: per-device traffic counters (bpf/traffic.bpf.c). */
+#include <errno.h>
+#include <limits.h>
+#include <string.h>
+#include <unistd.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
+#include <net/if.h>
+
+#include "lib/probe.h"
+#include "lib/state.h"
+#include "traffic.skel.h"
+
+static int traffic_open_load(struct np_ctx *ctx, struct np_traffic **out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	char maps[PATH_MAX];
+	struct np_traffic *skel;
+	int err;
+
+	np_open_opts(ctx, &opts, maps, sizeof(maps));
+	skel = np_traffic__open_opts(&opts);
+	if (!skel)
+		return np_err(ctx, "cannot open the traffic programs: %s", strerror(errno));
+	err = np_traffic__load(skel);
+	if (err) {
+		np_traffic__destroy(skel);
+		return np_err(ctx, "cannot load the traffic programs: %s (run with -vv for "
+			      "the verifier log)", strerror(-err));
+	}
+	err = np_meta_init(ctx, bpf_map__fd(skel->maps.np_meta));
+	if (err) {
+		np_traffic__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
+/* Attaches the programs of skel at the named hooks of args->dev. */
+static int attach_hooks(struct np_ctx *ctx, const struct np_attach_args *args,
+			struct np_traffic *skel, const char *const *names)
+{
+	for (int i = 0; names[i]; i++) {
+		const struct np_dev_hook *hook = np_dev_hook_by_name(names[i]);
+		struct bpf_program *prog;
+		struct np_dev_result res;
+		int err;
+
+		if (hook->kind == NP_KIND_XDP)
+			prog = skel->progs.np_xdp;
+		else if (hook->kind == NP_KIND_TC_INGRESS)
+			prog = skel->progs.np_tc_ingress;
+		else
+			prog = skel->progs.np_tc_egress;
+		err = np_dev_hook_attach(ctx, &args->dev, hook, bpf_program__fd(prog), &res);
+		if (err)
+			return err;
+		if (hook->kind == NP_KIND_XDP && !res.existed && res.mode == NP_XDP_GENERIC)
+			np_info(ctx, "%s: XDP runs in generic mode", args->dev.dev);
+	}
+	return 0;
+}
+
+/* Returns true when all named hooks are already live: no need to load. */
+static bool all_live(struct np_ctx *ctx, const struct np_attach_args *args,
+		     const char *const *names)
+{
+	for (int i = 0; names[i]; i++)
+		if (!np_dev_hook_live(ctx, args->dev.dev, np_dev_hook_by_name(names[i]),
+				      args->dev.ifindex))
+			return false;
+	return true;
+}
+
+static int traffic_attach(struct np_ctx *ctx, const struct np_attach_args *args,
+			  const char *const *names)
+{
+	struct np_traffic *skel;
+	int err;
+
+	if (all_live(ctx, args, names))
+		return 0;
+	err = traffic_open_load(ctx, &skel);
+	if (err)
+		return err;
+	err = attach_hooks(ctx, args, skel, names);
+	np_traffic__destroy(skel);
+	return err;
+}
+
+static bool is_veth(const char *dev)
+{
+	struct ethtool_drvinfo info = { .cmd = ETHTOOL_GDRVINFO };
+	struct ifreq ifr = { .ifr_data = (void *)&info };
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool veth;
+
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	veth = !ioctl(fd, SIOCETHTOOL, &ifr) && !strcmp(info.driver, "veth");
+	close(fd);
+	return veth;
+}
+
+static int tc_attach(struct np_ctx *ctx, const struct np_attach_args *args)
+{
+	static const char *const names[] = { "tc_ingress", "tc_egress", NULL };
+
+	return traffic_attach(ctx, args, names);
+}
+
+static int xdp_attach(struct np_ctx *ctx, const struct np_attach_args *args)
+{
+	static const char *const names[] = { "xdp", NULL };
+
+	if (is_veth(args->dev.dev) && !all_live(ctx, args, names))
+		np_warn(ctx, "%s is a veth: XDP on veth disables GRO and can cut TCP "
+			"throughput several times; the default tc hooks do not", args->dev.dev);
+	return traffic_attach(ctx, args, names);
+}
+
+static int detach_named(struct np_ctx *ctx, const char *dev, const char *const *names)
+{
+	int err = 0;
+
+	for (int i = 0; names[i]; i++) {
+		int e = np_dev_hook_detach(ctx, dev, np_dev_hook_by_name(names[i]));
+
+		err = err ?: e;
+	}
+	return err;
+}
+
+static int tc_detach(struct np_ctx *ctx, const char *dev)
+{
+	static const char *const names[] = { "tc_ingress", "tc_egress", NULL };
+
+	return detach_named(ctx, dev, names);
+}
+
+static int xdp_detach(struct np_ctx *ctx, const char *dev)
+{
+	static const char *const names[] = { "xdp", NULL };
+
+	return detach_named(ctx, dev, names);
+}
+
+const struct np_probe np_probe_tc = {
+	.name = "tc",
+	.per_device = true,
+	.in_all = true,
+	.help = "TC ingress + egress counters (TCX, or clsact on older kernels)",
+	.attach = tc_attach,
+	.detach = tc_detach,
+};
+
+const struct np_probe np_probe_xdp = {
+	.name = "xdp",
+	.per_device = true,
+	.in_all = false,
+	.help = "XDP ingress counters (native, else generic)",
+	.attach = xdp_attach,
+	.detach = xdp_detach,
+};

@@ -1,0 +1,40 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The command table: the one list that help, the man page and the bash
+ * completion are checked against (tests/bats/help.bats).
+ */
+#include "lib/cmd.h"
+
+int cmd_attach(struct np_ctx *ctx, int argc, char **argv);
+int cmd_detach(struct np_ctx *ctx, int argc, char **argv);
+int cmd_status(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv);
+int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv);
+int cmd_dump(struct np_ctx *ctx, int argc, char **argv);
+int cmd_feature(struct np_ctx *ctx, int argc, char **argv);
+int cmd_version(struct np_ctx *ctx, int argc, char **argv);
+
+static const struct np_cmd show_cmds[] = {
+	{ "stats", cmd_show_stats, NULL, "[dev DEV] [interval SEC [count N]]",
+	  "per-device packets and bytes, and rates" },
+	{ 0 },
+};
+
+static const struct np_cmd flush_cmds[] = {
+	{ "stats", cmd_flush_stats, NULL, "[dev DEV]", "zero the traffic counters" },
+	{ 0 },
+};
+
+const struct np_cmd np_commands[] = {
+	{ "attach", cmd_attach, NULL,
+	  "DEV [tc|xdp|all] [mode native|generic] [tc-mode tcx|clsact]",
+	  "load, attach and pin programs" },
+	{ "detach", cmd_detach, NULL, "DEV [tc|xdp] | all", "remove links and pins" },
+	{ "status", cmd_status, NULL, NULL, "what is attached where" },
+	{ "show", NULL, show_cmds, NULL, NULL },
+	{ "flush", NULL, flush_cmds, NULL, NULL },
+	{ "dump", cmd_dump, NULL, "[maps|progs|links]", "raw pinned maps, programs, links" },
+	{ "feature", cmd_feature, NULL, NULL, "what this kernel supports" },
+	{ "version", cmd_version, NULL, NULL, "version information" },
+	{ 0 },
+};

@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * netprobe detach DEV [PROBE...] | HOST-PROBE | all
+ *
+ * Detaching what is not attached succeeds quietly (scripts stay simple);
+ * the report says what was removed.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "lib/cmd.h"
+#include "lib/hooks_report.h"
+#include "lib/out.h"
+#include "lib/probe.h"
+#include "lib/state.h"
+
+enum { C_TARGET, C_HOOK, C_STATE };
+
+static const struct np_col cols[] = {
+	[C_TARGET] = { "target", "TARGET", -12, NP_K_STR },
+	[C_HOOK] = { "hook", "HOOK", -22, NP_K_STR },
+	[C_STATE] = { "state", "STATE", -10, NP_K_STR },
+};
+
+static bool is_host_probe(const char *name)
+{
+	for (int i = 0; np_probes[i]; i++)
+		if (!np_probes[i]->per_device && !strcmp(np_probes[i]->name, name))
+			return true;
+	return false;
+}
+
+/* Reports the hooks that were in before and are gone now. */
+static void report_removed(struct np_ctx *ctx, const char *dir,
+			   const struct np_hooks_snapshot *before)
+{
+	struct np_hooks_snapshot after;
+
+	np_hooks_snapshot(ctx, dir, &after);
+	for (int i = 0; i < before->n; i++) {
+		bool still = false;
+
+		for (int j = 0; j < after.n; j++)
+			still |= !strcmp(after.names[j], before->names[i]);
+		if (still)
+			continue;
+		out_row_begin(ctx->out);
+		out_str(ctx->out, C_TARGET, dir);
+		out_str(ctx->out, C_HOOK, before->names[i]);
+		out_str(ctx->out, C_STATE, "detached");
+		out_row_end(ctx->out);
+	}
+	np_hooks_snapshot_free(&after);
+}
+
+/* Removes one device or probe directory entirely. */
+static int detach_dir(struct np_ctx *ctx, const char *dir)
+{
+	struct np_device rec;
+
+	if (!is_host_probe(dir) || np_dev_record_get(ctx, dir, &rec) == 0)
+		return np_dev_detach(ctx, dir);
+	return np_unpin_dir(ctx, dir);
+}
+
+static int detach_all(struct np_ctx *ctx)
+{
+	char **dirs;
+	int n, err = 0;
+
+	np_state_dirs(ctx, &dirs, &n);
+	for (int i = 0; i < n; i++) {
+		struct np_hooks_snapshot before;
+		int e;
+
+		np_hooks_snapshot(ctx, dirs[i], &before);
+		e = detach_dir(ctx, dirs[i]);
+		if (e)
+			np_warn(ctx, "%s: %s", dirs[i], strerror(-e));
+		err = err ?: e;
+		report_removed(ctx, dirs[i], &before);
+		np_hooks_snapshot_free(&before);
+	}
+	np_names_free(dirs, n);
+	return err;
+}
+
+static int detach_device(struct np_ctx *ctx, const char *dev, const struct np_probe **probes,
+			 int nprobes)
+{
+	int err = 0;
+
+	if (!nprobes)
+		return np_dev_detach(ctx, dev);
+	for (int i = 0; i < nprobes && !err; i++)
+		err = probes[i]->detach(ctx, dev);
+	return err;
+}
+
+int cmd_detach(struct np_ctx *ctx, int argc, char **argv)
+{
+	struct np_hooks_snapshot before = { 0 };
+	const struct np_probe *probes[16];
+	int ret, err, nprobes = 0;
+
+	if (argc < 1)
+		return np_usage(ctx, "detach: missing device, probe or 'all'");
+	if (np_is_help(argv[0])) {
+		printf("Usage: netprobe detach DEV [PROBE...] | HOST-PROBE | all\n");
+		return NP_EXIT_OK;
+	}
+	if ((!strcmp(argv[0], "all") || is_host_probe(argv[0])) && argc > 1)
+		return np_usage(ctx, "detach %s: unexpected '%s'", argv[0], argv[1]);
+	for (int i = 1; i < argc; i++) {
+		if (nprobes == (int)ARRAY_SIZE(probes))
+			return np_usage(ctx, "detach: too many probes");
+		probes[nprobes] = np_probe_find(ctx, argv[i], true);
+		if (!probes[nprobes++])
+			return NP_EXIT_USAGE;
+	}
+	ret = np_state_open(ctx, NP_ST_WRITE | NP_ST_MAY_BE_EMPTY |
+			    (!strcmp(argv[0], "all") ? NP_ST_ANY_LAYOUT : 0));
+	if (ret == NP_STATE_EMPTY) {
+		/* Nothing pinned at all: nothing to detach. */
+		out_table_begin(ctx->out, NULL, cols, ARRAY_SIZE(cols), NP_LAYOUT_TABLE);
+		out_table_end(ctx->out);
+		return NP_EXIT_OK;
+	}
+	if (ret)
+		return ret;
+	out_table_begin(ctx->out, NULL, cols, ARRAY_SIZE(cols), NP_LAYOUT_TABLE);
+	if (!strcmp(argv[0], "all")) {
+		err = detach_all(ctx);
+	} else {
+		np_hooks_snapshot(ctx, argv[0], &before);
+		err = is_host_probe(argv[0]) ? np_unpin_dir(ctx, argv[0])
+					     : detach_device(ctx, argv[0], probes, nprobes);
+		report_removed(ctx, argv[0], &before);
+		np_hooks_snapshot_free(&before);
+	}
+	out_table_end(ctx->out);
+	np_state_gc(ctx);
+	np_state_close(ctx);
+	if (err)
+		return np_err(ctx, "detach %s: %s", argv[0], strerror(-err));
+	return NP_EXIT_OK;
+}

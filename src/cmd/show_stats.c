@@ -1,0 +1,282 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * netprobe show stats [dev DEV] [interval SEC [count N]]
+ *
+ * Per device: packets and bytes received (TC ingress, else XDP) and sent
+ * (TC egress), read from the pinned per-CPU counters. With interval, two
+ * samples SEC apart give rates; no daemon is involved.
+ */
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lib/cmd.h"
+#include "lib/maps.h"
+#include "lib/out.h"
+#include "lib/state.h"
+
+enum {
+	C_TIME, C_IF, C_IFINDEX, C_RX_PKTS, C_RX_BYTES, C_TX_PKTS, C_TX_BYTES,
+	C_XDP_PKTS, C_XDP_BYTES, C_RX_HOOK,
+	C_RX_PPS, C_RX_BPS, C_TX_PPS, C_TX_BPS,
+};
+
+#define M(name, help) NP_P_COUNTER, "netprobe_interface_" name "_total", help
+
+static const struct np_col cols[] = {
+	[C_TIME] = { "time", NULL, 0, NP_K_TIME },
+	[C_IF] = { "interface", "INTERFACE", -16, NP_K_STR, NP_P_LABEL },
+	[C_IFINDEX] = { "ifindex", NULL, 0, NP_K_U64 },
+	[C_RX_PKTS] = { "rx_packets", "RX PACKETS", 12, NP_K_COUNT,
+			M("rx_packets", "Packets received, counted at TC ingress (else XDP).") },
+	[C_RX_BYTES] = { "rx_bytes", "RX BYTES", 12, NP_K_BYTES,
+			 M("rx_bytes", "Bytes received, Ethernet header and VLAN tags included.") },
+	[C_TX_PKTS] = { "tx_packets", "TX PACKETS", 12, NP_K_COUNT,
+			M("tx_packets", "Packets sent, counted at TC egress.") },
+	[C_TX_BYTES] = { "tx_bytes", "TX BYTES", 12, NP_K_BYTES,
+			 M("tx_bytes", "Bytes sent, Ethernet header and VLAN tags included.") },
+	[C_XDP_PKTS] = { "xdp_rx_packets", NULL, 0, NP_K_COUNT,
+			 M("xdp_rx_packets", "Frames seen by the XDP program.") },
+	[C_XDP_BYTES] = { "xdp_rx_bytes", NULL, 0, NP_K_BYTES,
+			  M("xdp_rx_bytes", "Bytes of the frames seen by the XDP program.") },
+	[C_RX_HOOK] = { "rx_hook", NULL, 0, NP_K_STR },
+	[C_RX_PPS] = { "rx_packets_rate", "RX PKT/S", 10, NP_K_RATE },
+	[C_RX_BPS] = { "rx_bytes_rate", "RX RATE", 12, NP_K_BYTE_RATE },
+	[C_TX_PPS] = { "tx_packets_rate", "TX PKT/S", 10, NP_K_RATE },
+	[C_TX_BPS] = { "tx_bytes_rate", "TX RATE", 12, NP_K_BYTE_RATE },
+};
+
+/* Columns without rates: the rate columns are hidden in plain output then. */
+static struct np_col cols_norate[ARRAY_SIZE(cols)];
+
+struct sample {
+	char name[NP_IFNAMSIZ];
+	struct np_device rec;
+	struct np_counter hook[NP_HOOK_MAX];
+};
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static int take_sample(struct np_ctx *ctx, const char *dev, struct sample **out, int *n)
+{
+	struct np_dev_entry *devs;
+	struct sample *s;
+	int ndevs, fd, cnt = 0, err;
+
+	err = np_devices_list(ctx, &devs, &ndevs);
+	if (err)
+		return np_err(ctx, "cannot read the device list: %s", strerror(-err));
+	fd = np_map_open(ctx, "np_stats");
+	s = calloc(ndevs ? ndevs : 1, sizeof(*s));
+	if (!s) {
+		free(devs);
+		return np_err(ctx, "out of memory");
+	}
+	for (int i = 0; i < ndevs; i++) {
+		if (dev && strcmp(dev, devs[i].name))
+			continue;
+		if (!(devs[i].rec.hooks & (NP_DEV_XDP | NP_DEV_TC_INGRESS | NP_DEV_TC_EGRESS)))
+			continue;
+		memcpy(s[cnt].name, devs[i].name, NP_IFNAMSIZ);
+		s[cnt].rec = devs[i].rec;
+		for (__u32 h = 0; h < NP_HOOK_MAX && fd >= 0; h++) {
+			struct np_stats_key key = { .ifindex = devs[i].rec.ifindex, .hook = h };
+
+			/* A hook that saw no packet yet has no entry: zero. */
+			np_percpu_sum(fd, &key, (__u64 *)&s[cnt].hook[h], 2);
+		}
+		cnt++;
+	}
+	if (fd >= 0)
+		close(fd);
+	free(devs);
+	*out = s;
+	*n = cnt;
+	return 0;
+}
+
+static const struct np_counter *rx_counter(const struct sample *s, const char **hook)
+{
+	if (s->rec.hooks & NP_DEV_TC_INGRESS) {
+		*hook = "tc";
+		return &s->hook[NP_HOOK_TC_INGRESS];
+	}
+	if (s->rec.hooks & NP_DEV_XDP) {
+		*hook = "xdp";
+		return &s->hook[NP_HOOK_XDP];
+	}
+	return NULL;
+}
+
+static double rate(__u64 now, __u64 then, double secs)
+{
+	return now >= then ? (now - then) / secs : 0;
+}
+
+static void print_sample(struct np_ctx *ctx, const struct sample *s, const struct sample *prev,
+			 double secs, __u64 when)
+{
+	const struct np_counter *rx, *prx = NULL;
+	const char *hook = NULL;
+	struct np_out *o = ctx->out;
+
+	rx = rx_counter(s, &hook);
+	out_row_begin(o);
+	if (prev)
+		out_u64(o, C_TIME, when);
+	out_str(o, C_IF, s->name);
+	out_u64(o, C_IFINDEX, s->rec.ifindex);
+	if (rx) {
+		out_u64(o, C_RX_PKTS, rx->packets);
+		out_u64(o, C_RX_BYTES, rx->bytes);
+		out_str(o, C_RX_HOOK, hook);
+	}
+	if (s->rec.hooks & NP_DEV_TC_EGRESS) {
+		out_u64(o, C_TX_PKTS, s->hook[NP_HOOK_TC_EGRESS].packets);
+		out_u64(o, C_TX_BYTES, s->hook[NP_HOOK_TC_EGRESS].bytes);
+	}
+	if (s->rec.hooks & NP_DEV_XDP) {
+		out_u64(o, C_XDP_PKTS, s->hook[NP_HOOK_XDP].packets);
+		out_u64(o, C_XDP_BYTES, s->hook[NP_HOOK_XDP].bytes);
+	}
+	if (prev) {
+		prx = rx_counter(prev, &hook);
+		if (rx && prx) {
+			out_double(o, C_RX_PPS, rate(rx->packets, prx->packets, secs));
+			out_double(o, C_RX_BPS, rate(rx->bytes, prx->bytes, secs));
+		}
+		if (s->rec.hooks & NP_DEV_TC_EGRESS) {
+			const struct np_counter *t = &s->hook[NP_HOOK_TC_EGRESS];
+			const struct np_counter *pt = &prev->hook[NP_HOOK_TC_EGRESS];
+
+			out_double(o, C_TX_PPS, rate(t->packets, pt->packets, secs));
+			out_double(o, C_TX_BPS, rate(t->bytes, pt->bytes, secs));
+		}
+	}
+	out_row_end(o);
+}
+
+static const struct sample *find(const struct sample *v, int n, const struct sample *s)
+{
+	for (int i = 0; i < n; i++)
+		if (!strcmp(v[i].name, s->name) && v[i].rec.ifindex == s->rec.ifindex)
+			return &v[i];
+	return NULL;
+}
+
+static double mono_secs(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static int stats_interval(struct np_ctx *ctx, const char *dev, double interval, __u64 count)
+{
+	struct sample *prev = NULL, *cur = NULL;
+	int nprev = 0, ncur = 0, err;
+	double t_prev, t_cur;
+
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
+	err = take_sample(ctx, dev, &prev, &nprev);
+	if (err)
+		return err;
+	t_prev = mono_secs();
+	out_table_begin(ctx->out, NULL, cols, ARRAY_SIZE(cols), NP_LAYOUT_TABLE);
+	for (__u64 round = 0; (!count || round < count) && !stop; round++) {
+		struct timespec ts = { (time_t)interval,
+				       (long)((interval - floor(interval)) * 1e9) };
+
+		while (nanosleep(&ts, &ts) && errno == EINTR && !stop)
+			;
+		if (stop)
+			break;
+		err = take_sample(ctx, dev, &cur, &ncur);
+		if (err)
+			break;
+		t_cur = mono_secs();
+		for (int i = 0; i < ncur; i++)
+			print_sample(ctx, &cur[i], find(prev, nprev, &cur[i]) ?: &cur[i],
+				     t_cur - t_prev, np_now_ns());
+		fflush(stdout);
+		free(prev);
+		prev = cur;
+		nprev = ncur;
+		cur = NULL;
+		t_prev = t_cur;
+		if (out_broken(ctx->out))
+			break;
+	}
+	out_table_end(ctx->out);
+	free(prev);
+	return err;
+}
+
+int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
+{
+	static const char *const words[] = { "dev", "interval", "count", NULL };
+	const char *dev = NULL, *v;
+	struct sample *s;
+	double interval = 0;
+	__u64 count = 0;
+	int n, err;
+
+	for (int i = 0; i < argc; i++) {
+		int k;
+
+		if (np_is_help(argv[i])) {
+			printf("Usage: netprobe show stats [dev DEV] [interval SEC [count N]]\n");
+			return NP_EXIT_OK;
+		}
+		k = np_kw(ctx, argv[i], words, "show stats");
+		if (k < 0)
+			return NP_EXIT_USAGE;
+		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+			return err;
+		if (k == 0)
+			dev = v;
+		else if (k == 1)
+			err = np_arg_double(ctx, "interval", v, 0.01, 86400, &interval);
+		else
+			err = np_arg_u64(ctx, "count", v, 1, 1ull << 40, &count);
+		if (err)
+			return err;
+	}
+	if (count && !interval)
+		return np_usage(ctx, "show stats: count needs interval");
+	err = np_state_open(ctx, 0);
+	if (err)
+		return err;
+	if (interval)
+		return stats_interval(ctx, dev, interval, count);
+	err = take_sample(ctx, dev, &s, &n);
+	if (err)
+		return err;
+	if (dev && !n) {
+		free(s);
+		return np_err(ctx, "nothing is attached to '%s'", dev);
+	}
+	/* Without interval the rate columns stay hidden in plain text. */
+	memcpy(cols_norate, cols, sizeof(cols));
+	for (int c = C_RX_PPS; c <= C_TX_BPS; c++)
+		cols_norate[c].header = NULL;
+	out_table_begin(ctx->out, NULL, cols_norate, ARRAY_SIZE(cols), NP_LAYOUT_TABLE);
+	for (int i = 0; i < n && !out_broken(ctx->out); i++)
+		print_sample(ctx, &s[i], NULL, 0, 0);
+	out_table_end(ctx->out);
+	free(s);
+	return NP_EXIT_OK;
+}

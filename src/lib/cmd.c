@@ -1,0 +1,180 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cmd.h"
+
+bool np_is_help(const char *arg)
+{
+	return !strcmp(arg, "help") || !strcmp(arg, "-h") || !strcmp(arg, "--help");
+}
+
+/* Shared by command tables and keyword lists: index or -1/-2. */
+static int match_word(const char *arg, const char *const *words, size_t stride, int n)
+{
+	size_t len = strlen(arg);
+	int found = -1;
+
+	if (!len)
+		return -1;
+	for (int i = 0; i < n; i++) {
+		const char *w = *(const char *const *)((const char *)words + i * stride);
+
+		if (!strcmp(w, arg))
+			return i;
+		if (!strncmp(w, arg, len)) {
+			if (found >= 0)
+				return -2;
+			found = i;
+		}
+	}
+	return found;
+}
+
+static int table_len(const struct np_cmd *table)
+{
+	int n = 0;
+
+	while (table[n].name)
+		n++;
+	return n;
+}
+
+const struct np_cmd *np_cmd_find(const struct np_cmd *table, const char *name,
+				 bool *ambiguous)
+{
+	int i = match_word(name, (const char *const *)&table[0].name, sizeof(*table),
+			   table_len(table));
+
+	*ambiguous = i == -2;
+	return i >= 0 ? &table[i] : NULL;
+}
+
+static void candidates(char *buf, size_t n, const char *arg, const char *const *words,
+		       size_t stride, int count)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < count; i++) {
+		const char *w = *(const char *const *)((const char *)words + i * stride);
+
+		if (!strncmp(w, arg, strlen(arg)) && len < n)
+			len += snprintf(buf + len, n - len, "%s%s", len ? ", " : "", w);
+	}
+}
+
+int np_cmd_dispatch(struct np_ctx *ctx, const struct np_cmd *table, const char *what,
+		    int argc, char **argv)
+{
+	const struct np_cmd *cmd;
+	bool ambiguous;
+	char list[256];
+
+	if (argc < 1)
+		return np_usage(ctx, "%s: missing command; try '%s help'", what, what);
+	if (np_is_help(argv[0]) && !np_cmd_find(table, "help", &ambiguous)) {
+		np_cmd_help(stdout, table, what);
+		return NP_EXIT_OK;
+	}
+	cmd = np_cmd_find(table, argv[0], &ambiguous);
+	if (!cmd && ambiguous) {
+		candidates(list, sizeof(list), argv[0], (const char *const *)&table[0].name,
+			   sizeof(*table), table_len(table));
+		return np_usage(ctx, "%s: '%s' is ambiguous: %s", what, argv[0], list);
+	}
+	if (!cmd)
+		return np_usage(ctx, "%s: unknown command '%s'; try '%s help'", what, argv[0],
+				what);
+	if (cmd->sub) {
+		char next[128];
+
+		snprintf(next, sizeof(next), "%s %s", what, cmd->name);
+		return np_cmd_dispatch(ctx, cmd->sub, next, argc - 1, argv + 1);
+	}
+	return cmd->fn(ctx, argc - 1, argv + 1);
+}
+
+static void help_level(FILE *f, const struct np_cmd *table, const char *prefix)
+{
+	for (const struct np_cmd *c = table; c->name; c++) {
+		char line[160];
+
+		if (c->sub) {
+			char next[128];
+
+			snprintf(next, sizeof(next), "%s %s", prefix, c->name);
+			help_level(f, c->sub, next);
+			continue;
+		}
+		snprintf(line, sizeof(line), "%s %s%s%s", prefix, c->name, c->args ? " " : "",
+			 c->args ? c->args : "");
+		if (strlen(line) > 52)
+			fprintf(f, "  %s\n  %-52s %s\n", line, "", c->help);
+		else
+			fprintf(f, "  %-52s %s\n", line, c->help);
+	}
+}
+
+void np_cmd_help(FILE *f, const struct np_cmd *table, const char *prefix)
+{
+	fprintf(f, "Usage:\n");
+	help_level(f, table, prefix);
+}
+
+int np_kw(struct np_ctx *ctx, const char *arg, const char *const *words, const char *what)
+{
+	int n = 0, i;
+	char list[256];
+
+	while (words[n])
+		n++;
+	i = match_word(arg, words, sizeof(*words), n);
+	if (i == -2) {
+		candidates(list, sizeof(list), arg, words, sizeof(*words), n);
+		np_usage(ctx, "%s: '%s' is ambiguous: %s", what, arg, list);
+	} else if (i == -1) {
+		np_usage(ctx, "%s: unknown keyword '%s'", what, arg);
+	}
+	return i;
+}
+
+int np_arg_next(struct np_ctx *ctx, int argc, char **argv, int *i, const char **val)
+{
+	if (*i + 1 >= argc)
+		return np_usage(ctx, "'%s' needs a value", argv[*i]);
+	*val = argv[++*i];
+	return 0;
+}
+
+int np_arg_u64(struct np_ctx *ctx, const char *kw, const char *s, __u64 min, __u64 max,
+	       __u64 *out)
+{
+	unsigned long long v;
+	char *end;
+
+	errno = 0;
+	v = strtoull(s, &end, 0);
+	if (errno || end == s || *end || *s == '-' || v < min || v > max)
+		return np_usage(ctx, "%s: '%s' is not a number from %llu to %llu", kw, s,
+				(unsigned long long)min, (unsigned long long)max);
+	*out = v;
+	return 0;
+}
+
+int np_arg_double(struct np_ctx *ctx, const char *kw, const char *s, double min, double max,
+		  double *out)
+{
+	double v;
+	char *end;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (errno || end == s || *end || !isfinite(v) || v < min || v > max)
+		return np_usage(ctx, "%s: '%s' is not a number from %g to %g", kw, s, min, max);
+	*out = v;
+	return 0;
+}

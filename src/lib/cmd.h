@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Command tables and keyword parsing, bpftool/ip(8) style: objects and
+ * filters are keywords; an exact match wins, else a unique prefix, and an
+ * ambiguous prefix is an error.
+ */
+#ifndef NP_CMD_H
+#define NP_CMD_H
+
+#include <stdio.h>
+#include "np.h"
+
+typedef int (*np_cmd_fn)(struct np_ctx *ctx, int argc, char **argv);
+
+struct np_cmd {
+	const char *name;
+	np_cmd_fn fn;			/* NULL when sub is set */
+	const struct np_cmd *sub;	/* next level, terminated by { 0 } */
+	const char *args;		/* synopsis of keywords, e.g. "[dev DEV]" */
+	const char *help;		/* one line */
+};
+
+/* The top-level table (src/cmd/commands.c). */
+extern const struct np_cmd np_commands[];
+
+/*
+ * Finds name in table: exact match, else unique prefix. Returns NULL and
+ * sets *ambiguous when more than one entry has name as a prefix.
+ */
+const struct np_cmd *np_cmd_find(const struct np_cmd *table, const char *name,
+				 bool *ambiguous);
+/* Runs argv[0] from table; "what" names the level in messages. */
+int np_cmd_dispatch(struct np_ctx *ctx, const struct np_cmd *table, const char *what,
+		    int argc, char **argv);
+/* Prints the help of a table level (prefix is e.g. "netprobe show"). */
+void np_cmd_help(FILE *f, const struct np_cmd *table, const char *prefix);
+
+/*
+ * Keyword matching against a NULL-terminated list, with the same prefix
+ * rules. Returns the index, or -1 (unknown) / -2 (ambiguous) after
+ * reporting a usage error through ctx.
+ */
+int np_kw(struct np_ctx *ctx, const char *arg, const char *const *words, const char *what);
+/* True if arg is "help" (or -h/--help). */
+bool np_is_help(const char *arg);
+
+/* Value parsers for keyword arguments; report usage errors through ctx. */
+int np_arg_u64(struct np_ctx *ctx, const char *kw, const char *s, __u64 min, __u64 max,
+	       __u64 *out);
+int np_arg_double(struct np_ctx *ctx, const char *kw, const char *s, double min, double max,
+		  double *out);
+/* Takes the value after a keyword: *i advanced; error if missing. */
+int np_arg_next(struct np_ctx *ctx, int argc, char **argv, int *i, const char **val);
+
+#endif /* NP_CMD_H */

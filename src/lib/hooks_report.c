@@ -1,0 +1,148 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <limits.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "device.h"
+#include "hooks_report.h"
+#include "link.h"
+#include "out.h"
+#include "state.h"
+
+static int list_progs(struct np_ctx *ctx, const char *dir, char ***names, int *n)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	*names = NULL;
+	*n = 0;
+	np_path(ctx, path, sizeof(path), "progs/%s", dir);
+	d = opendir(path);
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char **nv;
+
+		if (de->d_name[0] == '.' || np_is_tmp_pin(de->d_name))
+			continue;
+		nv = realloc(*names, (*n + 1) * sizeof(char *));
+		if (!nv)
+			break;
+		*names = nv;
+		(*names)[(*n)++] = strdup(de->d_name);
+	}
+	closedir(d);
+	return 0;
+}
+
+void np_hooks_snapshot(struct np_ctx *ctx, const char *dir, struct np_hooks_snapshot *s)
+{
+	list_progs(ctx, dir, &s->names, &s->n);
+}
+
+void np_hooks_snapshot_free(struct np_hooks_snapshot *s)
+{
+	np_names_free(s->names, s->n);
+	s->names = NULL;
+	s->n = 0;
+}
+
+static const char *mode_name(const struct np_dev_hook *hook, const struct np_device *rec)
+{
+	if (hook->kind == NP_KIND_XDP)
+		return rec->xdp_mode == NP_XDP_NATIVE ? "native" : "generic";
+	return rec->tc_mode == NP_TC_CLSACT ? "clsact" : "tcx";
+}
+
+void np_hook_view(struct np_ctx *ctx, const char *dir, const char *name, struct np_hook_view *v)
+{
+	const struct np_dev_hook *hook = np_dev_hook_by_name(name);
+	struct bpf_prog_info pinfo = {};
+	struct np_link_info linfo;
+	struct np_device rec;
+	__u32 len = sizeof(pinfo);
+	char rel[PATH_MAX];
+	bool is_dev = np_dev_record_get(ctx, dir, &rec) == 0;
+	int fd;
+
+	memset(v, 0, sizeof(*v));
+	snprintf(rel, sizeof(rel), "progs/%s/%s", dir, name);
+	fd = np_pin_open(ctx, rel);
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &pinfo, &len)) {
+		v->prog_id = pinfo.id;
+		v->run_cnt = pinfo.run_cnt;
+		v->run_time_ns = pinfo.run_time_ns;
+	}
+	if (fd >= 0)
+		close(fd);
+	snprintf(rel, sizeof(rel), "links/%s/%s", dir, name);
+	fd = np_pin_open(ctx, rel);
+	if (fd >= 0 && !np_link_info(fd, &linfo)) {
+		v->link_id = linfo.id;
+		v->link_type = np_link_type_name(linfo.type);
+		if (linfo.type == NP_LINK_XDP || linfo.type == NP_LINK_TCX)
+			v->defunct = linfo.dev.ifindex == 0 ||
+				     (is_dev && linfo.dev.ifindex != rec.ifindex);
+	} else if (!is_dev || !hook || hook->kind == NP_KIND_XDP || rec.tc_mode != NP_TC_CLSACT) {
+		v->defunct = true;	/* the link pin is gone or unreadable */
+	}
+	if (fd >= 0)
+		close(fd);
+	if (is_dev) {
+		char name_now[IF_NAMESIZE];
+
+		if (!if_indextoname(rec.ifindex, name_now) || strcmp(name_now, dir))
+			v->defunct = true;
+		if (hook)
+			v->mode = mode_name(hook, &rec);
+		if (!v->link_type)
+			v->link_type = "cls_bpf";
+	}
+	if (!v->mode)
+		v->mode = v->link_type ? v->link_type : "-";
+}
+
+enum { C_TARGET, C_HOOK, C_MODE, C_PROG, C_LINK, C_STATE };
+
+static const struct np_col cols[] = {
+	[C_TARGET] = { "target", "TARGET", -12, NP_K_STR },
+	[C_HOOK] = { "hook", "HOOK", -22, NP_K_STR },
+	[C_MODE] = { "mode", "MODE", -14, NP_K_STR },
+	[C_PROG] = { "prog_id", "PROG", 6, NP_K_U64 },
+	[C_LINK] = { "link_id", "LINK", 6, NP_K_U64 },
+	[C_STATE] = { "state", "STATE", -10, NP_K_STR },
+};
+
+void np_hooks_report(struct np_ctx *ctx, const char *dir, const struct np_hooks_snapshot *before)
+{
+	char **names;
+	int n;
+
+	list_progs(ctx, dir, &names, &n);
+	out_table_begin(ctx->out, NULL, cols, ARRAY_SIZE(cols), NP_LAYOUT_TABLE);
+	for (int i = 0; i < n; i++) {
+		struct np_hook_view v;
+		bool existed = false;
+
+		for (int j = 0; j < before->n; j++)
+			existed |= !strcmp(before->names[j], names[i]);
+		np_hook_view(ctx, dir, names[i], &v);
+		out_row_begin(ctx->out);
+		out_str(ctx->out, C_TARGET, dir);
+		out_str(ctx->out, C_HOOK, names[i]);
+		out_str(ctx->out, C_MODE, v.mode);
+		out_u64(ctx->out, C_PROG, v.prog_id);
+		if (v.link_id)
+			out_u64(ctx->out, C_LINK, v.link_id);
+		out_str(ctx->out, C_STATE, existed ? "unchanged" : "attached");
+		out_row_end(ctx->out);
+	}
+	out_table_end(ctx->out);
+	np_names_free(names, n);
+}

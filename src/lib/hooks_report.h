@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/* What attach/detach print: the hooks of one device or probe, one row each. */
+#ifndef NP_HOOKS_REPORT_H
+#define NP_HOOKS_REPORT_H
+
+#include "np.h"
+
+struct np_hooks_snapshot {
+	char **names;
+	int n;
+};
+
+/* Remembers which hooks <dir> has now (names of progs/<dir>/ pins). */
+void np_hooks_snapshot(struct np_ctx *ctx, const char *dir, struct np_hooks_snapshot *s);
+void np_hooks_snapshot_free(struct np_hooks_snapshot *s);
+/* Prints the hooks of <dir>: "attached" if new since before, else "unchanged". */
+void np_hooks_report(struct np_ctx *ctx, const char *dir, const struct np_hooks_snapshot *before);
+
+/* Fills what status and attach show of one hook. */
+struct np_hook_view {
+	__u32 prog_id;
+	__u32 link_id;
+	const char *link_type;
+	const char *mode;
+	bool defunct;
+	__u64 run_cnt;
+	__u64 run_time_ns;
+};
+void np_hook_view(struct np_ctx *ctx, const char *dir, const char *name, struct np_hook_view *v);
+
+#endif /* NP_HOOKS_REPORT_H */

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The one output layer. A command describes its columns once (struct
+ * np_col) and emits each field once; the format decides how it looks:
+ *   plain  aligned columns with human units (exact with -n),
+ *   json   one document on stdout, each row streamed with json_dumpf,
+ *   prom   Prometheus text exposition, rows grouped per metric family.
+ */
+#ifndef NP_OUT_H
+#define NP_OUT_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <linux/types.h>
+
+enum np_format { NP_FMT_PLAIN, NP_FMT_JSON, NP_FMT_PROM };
+
+enum np_kind {
+	NP_K_STR,		/* string */
+	NP_K_U64,		/* plain integer, never abbreviated (ids, ports) */
+	NP_K_COUNT,		/* packets, events: 1.2M in plain text */
+	NP_K_BYTES,		/* bytes: 85.4 KB in plain text */
+	NP_K_RATE,		/* per second, double */
+	NP_K_BYTE_RATE,		/* bytes per second, double */
+	NP_K_TIME,		/* CLOCK_REALTIME ns: RFC 3339 in JSON, local time in plain */
+	NP_K_DURATION,		/* ns: "1.5s" in plain, raw ns in JSON */
+	NP_K_BOOL,
+};
+
+enum np_prom {
+	NP_P_NONE,		/* not exported to Prometheus */
+	NP_P_LABEL,		/* becomes a label of this row's samples */
+	NP_P_COUNTER,
+	NP_P_GAUGE,
+};
+
+struct np_col {
+	const char *key;	/* JSON field name: a contract, never rename */
+	const char *header;	/* plain column header; NULL hides it in plain */
+	int width;		/* plain width; negative aligns left */
+	enum np_kind kind;
+	enum np_prom prom;
+	const char *metric;	/* Prometheus metric name (counter/gauge) */
+	const char *help;	/* Prometheus HELP text */
+};
+
+enum np_layout {
+	NP_LAYOUT_TABLE,	/* plain: one line per row under a header */
+	NP_LAYOUT_RECORD,	/* plain: "header: value" lines, rows apart */
+};
+
+struct np_out;
+
+struct np_out *out_new(enum np_format fmt, bool pretty, bool numeric, FILE *f);
+/* Finishes the document; returns 0, or -EPIPE if the reader went away. */
+int out_free(struct np_out *o);
+enum np_format out_format(const struct np_out *o);
+/* True once stdout is closed under us (| head): stop producing rows. */
+bool out_broken(const struct np_out *o);
+/* True once anything was written to stdout. */
+bool out_started(const struct np_out *o);
+
+/*
+ * A document is either one list (out_table_begin at top level) or one
+ * object (out_object_begin) holding scalar fields and named lists.
+ */
+void out_object_begin(struct np_out *o);
+void out_object_end(struct np_out *o);
+/* A scalar member of the open object; plain prints "header: value". */
+void out_kv_str(struct np_out *o, const char *key, const char *header, const char *v);
+void out_kv_u64(struct np_out *o, const char *key, const char *header, __u64 v);
+void out_kv_bool(struct np_out *o, const char *key, const char *header, bool v);
+
+/* key names the list inside an open object; NULL at top level. */
+void out_table_begin(struct np_out *o, const char *key, const struct np_col *cols,
+		     int ncols, enum np_layout layout);
+void out_table_end(struct np_out *o);
+void out_row_begin(struct np_out *o);
+void out_row_end(struct np_out *o);
+/* Fields of the open row, by column index; unset columns print "-". */
+void out_str(struct np_out *o, int col, const char *v);
+void out_u64(struct np_out *o, int col, __u64 v);
+void out_double(struct np_out *o, int col, double v);
+void out_bool(struct np_out *o, int col, bool v);
+
+/* Error reporting for np_err(): JSON object or "Error: ..." on stderr. */
+void out_error(struct np_out *o, const char *msg);
+
+/* Human units, also used by unit tests. buf of at least 32 bytes. */
+void fmt_count(char *buf, size_t n, __u64 v, bool numeric);
+void fmt_bytes(char *buf, size_t n, __u64 v, bool numeric);
+void fmt_duration(char *buf, size_t n, __u64 ns);
+/* RFC 3339 UTC with microseconds, e.g. 2026-11-22T00:31:37.123456Z */
+void fmt_rfc3339(char *buf, size_t n, __u64 realtime_ns);
+/* Local time for people, e.g. 2026-11-22 01:31:37 */
+void fmt_localtime(char *buf, size_t n, __u64 realtime_ns);
+/* Escapes a Prometheus label value into buf. */
+void fmt_prom_label(char *buf, size_t n, const char *v);
+
+#endif /* NP_OUT_H */

@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Probes are what `attach` and `detach` take as keywords. A device probe
+ * (tc, xdp, ...) puts programs on a network device, pinned under
+ * links/<dev>/ and progs/<dev>/; a host probe (socket, drops, netfilter)
+ * is host-wide and pinned under links/<name>/ and progs/<name>/.
+ */
+#ifndef NP_PROBE_H
+#define NP_PROBE_H
+
+#include "device.h"
+
+struct np_attach_args {
+	struct np_dev_req dev;		/* dev.dev is NULL for host probes */
+	__u64 flow_entries;		/* flows N, 0 = keep or default */
+	unsigned int vxlan_ports[8];	/* vxlan-port N, extra UDP ports */
+	int nvxlan_ports;
+};
+
+struct np_probe {
+	const char *name;
+	bool per_device;
+	bool in_all;			/* part of `attach DEV all` */
+	const char *help;
+	int (*attach)(struct np_ctx *ctx, const struct np_attach_args *args);
+	/* Device probes: remove this probe's hooks from dev. NULL for host probes,
+	 * which are removed as a whole directory. */
+	int (*detach)(struct np_ctx *ctx, const char *dev);
+};
+
+/* The probes, in the order `attach DEV all` applies them (src/cmd/attach.c). */
+extern const struct np_probe *const np_probes[];
+const struct np_probe *np_probe_find(struct np_ctx *ctx, const char *name, bool per_device);
+
+/* Device probes built on the traffic program (src/cmd/attach_traffic.c). */
+extern const struct np_probe np_probe_tc;
+extern const struct np_probe np_probe_xdp;
+
+#endif /* NP_PROBE_H */

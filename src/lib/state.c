@@ -1,0 +1,506 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <sys/file.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/vfs.h>
+#include <bpf/bpf.h>
+
+#include "state.h"
+#include "../../bpf/netprobe.h"
+
+#define BPF_FS_MAGIC	0xcafe4a11
+#define LOCK_WAIT_MS	10000
+
+int np_path(struct np_ctx *ctx, char *buf, size_t n, const char *fmt, ...)
+{
+	size_t len = snprintf(buf, n, "%s/", ctx->pin_root);
+	va_list ap;
+
+	if (len >= n)
+		return -ENAMETOOLONG;
+	va_start(ap, fmt);
+	len += vsnprintf(buf + len, n - len, fmt, ap);
+	va_end(ap);
+	return len >= n ? -ENAMETOOLONG : 0;
+}
+
+static bool on_bpffs(const char *path)
+{
+	struct statfs st;
+
+	return !statfs(path, &st) && st.f_type == BPF_FS_MAGIC;
+}
+
+/* The pin root if it exists, else its nearest existing ancestor. */
+static void existing_ancestor(const char *path, char *buf, size_t n)
+{
+	struct stat st;
+
+	snprintf(buf, n, "%s", path);
+	while (stat(buf, &st)) {
+		char *slash = strrchr(buf, '/');
+
+		if (!slash || slash == buf) {
+			snprintf(buf, n, "/");
+			return;
+		}
+		*slash = '\0';
+	}
+}
+
+/* Mounts bpffs on /sys/fs/bpf when the default pin root needs it, as bpftool does. */
+static int ensure_bpffs(struct np_ctx *ctx, unsigned flags)
+{
+	char where[PATH_MAX];
+
+	existing_ancestor(ctx->pin_root, where, sizeof(where));
+	if (on_bpffs(where))
+		return 0;
+	if (!(flags & NP_ST_WRITE) || strncmp(ctx->pin_root, "/sys/fs/bpf/", 12) ||
+	    strcmp(where, "/sys/fs/bpf") != 0) {
+		if (!(flags & NP_ST_WRITE) && !strncmp(where, "/sys/fs", 7) &&
+		    (flags & NP_ST_MAY_BE_EMPTY))
+			return NP_STATE_EMPTY;
+		if (!(flags & NP_ST_WRITE) && !strncmp(ctx->pin_root, "/sys/fs/bpf/", 12))
+			return np_err(ctx, "nothing is attached: no bpffs is mounted on /sys/fs/bpf");
+		return np_err(ctx, "pin root %s is not on a bpffs mount (mount -t bpf bpffs DIR)",
+			      ctx->pin_root);
+	}
+	if (mount("bpffs", "/sys/fs/bpf", "bpf", 0, "mode=0700"))
+		return np_err(ctx, "cannot mount bpffs on /sys/fs/bpf: %s", strerror(errno));
+	np_info(ctx, "mounted bpffs on /sys/fs/bpf");
+	return 0;
+}
+
+bool np_is_tmp_pin(const char *name)
+{
+	return !strncmp(name, NP_TMP_PREFIX, strlen(NP_TMP_PREFIX));
+}
+
+int np_mkdirs(struct np_ctx *ctx, const char *rel)
+{
+	char path[PATH_MAX];
+	size_t root_len = strlen(ctx->pin_root);
+
+	if (np_path(ctx, path, sizeof(path), "%s", rel))
+		return -ENAMETOOLONG;
+	for (char *p = path + 1; ; p++) {
+		bool end = *p == '\0';
+
+		if (*p != '/' && !end)
+			continue;
+		*p = '\0';
+		/* Components above the pin root are created 0755, the rest 0700. */
+		if (mkdir(path, (size_t)(p - path) >= root_len ? 0700 : 0755) && errno != EEXIST)
+			return -errno;
+		if (end)
+			break;
+		*p = '/';
+	}
+	return 0;
+}
+
+static int take_lock(struct np_ctx *ctx)
+{
+	int waited = 0, fd;
+
+	fd = open(ctx->pin_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (fd < 0)
+		return np_err(ctx, "cannot open %s: %s", ctx->pin_root, strerror(errno));
+	while (flock(fd, LOCK_EX | LOCK_NB)) {
+		if (errno != EWOULDBLOCK || waited >= LOCK_WAIT_MS) {
+			close(fd);
+			return np_err(ctx, "another netprobe is changing %s; try again",
+				      ctx->pin_root);
+		}
+		if (waited == 0)
+			np_debug(ctx, "waiting for the lock on %s", ctx->pin_root);
+		usleep(50 * 1000);
+		waited += 50;
+	}
+	ctx->lock_fd = fd;
+	return 0;
+}
+
+/* Refuses pins written with another key/value layout. */
+static int check_layout(struct np_ctx *ctx, unsigned flags)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info), key = 0;
+	struct np_meta meta = {};
+	int fd, err = 0;
+
+	fd = np_map_open(ctx, "np_meta");
+	if (fd == -ENOENT)
+		return 0;
+	if (fd < 0)
+		return np_err(ctx, "cannot open %s/maps/np_meta: %s", ctx->pin_root,
+			      strerror(-fd));
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.value_size == sizeof(meta) &&
+	    bpf_map_lookup_elem(fd, &key, &meta) == 0 &&
+	    (meta.layout == NP_LAYOUT_VERSION || meta.layout == 0))
+		goto out;
+	ctx->foreign_layout = true;
+	if (flags & NP_ST_ANY_LAYOUT)
+		goto out;
+	meta.version[sizeof(meta.version) - 1] = '\0';
+	err = np_err(ctx, "pins under %s have layout %u (netprobe %s); this netprobe %s uses "
+		     "layout %u: run 'netprobe detach all' to remove them",
+		     ctx->pin_root, meta.layout, meta.version[0] ? meta.version : "unknown",
+		     NP_VERSION, NP_LAYOUT_VERSION);
+out:
+	close(fd);
+	return err;
+}
+
+int np_state_open(struct np_ctx *ctx, unsigned flags)
+{
+	struct stat st;
+	int err;
+
+	if (geteuid() != 0)
+		return np_err(ctx, "netprobe needs root (CAP_BPF, CAP_NET_ADMIN) to use %s",
+			      ctx->pin_root);
+	err = ensure_bpffs(ctx, flags);
+	if (err)
+		return err;	/* NP_STATE_EMPTY or an error */
+	if (stat(ctx->pin_root, &st)) {
+		if (errno != ENOENT)
+			return np_err(ctx, "%s: %s", ctx->pin_root, strerror(errno));
+		if (!(flags & NP_ST_WRITE)) {
+			if (flags & NP_ST_MAY_BE_EMPTY)
+				return NP_STATE_EMPTY;
+			return np_err(ctx, "nothing is attached (no pins under %s); "
+				      "try 'netprobe attach DEV'", ctx->pin_root);
+		}
+	} else if (!S_ISDIR(st.st_mode)) {
+		return np_err(ctx, "pin root %s is not a directory", ctx->pin_root);
+	}
+	if (flags & NP_ST_WRITE) {
+		err = np_mkdirs(ctx, "maps");
+		err = err ?: np_mkdirs(ctx, "progs");
+		err = err ?: np_mkdirs(ctx, "links");
+		if (err)
+			return np_err(ctx, "cannot create %s: %s", ctx->pin_root, strerror(-err));
+		if (!on_bpffs(ctx->pin_root))
+			return np_err(ctx, "pin root %s is not on a bpffs mount", ctx->pin_root);
+		err = take_lock(ctx);
+		if (err)
+			return err;
+	}
+	return check_layout(ctx, flags);
+}
+
+void np_state_close(struct np_ctx *ctx)
+{
+	if (ctx->lock_fd >= 0) {
+		close(ctx->lock_fd);
+		ctx->lock_fd = -1;
+	}
+}
+
+int np_pin_open(struct np_ctx *ctx, const char *rel)
+{
+	char path[PATH_MAX];
+	int fd;
+
+	if (np_path(ctx, path, sizeof(path), "%s", rel))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	return fd < 0 ? -errno : fd;
+}
+
+int np_map_open(struct np_ctx *ctx, const char *name)
+{
+	char rel[NAME_MAX + 8];
+
+	snprintf(rel, sizeof(rel), "maps/%s", name);
+	return np_pin_open(ctx, rel);
+}
+
+bool np_pin_exists(struct np_ctx *ctx, const char *rel)
+{
+	char path[PATH_MAX];
+
+	return !np_path(ctx, path, sizeof(path), "%s", rel) && !access(path, F_OK);
+}
+
+int np_pin_atomic(struct np_ctx *ctx, int fd, const char *rel)
+{
+	char path[PATH_MAX], tmp[PATH_MAX];
+	const char *slash = strrchr(rel, '/');
+	int dirlen = slash ? (int)(slash - rel + 1) : 0;
+
+	/* bpffs refuses names with a dot: mark the temporary one by prefix. */
+	if (np_path(ctx, path, sizeof(path), "%s", rel) ||
+	    np_path(ctx, tmp, sizeof(tmp), "%.*s" NP_TMP_PREFIX "%s", dirlen, rel, rel + dirlen))
+		return -ENAMETOOLONG;
+	unlink(tmp);
+	if (bpf_obj_pin(fd, tmp))
+		return -errno;
+	if (rename(tmp, path)) {
+		int err = -errno;
+
+		unlink(tmp);
+		return err;
+	}
+	return 0;
+}
+
+void np_open_opts(struct np_ctx *ctx, struct bpf_object_open_opts *opts, char *buf, size_t n)
+{
+	np_path(ctx, buf, n, "maps");
+	opts->sz = sizeof(*opts);
+	opts->pin_root_path = buf;
+}
+
+int np_meta_init(struct np_ctx *ctx, int meta_fd)
+{
+	struct np_meta meta = {};
+	struct timespec ts;
+	__u32 key = 0;
+
+	if (bpf_map_lookup_elem(meta_fd, &key, &meta) == 0 && meta.layout)
+		return 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	meta.layout = NP_LAYOUT_VERSION;
+	meta.created_ns = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	snprintf(meta.version, sizeof(meta.version), "%s", NP_VERSION);
+	if (bpf_map_update_elem(meta_fd, &key, &meta, BPF_ANY))
+		return np_err(ctx, "cannot write %s/maps/np_meta: %s", ctx->pin_root,
+			      strerror(errno));
+	return 0;
+}
+
+int np_unpin_hook(struct np_ctx *ctx, const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+	int fd, err = 0;
+
+	if (np_path(ctx, path, sizeof(path), "links/%s/%s", dir, name))
+		return -ENAMETOOLONG;
+	fd = bpf_obj_get(path);
+	if (fd >= 0) {
+		/* Detach now: the hook must go even if another fd keeps the link. */
+		bpf_link_detach(fd);
+		close(fd);
+	}
+	if (unlink(path) && errno != ENOENT)
+		err = -errno;
+	if (np_path(ctx, path, sizeof(path), "progs/%s/%s", dir, name))
+		return -ENAMETOOLONG;
+	if (unlink(path) && errno != ENOENT && !err)
+		err = -errno;
+	return err;
+}
+
+static int list_dir(const char *path, bool want_dirs, char ***names, int *n)
+{
+	struct dirent *de;
+	char **v = NULL;
+	DIR *d;
+
+	*names = NULL;
+	*n = 0;
+	d = opendir(path);
+	if (!d)
+		return errno == ENOENT ? 0 : -errno;
+	while ((de = readdir(d))) {
+		char **nv;
+
+		if (de->d_name[0] == '.' || (de->d_type == DT_DIR) != want_dirs)
+			continue;
+		if (!want_dirs && np_is_tmp_pin(de->d_name)) {
+			/* Left by a crash between pin and rename: not state. */
+			char stale[PATH_MAX + NAME_MAX];
+
+			snprintf(stale, sizeof(stale), "%s/%s", path, de->d_name);
+			unlink(stale);
+			continue;
+		}
+		nv = realloc(v, (*n + 1) * sizeof(*v));
+		if (!nv)
+			break;
+		v = nv;
+		v[(*n)++] = strdup(de->d_name);
+	}
+	closedir(d);
+	*names = v;
+	return 0;
+}
+
+void np_names_free(char **names, int n)
+{
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+}
+
+int np_state_dirs(struct np_ctx *ctx, char ***names, int *n)
+{
+	char path[PATH_MAX], **more;
+	int m, err;
+
+	np_path(ctx, path, sizeof(path), "links");
+	err = list_dir(path, true, names, n);
+	np_path(ctx, path, sizeof(path), "progs");
+	err = err ?: list_dir(path, true, &more, &m);
+	for (int i = 0; i < m; i++) {
+		bool seen = false;
+		char **nv;
+
+		for (int j = 0; j < *n; j++)
+			seen |= !strcmp((*names)[j], more[i]);
+		if (seen || !(nv = realloc(*names, (*n + 1) * sizeof(char *))))
+			continue;
+		*names = nv;
+		(*names)[(*n)++] = more[i];
+		more[i] = NULL;
+	}
+	np_names_free(more, m);
+	return err;
+}
+
+static int count_pins(struct np_ctx *ctx, const char *sub, const char *dir)
+{
+	char path[PATH_MAX], **names;
+	int n;
+
+	np_path(ctx, path, sizeof(path), "%s/%s", sub, dir);
+	list_dir(path, false, &names, &n);
+	np_names_free(names, n);
+	return n;
+}
+
+int np_link_pins(struct np_ctx *ctx, const char *dir, char ***names, int *n)
+{
+	char path[PATH_MAX];
+
+	np_path(ctx, path, sizeof(path), "links/%s", dir);
+	return list_dir(path, false, names, n);
+}
+
+/* Removes every non-directory pin of <sub>/<dir>, then the directory. */
+static int remove_pins(struct np_ctx *ctx, const char *sub, const char *dir)
+{
+	char path[PATH_MAX], **names;
+	int n, err;
+
+	np_path(ctx, path, sizeof(path), "%s%s%s", sub, dir ? "/" : "", dir ? dir : "");
+	err = list_dir(path, false, &names, &n);
+	for (int i = 0; i < n; i++) {
+		char file[PATH_MAX + NAME_MAX];
+
+		snprintf(file, sizeof(file), "%s/%s", path, names[i]);
+		if (unlink(file) && !err)
+			err = -errno;
+	}
+	np_names_free(names, n);
+	if (dir && rmdir(path) && errno != ENOENT && !err)
+		err = -errno;
+	return err;
+}
+
+int np_unpin_dir(struct np_ctx *ctx, const char *dir)
+{
+	char **names;
+	int n, err;
+
+	err = np_link_pins(ctx, dir, &names, &n);
+	for (int i = 0; i < n; i++) {
+		int e = np_unpin_hook(ctx, dir, names[i]);
+
+		err = err ?: e;
+	}
+	np_names_free(names, n);
+	err = err ?: remove_pins(ctx, "links", dir);
+	err = err ?: remove_pins(ctx, "progs", dir);
+	return err;
+}
+
+int np_state_gc(struct np_ctx *ctx)
+{
+	char **dirs, path[PATH_MAX];
+	int n, err, pins = 0;
+
+	err = np_state_dirs(ctx, &dirs, &n);
+	if (err)
+		return err;
+	for (int i = 0; i < n; i++) {
+		int m = count_pins(ctx, "links", dirs[i]) + count_pins(ctx, "progs", dirs[i]);
+
+		pins += m;
+		if (!m)
+			np_unpin_dir(ctx, dirs[i]);
+	}
+	np_names_free(dirs, n);
+	if (pins)
+		return 0;
+	remove_pins(ctx, "maps", NULL);
+	err = 0;
+	for (const char *const *d = (const char *const[]){ "maps", "progs", "links", NULL }; *d; d++) {
+		np_path(ctx, path, sizeof(path), "%s", *d);
+		if (rmdir(path) && errno != ENOENT)
+			err = err ?: -errno;
+	}
+	if (rmdir(ctx->pin_root) && errno != ENOENT)
+		err = err ?: -errno;
+	return err;
+}
+
+int np_attach_object_links(struct np_ctx *ctx, struct bpf_object *obj, const char *dir)
+{
+	char rel[PATH_MAX], made[64][NAME_MAX];
+	struct bpf_program *prog;
+	int nmade = 0, err = 0;
+
+	snprintf(rel, sizeof(rel), "links/%s", dir);
+	err = np_mkdirs(ctx, rel);
+	snprintf(rel, sizeof(rel), "progs/%s", dir);
+	err = err ?: np_mkdirs(ctx, rel);
+	if (err)
+		return np_err(ctx, "cannot create %s/%s: %s", ctx->pin_root, rel, strerror(-err));
+	bpf_object__for_each_program(prog, obj) {
+		const char *name = bpf_program__name(prog);
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		snprintf(rel, sizeof(rel), "links/%s/%s", dir, name);
+		if (np_pin_exists(ctx, rel))
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link) {
+			err = np_err(ctx, "cannot attach %s (%s): %s", name,
+				     bpf_program__section_name(prog), strerror(errno));
+			break;
+		}
+		err = np_pin_atomic(ctx, bpf_link__fd(link), rel);
+		/* The pin keeps the link; closing our fd must not detach it. */
+		bpf_link__disconnect(link);
+		bpf_link__destroy(link);
+		snprintf(rel, sizeof(rel), "progs/%s/%s", dir, name);
+		err = err ?: np_pin_atomic(ctx, bpf_program__fd(prog), rel);
+		if (err) {
+			err = np_err(ctx, "cannot pin %s/%s: %s", ctx->pin_root, rel,
+				     strerror(-err));
+			break;
+		}
+		if (nmade < (int)ARRAY_SIZE(made))
+			snprintf(made[nmade++], sizeof(made[0]), "%s", name);
+	}
+	if (err)
+		for (int i = 0; i < nmade; i++)
+			np_unpin_hook(ctx, dir, made[i]);
+	return err;
+}

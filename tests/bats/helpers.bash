@@ -1,0 +1,100 @@
+# Shared by the bats tests: namespaces with a random suffix, a pin root on a
+# bpffs of the test's own, and cleanup that runs even when a test fails.
+#
+# Tests switch only the network namespace (nsenter --net), never the mount
+# namespace: `ip netns exec` would give netprobe a fresh /sys and hide the
+# pins from the next invocation.
+
+NP="${NP:-$BATS_TEST_DIRNAME/../../netprobe}"
+SHARED="${SHARED:-$BATS_TEST_DIRNAME/../../../shared}"
+
+# np_setup_root: a private bpffs for this test's pins.
+np_setup_root() {
+	NP_SUFFIX="$(printf '%04x%04x' $RANDOM $RANDOM)"
+	NP_BPFFS="/run/netprobe-test-$NP_SUFFIX"
+	mkdir -p "$NP_BPFFS"
+	mount -t bpf bpffs "$NP_BPFFS"
+	export NETPROBE_PIN_ROOT="$NP_BPFFS/netprobe"
+	NP_NETNS=()
+}
+
+# np_teardown: detach everything, delete namespaces, unmount the bpffs.
+np_teardown() {
+	if [ -n "${NP_BPFFS:-}" ]; then
+		for ns in "${NP_NETNS[@]}"; do
+			nsenter --net="/run/netns/$ns" "$NP" -q detach all >/dev/null 2>&1 || true
+		done
+		"$NP" -q detach all >/dev/null 2>&1 || true
+		umount "$NP_BPFFS" 2>/dev/null || true
+		rmdir "$NP_BPFFS" 2>/dev/null || true
+	fi
+	for ns in "${NP_NETNS[@]}"; do
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	NP_NETNS=()
+}
+
+# np_netns NAME: create a namespace "NAME-<suffix>", remember it for teardown.
+# Prints the full name.
+np_netns() {
+	local ns="$1-$NP_SUFFIX"
+	ip netns add "$ns"
+	ip -n "$ns" link set lo up
+	NP_NETNS+=("$ns")
+	echo "$ns"
+}
+
+# np_veth_pair: namespaces A and B joined by veth a0 <-> b0, 10.77.0.1/.2,
+# IPv6 off (no stray RS/MLD/DAD frames). Sets NS_A, NS_B.
+np_veth_pair() {
+	NS_A="np-a-$NP_SUFFIX"
+	NS_B="np-b-$NP_SUFFIX"
+	ip netns add "$NS_A"
+	ip netns add "$NS_B"
+	NP_NETNS+=("$NS_A" "$NS_B")
+	ip -n "$NS_A" link set lo up
+	ip -n "$NS_B" link set lo up
+	ip link add a0 netns "$NS_A" type veth peer name b0 netns "$NS_B"
+	ip netns exec "$NS_A" sysctl -qw net.ipv6.conf.a0.disable_ipv6=1
+	ip netns exec "$NS_B" sysctl -qw net.ipv6.conf.b0.disable_ipv6=1
+	ip -n "$NS_A" addr add 10.77.0.1/24 dev a0
+	ip -n "$NS_B" addr add 10.77.0.2/24 dev b0
+	ip -n "$NS_A" link set a0 up
+	ip -n "$NS_B" link set b0 up
+}
+
+# in_ns NS CMD...: run in NS's network namespace only.
+in_ns() {
+	local ns="$1"
+	shift
+	nsenter --net="/run/netns/$ns" "$@"
+}
+
+# np_in NS ARGS...: netprobe in NS's network namespace.
+np_in() {
+	local ns="$1"
+	shift
+	nsenter --net="/run/netns/$ns" "$NP" "$@"
+}
+
+# dev_counter NS DEV rx|tx bytes|packets: the kernel's own interface counter.
+dev_counter() {
+	ip -n "$1" -s -j link show "$2" | jq ".[0].stats64.$3.$4"
+}
+
+# pcap_replay NS DEV FILE: send a capture out of DEV at top speed.
+pcap_replay() {
+	in_ns "$1" tcpreplay -q -i "$2" --topspeed "$3" >/dev/null 2>&1
+}
+
+# skip_unless_cmd CMD...: skip with a reason when a tool is missing.
+skip_unless_cmd() {
+	for c in "$@"; do
+		command -v "$c" >/dev/null || skip "$c is not installed"
+	done
+}
+
+# json_valid: stdin parses as one JSON document.
+json_valid() {
+	jq -e . >/dev/null
+}
