@@ -62,7 +62,7 @@ deps:
 
 run: deps
 	@$(MAKE) --no-print-directory netprobe
-	@scripts/run.sh
+	@DEV="$(DEV)" scripts/run.sh
 
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS)
 	@mkdir -p $(dir $@)

@@ -63,4 +63,21 @@ struct np_device {
 	__u64 attached_ns;	/* CLOCK_REALTIME, ns */
 };
 
+/*
+ * A flow: one direction of a 5-tuple as one device's hook saw it. IPv4
+ * addresses are stored v4-mapped (::ffff:a.b.c.d). For ICMP/ICMPv6, sport
+ * holds the type and dport the code. Owned by the flow table (issue 3);
+ * the VXLAN inner-flow key embeds it.
+ */
+struct np_flow_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__u16 sport;		/* host byte order */
+	__u16 dport;		/* host byte order */
+	__u8 proto;		/* IPPROTO_* */
+	__u8 dir;		/* enum np_hook of the program that saw it */
+	__u16 pad;
+	__u32 ifindex;
+};
+
 #endif /* NETPROBE_H */

@@ -1,0 +1,31 @@
+#!/bin/sh
+# Installs what netprobe needs to build and test, and only what is missing.
+# Debian/Ubuntu; needs root. Set NP_DEPS_BUILD_ONLY=1 to skip test tools.
+set -eu
+
+build="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjansson-dev bpftool pkg-config"
+run="iproute2"
+test_tools="bats jq iputils-ping socat tcpdump tcpreplay tshark iperf3 nmap hping3 nftables
+prometheus procps util-linux ethtool bridge-utils"
+
+want="$build $run"
+[ "${NP_DEPS_BUILD_ONLY:-0}" = 1 ] || want="$want $test_tools"
+
+missing=""
+for p in $want; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" ||
+		missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" != 0 ]; then
+	echo "Error: missing packages:$missing (run 'make deps' as root)" >&2
+	exit 1
+fi
+echo "Installing:$missing"
+export DEBIAN_FRONTEND=noninteractive
+# wireshark-common asks whether non-root users may capture: answer no.
+echo "wireshark-common wireshark-common/install-setuid boolean false" | debconf-set-selections
+apt-get update -qq
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing >/dev/null
