@@ -9,6 +9,8 @@ int cmd_attach(struct np_ctx *ctx, int argc, char **argv);
 int cmd_detach(struct np_ctx *ctx, int argc, char **argv);
 int cmd_status(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_sockets(struct np_ctx *ctx, int argc, char **argv);
+int cmd_watch_sockets(struct np_ctx *ctx, int argc, char **argv);
 int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv);
 int cmd_dump(struct np_ctx *ctx, int argc, char **argv);
 int cmd_feature(struct np_ctx *ctx, int argc, char **argv);
@@ -17,6 +19,15 @@ int cmd_version(struct np_ctx *ctx, int argc, char **argv);
 static const struct np_cmd show_cmds[] = {
 	{ "stats", cmd_show_stats, NULL, "[dev DEV] [interval SEC [count N]]",
 	  "per-device packets and bytes, and rates" },
+	{ "sockets", cmd_show_sockets, NULL, "[state S] [comm C] [pid N] [netns ID] [port N]",
+	  "active and recently closed TCP connections" },
+	{ 0 },
+};
+
+static const struct np_cmd watch_cmds[] = {
+	{ "sockets", cmd_watch_sockets, NULL,
+	  "[state S] [comm C] [pid N] [netns ID] [port N] [count N]",
+	  "live TCP connect, accept and close events" },
 	{ 0 },
 };
 
@@ -32,6 +43,7 @@ const struct np_cmd np_commands[] = {
 	{ "detach", cmd_detach, NULL, "DEV [tc|xdp] | all", "remove links and pins" },
 	{ "status", cmd_status, NULL, NULL, "what is attached where" },
 	{ "show", NULL, show_cmds, NULL, NULL },
+	{ "watch", NULL, watch_cmds, NULL, NULL },
 	{ "flush", NULL, flush_cmds, NULL, NULL },
 	{ "dump", cmd_dump, NULL, "[maps|progs|links]", "raw pinned maps, programs, links" },
 	{ "feature", cmd_feature, NULL, NULL, "what this kernel supports" },

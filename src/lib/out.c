@@ -11,7 +11,7 @@
 
 #define MAX_DEPTH 8
 
-enum cell_type { CELL_NONE, CELL_STR, CELL_U64, CELL_DOUBLE, CELL_BOOL };
+enum cell_type { CELL_NONE, CELL_STR, CELL_U64, CELL_DOUBLE, CELL_BOOL, CELL_NULL };
 
 struct cell {
 	enum cell_type type;
@@ -262,14 +262,16 @@ void out_table_begin(struct np_out *o, const char *key, const struct np_col *col
 			if (cols[i].prom == NP_P_COUNTER || cols[i].prom == NP_P_GAUGE)
 				o->fams[i].f = open_memstream(&o->fams[i].buf, &o->fams[i].len);
 	}
-	if (o->fmt == NP_FMT_JSON) {
+	if (o->fmt == NP_FMT_JSON && layout == NP_LAYOUT_STREAM) {
+		o->started = true;
+	} else if (o->fmt == NP_FMT_JSON) {
 		if (key)
 			json_key(o, key);
 		else if (o->depth)
 			json_sep(o);
 		o->started = true;
 		json_open(o, '[', ']');
-	} else if (o->fmt == NP_FMT_PLAIN && layout == NP_LAYOUT_TABLE) {
+	} else if (o->fmt == NP_FMT_PLAIN && layout != NP_LAYOUT_RECORD) {
 		int last = last_plain_col(o);
 
 		if (key && o->started)
@@ -303,7 +305,7 @@ static void prom_flush_families(struct np_out *o)
 
 void out_table_end(struct np_out *o)
 {
-	if (o->fmt == NP_FMT_JSON)
+	if (o->fmt == NP_FMT_JSON && o->layout != NP_LAYOUT_STREAM)
 		json_close(o);
 	else if (o->fmt == NP_FMT_PROM && o->fams)
 		prom_flush_families(o);
@@ -336,6 +338,7 @@ static void cell_text(struct np_out *o, int i, char *buf, size_t n)
 
 	switch (c->type) {
 	case CELL_NONE:
+	case CELL_NULL:
 		snprintf(buf, n, "-");
 		break;
 	case CELL_STR:
@@ -375,6 +378,8 @@ static json_t *cell_json(struct np_out *o, int i)
 	char buf[64];
 
 	switch (c->type) {
+	case CELL_NULL:
+		return json_null();
 	case CELL_STR:
 		return json_string(c->s);
 	case CELL_BOOL:
@@ -405,6 +410,13 @@ static void row_json(struct np_out *o)
 		if (v)
 			json_object_set_new(obj, o->cols[i].key, v);
 	}
+	if (o->layout == NP_LAYOUT_STREAM) {
+		/* JSON Lines: a document per row, whatever -p says. */
+		json_dumpf(obj, o->f, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		fputc('\n', o->f);
+		json_decref(obj);
+		return;
+	}
 	json_sep(o);
 	json_put(o, obj);
 }
@@ -430,7 +442,8 @@ static void row_prom(struct np_out *o)
 	size_t len = 0;
 
 	for (int i = 0; i < o->ncols; i++) {
-		if (o->cols[i].prom != NP_P_LABEL || o->cells[i].type == CELL_NONE)
+		if (o->cols[i].prom != NP_P_LABEL || o->cells[i].type == CELL_NONE ||
+		    o->cells[i].type == CELL_NULL)
 			continue;
 		cell_text(o, i, val, sizeof(val));
 		if (o->cells[i].type == CELL_U64 && o->cols[i].kind != NP_K_TIME)
@@ -443,7 +456,7 @@ static void row_prom(struct np_out *o)
 		struct family *fam = &o->fams[i];
 		const struct cell *c = &o->cells[i];
 
-		if (!fam->f || c->type == CELL_NONE)
+		if (!fam->f || c->type == CELL_NONE || c->type == CELL_NULL)
 			continue;
 		fprintf(fam->f, "%s%s%s%s ", o->cols[i].metric, len ? "{" : "", labels,
 			len ? "}" : "");
@@ -476,6 +489,8 @@ void out_row_end(struct np_out *o)
 	}
 	o->nrows++;
 	cells_clear(o);
+	if (o->layout == NP_LAYOUT_STREAM)
+		fflush(o->f);
 }
 
 static struct cell *cell_at(struct np_out *o, int col)
@@ -525,6 +540,14 @@ void out_bool(struct np_out *o, int col, bool v)
 		return;
 	c->type = CELL_BOOL;
 	c->u = v;
+}
+
+void out_null(struct np_out *o, int col)
+{
+	struct cell *c = cell_at(o, col);
+
+	if (c)
+		c->type = CELL_NULL;
 }
 
 void out_error(struct np_out *o, const char *msg)
