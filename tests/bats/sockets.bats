@@ -96,14 +96,14 @@ client() {
 	echo "$pid"
 }
 
-# drop_share NS sport|dport: NS drops 15% of the TCP segments it receives
-# with that port = PORT (this kernel has no netem).
-drop_share() {
+# nft_drop NS RULE: NS drops the incoming segments RULE matches (this
+# kernel has no netem); undone by deleting table inet nptest.
+nft_drop() {
 	in_ns "$1" nft -f - <<EOF
 table inet nptest {
 	chain input {
 		type filter hook input priority 0;
-		tcp $2 $PORT numgen random mod 100 < 15 drop
+		$2 drop
 	}
 }
 EOF
@@ -209,8 +209,8 @@ tcp_total() {
 	rb0=$(tcp_mib "$NS_B" RetransSegs)
 	start_server "$NS_B" 10.77.0.2 1 1
 	# Each side drops 15% of what it receives, so both sides retransmit.
-	drop_share "$NS_B" dport
-	drop_share "$NS_A" sport
+	nft_drop "$NS_B" "tcp dport $PORT numgen random mod 100 < 15"
+	nft_drop "$NS_A" "tcp sport $PORT numgen random mod 100 < 15"
 	client "$NS_A" 10.77.0.2 "$PORT" "$n" "$T/cli.1" >/dev/null
 	in_ns "$NS_B" nft delete table inet nptest
 	in_ns "$NS_A" nft delete table inet nptest
@@ -232,6 +232,30 @@ tcp_total() {
 	[ "$("$NP" -j show sockets netns "$NETNS_B" | jq '.[0].retransmits')" -eq "$db" ]
 	[ "$("$NP" -j show sockets netns "$NETNS_A" | jq '.[0].bytes_sent')" -eq "$n" ]
 	[ "$("$NP" -j show sockets netns "$NETNS_B" | jq '.[0].bytes_sent')" -eq $((n + 11)) ]
+}
+
+@test "lost SYN-ACKs: SYN and SYN-ACK retransmissions equal the kernel's" {
+	local ra0 rb0 da db
+	ra0=$(tcp_mib "$NS_A" RetransSegs)
+	rb0=$(tcp_mib "$NS_B" RetransSegs)
+	start_server "$NS_B" 10.77.0.2 1
+	nft_drop "$NS_A" "tcp sport $PORT tcp flags & (syn | ack) == syn | ack"
+	client "$NS_A" 10.77.0.2 "$PORT" 500 "$T/cli.1" >/dev/null &
+	local cli=$!
+	# The SYN (1 s) and SYN-ACK timers fire while the rule stands.
+	sleep 1.6
+	in_ns "$NS_A" nft delete table inet nptest
+	wait "$cli"
+	wait "$SRV_PID"
+	wait_closed "$NETNS_A" 1
+	wait_closed "$NETNS_B" 1
+	da=$(( $(tcp_mib "$NS_A" RetransSegs) - ra0 ))
+	db=$(( $(tcp_mib "$NS_B" RetransSegs) - rb0 ))
+	echo "kernel RetransSegs deltas: $NS_A $da, $NS_B $db"
+	[ "$da" -gt 0 ] && [ "$db" -gt 0 ]
+	[ "$(tcp_total "$NETNS_A" retransmits)" -eq "$da" ]
+	[ "$(tcp_total "$NETNS_B" retransmits)" -eq "$db" ]
+	[ "$("$NP" -j show sockets netns "$NETNS_B" | jq '.[0].retransmits')" -eq "$db" ]
 }
 
 @test "connections to a closed port: resets sent and received match the kernel" {
