@@ -105,6 +105,15 @@ struct np_event_hdr {
 };
 
 /*
+ * A reader is present: `netprobe watch` writes bpf_ktime_get_ns()-clock
+ * time (CLOCK_MONOTONIC) into the single __u64 of the ring buffer's
+ * "<ring>_beat" array at least every NP_WATCH_BEAT_NS / 4. Producers skip
+ * events when the beat is older than NP_WATCH_BEAT_NS: nobody would read
+ * them, and a full buffer would only make lost-event counts meaningless.
+ */
+#define NP_WATCH_BEAT_NS	1000000000ull
+
+/*
  * ---- TCP connections (socket probe, issue 4) ----
  */
 #define NP_CONN_MAX		65536	/* entries of np_conns (LRU) */
@@ -168,7 +177,7 @@ struct np_tcp_totals {
 	__u64 retrans_segs;	/* segments retransmitted (SYN-ACKs included) */
 	__u64 resets_sent;
 	__u64 resets_received;
-	__u64 events_lost;	/* np_events was full */
+	__u64 events_lost;	/* np_events was full while a reader was present */
 };
 
 #endif /* NETPROBE_H */

@@ -48,6 +48,22 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } np_events SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_events_beat SEC(".maps");
+
+static __always_inline bool reader_present(__u64 now)
+{
+	__u32 zero = 0;
+	__u64 *beat = bpf_map_lookup_elem(&np_events_beat, &zero);
+
+	return beat && *beat && now - *beat < NP_WATCH_BEAT_NS;
+}
+
 static __always_inline __u32 sk_netns(const struct sock *sk)
 {
 	return BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
@@ -172,8 +188,11 @@ static __always_inline struct np_conn *conn_new(__u64 cookie, const struct sock 
 
 static __always_inline void emit(__u16 type, __u64 cookie, int oldstate, const struct np_conn *c)
 {
+	__u64 now = bpf_ktime_get_ns();
 	struct np_sock_event *e;
 
+	if (!reader_present(now))
+		return;
 	e = bpf_ringbuf_reserve(&np_events, sizeof(*e), 0);
 	if (!e) {
 		struct np_tcp_totals *t = totals(c->netns);
@@ -185,7 +204,7 @@ static __always_inline void emit(__u16 type, __u64 cookie, int oldstate, const s
 	e->hdr.type = type;
 	e->hdr.size = sizeof(*e);
 	e->hdr.netns = c->netns;
-	e->hdr.ts_ns = bpf_ktime_get_ns();
+	e->hdr.ts_ns = now;
 	e->cookie = cookie;
 	e->oldstate = oldstate;
 	__builtin_memset(e->pad, 0, sizeof(e->pad));

@@ -14,12 +14,14 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "lib/maps.h"
 #include "lib/state.h"
 #include "lib/watch.h"
 
+/* Well inside NP_WATCH_BEAT_NS, so producers never think we left. */
 #define POLL_MS 200
 
 static volatile sig_atomic_t stop;
@@ -27,6 +29,7 @@ static volatile sig_atomic_t stop;
 struct watch_state {
 	struct np_ctx *ctx;
 	const struct np_watch_src *src;
+	int beat_fd;
 	__u64 start_ns;
 	__u64 mono2real;
 	__u64 count;
@@ -45,6 +48,15 @@ static __u64 mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+/* Tells the producers a reader is there (now != 0) or gone (0). */
+static void beat(int fd, __u64 now)
+{
+	__u32 key = 0;
+
+	if (fd >= 0)
+		bpf_map_update_elem(fd, &key, &now, BPF_ANY);
 }
 
 /* A pipe whose reader closed polls as an error even before we write. */
@@ -103,7 +115,10 @@ static int open_ring(struct np_ctx *ctx, const struct np_watch_src *src)
 static int watch_loop(struct np_ctx *ctx, struct ring_buffer *rb, struct watch_state *w)
 {
 	while (!stop) {
-		int n = ring_buffer__poll(rb, POLL_MS);
+		int n;
+
+		beat(w->beat_fd, mono_ns());
+		n = ring_buffer__poll(rb, POLL_MS);
 
 		if (n == -ECANCELED)
 			break;
@@ -118,7 +133,7 @@ static int watch_loop(struct np_ctx *ctx, struct ring_buffer *rb, struct watch_s
 
 int np_watch_run(struct np_ctx *ctx, const struct np_watch_src *src, __u64 count)
 {
-	struct watch_state w = { .ctx = ctx, .src = src, .count = count };
+	struct watch_state w = { .ctx = ctx, .src = src, .count = count, .beat_fd = -1 };
 	struct ring_buffer *rb;
 	int fd, err;
 
@@ -136,6 +151,8 @@ int np_watch_run(struct np_ctx *ctx, const struct np_watch_src *src, __u64 count
 		close(fd);
 		return np_err(ctx, "%s: cannot map the ring buffer: %s", src->what, strerror(err));
 	}
+	if (src->beat_map)
+		w.beat_fd = np_map_open(ctx, src->beat_map);
 	stop = 0;
 	catch_signals();
 	w.start_ns = mono_ns();
@@ -143,8 +160,11 @@ int np_watch_run(struct np_ctx *ctx, const struct np_watch_src *src, __u64 count
 	out_table_begin(ctx->out, NULL, src->cols, src->ncols, NP_LAYOUT_STREAM);
 	fflush(stdout);
 	err = watch_loop(ctx, rb, &w);
+	beat(w.beat_fd, 0);
 	out_table_end(ctx->out);
 	ring_buffer__free(rb);
+	if (w.beat_fd >= 0)
+		close(w.beat_fd);
 	close(fd);
 	return err;
 }

@@ -50,6 +50,7 @@ int cmd_watch_sockets(struct np_ctx *ctx, int argc, char **argv)
 	struct np_watch_src src = {
 		.what = "watch sockets",
 		.map = "np_events",
+		.beat_map = "np_events_beat",
 		.probe = NP_SOCKET_PROBE,
 		.cols = np_sock_cols(true),
 		.ncols = NP_SC_MAX,

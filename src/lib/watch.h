@@ -15,6 +15,7 @@
 struct np_watch_src {
 	const char *what;		/* "watch sockets", for messages */
 	const char *map;		/* pinned ring buffer under maps/ */
+	const char *beat_map;		/* its reader beat (NP_WATCH_BEAT_NS), or NULL */
 	const char *probe;		/* probe whose links/<probe> feed it */
 	const struct np_col *cols;
 	int ncols;
