@@ -336,8 +336,10 @@ int BPF_PROG(np_tcp_send_reset, const struct sock *sk, const struct sk_buff *skb
 	 * and the cookie of a time-wait socket is the connection's. */
 	cookie = bpf_get_socket_cookie((void *)sk);
 	c = bpf_map_lookup_elem(&np_conns, &cookie);
-	if (c)
+	if (c) {
 		c->resets_sent++;
+		conn_tuple(c, sk);
+	}
 	return 0;
 }
 
@@ -351,8 +353,11 @@ int BPF_PROG(np_tcp_receive_reset, struct sock *sk)
 	if (t)
 		t->resets_received++;
 	c = bpf_map_lookup_elem(&np_conns, &cookie);
-	if (c)
+	if (c) {
 		c->resets_received++;
+		/* A refused connect: the last moment its local port is known. */
+		conn_tuple(c, sk);
+	}
 	return 0;
 }
 

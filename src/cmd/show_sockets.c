@@ -134,7 +134,8 @@ int cmd_show_sockets(struct np_ctx *ctx, int argc, char **argv)
 		free(l.v);
 		return np_err(ctx, "cannot read np_conns: %s", strerror(-err));
 	}
-	qsort(l.v, l.n, sizeof(*l.v), by_opened);
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), by_opened);
 	off = np_mono_to_real_offset();
 	now = mono_now();
 	out_table_begin(ctx->out, NULL, np_sock_cols(false), NP_SC_MAX, NP_LAYOUT_TABLE);

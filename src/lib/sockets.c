@@ -288,7 +288,8 @@ int np_tcp_totals_list(struct np_ctx *ctx, struct np_tcp_netns **out, int *n)
 		prev = &key;
 	}
 	close(fd);
-	qsort(v, cnt, sizeof(*v), by_netns);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), by_netns);
 	*out = v;
 	*n = cnt;
 	return 0;
