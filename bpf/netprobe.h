@@ -131,7 +131,7 @@ struct np_event_hdr {
  * Value of the pinned LRU hash "np_conns", keyed by the socket cookie
  * (__u64, unique for the boot). Closed connections stay until evicted.
  * Counters are the kernel's own (tcp_sock), copied at each state change,
- * retransmission, reset, send and receive of the connection.
+ * retransmission, send and receive of the connection.
  */
 struct np_conn {
 	__u8 saddr[16];		/* local; IPv4 stored v4-mapped */
@@ -146,9 +146,8 @@ struct np_conn {
 	char comm[NP_COMM_LEN];	/* "" = not known */
 	__u64 opened_ns;	/* bpf_ktime_get_ns(); 0 = before the probe */
 	__u64 closed_ns;	/* 0 = still open */
-	__u64 updated_ns;	/* when the counters below were copied */
-	__u64 bytes_sent;	/* tcp_sock.bytes_acked */
-	__u64 bytes_received;	/* tcp_sock.bytes_received */
+	__u64 bytes_sent;	/* tcp_sock.bytes_acked without SYN and FIN */
+	__u64 bytes_received;	/* tcp_sock.bytes_received without FIN */
 	__u32 srtt_us;		/* tcp_sock.srtt_us >> 3 */
 	__u32 retransmits;	/* tcp_sock.total_retrans (segments) */
 	__u32 retrans_counted;	/* part of retransmits added to np_tcp_totals */

@@ -119,34 +119,35 @@ static __always_inline void conn_tuple(struct np_conn *c, const struct sock *sk)
  * bytes_received holds the peer's FIN once received (tcp_fin sets
  * SOCK_DONE). Called with sk_state still the old state at a state change.
  */
-static __always_inline void conn_bytes(struct np_conn *c, const struct sock *sk)
+static __always_inline void conn_bytes(struct np_conn *c, const struct tcp_sock *tp)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
-	__u64 acked = BPF_CORE_READ(tp, bytes_acked);
-	__u64 received = BPF_CORE_READ(tp, bytes_received);
-	unsigned long skflags = BPF_CORE_READ(sk, __sk_common.skc_flags);
-	__u8 state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	const struct sock *sk = &tp->inet_conn.icsk_inet.sk;
+	__u64 acked = tp->bytes_acked;
+	__u64 received = tp->bytes_received;
+	__u8 state = sk->__sk_common.skc_state;
 
 	if ((c->flags & NP_CONN_ACTIVE) && acked)
 		acked--;
 	if ((state == TCP_FIN_WAIT1 || state == TCP_FIN_WAIT2 || state == TCP_CLOSING ||
-	     state == TCP_LAST_ACK) && acked &&
-	    BPF_CORE_READ(tp, snd_una) == BPF_CORE_READ(tp, write_seq))
+	     state == TCP_LAST_ACK) && acked && tp->snd_una == tp->write_seq)
 		acked--;
-	if ((skflags & (1ul << SOCK_DONE)) && received)
+	if ((sk->__sk_common.skc_flags & (1ul << SOCK_DONE)) && received)
 		received--;
 	c->bytes_sent = acked;
 	c->bytes_received = received;
 }
 
+/* Runs at every send and receive too: direct loads through the typed
+ * tcp_sock pointer, no probe reads. */
 static __always_inline void conn_counters(struct np_conn *c, const struct sock *sk)
 {
-	const struct tcp_sock *tp = (const struct tcp_sock *)sk;
+	const struct tcp_sock *tp = bpf_skc_to_tcp_sock((void *)sk);
 
-	conn_bytes(c, sk);
-	c->srtt_us = BPF_CORE_READ(tp, srtt_us) >> 3;
-	c->retransmits = BPF_CORE_READ(tp, total_retrans);
-	c->updated_ns = bpf_ktime_get_ns();
+	if (!tp)
+		return;
+	conn_bytes(c, tp);
+	c->srtt_us = tp->srtt_us >> 3;
+	c->retransmits = tp->total_retrans;
 }
 
 static __always_inline void conn_set_task(struct np_conn *c)
@@ -370,15 +371,21 @@ static __always_inline bool in_kthread(void)
 
 /* Send or receive by a process: refresh the counters and, for an accepted
  * connection, learn its owner. */
+/*
+ * Send or receive by a process: learn the owner of an accepted connection
+ * and refresh the counters of open ones. This runs for every send and
+ * receive of the host, so it reads sk directly (a trusted tp_btf pointer).
+ * A failed call still tells who uses the socket.
+ */
 static __always_inline void on_io(struct sock *sk)
 {
 	struct np_conn *c;
 	__u64 cookie;
 	__u8 state;
 
-	if (!sk || !is_tcp(sk))
+	if (!sk || sk->sk_protocol != IPPROTO_TCP || sk->sk_type != 1 /* SOCK_STREAM */)
 		return;
-	state = BPF_CORE_READ(sk, __sk_common.skc_state);
+	state = sk->__sk_common.skc_state;
 	if (state == TCP_LISTEN || state == TCP_CLOSE)
 		return;
 	cookie = bpf_get_socket_cookie(sk);
@@ -398,17 +405,15 @@ static __always_inline void on_io(struct sock *sk)
 }
 
 SEC("tp_btf/sock_send_length")
-int BPF_PROG(np_sock_send, struct sock *sk, int ret, int flags)
+int BPF_PROG(np_sock_send, struct sock *sk)
 {
-	if (ret > 0)
-		on_io(sk);
+	on_io(sk);
 	return 0;
 }
 
 SEC("tp_btf/sock_recv_length")
-int BPF_PROG(np_sock_recv, struct sock *sk, int ret, int flags)
+int BPF_PROG(np_sock_recv, struct sock *sk)
 {
-	if (ret >= 0)
-		on_io(sk);
+	on_io(sk);
 	return 0;
 }

@@ -26,6 +26,7 @@ setup() {
 teardown() {
 	[ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null
 	[ -n "${WATCH_PID:-}" ] && kill "$WATCH_PID" 2>/dev/null
+	[ -n "${CLI_PID:-}" ] && kill "$CLI_PID" 2>/dev/null
 	np_teardown
 }
 
@@ -35,7 +36,7 @@ write_peers() {
 	ln -s "$py" "$T/npcli"
 	ln -s "$py" "$T/npsrv"
 	cat >"$T/cli.py" <<'EOF'
-import os, socket, sys
+import os, socket, sys, time
 host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 s = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
 try:
@@ -45,6 +46,14 @@ except ConnectionRefusedError:
     sys.exit(0)
 print(os.getpid(), s.getsockname()[1], flush=True)
 s.sendall(b"x" * n)
+if len(sys.argv) > 4:
+    # hold: read the reply, then keep the connection open
+    want, got = 3 * n + 11, 0
+    while got < want:
+        got += len(s.recv(65536))
+    print(got, flush=True)
+    time.sleep(float(sys.argv[4]))
+    sys.exit(0)
 s.shutdown(socket.SHUT_WR)
 got = 0
 while True:
@@ -63,23 +72,27 @@ l.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
 l.bind((host, port))
 l.listen(64)
 print("ready", flush=True)
+expect = int(sys.argv[5]) if len(sys.argv) > 5 else 0
 for _ in range(k):
     c, _ = l.accept()
     got = 0
-    while True:
+    while not expect or got < expect:
         d = c.recv(65536)
         if not d:
             break
         got += len(d)
     c.sendall(b"y" * (factor * got + 11))
+    while c.recv(65536):
+        pass
     c.close()
 EOF
 }
 
-# start_server NS HOST K [FACTOR]: serve K connections on HOST:PORT.
+# start_server NS HOST K [FACTOR [EXPECT]]: serve K connections on HOST:PORT;
+# reply once EXPECT bytes (default: the client's end of stream) came in.
 start_server() {
 	nsenter --net="/run/netns/$1" "$T/npsrv" "$T/srv.py" "$2" "$PORT" "$3" "${4:-3}" \
-		>"$T/srv.out" 2>&1 &
+		"${5:-0}" >"$T/srv.out" 2>&1 &
 	SRV_PID=$!
 	for _ in $(seq 50); do
 		grep -q ready "$T/srv.out" && return 0
@@ -184,6 +197,27 @@ tcp_total() {
 	grep -qx "netprobe_socket_connections_total{netns=\"$NETNS_A\",kind=\"opened\"} $K" <<<"$output"
 	grep -qx "netprobe_socket_connections_total{netns=\"$NETNS_B\",kind=\"accepted\"} $K" <<<"$output"
 	if command -v promtool >/dev/null; then promtool check metrics <<<"$output"; fi
+}
+
+@test "an open connection: established, with its owner and live byte counts" {
+	local n=70000 sport
+	start_server "$NS_B" 10.77.0.2 1 3 "$n"
+	nsenter --net="/run/netns/$NS_A" "$T/npcli" "$T/cli.py" 10.77.0.2 "$PORT" "$n" 30 \
+		>"$T/cli.1" &
+	local cli=$!
+	CLI_PID=$cli
+	for _ in $(seq 50); do [ "$(wc -l <"$T/cli.1")" -ge 2 ] && break; sleep 0.1; done
+	read -r _ sport <"$T/cli.1"
+	run "$NP" -j show sockets state established netns "$NETNS_A"
+	local client_rows="$output"
+	run "$NP" -j show sockets state open netns "$NETNS_B"
+	kill "$cli"
+	echo "$client_rows"
+	echo "$output"
+	[ "$(jq -r '.[] | "\(.pid) \(.comm) \(.sport) \(.bytes_sent) \(.bytes_received) \(.closed)"' <<<"$client_rows")" = \
+	  "$cli npcli $sport $n $((3 * n + 11)) null" ]
+	[ "$(jq -r '.[] | "\(.pid) \(.comm) \(.state) \(.dport) \(.bytes_received) \(.pid_source)"' <<<"$output")" = \
+	  "$SRV_PID npsrv established $sport $n io" ]
 }
 
 @test "IPv6 over loopback: both ends in one namespace" {
