@@ -72,11 +72,11 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do $$t; done
 
 bats: netprobe
-	bats --timing tests/bats
+	bats tests/bats
 
 check: deps
-	@$(MAKE) --no-print-directory netprobe unit
-	@$(MAKE) --no-print-directory bats
+	@$(MAKE) --no-print-directory netprobe $(UNIT_BINS)
+	@scripts/check.sh
 
 bench: netprobe
 	bench/run.sh
