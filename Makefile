@@ -5,6 +5,7 @@
 #   make run        deps + build + attach to the default-route device + show stats
 #   make check      deps + build + unit tests + bats tests (root, own namespaces)
 #   make SANITIZE=1 check   the same under ASan/UBSan
+#   make VALGRIND=1 check   every netprobe run of the bats tests under memcheck
 #   make install    binary, man pages, bash completion under $(PREFIX)
 
 CC       ?= gcc
@@ -76,7 +77,7 @@ bats: netprobe
 
 check: deps
 	@$(MAKE) --no-print-directory netprobe $(UNIT_BINS)
-	@scripts/check.sh
+	@NP_VALGRIND=$(VALGRIND) scripts/check.sh
 
 bench: netprobe
 	bench/run.sh
