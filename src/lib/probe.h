@@ -35,5 +35,7 @@ const struct np_probe *np_probe_find(struct np_ctx *ctx, const char *name, bool 
 /* Device probes built on the traffic program (src/cmd/attach_traffic.c). */
 extern const struct np_probe np_probe_tc;
 extern const struct np_probe np_probe_xdp;
+/* Host probes of issue 5 (src/cmd/attach_drops.c). */
+extern const struct np_probe np_probe_drops;
 
 #endif /* NP_PROBE_H */
