@@ -10,6 +10,7 @@ int cmd_detach(struct np_ctx *ctx, int argc, char **argv);
 int cmd_status(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_drops(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_netfilter(struct np_ctx *ctx, int argc, char **argv);
 int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv);
 int cmd_dump(struct np_ctx *ctx, int argc, char **argv);
 int cmd_feature(struct np_ctx *ctx, int argc, char **argv);
@@ -20,6 +21,8 @@ static const struct np_cmd show_cmds[] = {
 	  "per-device packets and bytes, and rates" },
 	{ "drops", cmd_show_drops, NULL, "[flows] [reason R] [dev DEV] [proto P] [top N]",
 	  "packets the kernel dropped, by reason (flows: by 5-tuple)" },
+	{ "netfilter", cmd_show_netfilter, NULL, NULL,
+	  "packets and bytes per netfilter hook and family" },
 	{ 0 },
 };
 
