@@ -313,10 +313,13 @@ static int read_flows(int fd, const struct filter *f, struct flow_set *s)
 		if (bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals,
 					 &count, NULL)) {
 			err = -errno;
-			if (err == -ENOENT)
-				err = 0, done = true;	/* last batch */
-			else if (first && (err == -EINVAL || err == -ENOTSUP))
-				err = read_flows_slow(fd, f, s), done = true, count = 0;
+			done = true;
+			if (err == -ENOENT) {
+				err = 0;	/* the last batch, count entries in it */
+			} else if (first && (err == -EINVAL || err == -ENOTSUP)) {
+				count = 0;
+				err = read_flows_slow(fd, f, s);
+			}
 		}
 		first = false;
 		for (__u32 i = 0; i < count && !err; i++)
