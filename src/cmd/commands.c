@@ -9,6 +9,8 @@ int cmd_attach(struct np_ctx *ctx, int argc, char **argv);
 int cmd_detach(struct np_ctx *ctx, int argc, char **argv);
 int cmd_status(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_drops(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_netfilter(struct np_ctx *ctx, int argc, char **argv);
 int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv);
 int cmd_dump(struct np_ctx *ctx, int argc, char **argv);
 int cmd_feature(struct np_ctx *ctx, int argc, char **argv);
@@ -17,6 +19,10 @@ int cmd_version(struct np_ctx *ctx, int argc, char **argv);
 static const struct np_cmd show_cmds[] = {
 	{ "stats", cmd_show_stats, NULL, "[dev DEV] [interval SEC [count N]]",
 	  "per-device packets and bytes, and rates" },
+	{ "drops", cmd_show_drops, NULL, "[flows] [reason R] [dev DEV] [proto P] [top N]",
+	  "packets the kernel dropped, by reason (flows: by 5-tuple)" },
+	{ "netfilter", cmd_show_netfilter, NULL, NULL,
+	  "packets and bytes per netfilter hook and family" },
 	{ 0 },
 };
 
