@@ -33,9 +33,11 @@ static const struct np_cmd flush_cmds[] = {
 
 const struct np_cmd np_commands[] = {
 	{ "attach", cmd_attach, NULL,
-	  "DEV [tc|xdp|all] [mode native|generic] [tc-mode tcx|clsact]",
+	  "DEV [tc|xdp|all] [mode native|generic] [tc-mode tcx|clsact] [flows N] "
+	  "[vxlan-port N] | drops | netfilter",
 	  "load, attach and pin programs" },
-	{ "detach", cmd_detach, NULL, "DEV [tc|xdp] | all", "remove links and pins" },
+	{ "detach", cmd_detach, NULL, "DEV [tc|xdp] | drops | netfilter | all",
+	  "remove links and pins" },
 	{ "status", cmd_status, NULL, NULL, "what is attached where" },
 	{ "show", NULL, show_cmds, NULL, NULL },
 	{ "flush", NULL, flush_cmds, NULL, NULL },
