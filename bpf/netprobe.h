@@ -59,7 +59,7 @@ struct np_device {
 	__u32 xdp_mode;		/* enum np_xdp_mode */
 	__u32 tc_mode;		/* enum np_tc_mode */
 	__u32 clsact_created;	/* 1 if netprobe created the clsact qdisc */
-	__u32 pad;
+	__u32 netns;		/* inode of the device's network namespace */
 	__u64 attached_ns;	/* CLOCK_REALTIME, ns */
 };
 

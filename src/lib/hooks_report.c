@@ -11,6 +11,7 @@
 #include "device.h"
 #include "hooks_report.h"
 #include "link.h"
+#include "netns.h"
 #include "out.h"
 #include "state.h"
 
@@ -120,7 +121,9 @@ void np_hook_view(struct np_ctx *ctx, const char *dir, const char *name, struct 
 	if (is_dev) {
 		char name_now[IF_NAMESIZE];
 
-		if (!if_indextoname(rec.ifindex, name_now) || strcmp(name_now, dir))
+		/* Names and ifindexes can only be checked from the device's netns. */
+		if (rec.netns == np_netns_self() &&
+		    (!if_indextoname(rec.ifindex, name_now) || strcmp(name_now, dir)))
 			v->defunct = true;
 		if (hook)
 			v->mode = mode_name(hook, &rec);

@@ -153,3 +153,13 @@ one_line_error() {
 	[ "$status" -eq 1 ]
 	[ "$(np_in "$NS_A" -j status | jq -c '[.attachments[] | {target, hook, prog_id}]')" = "$before" ]
 }
+
+@test "one pin root serves one network namespace" {
+	np_in "$NS_A" attach a0 >/dev/null
+	run np_in "$NS_B" attach b0
+	one_line_error 1
+	[[ "$output" == *"network namespace"*"--pin-root"* ]]
+	run np_in "$NS_B" --pin-root "$NP_BPFFS/other" attach b0
+	[ "$status" -eq 0 ]
+	np_in "$NS_B" --pin-root "$NP_BPFFS/other" -q detach all
+}
