@@ -59,7 +59,7 @@ struct np_device {
 	__u32 xdp_mode;		/* enum np_xdp_mode */
 	__u32 tc_mode;		/* enum np_tc_mode */
 	__u32 clsact_created;	/* 1 if netprobe created the clsact qdisc */
-	__u32 pad;
+	__u32 netns;		/* inode of the device's network namespace */
 	__u64 attached_ns;	/* CLOCK_REALTIME, ns */
 };
 
@@ -79,6 +79,66 @@ struct np_flow_key {
 	__u16 pad;
 	__u32 ifindex;
 };
+
+/* ---- drops and netfilter (issue 5) ---- */
+
+#define NP_DROPS_MAX		16384	/* np_drops entries */
+#define NP_DROP_FLOWS_MAX	16384	/* np_drop_flows entries (LRU) */
+
+/*
+ * np_drop_key.reason on kernels whose kfree_skb tracepoint has no reason
+ * argument (before 5.17). Never a real reason: those are
+ * (subsystem << 16) | code with far fewer than 0xffff subsystems.
+ */
+#define NP_DROP_REASON_UNAVAILABLE	0xffffffffu
+
+/*
+ * Key of the pinned per-CPU "np_drops" hash (value: __u64 drops). The
+ * drop happened on ifindex in the network namespace with inode netns
+ * (0: the kernel freed the packet with no device and no socket).
+ */
+struct np_drop_key {
+	__u32 reason;		/* enum skb_drop_reason of the running kernel */
+	__u32 netns;
+	__u32 ifindex;		/* skb->dev, else skb->skb_iif */
+	__u16 l3proto;		/* ethertype, host order */
+	__u8 l4proto;		/* IPPROTO_* of IPv4/IPv6 packets, else 0 */
+	__u8 pad;
+};
+
+/*
+ * Key of the pinned LRU "np_drop_flows" hash: one dropped 5-tuple. As in
+ * np_flow_key, IPv4 is v4-mapped and ICMP puts type/code in sport/dport.
+ */
+struct np_drop_flow_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__u16 sport;		/* host byte order */
+	__u16 dport;		/* host byte order */
+	__u8 proto;		/* IPPROTO_* */
+	__u8 pad[3];
+	__u32 reason;
+	__u32 netns;
+	__u32 ifindex;
+};
+
+struct np_drop_flow {
+	__u64 count;
+	__u64 first_seen;	/* bpf_ktime_get_ns() */
+	__u64 last_seen;
+};
+
+/*
+ * Key of the pinned per-CPU "np_nf_stats" hash (value: struct np_counter).
+ * Netfilter hooks are per network namespace, hence netns.
+ */
+struct np_nf_key {
+	__u32 netns;		/* inode of the hook's network namespace */
+	__u8 pf;		/* NFPROTO_IPV4 (2), NFPROTO_IPV6 (10) */
+	__u8 hook;		/* NF_INET_PRE_ROUTING (0) .. NF_INET_POST_ROUTING (4) */
+	__u16 pad;
+};
+#define NP_NF_STATS_MAX		4096
 
 /*
  * ---- Events (ring buffers) ----

@@ -9,6 +9,8 @@ int cmd_attach(struct np_ctx *ctx, int argc, char **argv);
 int cmd_detach(struct np_ctx *ctx, int argc, char **argv);
 int cmd_status(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_drops(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_netfilter(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_sockets(struct np_ctx *ctx, int argc, char **argv);
 int cmd_watch_sockets(struct np_ctx *ctx, int argc, char **argv);
 int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv);
@@ -19,6 +21,10 @@ int cmd_version(struct np_ctx *ctx, int argc, char **argv);
 static const struct np_cmd show_cmds[] = {
 	{ "stats", cmd_show_stats, NULL, "[dev DEV] [interval SEC [count N]]",
 	  "per-device packets and bytes, and rates" },
+	{ "drops", cmd_show_drops, NULL, "[flows] [reason R] [dev DEV] [proto P] [top N]",
+	  "packets the kernel dropped, by reason (flows: by 5-tuple)" },
+	{ "netfilter", cmd_show_netfilter, NULL, NULL,
+	  "packets and bytes per netfilter hook and family" },
 	{ "sockets", cmd_show_sockets, NULL, "[state S] [comm C] [pid N] [netns ID] [port N]",
 	  "active and recently closed TCP connections" },
 	{ 0 },
@@ -38,9 +44,11 @@ static const struct np_cmd flush_cmds[] = {
 
 const struct np_cmd np_commands[] = {
 	{ "attach", cmd_attach, NULL,
-	  "DEV [tc|xdp|all] [mode native|generic] [tc-mode tcx|clsact]",
+	  "DEV [tc|xdp|all] [mode native|generic] [tc-mode tcx|clsact] [flows N] "
+	  "[vxlan-port N] | drops | netfilter | socket",
 	  "load, attach and pin programs" },
-	{ "detach", cmd_detach, NULL, "DEV [tc|xdp] | all", "remove links and pins" },
+	{ "detach", cmd_detach, NULL, "DEV [tc|xdp] | drops | netfilter | socket | all",
+	  "remove links and pins" },
 	{ "status", cmd_status, NULL, NULL, "what is attached where" },
 	{ "show", NULL, show_cmds, NULL, NULL },
 	{ "watch", NULL, watch_cmds, NULL, NULL },
