@@ -25,7 +25,8 @@ setup() {
 
 teardown() {
 	[ -n "$SRV_PID" ] && kill "$SRV_PID" 2>/dev/null
-	[ -n "${WATCH_PID:-}" ] && kill "$WATCH_PID" 2>/dev/null
+	# Watchers run in a process group of their own (setsid): the whole group.
+	[ -n "${WATCH_PID:-}" ] && kill -- -"$WATCH_PID" 2>/dev/null
 	[ -n "${CLI_PID:-}" ] && kill "$CLI_PID" 2>/dev/null
 	np_teardown
 }
@@ -134,6 +135,19 @@ tcp_mib() {
 wait_closed() {
 	for _ in $(seq 100); do
 		[ "$("$NP" -j show sockets netns "$1" state closed | jq length)" -ge "$2" ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+# wait_watching: until a watcher beats np_events_beat, i.e. it has set up its
+# signal handlers and reads the ring buffer (slow under valgrind).
+wait_watching() {
+	local v
+	for _ in $(seq 100); do
+		v=$(bpftool -j map lookup pinned "$NETPROBE_PIN_ROOT/maps/np_events_beat" \
+			key 0 0 0 0 2>/dev/null | jq '.formatted.value // 0')
+		[ "${v:-0}" != 0 ] && return 0
 		sleep 0.1
 	done
 	return 1
@@ -310,9 +324,9 @@ tcp_total() {
 }
 
 @test "watch sockets: count N ends after N events, as they happened" {
-	"$NP" -j watch sockets netns "$NETNS_A" count 3 >"$T/watch.out" 2>"$T/watch.err" &
+	setsid "$NP" -j watch sockets netns "$NETNS_A" count 3 >"$T/watch.out" 2>"$T/watch.err" &
 	WATCH_PID=$!
-	sleep 0.5
+	wait_watching
 	start_server "$NS_B" 10.77.0.2 2
 	local p1 p2 s1 s2
 	p1=$(client "$NS_A" 10.77.0.2 "$PORT" 100 "$T/cli.1")
@@ -340,17 +354,17 @@ tcp_total() {
 	start_server "$NS_B" 10.77.0.2 1
 	timeout 10 bash -c "'$NP' -j watch sockets netns $NETNS_A | head -1 >'$T/first'; exit \${PIPESTATUS[0]}" &
 	local pipe=$!
-	sleep 0.5
+	wait_watching
 	client "$NS_A" 10.77.0.2 "$PORT" 10 "$T/cli.1" >/dev/null
 	local rc=0
 	wait_exit "$pipe" || rc=$?
 	[ "$rc" -eq 0 ]
 	[ "$(jq -r .event "$T/first")" = connect ]
 	# SIGINT: exit 0, nothing on stderr.
-	"$NP" watch sockets >/dev/null 2>"$T/int.err" &
+	setsid "$NP" watch sockets >/dev/null 2>"$T/int.err" &
 	WATCH_PID=$!
-	sleep 0.3
-	kill -INT "$WATCH_PID"
+	wait_watching
+	kill -INT -- -"$WATCH_PID"
 	rc=0
 	wait_exit "$WATCH_PID" || rc=$?
 	WATCH_PID=
