@@ -35,5 +35,7 @@ const struct np_probe *np_probe_find(struct np_ctx *ctx, const char *name, bool 
 /* Device probes built on the traffic program (src/cmd/attach_traffic.c). */
 extern const struct np_probe np_probe_tc;
 extern const struct np_probe np_probe_xdp;
+/* VXLAN parsing on the underlay device (src/cmd/attach_vxlan.c). */
+extern const struct np_probe np_probe_vxlan;
 
 #endif /* NP_PROBE_H */
