@@ -13,10 +13,17 @@ int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv);
 int cmd_dump(struct np_ctx *ctx, int argc, char **argv);
 int cmd_feature(struct np_ctx *ctx, int argc, char **argv);
 int cmd_version(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_vxlan(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_topology(struct np_ctx *ctx, int argc, char **argv);
 
 static const struct np_cmd show_cmds[] = {
 	{ "stats", cmd_show_stats, NULL, "[dev DEV] [interval SEC [count N]]",
 	  "per-device packets and bytes, and rates" },
+	{ "vxlan", cmd_show_vxlan, NULL,
+	  "[flows|counters] [dev DEV] [vni N] [sort packets|bytes|last] [top N]",
+	  "VXLAN tunnels, their inner flows, or parse counters" },
+	{ "topology", cmd_show_topology, NULL, NULL,
+	  "vxlan devices, remote VTEPs and pod CIDRs (rtnetlink, subnet.env)" },
 	{ 0 },
 };
 
@@ -27,9 +34,9 @@ static const struct np_cmd flush_cmds[] = {
 
 const struct np_cmd np_commands[] = {
 	{ "attach", cmd_attach, NULL,
-	  "DEV [tc|xdp|all] [mode native|generic] [tc-mode tcx|clsact]",
+	  "DEV [tc|xdp|vxlan|all] [mode native|generic] [tc-mode tcx|clsact] [vxlan-port N]",
 	  "load, attach and pin programs" },
-	{ "detach", cmd_detach, NULL, "DEV [tc|xdp] | all", "remove links and pins" },
+	{ "detach", cmd_detach, NULL, "DEV [tc|xdp|vxlan] | all", "remove links and pins" },
 	{ "status", cmd_status, NULL, NULL, "what is attached where" },
 	{ "show", NULL, show_cmds, NULL, NULL },
 	{ "flush", NULL, flush_cmds, NULL, NULL },
