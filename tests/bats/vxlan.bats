@@ -106,13 +106,14 @@ np_tunnels() {
 tshark_flows() {
 	$TSHARK -r "$1" -d "udp.port==${2:-8472},vxlan" \
 		-Y 'vxlan.flag_i == 1 && !arp' \
-		-T fields -E occurrence=a -E aggregator=, -E separator=' ' \
+		-T fields -E occurrence=a -E aggregator=, \
 		-e vxlan.vni -e ip.src -e ip.dst -e ip.proto -e udp.srcport -e udp.dstport \
-		-e udp.length -e icmp.type -e icmp.code 2>/dev/null |
-		awk '{ split($2, s, ","); split($3, d, ","); split($4, pr, ",");
+		-e udp.length -e icmp.type -e icmp.code -e tcp.srcport -e tcp.dstport 2>/dev/null |
+		awk -F '\t' '{ split($2, s, ","); split($3, d, ","); split($4, pr, ",");
 		       split($5, sp, ","); split($6, dp, ","); split($7, ul, ",");
 		       p = pr[2]; a = 0; b = 0; if (p == "") next;
 		       if (p == 17) { a = sp[2]; b = dp[2] } else if (p == 1) { a = $8; b = $9 }
+		       else if (p == 6) { a = $10; b = $11 }
 		       k = $1 " " s[1] " " d[1] " " p " " s[2] " " a " " d[2] " " b;
 		       n[k]++; by[k] += ul[1] - 16 }
 		     END { for (k in n) print k, n[k], by[k] }' | sort
@@ -137,6 +138,12 @@ np_flows() {
 	for i in $(seq 7); do
 		printf 'datagram %03d' "$i" | in_ns "$POD1" socat -u - UDP4-SENDTO:10.244.2.2:9999,sp=5555
 	done
+	# TCP: segments may cross the underlay as GSO packets, one skb each.
+	nsenter --net="/run/netns/$POD2" socat -u TCP4-LISTEN:8080,reuseaddr /dev/null &
+	TCPLISTENER=$!
+	sleep 0.2
+	head -c 300000 /dev/zero | in_ns "$POD1" socat -u - TCP4:10.244.2.2:8080,sourceport=40000
+	wait "$TCPLISTENER" || true
 	capture_stop
 
 	local cap="$BATS_TEST_TMPDIR/ul0.pcap" want got
@@ -161,7 +168,7 @@ np_flows() {
 	[ "$status" -eq 0 ]
 	got=$(np_flows <<<"$output")
 	echo "netprobe flows:"; echo "$got"
-	[ "$(wc -l <<<"$want")" -eq 5 ]	# echo req/reply both ways + UDP
+	[ "$(wc -l <<<"$want")" -eq 7 ]	# echo req/reply both ways, UDP, TCP both ways
 	[ "$got" = "$want" ]
 
 	# Linux sends VXLAN over IPv4 without UDP checksum: all zero, none bad.
@@ -174,7 +181,7 @@ np_flows() {
 	[ "$(jq '[.[].csum_zero] | add' <<<"$output")" -eq "$zero" ]
 	[ "$(jq '[.[].packets] | add' <<<"$output")" -eq "$frames" ]
 	[ "$(jq '[.[].inner_ipv4] | add' <<<"$output")" -eq "$frames" ]
-	[ "$(jq '[.[].flows_created] | add' <<<"$output")" -eq 5 ]
+	[ "$(jq '[.[].flows_created] | add' <<<"$output")" -eq 7 ]
 	[ "$(jq '[.[].csum_bad] | add' <<<"$output")" -eq 0 ]
 
 	run np_in "$NODE1" --prom show vxlan
@@ -219,6 +226,61 @@ np_flows() {
 	run np_in "$NODE2" --prom show topology
 	[ "$status" -eq 0 ]
 	grep -q '^netprobe_vxlan_remote_vteps{name="flannel.1",vni="1",local="192.168.77.2"} 1$' <<<"$output"
+}
+
+@test "IPv6 underlay: tunnels equal tshark; kernel-made checksums are not counted bad" {
+	np_netns v6a >/dev/null
+	np_netns v6b >/dev/null
+	local A="v6a-$NP_SUFFIX" B="v6b-$NP_SUFFIX" cap="$BATS_TEST_TMPDIR/u0.pcap" n
+	ip link add u0 netns "$A" type veth peer name u0 netns "$B"
+	for n in 1 2; do
+		local ns=$A peer=2
+		[ "$n" = 2 ] && ns=$B peer=1
+		ip -n "$ns" addr add "fd00:77::$n/64" dev u0 nodad
+		ip -n "$ns" link set u0 up
+		# Linux computes the outer UDP checksum of VXLAN over IPv6. No
+		# default remote: multicast (MLD, ND) stays home, as with Flannel.
+		ip -n "$ns" link add vx0 address "02:fb:00:00:00:0$n" type vxlan id 4242 \
+			dstport 4789 local "fd00:77::$n" dev u0 nolearning
+		ip -n "$ns" addr add "10.99.0.$n/24" dev vx0
+		ip -n "$ns" addr add "fd01::$n/64" dev vx0 nodad
+		ip -n "$ns" link set vx0 up
+		bridge -n "$ns" fdb append "02:fb:00:00:00:0$peer" dev vx0 dst "fd00:77::$peer"
+		ip -n "$ns" neigh replace "10.99.0.$peer" lladdr "02:fb:00:00:00:0$peer" dev vx0 \
+			nud permanent
+		ip -n "$ns" neigh replace "fd01::$peer" lladdr "02:fb:00:00:00:0$peer" dev vx0 \
+			nud permanent
+	done
+	run np_in "$A" attach u0 vxlan
+	[ "$status" -eq 0 ]
+	capture_start "$A" u0 "$cap"
+	in_ns "$A" ping -c 4 -i 0.2 -q 10.99.0.2 >/dev/null
+	in_ns "$A" ping -c 3 -i 0.2 -q fd01::2 >/dev/null
+	capture_stop
+	local want got
+	want=$($TSHARK -r "$cap" -Y 'vxlan' -T fields -e vxlan.vni -e ipv6.src -e ipv6.dst \
+		-e frame.len -E occurrence=f 2>/dev/null |
+		awk '{ k = $1 " " $2 " " $3; p[k]++; b[k] += $4 } END { for (k in p) print k, p[k], b[k] }' | sort)
+	run np_in "$A" -j show vxlan
+	[ "$status" -eq 0 ]
+	got=$(np_tunnels <<<"$output")
+	echo "tshark: $want"; echo "netprobe: $got"
+	[ "$(wc -l <<<"$want")" -eq 2 ]
+	[ "$got" = "$want" ]
+	run np_in "$A" -j show vxlan counters
+	[ "$status" -eq 0 ]
+	echo "$output"
+	local v6inner arp nonzero
+	v6inner=$($TSHARK -r "$cap" -Y 'vxlan && eth.type#2 == 0x86dd' 2>/dev/null | wc -l)
+	arp=$($TSHARK -r "$cap" -Y 'vxlan && eth.type#2 == 0x0806' 2>/dev/null | wc -l)
+	nonzero=$($TSHARK -r "$cap" -Y 'vxlan && udp.checksum != 0' 2>/dev/null | wc -l)
+	[ "$v6inner" -ge 6 ]
+	[ "$(jq '[.[].inner_ipv6] | add' <<<"$output")" -eq "$v6inner" ]
+	[ "$(jq '[.[].inner_arp] | add' <<<"$output")" -eq "$arp" ]
+	[ "$(jq '[.[].csum_bad] | add' <<<"$output")" -eq 0 ]
+	[ "$(jq '[.[] | .csum_ok + .csum_trusted] | add' <<<"$output")" -eq "$nonzero" ]
+	run np_in "$A" -j show vxlan flows
+	[ "$(jq '[.[] | select(.proto == "icmpv6" and .src == "fd01::1" and .dst == "fd01::2" and .sport == 128)] | .[0].packets' <<<"$output")" -eq 3 ]
 }
 
 # Replays FILE into b0 from a0 (MTU large enough for any frame).
