@@ -269,13 +269,16 @@ void np_flannel_env_read(struct np_flannel_env *env)
 
 /* ---- the join ---- */
 
+/* Adds s to the comma-separated list in buf unless it is there already. */
 static void append(char *buf, size_t n, const char *s)
 {
-	size_t len = strlen(buf);
+	size_t len = strlen(buf), sl = strlen(s);
 
-	if (strstr(buf, s))
-		return;		/* already listed */
-	snprintf(buf + len, n - len, "%s%s", len ? "," : "", s);
+	for (const char *p = buf; (p = strstr(p, s)); p += sl)
+		if ((p == buf || p[-1] == ',') && (p[sl] == ',' || p[sl] == '\0'))
+			return;
+	if (len + (len ? 1 : 0) + sl < n)
+		snprintf(buf + len, n - len, "%s%s", len ? "," : "", s);
 }
 
 void np_overlay_cidrs(const struct np_overlay *ov, int ifindex, const __u8 mac[6],
