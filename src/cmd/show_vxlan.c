@@ -424,7 +424,7 @@ static const struct np_col counter_cols[] = {
 				   CM("bad_flags", "UDP to a VXLAN port without the I flag.") },
 	[2 + NP_VXC_SHORT] = { "short", "SHORT", 6, NP_K_COUNT,
 			       CM("short_packets", "UDP to a VXLAN port cut short.") },
-	[2 + NP_VXC_OUTER_FRAG] = { "outer_fragments", "FRAGS", 6, NP_K_COUNT,
+	[2 + NP_VXC_OUTER_FRAG] = { "outer_fragments", NULL, 0, NP_K_COUNT,
 				    CM("outer_fragments", "Outer IPv4 first fragments to a "
 				       "VXLAN port (not parsed).") },
 	[2 + NP_VXC_CSUM_ZERO] = { "csum_zero", "CSUM0", 7, NP_K_COUNT,
@@ -433,18 +433,49 @@ static const struct np_col counter_cols[] = {
 				 CM("udp_csum_ok", "Outer UDP checksums verified good.") },
 	[2 + NP_VXC_CSUM_BAD] = { "csum_bad", "CSUMBAD", 7, NP_K_COUNT,
 				  CM("udp_csum_bad", "Outer UDP checksums verified bad.") },
-	[2 + NP_VXC_CSUM_TRUSTED] = { "csum_trusted", NULL, 0, NP_K_COUNT,
+	[2 + NP_VXC_CSUM_TRUSTED] = { "csum_trusted", "TRUSTED", 7, NP_K_COUNT,
 				      CM("udp_csum_trusted", "Outer UDP checksums the kernel "
 					 "vouches for (offloaded).") },
-	[2 + NP_VXC_CSUM_UNCHECKED] = { "csum_unchecked", NULL, 0, NP_K_COUNT,
+	[2 + NP_VXC_CSUM_UNCHECKED] = { "csum_unchecked", "UNCHKD", 6, NP_K_COUNT,
 					CM("udp_csum_unchecked", "Outer UDP checksums not "
 					   "verified (datagram too long).") },
+	[2 + NP_VXC_MAX] = { "ports", "PORTS", -10, NP_K_STR },
 };
+
+static int port_cmp(const void *a, const void *b)
+{
+	return *(const __u16 *)a - *(const __u16 *)b;
+}
+
+/* The UDP ports parsed as VXLAN on ifindex, e.g. "4789,8472". */
+static void ports_of(struct np_ctx *ctx, __u32 ifindex, char *buf, size_t n)
+{
+	struct np_vxlan_port_key cur, next;
+	__u16 ports[NP_VXLAN_PORTS_MAX];
+	size_t np = 0, len = 0;
+	bool first = true;
+	int fd = np_map_open(ctx, "np_vxlan_ports");
+
+	buf[0] = '\0';
+	while (fd >= 0 && np < ARRAY_SIZE(ports) &&
+	       !bpf_map_get_next_key(fd, first ? NULL : &cur, &next)) {
+		first = false;
+		cur = next;
+		if (next.ifindex == ifindex)
+			ports[np++] = next.port;
+	}
+	if (fd >= 0)
+		close(fd);
+	qsort(ports, np, sizeof(ports[0]), port_cmp);
+	for (size_t i = 0; i < np && len < n; i++)
+		len += snprintf(buf + len, n - len, "%s%u", i ? "," : "", ports[i]);
+}
 
 static int show_counters(struct np_ctx *ctx, const struct query *q)
 {
 	int fd = np_map_open(ctx, "np_vxlan_counters");
 	struct np_out *o = ctx->out;
+	char ports[128];
 
 	if (fd < 0)
 		return np_err(ctx, "cannot open %s/maps/np_vxlan_counters: %s", ctx->pin_root,
@@ -459,11 +490,13 @@ static int show_counters(struct np_ctx *ctx, const struct query *q)
 				continue;
 			/* No entry yet: nothing reached a VXLAN port, all zero. */
 			np_percpu_sum(fd, &key, c.v, NP_VXC_MAX);
+			ports_of(ctx, q->devs[i].rec.ifindex, ports, sizeof(ports));
 			out_row_begin(o);
 			out_str(o, 0, q->devs[i].name);
 			out_str(o, 1, dir_name(hook));
 			for (int k = 0; k < NP_VXC_MAX; k++)
 				out_u64(o, 2 + k, c.v[k]);
+			out_str(o, 2 + NP_VXC_MAX, ports);
 			out_row_end(o);
 		}
 	}

@@ -442,19 +442,41 @@ hex_patch() {
 	[ "$status" -eq 2 ]
 	run np_in "$NS_B" --prom show vxlan flows
 	[ "$status" -eq 2 ]
+	run np_in "$NS_B" -j show vxlan counters
+	[ "$(jq -r '.[0].ports' <<<"$output")" = 4789,8472 ]
+	# c0 keeps the maps alive while b0 goes: b0 must leave no entry behind.
+	# (Same namespace: a pin root serves one namespace's ifindexes.)
+	ip -n "$NS_B" link add c0 type veth peer name c1
+	run np_in "$NS_B" attach c0 vxlan vxlan-port 4790
+	[ "$status" -eq 0 ]
+	entries() { bpftool -j map dump pinned "$NETPROBE_PIN_ROOT/maps/$1" | jq length; }
 	# Detaching only vxlan leaves tc, and no vxlan entry of b0.
 	run np_in "$NS_B" detach b0 vxlan
 	[ "$status" -eq 0 ]
 	[ ! -e "$NETPROBE_PIN_ROOT/links/b0/vxlan_ingress" ]
 	[ -e "$NETPROBE_PIN_ROOT/links/b0/tc_ingress" ]
-	for m in np_vxlan_tunnels np_vxlan_flows np_vxlan_ports np_vxlan_counters; do
-		[ "$(bpftool -j map dump pinned "$NETPROBE_PIN_ROOT/maps/$m" | jq length)" -eq 0 ]
-	done
+	[ "$(entries np_vxlan_tunnels)" -eq 0 ]
+	[ "$(entries np_vxlan_flows)" -eq 0 ]
+	[ "$(entries np_vxlan_counters)" -eq 0 ]
+	[ "$(entries np_vxlan_ports)" -eq 3 ]	# c0's 4789, 8472, 4790
+	run np_in "$NS_B" show vxlan dev b0
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not attached to 'b0'"* ]]
+	# The same through 'detach DEV' (every probe of the device).
+	np_in "$NS_B" attach b0 vxlan
+	pcap_replay "$NS_A" a0 "$SHARED/pcaps/vxlan4789_vni100_icmp.pcap"
+	[ "$(entries np_vxlan_tunnels)" -eq 2 ]
+	run np_in "$NS_B" detach b0
+	[ "$status" -eq 0 ]
+	[ ! -e "$NETPROBE_PIN_ROOT/links/b0" ]
+	[ "$(entries np_vxlan_tunnels)" -eq 0 ]
+	[ "$(entries np_vxlan_flows)" -eq 0 ]
+	[ "$(entries np_vxlan_ports)" -eq 3 ]
+	run np_in "$NS_B" detach c0
+	[ "$status" -eq 0 ]
 	run np_in "$NS_B" show vxlan
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"no vxlan probe is attached"* ]]
-	run np_in "$NS_B" detach all
-	[ "$status" -eq 0 ]
 	[ ! -e "$NETPROBE_PIN_ROOT" ]
-	[ -z "$(in_ns "$NS_B" bpftool net show dev b0 | grep -i tcx -A3 | grep np_)" ]
+	[ -z "$(in_ns "$NS_B" bpftool net show dev b0 | grep np_)" ]
+	[ -z "$(in_ns "$NS_B" bpftool net show dev c0 | grep np_)" ]
 }
