@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "lib/overlay.h"
 #include "lib/probe.h"
 #include "lib/state.h"
 #include "vxlan.skel.h"
@@ -185,6 +186,28 @@ static int hooks_attach(struct np_ctx *ctx, const struct np_attach_args *args,
 	return err;
 }
 
+/* The tunnels are seen on the underlay; on a vxlan device itself only inner frames pass. */
+static void warn_if_overlay(struct np_ctx *ctx, const struct np_attach_args *args)
+{
+	struct np_overlay ov;
+	char under[IF_NAMESIZE];
+
+	if (np_overlay_read(&ov))
+		goto out;
+	for (int i = 0; i < ov.nlinks; i++) {
+		if (ov.links[i].ifindex != args->dev.ifindex)
+			continue;
+		if (ov.links[i].underlay && if_indextoname(ov.links[i].underlay, under))
+			np_warn(ctx, "%s is a vxlan device: its tunnel packets pass on %s; "
+				"try 'netprobe attach %s vxlan'", args->dev.dev, under, under);
+		else
+			np_warn(ctx, "%s is a vxlan device: attach its underlay device instead",
+				args->dev.dev);
+	}
+out:
+	np_overlay_free(&ov);
+}
+
 static int vxlan_attach(struct np_ctx *ctx, const struct np_attach_args *args)
 {
 	struct np_vxlan *skel;
@@ -199,8 +222,10 @@ static int vxlan_attach(struct np_ctx *ctx, const struct np_attach_args *args)
 	err = vxlan_open_load(ctx, args, &skel);
 	if (err)
 		return err;
-	if (!live[0] && !live[1])
+	if (!live[0] && !live[1]) {
+		warn_if_overlay(ctx, args);
 		vxlan_forget(ctx, args->dev.ifindex);
+	}
 	err = ports_add(ctx, args, live[0] || live[1]);
 	err = err ?: hooks_attach(ctx, args, skel);
 	if (err && !live[0] && !live[1])

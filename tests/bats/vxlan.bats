@@ -226,6 +226,9 @@ np_flows() {
 	run np_in "$NODE2" --prom show topology
 	[ "$status" -eq 0 ]
 	grep -q '^netprobe_vxlan_remote_vteps{name="flannel.1",vni="1",local="192.168.77.2"} 1$' <<<"$output"
+	if command -v promtool >/dev/null; then
+		promtool check metrics <<<"$output"
+	fi
 }
 
 @test "IPv6 underlay: tunnels equal tshark; kernel-made checksums are not counted bad" {
@@ -281,6 +284,10 @@ np_flows() {
 	[ "$(jq '[.[] | .csum_ok + .csum_trusted] | add' <<<"$output")" -eq "$nonzero" ]
 	run np_in "$A" -j show vxlan flows
 	[ "$(jq '[.[] | select(.proto == "icmpv6" and .src == "fd01::1" and .dst == "fd01::2" and .sport == 128)] | .[0].packets' <<<"$output")" -eq 3 ]
+	# Attaching the vxlan device instead of the underlay says which to use.
+	run np_in "$A" attach vx0 vxlan
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"try 'netprobe attach u0 vxlan'"* ]]
 }
 
 # Replays FILE into b0 from a0 (MTU large enough for any frame).
@@ -420,8 +427,9 @@ hex_patch() {
 	run np_in "$NS_B" show vxlan
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"nothing is attached"* ]]
-	run np_in "$NS_B" attach b0 all
+	run np_in "$NS_B" attach b0 all flows 2048
 	[ "$status" -eq 0 ]
+	[ "$(np_in "$NS_B" -j status | jq '.maps[] | select(.name == "np_vxlan_flows") | .max_entries')" -eq 2048 ]
 	[[ "$output" == *vxlan_ingress* && "$output" == *vxlan_egress* && "$output" == *tc_ingress* ]]
 	[ -e "$NETPROBE_PIN_ROOT/links/b0/vxlan_ingress" ]
 	[ -e "$NETPROBE_PIN_ROOT/links/b0/vxlan_egress" ]
