@@ -161,7 +161,8 @@ static int tunnels_read(const struct query *q, int fd, struct tunnel_row **out, 
 		if (!tunnel_value(fd, &next, &rows[cnt].val))
 			cnt++;
 	}
-	qsort(rows, cnt, sizeof(*rows), tunnel_cmp);
+	if (cnt)
+		qsort(rows, cnt, sizeof(*rows), tunnel_cmp);
 	*out = rows;
 	*n = cnt;
 	return 0;
@@ -387,7 +388,8 @@ static int show_flows(struct np_ctx *ctx, const struct query *q)
 	close(fd);
 	if (!err && q->sort != S_NONE) {
 		sort_key = q->sort;
-		qsort(kept, nkept, sizeof(*kept), flow_cmp);
+		if (nkept)
+			qsort(kept, nkept, sizeof(*kept), flow_cmp);
 		for (size_t i = 0; i < nkept && (!q->top || i < q->top); i++)
 			flow_print(ctx, q, &kept[i]);
 	}

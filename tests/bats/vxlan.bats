@@ -86,6 +86,15 @@ capture_stop() {
 	cat "$BATS_TEST_TMPDIR/tcpdump.err"
 }
 
+# wait_listen NS -t|-u PORT: until a socket listens there (busy machines are slow).
+wait_listen() {
+	for _ in $(seq 100); do
+		in_ns "$1" ss -Hln "$2" "sport = :$3" | grep -q . && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 # Per tunnel as tshark decodes FILE: "vni src dst packets bytes".
 tshark_tunnels() {
 	$TSHARK -r "$1" -d "udp.port==${2:-8472},vxlan" -Y 'vxlan.flag_i == 1' -T fields \
@@ -133,6 +142,7 @@ np_flows() {
 	capture_start "$NODE1" ul0 "$BATS_TEST_TMPDIR/ul0.pcap"
 	nsenter --net="/run/netns/$POD2" socat -u UDP4-RECV:9999 /dev/null &
 	LISTENER=$!
+	wait_listen "$POD2" -u 9999
 	in_ns "$POD1" ping -c 5 -i 0.2 -q 10.244.2.2 >/dev/null
 	in_ns "$POD2" ping -c 3 -i 0.2 -s 1000 -q 10.244.1.2 >/dev/null
 	for i in $(seq 7); do
@@ -141,7 +151,7 @@ np_flows() {
 	# TCP: segments may cross the underlay as GSO packets, one skb each.
 	nsenter --net="/run/netns/$POD2" socat -u TCP4-LISTEN:8080,reuseaddr /dev/null &
 	TCPLISTENER=$!
-	sleep 0.2
+	wait_listen "$POD2" -t 8080
 	head -c 300000 /dev/zero | in_ns "$POD1" socat -u - TCP4:10.244.2.2:8080,sourceport=40000
 	wait "$TCPLISTENER" || true
 	capture_stop
