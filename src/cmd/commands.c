@@ -10,6 +10,8 @@ int cmd_detach(struct np_ctx *ctx, int argc, char **argv);
 int cmd_status(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv);
 int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_flows(struct np_ctx *ctx, int argc, char **argv);
+int cmd_flush_flows(struct np_ctx *ctx, int argc, char **argv);
 int cmd_dump(struct np_ctx *ctx, int argc, char **argv);
 int cmd_feature(struct np_ctx *ctx, int argc, char **argv);
 int cmd_version(struct np_ctx *ctx, int argc, char **argv);
@@ -17,17 +19,21 @@ int cmd_version(struct np_ctx *ctx, int argc, char **argv);
 static const struct np_cmd show_cmds[] = {
 	{ "stats", cmd_show_stats, NULL, "[dev DEV] [interval SEC [count N]]",
 	  "per-device packets and bytes, and rates" },
+	{ "flows", cmd_show_flows, NULL,
+	  "[dev DEV] [proto P] [src CIDR] [dst CIDR] [port N] [sort packets|bytes|last] [top N]",
+	  "flows: who talks to whom, how much" },
 	{ 0 },
 };
 
 static const struct np_cmd flush_cmds[] = {
 	{ "stats", cmd_flush_stats, NULL, "[dev DEV]", "zero the traffic counters" },
+	{ "flows", cmd_flush_flows, NULL, NULL, "empty the flow table" },
 	{ 0 },
 };
 
 const struct np_cmd np_commands[] = {
 	{ "attach", cmd_attach, NULL,
-	  "DEV [tc|xdp|all] [mode native|generic] [tc-mode tcx|clsact]",
+	  "DEV [tc|xdp|all] [mode native|generic] [tc-mode tcx|clsact] [flows N]",
 	  "load, attach and pin programs" },
 	{ "detach", cmd_detach, NULL, "DEV [tc|xdp] | all", "remove links and pins" },
 	{ "status", cmd_status, NULL, NULL, "what is attached where" },
