@@ -273,6 +273,20 @@ replay_and_compare() {
 	[ "$(grep -c '^netprobe_flow_packets_total' <<<"$output" || true)" -eq 0 ]
 }
 
+@test "a device without Ethernet header (tun): flows from the IP header" {
+	local ns="tun-$NP_SUFFIX"
+	np_netns tun >/dev/null		# not in $(...): teardown must know it
+	ip -n "$ns" tuntap add tun0 mode tun 2>/dev/null || skip "no tun device support"
+	ip -n "$ns" addr add 10.99.0.1/24 dev tun0
+	ip -n "$ns" link set tun0 up
+	np_in "$ns" attach tun0
+	in_ns "$ns" ping -c 3 -i 0.2 -W 1 -q 10.99.0.2 >/dev/null || true
+	# Three echo requests of 20 (IP) + 8 (ICMP) + 56 (data) bytes, type 8 code 0.
+	run np_in "$ns" -j show flows dev tun0
+	[ "$(jq -c '[.[] | {direction, proto, src, dst, sport, dport, packets, bytes}]' \
+		<<<"$output")" = '[{"direction":"egress","proto":"icmp","src":"10.99.0.1","dst":"10.99.0.2","sport":8,"dport":0,"packets":3,"bytes":252}]' ]
+}
+
 @test "bad filters and keywords: one-line usage errors, exit 2" {
 	np_in "$NS_B" attach b0
 	for args in "src 10.0.0.0/33" "dst abc" "src 300.1.1.1" "dst 2001:db8::/129" \
