@@ -61,6 +61,10 @@ int cmd_flush_flows(struct np_ctx *ctx, int argc, char **argv)
 	}
 	if (argc)
 		return np_usage(ctx, "flush flows: unexpected '%s'", argv[0]);
+	/* Nothing pinned, nothing to flush: and no pin root made for it either. */
+	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
+	if (err)
+		return err == NP_STATE_EMPTY ? NP_EXIT_OK : err;
 	err = np_state_open(ctx, NP_ST_WRITE);
 	if (err)
 		return err;

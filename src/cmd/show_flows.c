@@ -339,10 +339,10 @@ static int show_flows(struct show *s)
 	int fd, err;
 
 	fd = np_map_open(s->ctx, "np_flows");
+	if (fd == -ENOENT)
+		return np_err(s->ctx, "no flow table: attach a device first ('netprobe attach DEV')");
 	if (fd < 0)
-		return np_err(s->ctx, fd == -ENOENT ? "no flow table: attach a device first "
-				"('netprobe attach DEV')" : "cannot open the flow table: %s",
-				strerror(-fd));
+		return np_err(s->ctx, "cannot open the flow table: %s", strerror(-fd));
 	names_init(s);
 	s->mono_to_real = np_mono_to_real_offset();
 	if (!s->collect && s->rows)
