@@ -139,5 +139,43 @@ struct np_nf_key {
 	__u16 pad;
 };
 #define NP_NF_STATS_MAX		4096
+/* ---- Flow table (issue 3) ---- */
+
+/* Size of the pinned "np_flows" LRU hash unless `attach DEV flows N` says. */
+#define NP_FLOW_ENTRIES_DEFAULT	262144
+
+/* Value of the pinned "np_flows" LRU hash, keyed by struct np_flow_key. */
+struct np_flow_value {
+	__u64 packets;
+	__u64 bytes;		/* frame lengths, as the np_stats counters count them */
+	__u64 first_seen;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	__u64 last_seen;
+	__u32 tcp_flags;	/* OR of the flags seen: FIN 0x01 ... CWR 0x80, NS 0x100 */
+	__u32 truncated;	/* packets that ended before their IP length said */
+	__u32 fragments;	/* non-first IP fragments (counted with ports 0) */
+	__u32 pad;
+};
+
+/* Slots of the pinned per-CPU "np_flow_stats" array. */
+enum np_flow_stats_slot {
+	NP_FLOW_STATS_KERNEL = 0,	/* written by the BPF programs only */
+	NP_FLOW_STATS_USER = 1,		/* written by user space only (flush) */
+	NP_FLOW_STATS_SLOTS,
+};
+
+/*
+ * Flow table counters. The kernel cannot tell when the LRU evicts an
+ * entry, but every entry ever inserted is either still in the table,
+ * evicted, or deleted by `flush flows`; so
+ *   evictions = inserts - deleted - entries now in the table.
+ */
+struct np_flow_stats {
+	__u64 inserts;		/* new flows inserted by the programs */
+	__u64 insert_failures;	/* inserts refused (not a race): packet in no flow */
+	__u64 truncated;	/* packets cut short (still counted in their flow) */
+	__u64 fragments;	/* non-first fragments (in their flow, ports 0) */
+	__u64 non_ip;		/* frames neither IPv4 nor IPv6: in no flow */
+	__u64 deleted;		/* entries removed by flush flows (user slot) */
+};
 
 #endif /* NETPROBE_H */

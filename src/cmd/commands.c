@@ -12,6 +12,8 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_drops(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_netfilter(struct np_ctx *ctx, int argc, char **argv);
 int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_flows(struct np_ctx *ctx, int argc, char **argv);
+int cmd_flush_flows(struct np_ctx *ctx, int argc, char **argv);
 int cmd_dump(struct np_ctx *ctx, int argc, char **argv);
 int cmd_feature(struct np_ctx *ctx, int argc, char **argv);
 int cmd_version(struct np_ctx *ctx, int argc, char **argv);
@@ -19,6 +21,9 @@ int cmd_version(struct np_ctx *ctx, int argc, char **argv);
 static const struct np_cmd show_cmds[] = {
 	{ "stats", cmd_show_stats, NULL, "[dev DEV] [interval SEC [count N]]",
 	  "per-device packets and bytes, and rates" },
+	{ "flows", cmd_show_flows, NULL,
+	  "[dev DEV] [proto P] [src CIDR] [dst CIDR] [port N] [sort packets|bytes|last] [top N]",
+	  "flows: who talks to whom, how much" },
 	{ "drops", cmd_show_drops, NULL, "[flows] [reason R] [dev DEV] [proto P] [top N]",
 	  "packets the kernel dropped, by reason (flows: by 5-tuple)" },
 	{ "netfilter", cmd_show_netfilter, NULL, NULL,
@@ -28,6 +33,7 @@ static const struct np_cmd show_cmds[] = {
 
 static const struct np_cmd flush_cmds[] = {
 	{ "stats", cmd_flush_stats, NULL, "[dev DEV]", "zero the traffic counters" },
+	{ "flows", cmd_flush_flows, NULL, NULL, "empty the flow table" },
 	{ 0 },
 };
 
