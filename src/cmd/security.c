@@ -111,7 +111,8 @@ static int parse_thresholds(struct np_ctx *ctx, int argc, char **argv, struct np
 		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
 			return err;
 		if (k == 1) {
-			err = np_arg_double(ctx, words[k], v, 0.01, 3600, &secs);
+			if ((err = np_arg_double(ctx, words[k], v, 0.01, 3600, &secs)))
+				return err;
 			c->scan_window_ns = (__u64)(secs * 1e9 + 0.5);
 			continue;
 		}

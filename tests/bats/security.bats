@@ -246,6 +246,10 @@ alerts() {
 	[[ "$output" == *"scan-ports: 'many' is not a number"* ]]
 	run np_in "$NS_B" set security syn-complete 0
 	[ "$status" -eq 2 ]
+	run np_in "$NS_B" -j set security scan-window 0
+	[ "$status" -eq 2 ]
+	jq -e .error <<<"$output"
+	[ "$(np_in "$NS_B" -j show security | jq .scan_window_ns)" -eq 3000000000 ]
 	run np_in "$NS_B" set security bogus 1
 	[ "$status" -eq 2 ]
 	run np_in "$NS_B" set security
