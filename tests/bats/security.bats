@@ -59,6 +59,20 @@ tsh() {
 
 SYN_ONLY='tcp.flags.syn==1 && tcp.flags.ack==0'
 
+# wait_watching PID: until PID (or a child: valgrind under a wrapper) polls
+# the alert ring buffer; watch opens its epoll fd after noting its start time.
+wait_watching() {
+	local p
+	for _ in $(seq 100); do
+		for p in "$1" $(pgrep -P "$1"); do
+			ls -l "/proc/$p/fd" 2>/dev/null | grep -q 'anon_inode:\[eventpoll\]' &&
+				return 0
+		done
+		sleep 0.1
+	done
+	return 1
+}
+
 alerts() {
 	np_in "$NS_B" -j show alerts
 }
@@ -67,7 +81,7 @@ alerts() {
 	nsenter --net="/run/netns/$NS_B" "$NP" -j watch alerts count 1 >"$TMP/watch" 3>&- &
 	local wpid=$!
 	PIDS+=("$wpid")
-	sleep 0.5
+	wait_watching "$wpid"
 	cap_start scan
 	in_ns "$NS_A" nmap -sS -n -T4 -p 1-200 10.77.0.2 >/dev/null
 	cap_stop
