@@ -178,4 +178,69 @@ struct np_flow_stats {
 	__u64 deleted;		/* entries removed by flush flows (user slot) */
 };
 
+/*
+ * ---- Security: port scans and SYN floods (issue 7, bpf/security.bpf.c) ----
+ *
+ * Detection runs at TC ingress; thresholds live in the pinned
+ * "np_security_config" array, alerts in the pinned "np_alerts" LRU (and
+ * once, when raised, on the "np_alert_events" ring buffer). The per-source,
+ * per-target and handshake tracking maps are private to security.bpf.c.
+ */
+#define NP_DEV_SECURITY		(1u << 6)
+
+enum np_alert_kind {
+	NP_ALERT_PORT_SCAN = 1,
+	NP_ALERT_SYN_FLOOD = 2,
+	NP_ALERT_KIND_MAX,
+};
+
+/* Defaults in force until `netprobe set security` (man/netprobe-security.8). */
+#define NP_SEC_DEF_SCAN_PORTS		20
+#define NP_SEC_DEF_SCAN_WINDOW_NS	3000000000ull
+#define NP_SEC_DEF_SYN_RATE		1000
+#define NP_SEC_DEF_SYN_COMPLETE		50
+/* SYN floods are measured per second: the syn-rate is SYNs per second. */
+#define NP_SEC_FLOOD_WINDOW_NS		1000000000ull
+/* Bits of the per-target source set used to estimate distinct sources. */
+#define NP_SEC_SOURCE_BITS		512
+
+/* Single entry of "np_security_config". BPF uses the defaults until set. */
+struct np_sec_config {
+	__u32 set;		/* 1 once user space wrote it */
+	__u32 scan_ports;	/* distinct (dst, port) probes per window; 0 = off */
+	__u64 scan_window_ns;
+	__u32 syn_rate;		/* SYNs per second to one (dst, port); 0 = off */
+	__u32 syn_complete_pct;	/* flood only while completed < pct% of SYNs */
+};
+
+/* Key of "np_alerts": one entry per episode. */
+struct np_alert_key {
+	__u8 addr[16];		/* port scan: the source; SYN flood: the target */
+	__u16 port;		/* SYN flood: the target port; port scan: 0 */
+	__u8 kind;		/* enum np_alert_kind */
+	__u8 pad;
+	__u32 pad2;
+	__u64 start_ns;		/* bpf_ktime_get_ns() when the episode began */
+};
+
+/* Value of "np_alerts" and record of "np_alert_events". Times are ktime. */
+struct np_alert {
+	__u8 src[16];		/* port scan: scanner; SYN flood: first source */
+	__u8 dst[16];		/* port scan: first target; SYN flood: target */
+	__u64 first_ns;
+	__u64 last_ns;
+	__u64 active_until_ns;	/* the episode ends here unless it goes on */
+	__u64 ports;		/* port scan: distinct (dst, port); flood: 1 */
+	__u64 hosts;		/* port scan: distinct destinations; flood: 1 */
+	__u64 syns;		/* probes (scan) or SYNs (flood) in the episode */
+	__u64 completed;	/* SYN flood: handshakes completed in the episode */
+	__u64 peak;		/* most ports (scan) or SYNs (flood) in one window */
+	__u64 window_ns;	/* the window peak was counted in */
+	__u64 src_bits[NP_SEC_SOURCE_BITS / 64];	/* SYN flood: hashed sources */
+	__u32 ifindex;		/* device that saw the packet that raised it */
+	__u16 dport;		/* SYN flood: target port */
+	__u8 kind;		/* enum np_alert_kind */
+	__u8 pad;
+};
+
 #endif /* NETPROBE_H */

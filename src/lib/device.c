@@ -19,6 +19,7 @@ static const struct np_dev_hook hooks[] = {
 	{ "xdp", NP_KIND_XDP, NP_DEV_XDP, 0 },
 	{ "tc_ingress", NP_KIND_TC_INGRESS, NP_DEV_TC_INGRESS, NP_TC_PRIORITY },
 	{ "tc_egress", NP_KIND_TC_EGRESS, NP_DEV_TC_EGRESS, NP_TC_PRIORITY },
+	{ "security_ingress", NP_KIND_TC_INGRESS, NP_DEV_SECURITY, NP_TC_PRIORITY + 2 },
 	{ 0 },
 };
 

@@ -38,5 +38,7 @@ extern const struct np_probe np_probe_xdp;
 /* Host probes of issue 5 (src/cmd/attach_drops.c, attach_netfilter.c). */
 extern const struct np_probe np_probe_drops;
 extern const struct np_probe np_probe_netfilter;
+/* Port scan and SYN flood detection (src/cmd/attach_security.c). */
+extern const struct np_probe np_probe_security;
 
 #endif /* NP_PROBE_H */
