@@ -5,6 +5,7 @@
 #   make run        deps + build + attach to the default-route device + show stats
 #   make check      deps + build + unit tests + bats tests (root, own namespaces)
 #   make SANITIZE=1 check   the same under ASan/UBSan
+#   make VALGRIND=1 check   every netprobe run of the bats tests under memcheck
 #   make install    binary, man pages, bash completion under $(PREFIX)
 
 CC       ?= gcc
@@ -72,11 +73,11 @@ unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do $$t; done
 
 bats: netprobe
-	bats --timing tests/bats
+	bats tests/bats
 
 check: deps
-	@$(MAKE) --no-print-directory netprobe unit
-	@$(MAKE) --no-print-directory bats
+	@$(MAKE) --no-print-directory netprobe $(UNIT_BINS)
+	@NP_VALGRIND=$(VALGRIND) scripts/check.sh
 
 bench: netprobe
 	bench/run.sh

@@ -59,7 +59,7 @@ struct np_device {
 	__u32 xdp_mode;		/* enum np_xdp_mode */
 	__u32 tc_mode;		/* enum np_tc_mode */
 	__u32 clsact_created;	/* 1 if netprobe created the clsact qdisc */
-	__u32 pad;
+	__u32 netns;		/* inode of the device's network namespace */
 	__u64 attached_ns;	/* CLOCK_REALTIME, ns */
 };
 
@@ -78,6 +78,169 @@ struct np_flow_key {
 	__u8 dir;		/* enum np_hook of the program that saw it */
 	__u16 pad;
 	__u32 ifindex;
+};
+
+/* ---- drops and netfilter (issue 5) ---- */
+
+#define NP_DROPS_MAX		16384	/* np_drops entries */
+#define NP_DROP_FLOWS_MAX	16384	/* np_drop_flows entries (LRU) */
+
+/*
+ * np_drop_key.reason on kernels whose kfree_skb tracepoint has no reason
+ * argument (before 5.17). Never a real reason: those are
+ * (subsystem << 16) | code with far fewer than 0xffff subsystems.
+ */
+#define NP_DROP_REASON_UNAVAILABLE	0xffffffffu
+
+/*
+ * Key of the pinned per-CPU "np_drops" hash (value: __u64 drops). The
+ * drop happened on ifindex in the network namespace with inode netns
+ * (0: the kernel freed the packet with no device and no socket).
+ */
+struct np_drop_key {
+	__u32 reason;		/* enum skb_drop_reason of the running kernel */
+	__u32 netns;
+	__u32 ifindex;		/* skb->dev, else skb->skb_iif */
+	__u16 l3proto;		/* ethertype, host order */
+	__u8 l4proto;		/* IPPROTO_* of IPv4/IPv6 packets, else 0 */
+	__u8 pad;
+};
+
+/*
+ * Key of the pinned LRU "np_drop_flows" hash: one dropped 5-tuple. As in
+ * np_flow_key, IPv4 is v4-mapped and ICMP puts type/code in sport/dport.
+ */
+struct np_drop_flow_key {
+	__u8 src[16];
+	__u8 dst[16];
+	__u16 sport;		/* host byte order */
+	__u16 dport;		/* host byte order */
+	__u8 proto;		/* IPPROTO_* */
+	__u8 pad[3];
+	__u32 reason;
+	__u32 netns;
+	__u32 ifindex;
+};
+
+struct np_drop_flow {
+	__u64 count;
+	__u64 first_seen;	/* bpf_ktime_get_ns() */
+	__u64 last_seen;
+};
+
+/*
+ * Key of the pinned per-CPU "np_nf_stats" hash (value: struct np_counter).
+ * Netfilter hooks are per network namespace, hence netns.
+ */
+struct np_nf_key {
+	__u32 netns;		/* inode of the hook's network namespace */
+	__u8 pf;		/* NFPROTO_IPV4 (2), NFPROTO_IPV6 (10) */
+	__u8 hook;		/* NF_INET_PRE_ROUTING (0) .. NF_INET_POST_ROUTING (4) */
+	__u16 pad;
+};
+#define NP_NF_STATS_MAX		4096
+/* ---- Flow table (issue 3) ---- */
+
+/* Size of the pinned "np_flows" LRU hash unless `attach DEV flows N` says. */
+#define NP_FLOW_ENTRIES_DEFAULT	262144
+
+/* Value of the pinned "np_flows" LRU hash, keyed by struct np_flow_key. */
+struct np_flow_value {
+	__u64 packets;
+	__u64 bytes;		/* frame lengths, as the np_stats counters count them */
+	__u64 first_seen;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	__u64 last_seen;
+	__u32 tcp_flags;	/* OR of the flags seen: FIN 0x01 ... CWR 0x80, NS 0x100 */
+	__u32 truncated;	/* packets that ended before their IP length said */
+	__u32 fragments;	/* non-first IP fragments (counted with ports 0) */
+	__u32 pad;
+};
+
+/* Slots of the pinned per-CPU "np_flow_stats" array. */
+enum np_flow_stats_slot {
+	NP_FLOW_STATS_KERNEL = 0,	/* written by the BPF programs only */
+	NP_FLOW_STATS_USER = 1,		/* written by user space only (flush) */
+	NP_FLOW_STATS_SLOTS,
+};
+
+/*
+ * Flow table counters. The kernel cannot tell when the LRU evicts an
+ * entry, but every entry ever inserted is either still in the table,
+ * evicted, or deleted by `flush flows`; so
+ *   evictions = inserts - deleted - entries now in the table.
+ */
+struct np_flow_stats {
+	__u64 inserts;		/* new flows inserted by the programs */
+	__u64 insert_failures;	/* inserts refused (not a race): packet in no flow */
+	__u64 truncated;	/* packets cut short (still counted in their flow) */
+	__u64 fragments;	/* non-first fragments (in their flow, ports 0) */
+	__u64 non_ip;		/* frames neither IPv4 nor IPv6: in no flow */
+	__u64 deleted;		/* entries removed by flush flows (user slot) */
+};
+
+/*
+ * ---- Security: port scans and SYN floods (issue 7, bpf/security.bpf.c) ----
+ *
+ * Detection runs at TC ingress; thresholds live in the pinned
+ * "np_security_config" array, alerts in the pinned "np_alerts" LRU (and
+ * once, when raised, on the "np_alert_events" ring buffer). The per-source,
+ * per-target and handshake tracking maps are private to security.bpf.c.
+ */
+#define NP_DEV_SECURITY		(1u << 6)
+
+enum np_alert_kind {
+	NP_ALERT_PORT_SCAN = 1,
+	NP_ALERT_SYN_FLOOD = 2,
+	NP_ALERT_KIND_MAX,
+};
+
+/* Defaults in force until `netprobe set security` (man/netprobe-security.8). */
+#define NP_SEC_DEF_SCAN_PORTS		20
+#define NP_SEC_DEF_SCAN_WINDOW_NS	3000000000ull
+#define NP_SEC_DEF_SYN_RATE		1000
+#define NP_SEC_DEF_SYN_COMPLETE		50
+/* SYN floods are measured per second: the syn-rate is SYNs per second. */
+#define NP_SEC_FLOOD_WINDOW_NS		1000000000ull
+/* Bits of the per-target source set used to estimate distinct sources. */
+#define NP_SEC_SOURCE_BITS		512
+
+/* Single entry of "np_security_config". BPF uses the defaults until set. */
+struct np_sec_config {
+	__u32 set;		/* 1 once user space wrote it */
+	__u32 scan_ports;	/* distinct (dst, port) probes per window; 0 = off */
+	__u64 scan_window_ns;
+	__u32 syn_rate;		/* SYNs per second to one (dst, port); 0 = off */
+	__u32 syn_complete_pct;	/* flood only while completed < pct% of SYNs */
+};
+
+/* Key of "np_alerts": one entry per episode. */
+struct np_alert_key {
+	__u8 addr[16];		/* port scan: the source; SYN flood: the target */
+	__u16 port;		/* SYN flood: the target port; port scan: 0 */
+	__u8 kind;		/* enum np_alert_kind */
+	__u8 pad;
+	__u32 pad2;
+	__u64 start_ns;		/* bpf_ktime_get_ns() when the episode began */
+};
+
+/* Value of "np_alerts" and record of "np_alert_events". Times are ktime. */
+struct np_alert {
+	__u8 src[16];		/* port scan: scanner; SYN flood: first source */
+	__u8 dst[16];		/* port scan: first target; SYN flood: target */
+	__u64 first_ns;
+	__u64 last_ns;
+	__u64 active_until_ns;	/* the episode ends here unless it goes on */
+	__u64 ports;		/* port scan: distinct (dst, port); flood: 1 */
+	__u64 hosts;		/* port scan: distinct destinations; flood: 1 */
+	__u64 syns;		/* probes (scan) or SYNs (flood) in the episode */
+	__u64 completed;	/* SYN flood: handshakes completed in the episode */
+	__u64 peak;		/* most ports (scan) or SYNs (flood) in one window */
+	__u64 window_ns;	/* the window peak was counted in */
+	__u64 src_bits[NP_SEC_SOURCE_BITS / 64];	/* SYN flood: hashed sources */
+	__u32 ifindex;		/* device that saw the packet that raised it */
+	__u16 dport;		/* SYN flood: target port */
+	__u8 kind;		/* enum np_alert_kind */
+	__u8 pad;
 };
 
 /* ---- VXLAN overlays (issue 6): bpf/vxlan.bpf.c, src/cmd/attach_vxlan.c ---- */
@@ -159,5 +322,6 @@ enum np_vxlan_counter {
 struct np_vxlan_counters {
 	__u64 v[NP_VXC_MAX];
 };
+
 
 #endif /* NETPROBE_H */

@@ -96,6 +96,40 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
+enum { H_CMD, H_ARGS, H_HELP };
+
+static const struct np_col help_cols[] = {
+	[H_CMD] = { "command", "COMMAND", -20, NP_K_STR },
+	[H_ARGS] = { "args", "ARGS", -40, NP_K_STR },
+	[H_HELP] = { "help", "HELP", -1, NP_K_STR },
+};
+
+static void help_rows(struct np_ctx *ctx, const struct np_cmd *table, const char *prefix)
+{
+	for (const struct np_cmd *c = table; c->name; c++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? " " : "", c->name);
+		if (c->sub) {
+			help_rows(ctx, c->sub, path);
+			continue;
+		}
+		out_row_begin(ctx->out);
+		out_str(ctx->out, H_CMD, path);
+		out_str(ctx->out, H_ARGS, c->args ? c->args : "");
+		out_str(ctx->out, H_HELP, c->help);
+		out_row_end(ctx->out);
+	}
+}
+
+/* netprobe -j help: the command table as data, for scripts and tests. */
+static void print_usage_json(struct np_ctx *ctx)
+{
+	out_table_begin(ctx->out, NULL, help_cols, ARRAY_SIZE(help_cols), NP_LAYOUT_TABLE);
+	help_rows(ctx, np_commands, "");
+	out_table_end(ctx->out);
+}
+
 static void print_usage(void)
 {
 	printf("Usage: netprobe [OPTIONS] COMMAND [ARGS]\n"
@@ -165,7 +199,10 @@ int main(int argc, char **argv)
 	} else if (opts.version) {
 		ret = cmd_version(&ctx, 0, NULL);
 	} else if (opts.help || (opts.nargs && np_is_help(opts.args[0]) && opts.nargs == 1)) {
-		print_usage();
+		if (opts.fmt == NP_FMT_JSON)
+			print_usage_json(&ctx);
+		else
+			print_usage();
 		ret = NP_EXIT_OK;
 	} else if (!opts.nargs) {
 		print_usage();

@@ -3,6 +3,7 @@
 #include <limits.h>
 #include <net/if.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -10,6 +11,8 @@
 
 #include "device.h"
 #include "link.h"
+#include "maps.h"
+#include "netns.h"
 #include "state.h"
 
 static const struct np_dev_hook hooks[] = {
@@ -18,6 +21,7 @@ static const struct np_dev_hook hooks[] = {
 	{ "tc_egress", NP_KIND_TC_EGRESS, NP_DEV_TC_EGRESS, NP_TC_PRIORITY },
 	{ "vxlan_ingress", NP_KIND_TC_INGRESS, NP_DEV_VXLAN_INGRESS, NP_TC_PRIORITY + 1 },
 	{ "vxlan_egress", NP_KIND_TC_EGRESS, NP_DEV_VXLAN_EGRESS, NP_TC_PRIORITY + 1 },
+	{ "security_ingress", NP_KIND_TC_INGRESS, NP_DEV_SECURITY, NP_TC_PRIORITY + 2 },
 	{ 0 },
 };
 
@@ -88,7 +92,7 @@ bool np_dev_hook_live(struct np_ctx *ctx, const char *dev, const struct np_dev_h
 	bool live;
 
 	if (np_dev_record_get(ctx, dev, &rec) || rec.ifindex != (__u32)ifindex ||
-	    !(rec.hooks & hook->bit))
+	    !(rec.hooks & hook->bit) || (rec.netns && rec.netns != np_netns_self()))
 		return false;
 	if (hook->kind != NP_KIND_XDP && rec.tc_mode == NP_TC_CLSACT) {
 		snprintf(rel, sizeof(rel), "progs/%s/%s", dev, hook->name);
@@ -126,6 +130,27 @@ static int hook_attach(struct np_ctx *ctx, const struct np_dev_req *req,
 			    req->tc_mode, hook->tc_priority, mode, link_fd, qdisc_created);
 }
 
+/*
+ * Counters are keyed by ifindex, which is unique only within a network
+ * namespace: one pin root serves the devices of one namespace.
+ */
+static int check_one_netns(struct np_ctx *ctx)
+{
+	struct np_dev_entry *devs;
+	__u32 self = np_netns_self();
+	int n, err = 0;
+
+	if (np_devices_list(ctx, &devs, &n))
+		return 0;
+	for (int i = 0; i < n && !err; i++)
+		if (devs[i].rec.netns && devs[i].rec.netns != self)
+			err = np_err(ctx, "%s holds devices of network namespace %u (%s); use "
+				     "another --pin-root for this namespace", ctx->pin_root,
+				     devs[i].rec.netns, devs[i].name);
+	free(devs);
+	return err;
+}
+
 int np_dev_hook_attach(struct np_ctx *ctx, const struct np_dev_req *req,
 		       const struct np_dev_hook *hook, int prog_fd, struct np_dev_result *res)
 {
@@ -142,6 +167,9 @@ int np_dev_hook_attach(struct np_ctx *ctx, const struct np_dev_req *req,
 		res->mode = hook->kind == NP_KIND_XDP ? (int)rec.xdp_mode : (int)rec.tc_mode;
 		return 0;
 	}
+	err = check_one_netns(ctx);
+	if (err)
+		return err;
 	if (np_dev_record_get(ctx, req->dev, &rec) == 0 && rec.ifindex != (__u32)req->ifindex) {
 		/* Same name, new device: the old links are defunct. */
 		np_dev_detach(ctx, req->dev);
@@ -168,6 +196,7 @@ int np_dev_hook_attach(struct np_ctx *ctx, const struct np_dev_req *req,
 	if (!err) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		rec.ifindex = req->ifindex;
+		rec.netns = np_netns_self();
 		rec.hooks |= hook->bit;
 		if (hook->kind == NP_KIND_XDP)
 			rec.xdp_mode = mode;

@@ -11,6 +11,7 @@
 #include "device.h"
 #include "hooks_report.h"
 #include "link.h"
+#include "netns.h"
 #include "out.h"
 #include "state.h"
 
@@ -38,18 +39,41 @@ static int list_progs(struct np_ctx *ctx, const char *dir, char ***names, int *n
 		(*names)[(*n)++] = strdup(de->d_name);
 	}
 	closedir(d);
+	np_names_sort(*names, *n);
 	return 0;
+}
+
+static __u32 pinned_prog_id(struct np_ctx *ctx, const char *dir, const char *name)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+	char rel[PATH_MAX];
+	int fd;
+
+	snprintf(rel, sizeof(rel), "progs/%s/%s", dir, name);
+	fd = np_pin_open(ctx, rel);
+	if (fd < 0)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		info.id = 0;
+	close(fd);
+	return info.id;
 }
 
 void np_hooks_snapshot(struct np_ctx *ctx, const char *dir, struct np_hooks_snapshot *s)
 {
 	list_progs(ctx, dir, &s->names, &s->n);
+	s->prog_ids = calloc(s->n ? s->n : 1, sizeof(*s->prog_ids));
+	for (int i = 0; i < s->n && s->prog_ids; i++)
+		s->prog_ids[i] = pinned_prog_id(ctx, dir, s->names[i]);
 }
 
 void np_hooks_snapshot_free(struct np_hooks_snapshot *s)
 {
 	np_names_free(s->names, s->n);
+	free(s->prog_ids);
 	s->names = NULL;
+	s->prog_ids = NULL;
 	s->n = 0;
 }
 
@@ -97,7 +121,9 @@ void np_hook_view(struct np_ctx *ctx, const char *dir, const char *name, struct 
 	if (is_dev) {
 		char name_now[IF_NAMESIZE];
 
-		if (!if_indextoname(rec.ifindex, name_now) || strcmp(name_now, dir))
+		/* Names and ifindexes can only be checked from the device's netns. */
+		if (rec.netns == np_netns_self() &&
+		    (!if_indextoname(rec.ifindex, name_now) || strcmp(name_now, dir)))
 			v->defunct = true;
 		if (hook)
 			v->mode = mode_name(hook, &rec);
@@ -130,9 +156,10 @@ void np_hooks_report(struct np_ctx *ctx, const char *dir, const struct np_hooks_
 		struct np_hook_view v;
 		bool existed = false;
 
-		for (int j = 0; j < before->n; j++)
-			existed |= !strcmp(before->names[j], names[i]);
 		np_hook_view(ctx, dir, names[i], &v);
+		for (int j = 0; j < before->n; j++)
+			existed |= !strcmp(before->names[j], names[i]) && before->prog_ids &&
+				   before->prog_ids[j] == v.prog_id;
 		out_row_begin(ctx->out);
 		out_str(ctx->out, C_TARGET, dir);
 		out_str(ctx->out, C_HOOK, names[i]);

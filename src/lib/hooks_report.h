@@ -7,13 +7,15 @@
 
 struct np_hooks_snapshot {
 	char **names;
+	__u32 *prog_ids;
 	int n;
 };
 
-/* Remembers which hooks <dir> has now (names of progs/<dir>/ pins). */
+/* Remembers which hooks <dir> has now: progs/<dir>/ pins and their program ids. */
 void np_hooks_snapshot(struct np_ctx *ctx, const char *dir, struct np_hooks_snapshot *s);
 void np_hooks_snapshot_free(struct np_hooks_snapshot *s);
-/* Prints the hooks of <dir>: "attached" if new since before, else "unchanged". */
+/* Prints the hooks of <dir>: "unchanged" if the same program was there before,
+ * else "attached". */
 void np_hooks_report(struct np_ctx *ctx, const char *dir, const struct np_hooks_snapshot *before);
 
 /* Fills what status and attach show of one hook. */

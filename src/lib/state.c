@@ -110,18 +110,31 @@ int np_mkdirs(struct np_ctx *ctx, const char *rel)
 	return 0;
 }
 
+/* How long a change waits for another one: NETPROBE_LOCK_WAIT seconds, default 10. */
+static int lock_wait_ms(void)
+{
+	const char *env = getenv("NETPROBE_LOCK_WAIT");
+	char *end;
+	double secs;
+
+	if (!env || !*env)
+		return LOCK_WAIT_MS;
+	secs = strtod(env, &end);
+	return *end || secs < 0 || secs > 3600 ? LOCK_WAIT_MS : (int)(secs * 1000);
+}
+
 static int take_lock(struct np_ctx *ctx)
 {
-	int waited = 0, fd;
+	int waited = 0, fd, limit = lock_wait_ms();
 
 	fd = open(ctx->pin_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	if (fd < 0)
 		return np_err(ctx, "cannot open %s: %s", ctx->pin_root, strerror(errno));
 	while (flock(fd, LOCK_EX | LOCK_NB)) {
-		if (errno != EWOULDBLOCK || waited >= LOCK_WAIT_MS) {
+		if (errno != EWOULDBLOCK || waited >= limit) {
 			close(fd);
-			return np_err(ctx, "another netprobe is changing %s; try again",
-				      ctx->pin_root);
+			return np_err(ctx, "another netprobe is changing %s (waited %.1f s); "
+				      "try again", ctx->pin_root, waited / 1000.0);
 		}
 		if (waited == 0)
 			np_debug(ctx, "waiting for the lock on %s", ctx->pin_root);
@@ -335,8 +348,20 @@ static int list_dir(const char *path, bool want_dirs, char ***names, int *n)
 		v[(*n)++] = strdup(de->d_name);
 	}
 	closedir(d);
+	np_names_sort(v, *n);
 	*names = v;
 	return 0;
+}
+
+static int by_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+void np_names_sort(char **names, int n)
+{
+	if (n > 1)
+		qsort(names, n, sizeof(*names), by_name);
 }
 
 void np_names_free(char **names, int n)
@@ -368,6 +393,7 @@ int np_state_dirs(struct np_ctx *ctx, char ***names, int *n)
 		more[i] = NULL;
 	}
 	np_names_free(more, m);
+	np_names_sort(*names, *n);
 	return err;
 }
 

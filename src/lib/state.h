@@ -68,6 +68,7 @@ int np_state_dirs(struct np_ctx *ctx, char ***names, int *n);
 /* Names of the pins in links/<dir>. */
 int np_link_pins(struct np_ctx *ctx, const char *dir, char ***names, int *n);
 void np_names_free(char **names, int n);
+void np_names_sort(char **names, int n);
 /* When no link or program pin is left, removes the maps and the pin root. */
 int np_state_gc(struct np_ctx *ctx);
 

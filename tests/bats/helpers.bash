@@ -8,6 +8,14 @@
 NP="${NP:-$BATS_TEST_DIRNAME/../../netprobe}"
 SHARED="${SHARED:-$BATS_TEST_DIRNAME/../../../shared}"
 
+# make VALGRIND=1 check: every netprobe run goes through memcheck; an error or a
+# definite leak makes netprobe exit 99, which fails the test.
+if [ "${NP_VALGRIND:-0}" = 1 ]; then
+	NP_REAL="$(realpath "$NP")"
+	export NP_REAL
+	NP="$(realpath "$BATS_TEST_DIRNAME/../valgrind-netprobe")"
+fi
+
 # np_setup_root: a private bpffs for this test's pins.
 np_setup_root() {
 	NP_SUFFIX="$(printf '%04x%04x' $RANDOM $RANDOM)"

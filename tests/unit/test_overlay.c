@@ -107,9 +107,9 @@ int main(void)
 	test_text();
 	test_join();
 	if (failures) {
-		fprintf(stderr, "overlay_test: %d failures\n", failures);
+		fprintf(stderr, "test_overlay: %d failures\n", failures);
 		return 1;
 	}
-	printf("overlay_test: ok\n");
+	printf("test_overlay: ok\n");
 	return 0;
 }

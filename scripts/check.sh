@@ -1,0 +1,32 @@
+#!/bin/bash
+# make check: C unit tests, then the bats tests (root, own namespaces).
+# Ends with one line "N passed, N failed, N skipped" over both.
+set -u
+cd "$(dirname "$0")/.."
+
+if [ "$(id -u)" != 0 ]; then
+	echo "Error: the tests build network namespaces and load BPF programs: run as root" >&2
+	exit 1
+fi
+
+pass=0 fail=0 skipped=0
+for t in build/unit/*; do
+	[ -x "$t" ] || continue
+	line=$("$t" 2>/dev/null | tail -1)
+	echo "$line"
+	p=$(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\1/p' <<<"$line")
+	f=$(sed -n 's/.*: \([0-9]*\) passed, \([0-9]*\) failed/\2/p' <<<"$line")
+	[ -n "$p" ] || { p=0; f=1; echo "$t: did not finish"; }
+	pass=$((pass + p))
+	fail=$((fail + f))
+done
+
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+bats --formatter tap ${BATS_FILTER:+--filter "$BATS_FILTER"} "${@:-tests/bats}" | tee "$log"
+skipped=$(grep -c '^ok .* # skip' "$log")
+pass=$((pass + $(grep -c '^ok ' "$log") - skipped))
+fail=$((fail + $(grep -c '^not ok ' "$log")))
+
+echo "${pass} passed, ${fail} failed, ${skipped} skipped"
+[ "$fail" -eq 0 ] && [ "$pass" -gt 0 ]
