@@ -243,4 +243,85 @@ struct np_alert {
 	__u8 pad;
 };
 
+/* ---- VXLAN overlays (issue 6): bpf/vxlan.bpf.c, src/cmd/attach_vxlan.c ---- */
+
+/* np_device.hooks bits of the vxlan probe (TC on the underlay device). */
+#define NP_DEV_VXLAN_INGRESS	(1u << 3)
+#define NP_DEV_VXLAN_EGRESS	(1u << 4)
+
+#define NP_VXLAN_PORT_IANA	4789	/* RFC 7348 */
+#define NP_VXLAN_PORT_LINUX	8472	/* Linux default, Flannel */
+#define NP_VXLAN_PORTS_MAX	4096	/* entries of np_vxlan_ports, all devices */
+#define NP_VXLAN_TUNNELS_MAX	16384
+#define NP_VXLAN_FLOWS_DEFAULT	65536
+
+/* Key of the pinned "np_vxlan_ports" hash: UDP ports parsed as VXLAN on a device. */
+struct np_vxlan_port_key {
+	__u32 ifindex;
+	__u16 port;		/* host byte order */
+	__u16 pad;
+};
+
+/* Key of the pinned per-CPU "np_vxlan_tunnels" LRU hash. */
+struct np_vxlan_tunnel_key {
+	__u8 src[16];		/* outer source, v4-mapped for IPv4 */
+	__u8 dst[16];		/* outer destination */
+	__u32 vni;
+	__u32 ifindex;		/* underlay device */
+	__u32 dir;		/* enum np_hook: NP_HOOK_TC_INGRESS or _EGRESS */
+};
+
+struct np_vxlan_tunnel {
+	__u64 packets;
+	__u64 bytes;		/* outer frames, Ethernet header and VLAN tags included */
+	__u64 last_seen;	/* bpf_ktime_get_ns() */
+};
+
+/*
+ * Key of the pinned "np_vxlan_flows" LRU hash: an inner flow as the flow
+ * table keys it (inner.ifindex/inner.dir: the underlay device and hook),
+ * plus the tunnel that carried it.
+ */
+struct np_vxlan_flow_key {
+	struct np_flow_key inner;
+	__u8 outer_src[16];
+	__u8 outer_dst[16];
+	__u32 vni;
+	__u32 pad;
+};
+
+struct np_vxlan_flow {
+	__u64 packets;
+	__u64 bytes;		/* inner frames, inner Ethernet header included */
+	__u64 first_seen;
+	__u64 last_seen;
+	__u32 tcp_flags;	/* OR of the inner TCP flags */
+	__u32 pad;
+};
+
+/* Per device and hook counters ("np_vxlan_counters", per-CPU, np_stats_key). */
+enum np_vxlan_counter {
+	NP_VXC_PACKETS,		/* well-formed VXLAN packets (these make np_vxlan_tunnels) */
+	NP_VXC_BYTES,
+	NP_VXC_INNER_IPV4,
+	NP_VXC_INNER_IPV6,
+	NP_VXC_INNER_ARP,	/* counted in the tunnel, no inner flow */
+	NP_VXC_INNER_OTHER,	/* other ethertypes or a truncated inner header: no flow */
+	NP_VXC_FLOWS_NEW,	/* inner flows created in np_vxlan_flows */
+	NP_VXC_BAD_FLAGS,	/* I flag (0x08) missing: not counted in any tunnel */
+	NP_VXC_SHORT,		/* UDP/VXLAN/inner Ethernet header cut short */
+	NP_VXC_OUTER_FRAG,	/* outer IPv4 first fragment to a VXLAN port: not parsed */
+	NP_VXC_CSUM_ZERO,	/* outer UDP checksum 0 (not used) */
+	NP_VXC_CSUM_OK,		/* verified by netprobe */
+	NP_VXC_CSUM_BAD,	/* verified by netprobe: wrong */
+	NP_VXC_CSUM_TRUSTED,	/* kernel marks it verified (UNNECESSARY) or pending (PARTIAL) */
+	NP_VXC_CSUM_UNCHECKED,	/* datagram larger than netprobe verifies */
+	NP_VXC_MAX,
+};
+
+struct np_vxlan_counters {
+	__u64 v[NP_VXC_MAX];
+};
+
+
 #endif /* NETPROBE_H */

@@ -21,6 +21,7 @@
 const struct np_probe *const np_probes[] = {
 	&np_probe_tc,
 	&np_probe_xdp,
+	&np_probe_vxlan,
 	&np_probe_drops,
 	&np_probe_netfilter,
 	&np_probe_security,

@@ -22,6 +22,8 @@ int cmd_show_security(struct np_ctx *ctx, int argc, char **argv);
 int cmd_set_security(struct np_ctx *ctx, int argc, char **argv);
 int cmd_flush_alerts(struct np_ctx *ctx, int argc, char **argv);
 int cmd_watch_alerts(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_vxlan(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_topology(struct np_ctx *ctx, int argc, char **argv);
 
 static const struct np_cmd show_cmds[] = {
 	{ "stats", cmd_show_stats, NULL, "[dev DEV] [interval SEC [count N]]",
@@ -36,6 +38,11 @@ static const struct np_cmd show_cmds[] = {
 	{ "alerts", cmd_show_alerts, NULL, "[kind port-scan|syn-flood] [active]",
 	  "port scans and SYN floods the kernel detected" },
 	{ "security", cmd_show_security, NULL, NULL, "detection thresholds in force" },
+	{ "vxlan", cmd_show_vxlan, NULL,
+	  "[flows|counters] [dev DEV] [vni N] [sort packets|bytes|last] [top N]",
+	  "VXLAN tunnels, their inner flows, or parse counters" },
+	{ "topology", cmd_show_topology, NULL, NULL,
+	  "vxlan devices, remote VTEPs and pod CIDRs (rtnetlink, subnet.env)" },
 	{ 0 },
 };
 
@@ -60,10 +67,10 @@ static const struct np_cmd set_cmds[] = {
 
 const struct np_cmd np_commands[] = {
 	{ "attach", cmd_attach, NULL,
-	  "DEV [tc|xdp|security|all] [mode native|generic] [tc-mode tcx|clsact] [flows N] "
+	  "DEV [tc|xdp|vxlan|security|all] [mode native|generic] [tc-mode tcx|clsact] [flows N] "
 	  "[vxlan-port N] | drops | netfilter",
 	  "load, attach and pin programs" },
-	{ "detach", cmd_detach, NULL, "DEV [tc|xdp|security] | drops | netfilter | all",
+	{ "detach", cmd_detach, NULL, "DEV [tc|xdp|vxlan|security] | drops | netfilter | all",
 	  "remove links and pins" },
 	{ "status", cmd_status, NULL, NULL, "what is attached where" },
 	{ "show", NULL, show_cmds, NULL, NULL },

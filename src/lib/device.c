@@ -19,6 +19,8 @@ static const struct np_dev_hook hooks[] = {
 	{ "xdp", NP_KIND_XDP, NP_DEV_XDP, 0 },
 	{ "tc_ingress", NP_KIND_TC_INGRESS, NP_DEV_TC_INGRESS, NP_TC_PRIORITY },
 	{ "tc_egress", NP_KIND_TC_EGRESS, NP_DEV_TC_EGRESS, NP_TC_PRIORITY },
+	{ "vxlan_ingress", NP_KIND_TC_INGRESS, NP_DEV_VXLAN_INGRESS, NP_TC_PRIORITY + 1 },
+	{ "vxlan_egress", NP_KIND_TC_EGRESS, NP_DEV_VXLAN_EGRESS, NP_TC_PRIORITY + 1 },
 	{ "security_ingress", NP_KIND_TC_INGRESS, NP_DEV_SECURITY, NP_TC_PRIORITY + 2 },
 	{ 0 },
 };

@@ -40,5 +40,7 @@ extern const struct np_probe np_probe_drops;
 extern const struct np_probe np_probe_netfilter;
 /* Port scan and SYN flood detection (src/cmd/attach_security.c). */
 extern const struct np_probe np_probe_security;
+/* VXLAN parsing on the underlay device (src/cmd/attach_vxlan.c). */
+extern const struct np_probe np_probe_vxlan;
 
 #endif /* NP_PROBE_H */
