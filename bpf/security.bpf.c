@@ -378,8 +378,7 @@ static __always_inline struct scan_state *scan_state_get(const struct pkt *p, __
 		return st;
 	init.win_start = init.run_start = now;
 	__builtin_memcpy(init.first_dst, p->dst, 16);
-	bpf_map_update_elem(&np_sec_scan, p->src, &init, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&np_sec_scan, p->src);
+	return np_map_get_or_insert(&np_sec_scan, p->src, &init);
 }
 
 static __always_inline void scan_probe(const struct pkt *p, const struct np_sec_config *cfg,
@@ -490,8 +489,7 @@ static __always_inline struct flood_state *flood_state_get(const struct flood_ke
 		return st;
 	init.win_start = init.run_start = now;
 	__builtin_memcpy(init.first_src, p->src, 16);
-	bpf_map_update_elem(&np_sec_flood, fk, &init, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&np_sec_flood, fk);
+	return np_map_get_or_insert(&np_sec_flood, fk, &init);
 }
 
 static __always_inline void flood_syn(const struct pkt *p, const struct np_sec_config *cfg,

@@ -66,17 +66,11 @@ struct {
 static __always_inline void count_packet(__u32 ifindex, __u32 hook, __u64 len)
 {
 	struct np_stats_key key = { .ifindex = ifindex, .hook = hook };
-	struct np_counter *c;
+	struct np_counter zero = {}, *c;
 
-	c = bpf_map_lookup_elem(&np_stats, &key);
-	if (!c) {
-		struct np_counter zero = {};
-
-		bpf_map_update_elem(&np_stats, &key, &zero, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&np_stats, &key);
-		if (!c)
-			return;
-	}
+	c = np_map_get_or_insert(&np_stats, &key, &zero);
+	if (!c)
+		return;
 	/* Per-CPU value: no other CPU writes this copy. */
 	c->packets++;
 	c->bytes += len;

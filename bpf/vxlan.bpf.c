@@ -130,17 +130,9 @@ static __always_inline void v4_mapped(__u8 out[16], __be32 addr)
 static __always_inline struct np_vxlan_counters *counters(__u32 ifindex, __u32 hook)
 {
 	struct np_stats_key key = { .ifindex = ifindex, .hook = hook };
-	struct np_vxlan_counters *c;
+	struct np_vxlan_counters zero = {};
 
-	c = bpf_map_lookup_elem(&np_vxlan_counters, &key);
-	if (c)
-		return c;
-	{
-		struct np_vxlan_counters zero = {};
-
-		bpf_map_update_elem(&np_vxlan_counters, &key, &zero, BPF_NOEXIST);
-	}
-	return bpf_map_lookup_elem(&np_vxlan_counters, &key);
+	return np_map_get_or_insert(&np_vxlan_counters, &key, &zero);
 }
 
 /* Skips an Ethernet header and up to two VLAN tags; returns the ethertype. */
@@ -316,19 +308,13 @@ static __always_inline void tunnel_count(struct __sk_buff *skb, __u32 hook,
 					 const struct outer *o, __u32 vni, __u64 len, __u64 now)
 {
 	struct np_vxlan_tunnel_key key = { .vni = vni, .ifindex = skb->ifindex, .dir = hook };
-	struct np_vxlan_tunnel *t;
+	struct np_vxlan_tunnel zero = {}, *t;
 
 	__builtin_memcpy(key.src, o->src, 16);
 	__builtin_memcpy(key.dst, o->dst, 16);
-	t = bpf_map_lookup_elem(&np_vxlan_tunnels, &key);
-	if (!t) {
-		struct np_vxlan_tunnel zero = {};
-
-		bpf_map_update_elem(&np_vxlan_tunnels, &key, &zero, BPF_NOEXIST);
-		t = bpf_map_lookup_elem(&np_vxlan_tunnels, &key);
-		if (!t)
-			return;
-	}
+	t = np_map_get_or_insert(&np_vxlan_tunnels, &key, &zero);
+	if (!t)
+		return;
 	/* Per-CPU value: no other CPU writes this copy. */
 	t->packets++;
 	t->bytes += len;

@@ -28,13 +28,7 @@ static int security_open_load(struct np_ctx *ctx, struct np_security **out)
 	skel = np_security__open_opts(&opts);
 	if (!skel)
 		return np_err(ctx, "cannot open the security programs: %s", strerror(errno));
-	err = np_security__load(skel);
-	if (err) {
-		np_security__destroy(skel);
-		return np_err(ctx, "cannot load the security programs: %s (run with -vv for "
-			      "the verifier log)", strerror(-err));
-	}
-	err = np_meta_init(ctx, bpf_map__fd(skel->maps.np_meta));
+	err = np_skel_loaded(ctx, np_security__load(skel), skel->maps.np_meta, "security");
 	if (err) {
 		np_security__destroy(skel);
 		return err;

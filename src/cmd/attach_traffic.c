@@ -77,13 +77,7 @@ static int traffic_open_load(struct np_ctx *ctx, const struct np_attach_args *ar
 		return np_err(ctx, "cannot open the traffic programs: %s", strerror(errno));
 	skel->rodata->np_raw_ip = has_no_link_header(args->dev.dev);
 	err = bpf_map__set_max_entries(skel->maps.np_flows, flow_entries);
-	err = err ?: np_traffic__load(skel);
-	if (err) {
-		np_traffic__destroy(skel);
-		return np_err(ctx, "cannot load the traffic programs: %s (run with -vv for "
-			      "the verifier log)", strerror(-err));
-	}
-	err = np_meta_init(ctx, bpf_map__fd(skel->maps.np_meta));
+	err = np_skel_loaded(ctx, err ?: np_traffic__load(skel), skel->maps.np_meta, "traffic");
 	if (err) {
 		np_traffic__destroy(skel);
 		return err;

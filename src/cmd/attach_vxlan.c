@@ -149,13 +149,7 @@ static int vxlan_open_load(struct np_ctx *ctx, const struct np_attach_args *args
 	if (!skel)
 		return np_err(ctx, "cannot open the vxlan programs: %s", strerror(errno));
 	flows_size(ctx, args, skel);
-	err = np_vxlan__load(skel);
-	if (err) {
-		np_vxlan__destroy(skel);
-		return np_err(ctx, "cannot load the vxlan programs: %s (run with -vv for "
-			      "the verifier log)", strerror(-err));
-	}
-	err = np_meta_init(ctx, bpf_map__fd(skel->maps.np_meta));
+	err = np_skel_loaded(ctx, np_vxlan__load(skel), skel->maps.np_meta, "vxlan");
 	if (err) {
 		np_vxlan__destroy(skel);
 		return err;

@@ -312,6 +312,15 @@ int np_meta_init(struct np_ctx *ctx, int meta_fd)
 	return 0;
 }
 
+int np_skel_loaded(struct np_ctx *ctx, int load_err, const struct bpf_map *meta,
+		   const char *what)
+{
+	if (load_err)
+		return np_err(ctx, "cannot load the %s programs: %s (run with -vv for the "
+			      "verifier log)", what, strerror(-load_err));
+	return np_meta_init(ctx, bpf_map__fd(meta));
+}
+
 int np_unpin_hook(struct np_ctx *ctx, const char *dir, const char *name)
 {
 	char path[PATH_MAX];

@@ -63,6 +63,13 @@ bool np_pin_exists(struct np_ctx *ctx, const char *rel);
 void np_open_opts(struct np_ctx *ctx, struct bpf_object_open_opts *opts, char *buf, size_t n);
 /* Fills np_meta after a load created it. */
 int np_meta_init(struct np_ctx *ctx, int meta_fd);
+/*
+ * After <skel>__load(): reports a failed load (load_err) or fills np_meta
+ * (meta: the skeleton's np_meta map). The caller destroys the skeleton
+ * when this returns an error.
+ */
+int np_skel_loaded(struct np_ctx *ctx, int load_err, const struct bpf_map *meta,
+		   const char *what);
 
 /*
  * Removes links/<dir>/<name> (detaching the link first, so the hook is
