@@ -19,7 +19,7 @@ enum { C_TARGET, C_HOOK, C_STATE };
 
 static const struct np_col cols[] = {
 	[C_TARGET] = { "target", "TARGET", -12, NP_K_STR },
-	[C_HOOK] = { "hook", "HOOK", -22, NP_K_STR },
+	[C_HOOK] = { "hook", "HOOK", -28, NP_K_STR },
 	[C_STATE] = { "state", "STATE", -10, NP_K_STR },
 };
 

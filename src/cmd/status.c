@@ -19,7 +19,7 @@ enum { A_TARGET, A_HOOK, A_TYPE, A_MODE, A_PROG, A_LINK, A_STATE, A_RUNS, A_RUNT
 
 static const struct np_col att_cols[] = {
 	[A_TARGET] = { "target", "TARGET", -12, NP_K_STR },
-	[A_HOOK] = { "hook", "HOOK", -22, NP_K_STR },
+	[A_HOOK] = { "hook", "HOOK", -28, NP_K_STR },
 	[A_TYPE] = { "link_type", "LINK TYPE", -14, NP_K_STR },
 	[A_MODE] = { "mode", "MODE", -14, NP_K_STR },
 	[A_PROG] = { "prog_id", "PROG", 6, NP_K_U64 },

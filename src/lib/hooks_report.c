@@ -138,7 +138,7 @@ enum { C_TARGET, C_HOOK, C_MODE, C_PROG, C_LINK, C_STATE };
 
 static const struct np_col cols[] = {
 	[C_TARGET] = { "target", "TARGET", -12, NP_K_STR },
-	[C_HOOK] = { "hook", "HOOK", -22, NP_K_STR },
+	[C_HOOK] = { "hook", "HOOK", -28, NP_K_STR },
 	[C_MODE] = { "mode", "MODE", -14, NP_K_STR },
 	[C_PROG] = { "prog_id", "PROG", 6, NP_K_U64 },
 	[C_LINK] = { "link_id", "LINK", 6, NP_K_U64 },
