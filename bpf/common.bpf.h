@@ -25,4 +25,19 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } np_devices SEC(".maps");
 
+/*
+ * The value of key in map, inserting init first when there is none. Two
+ * CPUs may race on the insert: BPF_NOEXIST lets one win and both then find
+ * the same entry. NULL only when the map is full and cannot evict.
+ */
+static __always_inline void *np_map_get_or_insert(void *map, const void *key, const void *init)
+{
+	void *v = bpf_map_lookup_elem(map, key);
+
+	if (v)
+		return v;
+	bpf_map_update_elem(map, key, init, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
 #endif /* NETPROBE_COMMON_BPF_H */

@@ -34,17 +34,11 @@ int nf_count(struct bpf_nf_ctx *ctx)
 		.pf = state->pf,
 		.hook = state->hook,
 	};
-	struct np_counter *c;
+	struct np_counter zero = {}, *c;
 
-	c = bpf_map_lookup_elem(&np_nf_stats, &key);
-	if (!c) {
-		struct np_counter zero = {};
-
-		bpf_map_update_elem(&np_nf_stats, &key, &zero, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&np_nf_stats, &key);
-		if (!c)
-			return NF_ACCEPT;
-	}
+	c = np_map_get_or_insert(&np_nf_stats, &key, &zero);
+	if (!c)
+		return NF_ACCEPT;
 	/* Per-CPU value: no other CPU writes this copy. */
 	c->packets++;
 	c->bytes += ctx->skb->len;

@@ -139,6 +139,190 @@ struct np_nf_key {
 	__u16 pad;
 };
 #define NP_NF_STATS_MAX		4096
+/* ---- Flow table (issue 3) ---- */
+
+/* Size of the pinned "np_flows" LRU hash unless `attach DEV flows N` says. */
+#define NP_FLOW_ENTRIES_DEFAULT	262144
+
+/* Value of the pinned "np_flows" LRU hash, keyed by struct np_flow_key. */
+struct np_flow_value {
+	__u64 packets;
+	__u64 bytes;		/* frame lengths, as the np_stats counters count them */
+	__u64 first_seen;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	__u64 last_seen;
+	__u32 tcp_flags;	/* OR of the flags seen: FIN 0x01 ... CWR 0x80, NS 0x100 */
+	__u32 truncated;	/* packets that ended before their IP length said */
+	__u32 fragments;	/* non-first IP fragments (counted with ports 0) */
+	__u32 pad;
+};
+
+/* Slots of the pinned per-CPU "np_flow_stats" array. */
+enum np_flow_stats_slot {
+	NP_FLOW_STATS_KERNEL = 0,	/* written by the BPF programs only */
+	NP_FLOW_STATS_USER = 1,		/* written by user space only (flush) */
+	NP_FLOW_STATS_SLOTS,
+};
+
+/*
+ * Flow table counters. The kernel cannot tell when the LRU evicts an
+ * entry, but every entry ever inserted is either still in the table,
+ * evicted, or deleted by `flush flows`; so
+ *   evictions = inserts - deleted - entries now in the table.
+ */
+struct np_flow_stats {
+	__u64 inserts;		/* new flows inserted by the programs */
+	__u64 insert_failures;	/* inserts refused (not a race): packet in no flow */
+	__u64 truncated;	/* packets cut short (still counted in their flow) */
+	__u64 fragments;	/* non-first fragments (in their flow, ports 0) */
+	__u64 non_ip;		/* frames neither IPv4 nor IPv6: in no flow */
+	__u64 deleted;		/* entries removed by flush flows (user slot) */
+};
+
+/*
+ * ---- Security: port scans and SYN floods (issue 7, bpf/security.bpf.c) ----
+ *
+ * Detection runs at TC ingress; thresholds live in the pinned
+ * "np_security_config" array, alerts in the pinned "np_alerts" LRU (and
+ * once, when raised, on the "np_alert_events" ring buffer). The per-source,
+ * per-target and handshake tracking maps are private to security.bpf.c.
+ */
+#define NP_DEV_SECURITY		(1u << 6)
+
+enum np_alert_kind {
+	NP_ALERT_PORT_SCAN = 1,
+	NP_ALERT_SYN_FLOOD = 2,
+	NP_ALERT_KIND_MAX,
+};
+
+/* Defaults in force until `netprobe set security` (man/netprobe-security.8). */
+#define NP_SEC_DEF_SCAN_PORTS		20
+#define NP_SEC_DEF_SCAN_WINDOW_NS	3000000000ull
+#define NP_SEC_DEF_SYN_RATE		1000
+#define NP_SEC_DEF_SYN_COMPLETE		50
+/* SYN floods are measured per second: the syn-rate is SYNs per second. */
+#define NP_SEC_FLOOD_WINDOW_NS		1000000000ull
+/* Bits of the per-target source set used to estimate distinct sources. */
+#define NP_SEC_SOURCE_BITS		512
+
+/* Single entry of "np_security_config". BPF uses the defaults until set. */
+struct np_sec_config {
+	__u32 set;		/* 1 once user space wrote it */
+	__u32 scan_ports;	/* distinct (dst, port) probes per window; 0 = off */
+	__u64 scan_window_ns;
+	__u32 syn_rate;		/* SYNs per second to one (dst, port); 0 = off */
+	__u32 syn_complete_pct;	/* flood only while completed < pct% of SYNs */
+};
+
+/* Key of "np_alerts": one entry per episode. */
+struct np_alert_key {
+	__u8 addr[16];		/* port scan: the source; SYN flood: the target */
+	__u16 port;		/* SYN flood: the target port; port scan: 0 */
+	__u8 kind;		/* enum np_alert_kind */
+	__u8 pad;
+	__u32 pad2;
+	__u64 start_ns;		/* bpf_ktime_get_ns() when the episode began */
+};
+
+/* Value of "np_alerts" and record of "np_alert_events". Times are ktime. */
+struct np_alert {
+	__u8 src[16];		/* port scan: scanner; SYN flood: first source */
+	__u8 dst[16];		/* port scan: first target; SYN flood: target */
+	__u64 first_ns;
+	__u64 last_ns;
+	__u64 active_until_ns;	/* the episode ends here unless it goes on */
+	__u64 ports;		/* port scan: distinct (dst, port); flood: 1 */
+	__u64 hosts;		/* port scan: distinct destinations; flood: 1 */
+	__u64 syns;		/* probes (scan) or SYNs (flood) in the episode */
+	__u64 completed;	/* SYN flood: handshakes completed in the episode */
+	__u64 peak;		/* most ports (scan) or SYNs (flood) in one window */
+	__u64 window_ns;	/* the window peak was counted in */
+	__u64 src_bits[NP_SEC_SOURCE_BITS / 64];	/* SYN flood: hashed sources */
+	__u32 ifindex;		/* device that saw the packet that raised it */
+	__u16 dport;		/* SYN flood: target port */
+	__u8 kind;		/* enum np_alert_kind */
+	__u8 pad;
+};
+
+/* ---- VXLAN overlays (issue 6): bpf/vxlan.bpf.c, src/cmd/attach_vxlan.c ---- */
+
+/* np_device.hooks bits of the vxlan probe (TC on the underlay device). */
+#define NP_DEV_VXLAN_INGRESS	(1u << 3)
+#define NP_DEV_VXLAN_EGRESS	(1u << 4)
+
+#define NP_VXLAN_PORT_IANA	4789	/* RFC 7348 */
+#define NP_VXLAN_PORT_LINUX	8472	/* Linux default, Flannel */
+#define NP_VXLAN_PORTS_MAX	4096	/* entries of np_vxlan_ports, all devices */
+#define NP_VXLAN_TUNNELS_MAX	16384
+#define NP_VXLAN_FLOWS_DEFAULT	65536
+
+/* Key of the pinned "np_vxlan_ports" hash: UDP ports parsed as VXLAN on a device. */
+struct np_vxlan_port_key {
+	__u32 ifindex;
+	__u16 port;		/* host byte order */
+	__u16 pad;
+};
+
+/* Key of the pinned per-CPU "np_vxlan_tunnels" LRU hash. */
+struct np_vxlan_tunnel_key {
+	__u8 src[16];		/* outer source, v4-mapped for IPv4 */
+	__u8 dst[16];		/* outer destination */
+	__u32 vni;
+	__u32 ifindex;		/* underlay device */
+	__u32 dir;		/* enum np_hook: NP_HOOK_TC_INGRESS or _EGRESS */
+};
+
+struct np_vxlan_tunnel {
+	__u64 packets;
+	__u64 bytes;		/* outer frames, Ethernet header and VLAN tags included */
+	__u64 last_seen;	/* bpf_ktime_get_ns() */
+};
+
+/*
+ * Key of the pinned "np_vxlan_flows" LRU hash: an inner flow as the flow
+ * table keys it (inner.ifindex/inner.dir: the underlay device and hook),
+ * plus the tunnel that carried it.
+ */
+struct np_vxlan_flow_key {
+	struct np_flow_key inner;
+	__u8 outer_src[16];
+	__u8 outer_dst[16];
+	__u32 vni;
+	__u32 pad;
+};
+
+struct np_vxlan_flow {
+	__u64 packets;
+	__u64 bytes;		/* inner frames, inner Ethernet header included */
+	__u64 first_seen;
+	__u64 last_seen;
+	__u32 tcp_flags;	/* OR of the inner TCP flags */
+	__u32 pad;
+};
+
+/* Per device and hook counters ("np_vxlan_counters", per-CPU, np_stats_key). */
+enum np_vxlan_counter {
+	NP_VXC_PACKETS,		/* well-formed VXLAN packets (these make np_vxlan_tunnels) */
+	NP_VXC_BYTES,
+	NP_VXC_INNER_IPV4,
+	NP_VXC_INNER_IPV6,
+	NP_VXC_INNER_ARP,	/* counted in the tunnel, no inner flow */
+	NP_VXC_INNER_OTHER,	/* other ethertypes or a truncated inner header: no flow */
+	NP_VXC_FLOWS_NEW,	/* inner flows created in np_vxlan_flows */
+	NP_VXC_BAD_FLAGS,	/* I flag (0x08) missing: not counted in any tunnel */
+	NP_VXC_SHORT,		/* UDP/VXLAN/inner Ethernet header cut short */
+	NP_VXC_OUTER_FRAG,	/* outer IPv4 first fragment to a VXLAN port: not parsed */
+	NP_VXC_CSUM_ZERO,	/* outer UDP checksum 0 (not used) */
+	NP_VXC_CSUM_OK,		/* verified by netprobe */
+	NP_VXC_CSUM_BAD,	/* verified by netprobe: wrong */
+	NP_VXC_CSUM_TRUSTED,	/* kernel marks it verified (UNNECESSARY) or pending (PARTIAL) */
+	NP_VXC_CSUM_UNCHECKED,	/* datagram larger than netprobe verifies */
+	NP_VXC_MAX,
+};
+
+struct np_vxlan_counters {
+	__u64 v[NP_VXC_MAX];
+};
+
 
 /*
  * ---- Events (ring buffers) ----

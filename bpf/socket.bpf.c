@@ -71,15 +71,9 @@ static __always_inline __u32 sk_netns(const struct sock *sk)
 
 static __always_inline struct np_tcp_totals *totals(__u32 netns)
 {
-	struct np_tcp_totals *t = bpf_map_lookup_elem(&np_tcp_totals, &netns);
+	static const struct np_tcp_totals zero;
 
-	if (!t) {
-		struct np_tcp_totals zero = {};
-
-		bpf_map_update_elem(&np_tcp_totals, &netns, &zero, BPF_NOEXIST);
-		t = bpf_map_lookup_elem(&np_tcp_totals, &netns);
-	}
-	return t;
+	return np_map_get_or_insert(&np_tcp_totals, &netns, &zero);
 }
 
 static __always_inline bool is_tcp(const struct sock *sk)

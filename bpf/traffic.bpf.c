@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Per-device traffic counters at TC ingress, TC egress and (opt-in) XDP.
+ * Per-device traffic counters and the flow table at TC ingress, TC egress
+ * and (opt-in) XDP.
  *
  * A packet is what the device counters count: one skb at TC, one frame
  * at XDP. Bytes are the frame length with the Ethernet header and VLAN
@@ -8,12 +9,34 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include <bpf/bpf_endian.h>
 #include "common.bpf.h"
 
 #define TC_ACT_UNSPEC	(-1)
 #define VLAN_HLEN	4
+#define ETH_P_IP	0x0800
+#define ETH_P_IPV6	0x86DD
+#define ETH_P_8021Q	0x8100
+#define ETH_P_8021AD	0x88A8
+#define IP_MF		0x2000
+#define IP_OFFSET	0x1FFF
+#define EEXIST		17
+/* <linux/in6.h> macros, which vmlinux.h cannot carry. */
+#define IPPROTO_HOPOPTS		0
+#define IPPROTO_ROUTING		43
+#define IPPROTO_FRAGMENT	44
+#define IPPROTO_ICMPV6		58
+#define IPPROTO_DSTOPTS		60
+
+/* Tags parsed in the packet (a tag in skb metadata comes on top). */
+#define MAX_VLAN_TAGS	2
+/* IPv6 extension headers walked before giving up on finding ports. */
+#define MAX_IPV6_EXT	6
 
 char LICENSE[] SEC("license") = "GPL";
+
+/* Set at load for devices without an Ethernet header (tun, wireguard). */
+const volatile bool np_raw_ip = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
@@ -23,23 +46,297 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } np_stats SEC(".maps");
 
+/* Resized at attach (flows N) before load; see attach_traffic.c. */
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, NP_FLOW_ENTRIES_DEFAULT);
+	__type(key, struct np_flow_key);
+	__type(value, struct np_flow_value);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_flows SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NP_FLOW_STATS_SLOTS);
+	__type(key, __u32);
+	__type(value, struct np_flow_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_flow_stats SEC(".maps");
+
 static __always_inline void count_packet(__u32 ifindex, __u32 hook, __u64 len)
 {
 	struct np_stats_key key = { .ifindex = ifindex, .hook = hook };
-	struct np_counter *c;
+	struct np_counter zero = {}, *c;
 
-	c = bpf_map_lookup_elem(&np_stats, &key);
-	if (!c) {
-		struct np_counter zero = {};
-
-		bpf_map_update_elem(&np_stats, &key, &zero, BPF_NOEXIST);
-		c = bpf_map_lookup_elem(&np_stats, &key);
-		if (!c)
-			return;
-	}
+	c = np_map_get_or_insert(&np_stats, &key, &zero);
+	if (!c)
+		return;
 	/* Per-CPU value: no other CPU writes this copy. */
 	c->packets++;
 	c->bytes += len;
+}
+
+static __always_inline struct np_flow_stats *flow_stats(void)
+{
+	__u32 slot = NP_FLOW_STATS_KERNEL;
+
+	return bpf_map_lookup_elem(&np_flow_stats, &slot);
+}
+
+/* Rare events only, so that a packet of a known flow costs one lookup. */
+#define FLOW_STAT_INC(field)					\
+	do {							\
+		struct np_flow_stats *s_ = flow_stats();	\
+								\
+		if (s_)						\
+			s_->field++;				\
+	} while (0)
+
+/* What one packet contributes to its flow. */
+struct flow_pkt {
+	struct np_flow_key key;
+	__u32 tcp_flags;
+	bool truncated;
+	bool fragment;
+};
+
+/*
+ * Reads len bytes at off, or fails if the packet ends before: the only
+ * way the parser touches packet data, so it never reads past the end.
+ * Both helpers also reach paged data (large frames, XDP frags).
+ */
+static __always_inline long load(void *ctx, bool xdp, __u32 off, void *to, __u32 len)
+{
+	if (xdp)
+		return bpf_xdp_load_bytes(ctx, off, to, len);
+	return bpf_skb_load_bytes(ctx, off, to, len);
+}
+
+/* Ports, or ICMP type/code, and TCP flags at off (the L4 header). */
+static __always_inline void parse_l4(void *ctx, bool xdp, __u32 off, struct flow_pkt *p)
+{
+	__u8 h[14];
+
+	switch (p->key.proto) {
+	case IPPROTO_TCP:
+		/* Ports, sequence and ack numbers, then data offset and flags. */
+		if (!load(ctx, xdp, off, h, 14)) {
+			p->tcp_flags = ((h[12] & 1) << 8) | h[13];
+			break;
+		}
+		/* fallthrough: at least the ports, maybe */
+	case IPPROTO_UDP:
+	case IPPROTO_UDPLITE:
+	case IPPROTO_SCTP:
+	case IPPROTO_DCCP:
+		if (load(ctx, xdp, off, h, 4)) {
+			p->truncated = true;
+			return;
+		}
+		break;
+	case IPPROTO_ICMP:
+	case IPPROTO_ICMPV6:
+		if (load(ctx, xdp, off, h, 2)) {
+			p->truncated = true;
+			return;
+		}
+		p->key.sport = h[0];
+		p->key.dport = h[1];
+		return;
+	default:
+		return;
+	}
+	p->key.sport = (h[0] << 8) | h[1];
+	p->key.dport = (h[2] << 8) | h[3];
+}
+
+static __always_inline void parse_ipv4(void *ctx, bool xdp, __u32 off, __u32 len,
+				       struct flow_pkt *p)
+{
+	struct iphdr ip;
+	__u16 tot_len, frag;
+
+	if (load(ctx, xdp, off, &ip, sizeof(ip))) {
+		p->truncated = true;
+		return;
+	}
+	p->key.src[10] = p->key.src[11] = 0xff;
+	p->key.dst[10] = p->key.dst[11] = 0xff;
+	__builtin_memcpy(&p->key.src[12], &ip.saddr, 4);
+	__builtin_memcpy(&p->key.dst[12], &ip.daddr, 4);
+	p->key.proto = ip.protocol;
+	tot_len = bpf_ntohs(ip.tot_len);
+	/* tot_len 0: a GSO packet over 64 KB (BIG TCP), not a short one. */
+	if (tot_len && off + tot_len > len)
+		p->truncated = true;
+	frag = bpf_ntohs(ip.frag_off);
+	if (frag & IP_OFFSET) {
+		/* Only the first fragment carries the L4 header. */
+		p->fragment = true;
+		return;
+	}
+	if (ip.ihl < 5) {
+		p->truncated = true;
+		return;
+	}
+	parse_l4(ctx, xdp, off + ip.ihl * 4, p);
+}
+
+/* Skips extension headers to the upper-layer header; returns its offset. */
+static __always_inline __u32 skip_ipv6_ext(void *ctx, bool xdp, __u32 off, struct flow_pkt *p)
+{
+	struct { __u8 nexthdr, hdrlen; __u16 frag_off; } ext;
+
+	for (int i = 0; i < MAX_IPV6_EXT; i++) {
+		__u8 nh = p->key.proto;
+
+		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS &&
+		    nh != IPPROTO_FRAGMENT && nh != IPPROTO_AH)
+			return off;
+		if (load(ctx, xdp, off, &ext, sizeof(ext))) {
+			p->truncated = true;
+			return 0;
+		}
+		p->key.proto = ext.nexthdr;
+		if (nh == IPPROTO_FRAGMENT) {
+			if (bpf_ntohs(ext.frag_off) & ~7) {
+				p->fragment = true;
+				return 0;
+			}
+			off += 8;
+		} else if (nh == IPPROTO_AH) {
+			off += (ext.hdrlen + 2) * 4;
+		} else {
+			off += (ext.hdrlen + 1) * 8;
+		}
+	}
+	/* Too many extension headers: keep the addresses, no ports. */
+	return 0;
+}
+
+static __always_inline void parse_ipv6(void *ctx, bool xdp, __u32 off, __u32 len,
+				       struct flow_pkt *p)
+{
+	struct ipv6hdr ip;
+	__u16 plen;
+
+	if (load(ctx, xdp, off, &ip, sizeof(ip))) {
+		p->truncated = true;
+		return;
+	}
+	__builtin_memcpy(p->key.src, &ip.saddr, 16);
+	__builtin_memcpy(p->key.dst, &ip.daddr, 16);
+	p->key.proto = ip.nexthdr;
+	plen = bpf_ntohs(ip.payload_len);
+	/* payload_len 0: a jumbogram or BIG TCP GSO packet. */
+	if (plen && off + sizeof(ip) + plen > len)
+		p->truncated = true;
+	off = skip_ipv6_ext(ctx, xdp, off + sizeof(ip), p);
+	if (off)
+		parse_l4(ctx, xdp, off, p);
+}
+
+/* Returns the network header offset and its ethertype, or -1 if not IP. */
+static __always_inline int parse_l2(void *ctx, bool xdp, __u16 *proto)
+{
+	struct { __u16 tci, proto; } tag;
+	__u8 first;
+	__u32 off;
+
+	if (np_raw_ip) {
+		/* No link-layer header: the IP version tells. */
+		if (load(ctx, xdp, 0, &first, 1))
+			return -1;
+		*proto = (first >> 4) == 6 ? bpf_htons(ETH_P_IPV6) : bpf_htons(ETH_P_IP);
+		return 0;
+	}
+	if (load(ctx, xdp, 12, proto, 2))
+		return -1;
+	off = 14;
+	for (int i = 0; i < MAX_VLAN_TAGS; i++) {
+		if (*proto != bpf_htons(ETH_P_8021Q) && *proto != bpf_htons(ETH_P_8021AD))
+			break;
+		if (load(ctx, xdp, off, &tag, sizeof(tag)))
+			return -1;
+		*proto = tag.proto;
+		off += VLAN_HLEN;
+	}
+	return off;
+}
+
+static __always_inline void flow_update(struct np_flow_value *v, const struct flow_pkt *p,
+					__u64 bytes, __u64 now)
+{
+	__sync_fetch_and_add(&v->packets, 1);
+	__sync_fetch_and_add(&v->bytes, bytes);
+	/* Plain stores: a lost race moves a stamp by nanoseconds or loses a
+	 * flag bit two CPUs add to the same flow at the same instant. */
+	if (now > v->last_seen)
+		v->last_seen = now;
+	if ((v->tcp_flags | p->tcp_flags) != v->tcp_flags)
+		v->tcp_flags |= p->tcp_flags;
+	if (p->truncated)
+		__sync_fetch_and_add(&v->truncated, 1);
+	if (p->fragment)
+		__sync_fetch_and_add(&v->fragments, 1);
+}
+
+static __always_inline void flow_account(const struct flow_pkt *p, __u64 bytes)
+{
+	__u64 now = bpf_ktime_get_ns();
+	struct np_flow_value *v;
+
+	v = bpf_map_lookup_elem(&np_flows, &p->key);
+	if (!v) {
+		struct np_flow_value init = {
+			.packets = 1, .bytes = bytes, .first_seen = now, .last_seen = now,
+			.tcp_flags = p->tcp_flags, .truncated = p->truncated,
+			.fragments = p->fragment,
+		};
+		long err = bpf_map_update_elem(&np_flows, &p->key, &init, BPF_NOEXIST);
+
+		if (!err) {
+			FLOW_STAT_INC(inserts);
+			return;
+		}
+		/* -EEXIST: another CPU inserted this flow first; add to it. */
+		v = err == -EEXIST ? bpf_map_lookup_elem(&np_flows, &p->key) : NULL;
+		if (!v) {
+			FLOW_STAT_INC(insert_failures);
+			return;
+		}
+	}
+	flow_update(v, p, bytes, now);
+}
+
+/*
+ * Parses one frame into its flow key and accounts it. A frame that ends
+ * early still counts: under the addresses and ports it got to (all zero
+ * if it ended inside the IP header), marked truncated.
+ */
+static __always_inline void track_flow(void *ctx, bool xdp, __u32 ifindex, __u32 hook,
+				       __u32 len, __u64 bytes)
+{
+	struct flow_pkt p = {};
+	__u16 proto;
+	int off;
+
+	off = parse_l2(ctx, xdp, &proto);
+	if (off >= 0 && proto == bpf_htons(ETH_P_IP)) {
+		parse_ipv4(ctx, xdp, off, len, &p);
+	} else if (off >= 0 && proto == bpf_htons(ETH_P_IPV6)) {
+		parse_ipv6(ctx, xdp, off, len, &p);
+	} else {
+		FLOW_STAT_INC(non_ip);
+		return;
+	}
+	p.key.ifindex = ifindex;
+	p.key.dir = hook;
+	if (p.truncated)
+		FLOW_STAT_INC(truncated);
+	if (p.fragment)
+		FLOW_STAT_INC(fragments);
+	flow_account(&p, bytes);
 }
 
 static __always_inline __u64 skb_frame_len(struct __sk_buff *skb)
@@ -47,23 +344,34 @@ static __always_inline __u64 skb_frame_len(struct __sk_buff *skb)
 	return skb->len + (skb->vlan_present ? VLAN_HLEN : 0);
 }
 
+static __always_inline void tc_packet(struct __sk_buff *skb, __u32 hook)
+{
+	__u64 bytes = skb_frame_len(skb);
+
+	count_packet(skb->ifindex, hook, bytes);
+	track_flow(skb, false, skb->ifindex, hook, skb->len, bytes);
+}
+
 SEC("tc")
 int np_tc_ingress(struct __sk_buff *skb)
 {
-	count_packet(skb->ifindex, NP_HOOK_TC_INGRESS, skb_frame_len(skb));
+	tc_packet(skb, NP_HOOK_TC_INGRESS);
 	return TC_ACT_UNSPEC;
 }
 
 SEC("tc")
 int np_tc_egress(struct __sk_buff *skb)
 {
-	count_packet(skb->ifindex, NP_HOOK_TC_EGRESS, skb_frame_len(skb));
+	tc_packet(skb, NP_HOOK_TC_EGRESS);
 	return TC_ACT_UNSPEC;
 }
 
 SEC("xdp.frags")
 int np_xdp(struct xdp_md *ctx)
 {
-	count_packet(ctx->ingress_ifindex, NP_HOOK_XDP, bpf_xdp_get_buff_len(ctx));
+	__u32 len = bpf_xdp_get_buff_len(ctx);
+
+	count_packet(ctx->ingress_ifindex, NP_HOOK_XDP, len);
+	track_flow(ctx, true, ctx->ingress_ifindex, NP_HOOK_XDP, len, len);
 	return XDP_PASS;
 }

@@ -21,8 +21,10 @@
 const struct np_probe *const np_probes[] = {
 	&np_probe_tc,
 	&np_probe_xdp,
+	&np_probe_vxlan,
 	&np_probe_drops,
 	&np_probe_netfilter,
+	&np_probe_security,
 	&np_probe_socket,
 	NULL,
 };

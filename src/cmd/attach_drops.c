@@ -50,15 +50,8 @@ static int drops_attach(struct np_ctx *ctx, const struct np_attach_args *args)
 	if (!skel)
 		return np_err(ctx, "cannot open the drops program: %s", strerror(errno));
 	skel->rodata->has_reason = has_reason;
-	err = np_drops__load(skel);
-	if (err) {
-		err = np_err(ctx, "cannot load the drops program: %s (run with -vv for the "
-			     "verifier log)", strerror(-err));
-		goto out;
-	}
-	err = np_meta_init(ctx, bpf_map__fd(skel->maps.np_meta));
+	err = np_skel_loaded(ctx, np_drops__load(skel), skel->maps.np_meta, "drops");
 	err = err ?: np_attach_object_links(ctx, skel->obj, "drops");
-out:
 	np_drops__destroy(skel);
 	return err;
 }

@@ -64,13 +64,7 @@ static int nf_open_load(struct np_ctx *ctx, struct np_netfilter **out)
 	/* libbpf 1.1 does not know SEC("netfilter"); newer ones set the same. */
 	bpf_program__set_type(skel->progs.nf_count, NP_BPF_PROG_TYPE_NETFILTER);
 	bpf_program__set_expected_attach_type(skel->progs.nf_count, NP_BPF_NETFILTER);
-	err = np_netfilter__load(skel);
-	if (err) {
-		np_netfilter__destroy(skel);
-		return np_err(ctx, "cannot load the netfilter program: %s (run with -vv for "
-			      "the verifier log)", strerror(-err));
-	}
-	err = np_meta_init(ctx, bpf_map__fd(skel->maps.np_meta));
+	err = np_skel_loaded(ctx, np_netfilter__load(skel), skel->maps.np_meta, "netfilter");
 	if (err) {
 		np_netfilter__destroy(skel);
 		return err;

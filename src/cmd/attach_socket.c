@@ -45,13 +45,7 @@ static int socket_attach(struct np_ctx *ctx, const struct np_attach_args *args)
 		np_socket__destroy(skel);
 		return 0;
 	}
-	err = np_socket__load(skel);
-	if (err) {
-		np_socket__destroy(skel);
-		return np_err(ctx, "cannot load the socket programs: %s (the kernel needs BTF "
-			      "and tp_btf; run with -vv for the verifier log)", strerror(-err));
-	}
-	err = np_meta_init(ctx, bpf_map__fd(skel->maps.np_meta));
+	err = np_skel_loaded(ctx, np_socket__load(skel), skel->maps.np_meta, "socket");
 	if (!err)
 		err = np_attach_object_links(ctx, skel->obj, PROBE_DIR);
 	np_socket__destroy(skel);

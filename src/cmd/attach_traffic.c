@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The tc and xdp probes: per-device traffic counters (bpf/traffic.bpf.c). */
+/* The tc and xdp probes: traffic counters and flow table (bpf/traffic.bpf.c). */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
@@ -9,12 +9,62 @@
 #include <linux/ethtool.h>
 #include <linux/sockios.h>
 #include <net/if.h>
+#include <net/if_arp.h>
+#include <bpf/bpf.h>
 
 #include "lib/probe.h"
 #include "lib/state.h"
 #include "traffic.skel.h"
 
-static int traffic_open_load(struct np_ctx *ctx, struct np_traffic **out)
+/* Devices whose frames start at the IP header (tun, wireguard, ipip). */
+static bool has_no_link_header(const char *dev)
+{
+	struct ifreq ifr = {};
+	int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	bool raw = false;
+
+	if (fd < 0)
+		return false;
+	snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "%s", dev);
+	if (!ioctl(fd, SIOCGIFHWADDR, &ifr))
+		raw = ifr.ifr_hwaddr.sa_family != ARPHRD_ETHER &&
+		      ifr.ifr_hwaddr.sa_family != ARPHRD_LOOPBACK;
+	close(fd);
+	return raw;
+}
+
+/*
+ * The flow table's size: the pinned table's if there is one (libbpf only
+ * reuses a pin whose size matches), else flows N, else the default. A
+ * pinned table is never resized: that would drop every flow of every device.
+ */
+static int flow_table_size(struct np_ctx *ctx, const struct np_attach_args *args, __u32 *size)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = np_map_open(ctx, "np_flows"), err;
+
+	if (fd == -ENOENT) {
+		*size = args->flow_entries ?: NP_FLOW_ENTRIES_DEFAULT;
+		return 0;
+	}
+	if (fd < 0)
+		return np_err(ctx, "cannot open %s/maps/np_flows: %s", ctx->pin_root,
+			      strerror(-fd));
+	err = bpf_obj_get_info_by_fd(fd, &info, &len);
+	close(fd);
+	if (err)
+		return np_err(ctx, "cannot read the flow table: %s", strerror(errno));
+	if (args->flow_entries && args->flow_entries != info.max_entries)
+		return np_err(ctx, "the flow table already has %u entries, not %llu: run "
+			      "'netprobe detach all' first to resize it (that drops all flows)",
+			      info.max_entries, (unsigned long long)args->flow_entries);
+	*size = info.max_entries;
+	return 0;
+}
+
+static int traffic_open_load(struct np_ctx *ctx, const struct np_attach_args *args,
+			     __u32 flow_entries, struct np_traffic **out)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	char maps[PATH_MAX];
@@ -25,13 +75,9 @@ static int traffic_open_load(struct np_ctx *ctx, struct np_traffic **out)
 	skel = np_traffic__open_opts(&opts);
 	if (!skel)
 		return np_err(ctx, "cannot open the traffic programs: %s", strerror(errno));
-	err = np_traffic__load(skel);
-	if (err) {
-		np_traffic__destroy(skel);
-		return np_err(ctx, "cannot load the traffic programs: %s (run with -vv for "
-			      "the verifier log)", strerror(-err));
-	}
-	err = np_meta_init(ctx, bpf_map__fd(skel->maps.np_meta));
+	skel->rodata->np_raw_ip = has_no_link_header(args->dev.dev);
+	err = bpf_map__set_max_entries(skel->maps.np_flows, flow_entries);
+	err = np_skel_loaded(ctx, err ?: np_traffic__load(skel), skel->maps.np_meta, "traffic");
 	if (err) {
 		np_traffic__destroy(skel);
 		return err;
@@ -80,11 +126,16 @@ static int traffic_attach(struct np_ctx *ctx, const struct np_attach_args *args,
 			  const char *const *names)
 {
 	struct np_traffic *skel;
+	__u32 flow_entries = 0;
 	int err;
 
+	/* Checked even when attached: flows N must not be silently ignored. */
+	err = flow_table_size(ctx, args, &flow_entries);
+	if (err)
+		return err;
 	if (all_live(ctx, args, names))
 		return 0;
-	err = traffic_open_load(ctx, &skel);
+	err = traffic_open_load(ctx, args, flow_entries, &skel);
 	if (err)
 		return err;
 	err = attach_hooks(ctx, args, skel, names);
@@ -154,7 +205,7 @@ const struct np_probe np_probe_tc = {
 	.name = "tc",
 	.per_device = true,
 	.in_all = true,
-	.help = "TC ingress + egress counters (TCX, or clsact on older kernels)",
+	.help = "TC ingress + egress counters and flows (TCX, or clsact on older kernels)",
 	.attach = tc_attach,
 	.detach = tc_detach,
 };
@@ -163,7 +214,7 @@ const struct np_probe np_probe_xdp = {
 	.name = "xdp",
 	.per_device = true,
 	.in_all = false,
-	.help = "XDP ingress counters (native, else generic)",
+	.help = "XDP ingress counters and flows (native, else generic)",
 	.attach = xdp_attach,
 	.detach = xdp_detach,
 };

@@ -14,45 +14,77 @@ int cmd_show_netfilter(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_sockets(struct np_ctx *ctx, int argc, char **argv);
 int cmd_watch_sockets(struct np_ctx *ctx, int argc, char **argv);
 int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_flows(struct np_ctx *ctx, int argc, char **argv);
+int cmd_flush_flows(struct np_ctx *ctx, int argc, char **argv);
 int cmd_dump(struct np_ctx *ctx, int argc, char **argv);
 int cmd_feature(struct np_ctx *ctx, int argc, char **argv);
 int cmd_version(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_alerts(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_security(struct np_ctx *ctx, int argc, char **argv);
+int cmd_set_security(struct np_ctx *ctx, int argc, char **argv);
+int cmd_flush_alerts(struct np_ctx *ctx, int argc, char **argv);
+int cmd_watch_alerts(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_vxlan(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_topology(struct np_ctx *ctx, int argc, char **argv);
 
 static const struct np_cmd show_cmds[] = {
 	{ "stats", cmd_show_stats, NULL, "[dev DEV] [interval SEC [count N]]",
 	  "per-device packets and bytes, and rates" },
+	{ "flows", cmd_show_flows, NULL,
+	  "[dev DEV] [proto P] [src CIDR] [dst CIDR] [port N] [sort packets|bytes|last] [top N]",
+	  "flows: who talks to whom, how much" },
 	{ "drops", cmd_show_drops, NULL, "[flows] [reason R] [dev DEV] [proto P] [top N]",
 	  "packets the kernel dropped, by reason (flows: by 5-tuple)" },
 	{ "netfilter", cmd_show_netfilter, NULL, NULL,
 	  "packets and bytes per netfilter hook and family" },
+	{ "alerts", cmd_show_alerts, NULL, "[kind port-scan|syn-flood] [active]",
+	  "port scans and SYN floods the kernel detected" },
+	{ "security", cmd_show_security, NULL, NULL, "detection thresholds in force" },
+	{ "vxlan", cmd_show_vxlan, NULL,
+	  "[flows|counters] [dev DEV] [vni N] [sort packets|bytes|last] [top N]",
+	  "VXLAN tunnels, their inner flows, or parse counters" },
+	{ "topology", cmd_show_topology, NULL, NULL,
+	  "vxlan devices, remote VTEPs and pod CIDRs (rtnetlink, subnet.env)" },
 	{ "sockets", cmd_show_sockets, NULL, "[state S] [comm C] [pid N] [netns ID] [port N]",
 	  "active and recently closed TCP connections" },
 	{ 0 },
 };
 
+static const struct np_cmd flush_cmds[] = {
+	{ "stats", cmd_flush_stats, NULL, "[dev DEV]", "zero the traffic counters" },
+	{ "flows", cmd_flush_flows, NULL, NULL, "empty the flow table" },
+	{ "alerts", cmd_flush_alerts, NULL, NULL, "forget alerts and detection state" },
+	{ 0 },
+};
+
 static const struct np_cmd watch_cmds[] = {
+	{ "alerts", cmd_watch_alerts, NULL, "[count N]", "alerts live, as they are raised" },
 	{ "sockets", cmd_watch_sockets, NULL,
 	  "[state S] [comm C] [pid N] [netns ID] [port N] [count N]",
 	  "live TCP connect, accept and close events" },
 	{ 0 },
 };
 
-static const struct np_cmd flush_cmds[] = {
-	{ "stats", cmd_flush_stats, NULL, "[dev DEV]", "zero the traffic counters" },
+static const struct np_cmd set_cmds[] = {
+	{ "security", cmd_set_security, NULL,
+	  "[scan-ports N] [scan-window SEC] [syn-rate N] [syn-complete PCT]",
+	  "detection thresholds, in force at once" },
 	{ 0 },
 };
 
 const struct np_cmd np_commands[] = {
 	{ "attach", cmd_attach, NULL,
-	  "DEV [tc|xdp|all] [mode native|generic] [tc-mode tcx|clsact] [flows N] "
+	  "DEV [tc|xdp|vxlan|security|all] [mode native|generic] [tc-mode tcx|clsact] [flows N] "
 	  "[vxlan-port N] | drops | netfilter | socket",
 	  "load, attach and pin programs" },
-	{ "detach", cmd_detach, NULL, "DEV [tc|xdp] | drops | netfilter | socket | all",
+	{ "detach", cmd_detach, NULL,
+	  "DEV [tc|xdp|vxlan|security] | drops | netfilter | socket | all",
 	  "remove links and pins" },
 	{ "status", cmd_status, NULL, NULL, "what is attached where" },
 	{ "show", NULL, show_cmds, NULL, NULL },
-	{ "watch", NULL, watch_cmds, NULL, NULL },
 	{ "flush", NULL, flush_cmds, NULL, NULL },
+	{ "watch", NULL, watch_cmds, NULL, NULL },
+	{ "set", NULL, set_cmds, NULL, NULL },
 	{ "dump", cmd_dump, NULL, "[maps|progs|links]", "raw pinned maps, programs, links" },
 	{ "feature", cmd_feature, NULL, NULL, "what this kernel supports" },
 	{ "version", cmd_version, NULL, NULL, "version information" },

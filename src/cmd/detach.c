@@ -19,7 +19,7 @@ enum { C_TARGET, C_HOOK, C_STATE };
 
 static const struct np_col cols[] = {
 	[C_TARGET] = { "target", "TARGET", -12, NP_K_STR },
-	[C_HOOK] = { "hook", "HOOK", -22, NP_K_STR },
+	[C_HOOK] = { "hook", "HOOK", -28, NP_K_STR },
 	[C_STATE] = { "state", "STATE", -10, NP_K_STR },
 };
 
@@ -91,8 +91,13 @@ static int detach_device(struct np_ctx *ctx, const char *dev, const struct np_pr
 {
 	int err = 0;
 
-	if (!nprobes)
+	if (!nprobes) {
+		/* Each probe first, so that it can drop its own per-device entries. */
+		for (int i = 0; np_probes[i]; i++)
+			if (np_probes[i]->per_device && np_probes[i]->detach)
+				np_probes[i]->detach(ctx, dev);
 		return np_dev_detach(ctx, dev);
+	}
 	for (int i = 0; i < nprobes && !err; i++)
 		err = probes[i]->detach(ctx, dev);
 	return err;

@@ -1,11 +1,17 @@
 // SPDX-License-Identifier: GPL-2.0
-/* netprobe flush stats [dev DEV]: zero traffic counters, keep the hooks. */
+/*
+ * netprobe flush stats [dev DEV]: zero traffic counters, keep the hooks.
+ * netprobe flush flows: empty the flow table.
+ */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "lib/cmd.h"
 #include "lib/device.h"
+#include "lib/flowtable.h"
 #include "lib/maps.h"
 #include "lib/state.h"
 
@@ -40,5 +46,46 @@ int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv)
 	np_state_close(ctx);
 	if (dev && !hit)
 		return np_err(ctx, "nothing is attached to '%s'", dev);
+	return NP_EXIT_OK;
+}
+
+/* netprobe flush flows: empty the flow table, keep its counters honest. */
+int cmd_flush_flows(struct np_ctx *ctx, int argc, char **argv)
+{
+	__u64 deleted = 0;
+	int fd, err;
+
+	if (argc && np_is_help(argv[0])) {
+		printf("Usage: netprobe flush flows\n");
+		return NP_EXIT_OK;
+	}
+	if (argc)
+		return np_usage(ctx, "flush flows: unexpected '%s'", argv[0]);
+	/* Nothing pinned, nothing to flush: and no pin root made for it either. */
+	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
+	if (err)
+		return err == NP_STATE_EMPTY ? NP_EXIT_OK : err;
+	err = np_state_open(ctx, NP_ST_WRITE);
+	if (err)
+		return err;
+	fd = np_map_open(ctx, "np_flows");
+	if (fd < 0) {
+		np_state_close(ctx);
+		if (fd == -ENOENT)
+			return NP_EXIT_OK;	/* no table: nothing to flush */
+		return np_err(ctx, "cannot open the flow table: %s", strerror(-fd));
+	}
+	err = np_flow_table_clear(fd, &deleted);
+	close(fd);
+	/* Deleted entries are not evictions: record them (see np_flow_stats). */
+	if (deleted) {
+		int e = np_flow_stats_add_deleted(ctx, deleted);
+
+		err = err ?: e;
+	}
+	np_state_close(ctx);
+	if (err)
+		return np_err(ctx, "cannot flush the flow table: %s", strerror(-err));
+	np_info(ctx, "flushed %llu flows", (unsigned long long)deleted);
 	return NP_EXIT_OK;
 }

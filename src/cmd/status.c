@@ -9,6 +9,7 @@
 #include <bpf/bpf.h>
 
 #include "lib/cmd.h"
+#include "lib/flowtable.h"
 #include "lib/hooks_report.h"
 #include "lib/out.h"
 #include "lib/state.h"
@@ -18,7 +19,7 @@ enum { A_TARGET, A_HOOK, A_TYPE, A_MODE, A_PROG, A_LINK, A_STATE, A_RUNS, A_RUNT
 
 static const struct np_col att_cols[] = {
 	[A_TARGET] = { "target", "TARGET", -12, NP_K_STR },
-	[A_HOOK] = { "hook", "HOOK", -22, NP_K_STR },
+	[A_HOOK] = { "hook", "HOOK", -28, NP_K_STR },
 	[A_TYPE] = { "link_type", "LINK TYPE", -14, NP_K_STR },
 	[A_MODE] = { "mode", "MODE", -14, NP_K_STR },
 	[A_PROG] = { "prog_id", "PROG", 6, NP_K_U64 },
@@ -162,6 +163,32 @@ static void print_meta(struct np_ctx *ctx)
 		close(fd);
 }
 
+/* Flow table size, use and losses; entries are counted by reading the table. */
+static void print_flow_table(struct np_ctx *ctx)
+{
+	struct np_flow_summary sum;
+	__u64 entries;
+	int fd = np_map_open(ctx, "np_flows");
+
+	if (fd < 0)
+		return;
+	if (np_flow_table_count(fd, &entries) || np_flow_summary_read(ctx, entries, &sum)) {
+		close(fd);
+		return;
+	}
+	close(fd);
+	out_kv_u64(ctx->out, "flows_max_entries", "flow table size:", sum.max_entries);
+	out_kv_u64(ctx->out, "flows_entries", "flow entries:", sum.entries);
+	out_kv_u64(ctx->out, "flows_inserts", "flow inserts:", sum.kernel.inserts);
+	out_kv_u64(ctx->out, "flows_evictions", "flow evictions:", sum.evictions);
+	out_kv_u64(ctx->out, "flows_insert_failures", "flow insert fails:",
+		   sum.kernel.insert_failures);
+	out_kv_u64(ctx->out, "flows_flushed", "flows flushed:", sum.deleted);
+	out_kv_u64(ctx->out, "flows_truncated", "truncated packets:", sum.kernel.truncated);
+	out_kv_u64(ctx->out, "flows_fragments", "later fragments:", sum.kernel.fragments);
+	out_kv_u64(ctx->out, "flows_non_ip", "non-IP frames:", sum.kernel.non_ip);
+}
+
 int cmd_status(struct np_ctx *ctx, int argc, char **argv)
 {
 	int ret;
@@ -182,6 +209,7 @@ int cmd_status(struct np_ctx *ctx, int argc, char **argv)
 	out_kv_bool(ctx->out, "bpf_stats_enabled", "bpf stats:", bpf_stats_enabled());
 	if (ret == 0) {
 		print_meta(ctx);
+		print_flow_table(ctx);
 		print_attachments(ctx);
 		print_maps(ctx);
 	}

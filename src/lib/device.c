@@ -19,6 +19,9 @@ static const struct np_dev_hook hooks[] = {
 	{ "xdp", NP_KIND_XDP, NP_DEV_XDP, 0 },
 	{ "tc_ingress", NP_KIND_TC_INGRESS, NP_DEV_TC_INGRESS, NP_TC_PRIORITY },
 	{ "tc_egress", NP_KIND_TC_EGRESS, NP_DEV_TC_EGRESS, NP_TC_PRIORITY },
+	{ "vxlan_ingress", NP_KIND_TC_INGRESS, NP_DEV_VXLAN_INGRESS, NP_TC_PRIORITY + 1 },
+	{ "vxlan_egress", NP_KIND_TC_EGRESS, NP_DEV_VXLAN_EGRESS, NP_TC_PRIORITY + 1 },
+	{ "security_ingress", NP_KIND_TC_INGRESS, NP_DEV_SECURITY, NP_TC_PRIORITY + 2 },
 	{ 0 },
 };
 
@@ -84,7 +87,7 @@ bool np_dev_hook_live(struct np_ctx *ctx, const char *dev, const struct np_dev_h
 {
 	struct np_link_info info;
 	struct np_device rec;
-	char rel[PATH_MAX];
+	char rel[PATH_MAX], d[NP_DIR_MAX];
 	int fd;
 	bool live;
 
@@ -92,10 +95,10 @@ bool np_dev_hook_live(struct np_ctx *ctx, const char *dev, const struct np_dev_h
 	    !(rec.hooks & hook->bit) || (rec.netns && rec.netns != np_netns_self()))
 		return false;
 	if (hook->kind != NP_KIND_XDP && rec.tc_mode == NP_TC_CLSACT) {
-		snprintf(rel, sizeof(rel), "progs/%s/%s", dev, hook->name);
+		snprintf(rel, sizeof(rel), "progs/%s/%s", np_dir_name(dev, d), hook->name);
 		return np_pin_exists(ctx, rel);
 	}
-	snprintf(rel, sizeof(rel), "links/%s/%s", dev, hook->name);
+	snprintf(rel, sizeof(rel), "links/%s/%s", np_dir_name(dev, d), hook->name);
 	fd = np_pin_open(ctx, rel);
 	if (fd < 0)
 		return false;
@@ -151,7 +154,7 @@ static int check_one_netns(struct np_ctx *ctx)
 int np_dev_hook_attach(struct np_ctx *ctx, const struct np_dev_req *req,
 		       const struct np_dev_hook *hook, int prog_fd, struct np_dev_result *res)
 {
-	char link_rel[PATH_MAX], prog_rel[PATH_MAX], dir[PATH_MAX];
+	char link_rel[PATH_MAX], prog_rel[PATH_MAX], dir[PATH_MAX], d[NP_DIR_MAX];
 	struct np_device rec = {};
 	int mode = 0, link_fd = -1, err;
 	bool qdisc_created;
@@ -174,9 +177,10 @@ int np_dev_hook_attach(struct np_ctx *ctx, const struct np_dev_req *req,
 	}
 	/* A stale pin of this hook (defunct link): replace it. */
 	np_unpin_hook(ctx, req->dev, hook->name);
-	snprintf(dir, sizeof(dir), "links/%s", req->dev);
+	np_dir_name(req->dev, d);
+	snprintf(dir, sizeof(dir), "links/%s", d);
 	err = np_mkdirs(ctx, dir);
-	snprintf(dir, sizeof(dir), "progs/%s", req->dev);
+	snprintf(dir, sizeof(dir), "progs/%s", d);
 	err = err ?: np_mkdirs(ctx, dir);
 	if (err)
 		return np_err(ctx, "cannot create pin directories for %s: %s", req->dev,
@@ -186,8 +190,8 @@ int np_dev_hook_attach(struct np_ctx *ctx, const struct np_dev_req *req,
 	if (err)
 		return np_err(ctx, "cannot attach %s to %s: %s", hook->name, req->dev,
 			      strerror(-err));
-	snprintf(link_rel, sizeof(link_rel), "links/%s/%s", req->dev, hook->name);
-	snprintf(prog_rel, sizeof(prog_rel), "progs/%s/%s", req->dev, hook->name);
+	snprintf(link_rel, sizeof(link_rel), "links/%s/%s", d, hook->name);
+	snprintf(prog_rel, sizeof(prog_rel), "progs/%s/%s", d, hook->name);
 	err = link_fd >= 0 ? np_pin_atomic(ctx, link_fd, link_rel) : 0;
 	err = err ?: np_pin_atomic(ctx, prog_fd, prog_rel);
 	if (!err) {

@@ -17,13 +17,13 @@
 
 static int list_progs(struct np_ctx *ctx, const char *dir, char ***names, int *n)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], dn[NP_DIR_MAX];
 	struct dirent *de;
 	DIR *d;
 
 	*names = NULL;
 	*n = 0;
-	np_path(ctx, path, sizeof(path), "progs/%s", dir);
+	np_path(ctx, path, sizeof(path), "progs/%s", np_dir_name(dir, dn));
 	d = opendir(path);
 	if (!d)
 		return 0;
@@ -47,10 +47,10 @@ static __u32 pinned_prog_id(struct np_ctx *ctx, const char *dir, const char *nam
 {
 	struct bpf_prog_info info = {};
 	__u32 len = sizeof(info);
-	char rel[PATH_MAX];
+	char rel[PATH_MAX], d[NP_DIR_MAX];
 	int fd;
 
-	snprintf(rel, sizeof(rel), "progs/%s/%s", dir, name);
+	snprintf(rel, sizeof(rel), "progs/%s/%s", np_dir_name(dir, d), name);
 	fd = np_pin_open(ctx, rel);
 	if (fd < 0)
 		return 0;
@@ -91,12 +91,12 @@ void np_hook_view(struct np_ctx *ctx, const char *dir, const char *name, struct 
 	struct np_link_info linfo;
 	struct np_device rec;
 	__u32 len = sizeof(pinfo);
-	char rel[PATH_MAX];
+	char rel[PATH_MAX], d[NP_DIR_MAX];
 	bool is_dev = np_dev_record_get(ctx, dir, &rec) == 0;
 	int fd;
 
 	memset(v, 0, sizeof(*v));
-	snprintf(rel, sizeof(rel), "progs/%s/%s", dir, name);
+	snprintf(rel, sizeof(rel), "progs/%s/%s", np_dir_name(dir, d), name);
 	fd = np_pin_open(ctx, rel);
 	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &pinfo, &len)) {
 		v->prog_id = pinfo.id;
@@ -105,7 +105,7 @@ void np_hook_view(struct np_ctx *ctx, const char *dir, const char *name, struct 
 	}
 	if (fd >= 0)
 		close(fd);
-	snprintf(rel, sizeof(rel), "links/%s/%s", dir, name);
+	snprintf(rel, sizeof(rel), "links/%s/%s", d, name);
 	fd = np_pin_open(ctx, rel);
 	if (fd >= 0 && !np_link_info(fd, &linfo)) {
 		v->link_id = linfo.id;
@@ -138,7 +138,7 @@ enum { C_TARGET, C_HOOK, C_MODE, C_PROG, C_LINK, C_STATE };
 
 static const struct np_col cols[] = {
 	[C_TARGET] = { "target", "TARGET", -12, NP_K_STR },
-	[C_HOOK] = { "hook", "HOOK", -22, NP_K_STR },
+	[C_HOOK] = { "hook", "HOOK", -28, NP_K_STR },
 	[C_MODE] = { "mode", "MODE", -14, NP_K_STR },
 	[C_PROG] = { "prog_id", "PROG", 6, NP_K_U64 },
 	[C_LINK] = { "link_id", "LINK", 6, NP_K_U64 },

@@ -15,7 +15,10 @@ enum cell_type { CELL_NONE, CELL_STR, CELL_U64, CELL_DOUBLE, CELL_BOOL, CELL_NUL
 
 struct cell {
 	enum cell_type type;
-	char *s;
+	char *s;		/* kept across rows: no allocation per field */
+	size_t len, cap;
+	char *jkey;		/* JSON: "key": of this column, made once per table */
+	size_t jkeylen;
 	__u64 u;
 	double d;
 };
@@ -47,6 +50,9 @@ struct np_out {
 	int nrows;
 	struct cell *cells;
 	struct family *fams;
+	/* The JSON text of the row being written. */
+	char *rowbuf;
+	size_t rowlen, rowcap;
 };
 
 struct np_out *out_new(enum np_format fmt, bool pretty, bool numeric, FILE *f)
@@ -140,6 +146,12 @@ static void json_put(struct np_out *o, json_t *v)
 	json_decref(v);
 	if (!s)
 		return;
+	if (!o->pretty) {
+		/* Compact output has no newlines to indent. */
+		fputs(s, o->f);
+		free(s);
+		return;
+	}
 	for (char *p = s; *p; p++) {
 		fputc(*p, o->f);
 		if (*p == '\n')
@@ -162,6 +174,7 @@ int out_free(struct np_out *o)
 		err = -EPIPE;
 	free(o->cells);
 	free(o->fams);
+	free(o->rowbuf);
 	free(o);
 	return err;
 }
@@ -256,6 +269,14 @@ void out_table_begin(struct np_out *o, const char *key, const struct np_col *col
 	o->layout = layout;
 	o->nrows = 0;
 	o->cells = calloc(ncols, sizeof(*o->cells));
+	for (int i = 0; i < ncols && o->cells && o->fmt == NP_FMT_JSON; i++) {
+		struct cell *c = &o->cells[i];
+
+		if (asprintf(&c->jkey, "\"%s\":%s", cols[i].key,
+			     o->pretty && layout != NP_LAYOUT_STREAM ? " " : "") < 0)
+			c->jkey = NULL;
+		c->jkeylen = c->jkey ? strlen(c->jkey) : 0;
+	}
 	if (o->fmt == NP_FMT_PROM) {
 		o->fams = calloc(ncols, sizeof(*o->fams));
 		for (int i = 0; i < ncols && o->fams; i++)
@@ -309,6 +330,10 @@ void out_table_end(struct np_out *o)
 		json_close(o);
 	else if (o->fmt == NP_FMT_PROM && o->fams)
 		prom_flush_families(o);
+	for (int i = 0; o->cells && i < o->ncols; i++) {
+		free(o->cells[i].s);
+		free(o->cells[i].jkey);
+	}
 	free(o->cells);
 	free(o->fams);
 	o->cells = NULL;
@@ -319,10 +344,8 @@ void out_table_end(struct np_out *o)
 
 static void cells_clear(struct np_out *o)
 {
-	for (int i = 0; i < o->ncols; i++) {
-		free(o->cells[i].s);
-		o->cells[i] = (struct cell){ 0 };
-	}
+	for (int i = 0; i < o->ncols; i++)
+		o->cells[i].type = CELL_NONE;
 }
 
 void out_row_begin(struct np_out *o)
@@ -372,53 +395,159 @@ static void cell_text(struct np_out *o, int i, char *buf, size_t n)
 	}
 }
 
-static json_t *cell_json(struct np_out *o, int i)
+/*
+ * JSON rows are written directly rather than built as jansson objects and
+ * printf'ed: a million flows must not cost a million object trees. The
+ * text is what jansson prints; jansson still encodes what is not plain
+ * (strings that need escapes or a UTF-8 check, and reals).
+ */
+static bool row_grow(struct np_out *o, size_t more)
+{
+	size_t cap = o->rowcap ? o->rowcap : 1024;
+	char *p;
+
+	if (o->rowlen + more <= o->rowcap)
+		return true;
+	while (cap < o->rowlen + more)
+		cap *= 2;
+	p = realloc(o->rowbuf, cap);
+	if (!p)
+		return false;
+	o->rowbuf = p;
+	o->rowcap = cap;
+	return true;
+}
+
+static inline void row_put(struct np_out *o, const char *s, size_t n)
+{
+	if (o->rowlen + n > o->rowcap && !row_grow(o, n))
+		return;
+	memcpy(o->rowbuf + o->rowlen, s, n);
+	o->rowlen += n;
+}
+
+static inline void row_puts(struct np_out *o, const char *s)
+{
+	row_put(o, s, strlen(s));
+}
+
+static void row_int(struct np_out *o, int64_t v)
+{
+	char buf[24], *p = buf + sizeof(buf);
+	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+
+	do {
+		*--p = '0' + u % 10;
+		u /= 10;
+	} while (u);
+	if (v < 0)
+		*--p = '-';
+	row_put(o, p, buf + sizeof(buf) - p);
+}
+
+static bool plain_ascii(const char *s, size_t len)
+{
+	for (size_t i = 0; i < len; i++)
+		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
+			return false;
+	return true;
+}
+
+/* Appends v (stolen) as jansson encodes it; false if it cannot be encoded. */
+static bool row_jansson(struct np_out *o, json_t *v)
+{
+	size_t len = v ? json_dumpb(v, NULL, 0, JSON_ENCODE_ANY | JSON_COMPACT) : 0;
+	bool ok = len && row_grow(o, len) &&
+		  json_dumpb(v, o->rowbuf + o->rowlen, len, JSON_ENCODE_ANY | JSON_COMPACT) == len;
+
+	if (ok)
+		o->rowlen += len;
+	json_decref(v);
+	return ok;
+}
+
+/* Appends the JSON value of cell i; false if the field is to be left out. */
+static bool row_value(struct np_out *o, int i)
 {
 	const struct cell *c = &o->cells[i];
-	char buf[64];
+	char date[64];
 
 	switch (c->type) {
 	case CELL_NULL:
-		return json_null();
+		row_puts(o, "null");
+		return true;
 	case CELL_STR:
-		return json_string(c->s);
+		if (!plain_ascii(c->s, c->len))
+			return row_jansson(o, json_string(c->s));
+		row_put(o, "\"", 1);
+		row_put(o, c->s, c->len);
+		row_put(o, "\"", 1);
+		return true;
 	case CELL_BOOL:
-		return json_boolean(c->u);
+		row_puts(o, c->u ? "true" : "false");
+		return true;
 	case CELL_DOUBLE:
-		return json_real(c->d);
+		return row_jansson(o, json_real(c->d));
 	case CELL_U64:
-		if (o->cols[i].kind == NP_K_TIME) {
-			if (!c->u)
-				return json_null();
-			fmt_rfc3339(buf, sizeof(buf), c->u);
-			return json_string(buf);
+		if (o->cols[i].kind != NP_K_TIME) {
+			row_int(o, (int64_t)c->u);	/* as json_integer() */
+		} else if (!c->u) {
+			row_puts(o, "null");
+		} else {
+			fmt_rfc3339(date, sizeof(date), c->u);
+			row_put(o, "\"", 1);
+			row_puts(o, date);
+			row_put(o, "\"", 1);
 		}
-		return json_integer((json_int_t)c->u);
+		return true;
 	case CELL_NONE:
 		break;
 	}
-	return NULL;
+	return false;
+}
+
+static void row_indent(struct np_out *o, int depth)
+{
+	row_put(o, "\n", 1);
+	for (int d = 0; d < depth; d++)
+		row_put(o, "  ", 2);
 }
 
 static void row_json(struct np_out *o)
 {
-	json_t *obj = json_object();
+	/* JSON Lines: a compact document per row, whatever -p says. */
+	bool lines = o->layout == NP_LAYOUT_STREAM;
+	bool pretty = o->pretty && !lines;
+	bool first = true;
 
+	o->rowlen = 0;
+	row_put(o, "{", 1);
 	for (int i = 0; i < o->ncols; i++) {
-		json_t *v = cell_json(o, i);
+		size_t mark = o->rowlen;
 
-		if (v)
-			json_object_set_new(obj, o->cols[i].key, v);
+		if (o->cells[i].type == CELL_NONE || !o->cells[i].jkey)
+			continue;
+		if (!first)
+			row_put(o, ",", 1);
+		if (pretty)
+			row_indent(o, o->depth + 1);
+		row_put(o, o->cells[i].jkey, o->cells[i].jkeylen);
+		if (!row_value(o, i)) {
+			o->rowlen = mark;
+			continue;
+		}
+		first = false;
 	}
-	if (o->layout == NP_LAYOUT_STREAM) {
-		/* JSON Lines: a document per row, whatever -p says. */
-		json_dumpf(obj, o->f, JSON_COMPACT | JSON_PRESERVE_ORDER);
-		fputc('\n', o->f);
-		json_decref(obj);
+	if (pretty && !first)
+		row_indent(o, o->depth);
+	row_put(o, "}", 1);
+	if (lines) {
+		row_put(o, "\n", 1);
+		fwrite_unlocked(o->rowbuf, 1, o->rowlen, o->f);
 		return;
 	}
 	json_sep(o);
-	json_put(o, obj);
+	fwrite_unlocked(o->rowbuf, 1, o->rowlen, o->f);
 }
 
 static void row_plain(struct np_out *o)
@@ -497,8 +626,7 @@ static struct cell *cell_at(struct np_out *o, int col)
 {
 	if (!o->cells || col < 0 || col >= o->ncols)
 		return NULL;
-	free(o->cells[col].s);
-	o->cells[col] = (struct cell){ 0 };
+	o->cells[col].type = CELL_NONE;
 	return &o->cells[col];
 }
 
@@ -506,10 +634,22 @@ void out_str(struct np_out *o, int col, const char *v)
 {
 	struct cell *c = cell_at(o, col);
 
+	size_t len;
+
 	if (!c || !v)
 		return;
-	c->s = strdup(v);
-	c->type = c->s ? CELL_STR : CELL_NONE;
+	len = strlen(v) + 1;
+	if (len > c->cap) {
+		char *s = realloc(c->s, len);
+
+		if (!s)
+			return;
+		c->s = s;
+		c->cap = len;
+	}
+	memcpy(c->s, v, len);
+	c->len = len - 1;
+	c->type = CELL_STR;
 }
 
 void out_u64(struct np_out *o, int col, __u64 v)
@@ -618,15 +758,44 @@ void fmt_duration(char *buf, size_t n, __u64 ns)
 		snprintf(buf, n, "%.1fh", ns / 3600e9);
 }
 
+/* Two digits of v at p. */
+static void put2(char *p, unsigned v)
+{
+	p[0] = '0' + v / 10 % 10;
+	p[1] = '0' + v % 10;
+}
+
 void fmt_rfc3339(char *buf, size_t n, __u64 realtime_ns)
 {
-	time_t secs = realtime_ns / 1000000000ull;
+	/* This runs per row: the date once a day, the rest by hand. */
+	static time_t last_day = -1;
+	static char text[40];
+	static size_t len;
+	time_t secs = realtime_ns / 1000000000ull, day = secs / 86400;
+	unsigned us = realtime_ns % 1000000000ull / 1000, sod = secs % 86400;
 	struct tm tm;
-	char date[32];
 
-	gmtime_r(&secs, &tm);
-	strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, n, "%s.%06uZ", date, (unsigned)(realtime_ns % 1000000000ull / 1000));
+	if (day != last_day) {
+		gmtime_r(&secs, &tm);
+		len = strftime(text, sizeof(text), "%Y-%m-%dT00:00:00.000000Z", &tm);
+		last_day = day;
+	}
+	if (len >= 27) {
+		char *t = text + len - 16;	/* HH:MM:SS.uuuuuuZ */
+
+		put2(t, sod / 3600);
+		put2(t + 3, sod / 60 % 60);
+		put2(t + 6, sod % 60);
+		put2(t + 9, us / 10000);
+		put2(t + 11, us / 100 % 100);
+		put2(t + 13, us % 100);
+	}
+	if (n) {
+		size_t m = len < n - 1 ? len : n - 1;
+
+		memcpy(buf, text, m);
+		buf[m] = '\0';
+	}
 }
 
 void fmt_localtime(char *buf, size_t n, __u64 realtime_ns)

@@ -38,6 +38,10 @@ extern const struct np_probe np_probe_xdp;
 /* Host probes of issue 5 (src/cmd/attach_drops.c, attach_netfilter.c). */
 extern const struct np_probe np_probe_drops;
 extern const struct np_probe np_probe_netfilter;
+/* Port scan and SYN flood detection (src/cmd/attach_security.c). */
+extern const struct np_probe np_probe_security;
+/* VXLAN parsing on the underlay device (src/cmd/attach_vxlan.c). */
+extern const struct np_probe np_probe_vxlan;
 /* TCP connections, host-wide (src/cmd/attach_socket.c). */
 extern const struct np_probe np_probe_socket;
 

@@ -82,6 +82,23 @@ static int ensure_bpffs(struct np_ctx *ctx, unsigned flags)
 	return 0;
 }
 
+const char *np_dir_name(const char *name, char buf[NP_DIR_MAX])
+{
+	size_t i;
+
+	for (i = 0; name[i] && i < NP_DIR_MAX - 1; i++)
+		buf[i] = name[i] == '.' ? '%' : name[i];
+	buf[i] = '\0';
+	return buf;
+}
+
+static void dir_unescape(char *name)
+{
+	for (; *name; name++)
+		if (*name == '%')
+			*name = '.';
+}
+
 bool np_is_tmp_pin(const char *name)
 {
 	return !strncmp(name, NP_TMP_PREFIX, strlen(NP_TMP_PREFIX));
@@ -295,12 +312,23 @@ int np_meta_init(struct np_ctx *ctx, int meta_fd)
 	return 0;
 }
 
+int np_skel_loaded(struct np_ctx *ctx, int load_err, const struct bpf_map *meta,
+		   const char *what)
+{
+	if (load_err)
+		return np_err(ctx, "cannot load the %s programs: %s (run with -vv for the "
+			      "verifier log)", what, strerror(-load_err));
+	return np_meta_init(ctx, bpf_map__fd(meta));
+}
+
 int np_unpin_hook(struct np_ctx *ctx, const char *dir, const char *name)
 {
 	char path[PATH_MAX];
 	int fd, err = 0;
 
-	if (np_path(ctx, path, sizeof(path), "links/%s/%s", dir, name))
+	char d[NP_DIR_MAX];
+
+	if (np_path(ctx, path, sizeof(path), "links/%s/%s", np_dir_name(dir, d), name))
 		return -ENAMETOOLONG;
 	fd = bpf_obj_get(path);
 	if (fd >= 0) {
@@ -310,7 +338,7 @@ int np_unpin_hook(struct np_ctx *ctx, const char *dir, const char *name)
 	}
 	if (unlink(path) && errno != ENOENT)
 		err = -errno;
-	if (np_path(ctx, path, sizeof(path), "progs/%s/%s", dir, name))
+	if (np_path(ctx, path, sizeof(path), "progs/%s/%s", d, name))
 		return -ENAMETOOLONG;
 	if (unlink(path) && errno != ENOENT && !err)
 		err = -errno;
@@ -393,6 +421,8 @@ int np_state_dirs(struct np_ctx *ctx, char ***names, int *n)
 		more[i] = NULL;
 	}
 	np_names_free(more, m);
+	for (int i = 0; i < *n; i++)
+		dir_unescape((*names)[i]);
 	np_names_sort(*names, *n);
 	return err;
 }
@@ -402,7 +432,9 @@ static int count_pins(struct np_ctx *ctx, const char *sub, const char *dir)
 	char path[PATH_MAX], **names;
 	int n;
 
-	np_path(ctx, path, sizeof(path), "%s/%s", sub, dir);
+	char d[NP_DIR_MAX];
+
+	np_path(ctx, path, sizeof(path), "%s/%s", sub, np_dir_name(dir, d));
 	list_dir(path, false, &names, &n);
 	np_names_free(names, n);
 	return n;
@@ -410,19 +442,20 @@ static int count_pins(struct np_ctx *ctx, const char *sub, const char *dir)
 
 int np_link_pins(struct np_ctx *ctx, const char *dir, char ***names, int *n)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], d[NP_DIR_MAX];
 
-	np_path(ctx, path, sizeof(path), "links/%s", dir);
+	np_path(ctx, path, sizeof(path), "links/%s", np_dir_name(dir, d));
 	return list_dir(path, false, names, n);
 }
 
 /* Removes every non-directory pin of <sub>/<dir>, then the directory. */
 static int remove_pins(struct np_ctx *ctx, const char *sub, const char *dir)
 {
-	char path[PATH_MAX], **names;
+	char path[PATH_MAX], **names, d[NP_DIR_MAX];
 	int n, err;
 
-	np_path(ctx, path, sizeof(path), "%s%s%s", sub, dir ? "/" : "", dir ? dir : "");
+	np_path(ctx, path, sizeof(path), "%s%s%s", sub, dir ? "/" : "",
+		dir ? np_dir_name(dir, d) : "");
 	err = list_dir(path, false, &names, &n);
 	for (int i = 0; i < n; i++) {
 		char file[PATH_MAX + NAME_MAX];
@@ -486,13 +519,14 @@ int np_state_gc(struct np_ctx *ctx)
 
 int np_attach_object_links(struct np_ctx *ctx, struct bpf_object *obj, const char *dir)
 {
-	char rel[PATH_MAX], made[64][NAME_MAX];
+	char rel[PATH_MAX], made[64][NAME_MAX], d[NP_DIR_MAX];
+	const char *ddir = np_dir_name(dir, d);
 	struct bpf_program *prog;
 	int nmade = 0, err = 0;
 
-	snprintf(rel, sizeof(rel), "links/%s", dir);
+	snprintf(rel, sizeof(rel), "links/%s", ddir);
 	err = np_mkdirs(ctx, rel);
-	snprintf(rel, sizeof(rel), "progs/%s", dir);
+	snprintf(rel, sizeof(rel), "progs/%s", ddir);
 	err = err ?: np_mkdirs(ctx, rel);
 	if (err)
 		return np_err(ctx, "cannot create %s/%s: %s", ctx->pin_root, rel, strerror(-err));
@@ -502,7 +536,7 @@ int np_attach_object_links(struct np_ctx *ctx, struct bpf_object *obj, const cha
 
 		if (!bpf_program__autoload(prog))
 			continue;
-		snprintf(rel, sizeof(rel), "links/%s/%s", dir, name);
+		snprintf(rel, sizeof(rel), "links/%s/%s", ddir, name);
 		if (np_pin_exists(ctx, rel))
 			continue;
 		link = bpf_program__attach(prog);
@@ -515,7 +549,7 @@ int np_attach_object_links(struct np_ctx *ctx, struct bpf_object *obj, const cha
 		/* The pin keeps the link; closing our fd must not detach it. */
 		bpf_link__disconnect(link);
 		bpf_link__destroy(link);
-		snprintf(rel, sizeof(rel), "progs/%s/%s", dir, name);
+		snprintf(rel, sizeof(rel), "progs/%s/%s", ddir, name);
 		err = err ?: np_pin_atomic(ctx, bpf_program__fd(prog), rel);
 		if (err) {
 			err = np_err(ctx, "cannot pin %s/%s: %s", ctx->pin_root, rel,

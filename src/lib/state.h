@@ -38,6 +38,15 @@ int np_path(struct np_ctx *ctx, char *buf, size_t n, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 /* mkdir -p of a directory below the pin root, mode 0700. */
 int np_mkdirs(struct np_ctx *ctx, const char *rel);
+/*
+ * A device or probe name as a directory name below links/ and progs/:
+ * bpffs refuses names with a dot, so '.' becomes '%', which no interface
+ * name can hold (the kernel expands it as a template). Functions of this
+ * header take plain names and escape them themselves.
+ */
+#define NP_DIR_MAX 64
+const char *np_dir_name(const char *name, char buf[NP_DIR_MAX]);
+
 /* Prefix of a pin being made; bpffs names cannot hold a dot. */
 #define NP_TMP_PREFIX "tmp-"
 bool np_is_tmp_pin(const char *name);
@@ -54,6 +63,13 @@ bool np_pin_exists(struct np_ctx *ctx, const char *rel);
 void np_open_opts(struct np_ctx *ctx, struct bpf_object_open_opts *opts, char *buf, size_t n);
 /* Fills np_meta after a load created it. */
 int np_meta_init(struct np_ctx *ctx, int meta_fd);
+/*
+ * After <skel>__load(): reports a failed load (load_err) or fills np_meta
+ * (meta: the skeleton's np_meta map). The caller destroys the skeleton
+ * when this returns an error.
+ */
+int np_skel_loaded(struct np_ctx *ctx, int load_err, const struct bpf_map *meta,
+		   const char *what);
 
 /*
  * Removes links/<dir>/<name> (detaching the link first, so the hook is

@@ -165,3 +165,18 @@ np_prog_ids() {
 	[ "$(jq 'length' <<<"$output")" -eq 2 ]
 	jq -e '.[0].tx_packets_rate > 0 and .[0].time != null' <<<"$output"
 }
+
+@test "device names with a dot (VLAN devices, flannel.1) attach, show and detach" {
+	ip link add link a0 name a0.100 netns "$NS_A" type vlan id 100 2>/dev/null ||
+		ip link add a0.100 netns "$NS_A" type veth peer name b0.100 netns "$NS_B"
+	ip -n "$NS_A" link set a0.100 up
+	run np_in "$NS_A" -j attach a0.100
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.[0].target' <<<"$output")" = a0.100 ]
+	run np_in "$NS_A" -j status
+	[ "$(jq -r '[.attachments[] | select(.target == "a0.100") | .state] | unique | .[]' <<<"$output")" = ok ]
+	np_in "$NS_A" -j show stats dev a0.100 | jq -e '.[0].interface == "a0.100"'
+	run np_in "$NS_A" -j detach a0.100
+	[ "$(jq 'length' <<<"$output")" -eq 2 ]
+	[ ! -e "$NETPROBE_PIN_ROOT" ]
+}

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Flow table benchmarks, measured side by side in one run (the machine is
+# shared and noisy: compare the ratios, not the absolute figures).
+#
+#   1. Per-packet cost of the TC (and XDP) programs with flow tracking,
+#      from the kernel's bpf_stats (run_time_ns / run_cnt): a table with
+#      one flow vs a full 1024-entry table that evicts on every packet.
+#   2. TCP throughput over a veth pair, iperf3, netprobe on both ends vs
+#      nothing attached: medians of RUNS alternating runs, and their ratio.
+#   3. Reading 1,000,000 flows (written into the pinned map by
+#      bench/flowfill.c): `netprobe -j show flows` vs `bpftool map dump -j`,
+#      wall time and peak memory.
+#
+# Usage: bench/flows.sh [cost|iperf|read ...]   (as root; default: all)
+# Env: RUNS (iperf runs per side, 5), SECS (seconds per run, 4), FLOWS (1000000)
+set -euo pipefail
+
+cd "$(dirname "$0")/.."
+NP="${NP:-$PWD/netprobe}"
+OUT="$PWD/build/bench"
+RUNS=${RUNS:-5}
+SECS=${SECS:-4}
+FLOWS=${FLOWS:-1000000}
+SUFFIX=$(printf '%04x' $RANDOM)
+NS_A="npbench-a-$SUFFIX"
+NS_B="npbench-b-$SUFFIX"
+PINFS="/run/npbench-$SUFFIX"
+export NETPROBE_PIN_ROOT="$PINFS/netprobe"
+STATS_WAS=$(cat /proc/sys/kernel/bpf_stats_enabled)
+PIDS=()
+
+cleanup() {
+	for pid in "${PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+	done
+	nsenter --net="/run/netns/$NS_B" "$NP" -q detach all >/dev/null 2>&1 || true
+	nsenter --net="/run/netns/$NS_A" "$NP" -q detach all >/dev/null 2>&1 || true
+	umount "$PINFS" 2>/dev/null || true
+	rmdir "$PINFS" 2>/dev/null || true
+	ip netns del "$NS_A" 2>/dev/null || true
+	ip netns del "$NS_B" 2>/dev/null || true
+	sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
+}
+trap cleanup EXIT
+
+IN_B=(nsenter --net="/run/netns/$NS_B")
+in_a() { nsenter --net="/run/netns/$NS_A" "$@"; }
+in_b() { "${IN_B[@]}" "$@"; }
+median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+
+setup() {
+	[ -x "$NP" ] || { echo "build netprobe first (make)" >&2; exit 1; }
+	mkdir -p "$OUT" "$PINFS"
+	mount -t bpf bpffs "$PINFS"
+	ip netns add "$NS_A"
+	ip netns add "$NS_B"
+	ip link add a0 netns "$NS_A" type veth peer name b0 netns "$NS_B"
+	for ns in "$NS_A" "$NS_B"; do
+		ip -n "$ns" link set lo up
+		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	done
+	ip -n "$NS_A" addr add 10.77.0.1/24 dev a0
+	ip -n "$NS_B" addr add 10.77.0.2/24 dev b0
+	ip -n "$NS_A" link set a0 up
+	ip -n "$NS_B" link set b0 up
+	# Only our datagrams reach b0 (no ARP), and none is answered.
+	ip -n "$NS_A" neigh replace 10.77.0.2 dev a0 nud permanent \
+		lladdr "$(ip -n "$NS_B" -j link show b0 | jq -r '.[0].address')"
+	in_b nft add table ip npbench
+	in_b nft 'add chain ip npbench in { type filter hook input priority 0; policy drop; }'
+}
+
+# prog_stats HOOK: "run_cnt run_time_ns" of b0's program at HOOK.
+prog_stats() {
+	in_b "$NP" -j status | jq -r --arg h "$1" \
+		'.attachments[] | select(.target == "b0" and .hook == $h) | "\(.run_cnt) \(.run_time_ns)"'
+}
+
+# cost_run LABEL HPING-ARGS...: ns per run of tc_ingress and xdp for that traffic.
+cost_run() {
+	local label="$1" tc0 tc1 x0 x1
+	shift
+	tc0=($(prog_stats tc_ingress))
+	x0=($(prog_stats xdp))
+	in_a taskset -c 0 hping3 -q --udp -p 9999 -i u20 -c 200000 "$@" 10.77.0.2 >/dev/null 2>&1 || true
+	tc1=($(prog_stats tc_ingress))
+	x1=($(prog_stats xdp))
+	awk -v l="$label" -v c="$((tc1[0] - tc0[0]))" -v t="$((tc1[1] - tc0[1]))" \
+		-v xc="$((x1[0] - x0[0]))" -v xt="$((x1[1] - x0[1]))" -v e="$(in_b "$NP" -j status |
+		jq .flows_evictions)" 'BEGIN { printf "%-34s %9d pkts  tc %6.1f ns/pkt  xdp %6.1f ns/pkt  evictions %d\n",
+		l, c, c ? t / c : 0, xc ? xt / xc : 0, e }'
+}
+
+bench_cost() {
+	echo "== per-packet cost (bpf_stats, UDP 200k packets, one sending CPU)"
+	sysctl -qw kernel.bpf_stats_enabled=1
+	in_b "$NP" -q attach b0 tc xdp flows 1024 >/dev/null 2>&1
+	cost_run "one flow (table of 1024)" -s 20000 -k
+	# 200k distinct flows (source port and address vary) through 1024 entries.
+	cost_run "new flow per packet, full table" -s 1024 --rand-source
+	in_b "$NP" -q detach all >/dev/null
+}
+
+iperf_run() {
+	in_a iperf3 -c 10.77.0.2 -t "$SECS" -J 2>/dev/null | jq '.end.sum_received.bits_per_second / 1e9 * 100 | round / 100'
+}
+
+bench_iperf() {
+	local base=() with=() b w
+	echo "== TCP throughput over veth (iperf3, $RUNS x ${SECS}s per side, alternating)"
+	in_b nft flush ruleset
+	in_b iperf3 -s -D -I "$OUT/iperf3.pid" >/dev/null
+	sleep 0.5
+	PIDS+=("$(cat "$OUT/iperf3.pid")")
+	for _ in $(seq "$RUNS"); do
+		base+=("$(iperf_run)")
+		in_a "$NP" -q attach a0 >/dev/null
+		in_b "$NP" -q attach b0 >/dev/null
+		with+=("$(iperf_run)")
+		in_a "$NP" -q detach all >/dev/null
+		in_b "$NP" -q detach all >/dev/null
+	done
+	b=$(printf '%s\n' "${base[@]}" | median)
+	w=$(printf '%s\n' "${with[@]}" | median)
+	echo "nothing attached  Gbit/s: ${base[*]}  median $b"
+	echo "netprobe (tc a0+b0) Gbit/s: ${with[*]}  median $w"
+	awk -v b="$b" -v w="$w" 'BEGIN { printf "ratio attached/nothing: %.3f (target >= 0.95)\n", w / b }'
+}
+
+# timed LABEL CMD...: prints wall seconds and peak RSS of CMD (output
+# discarded); the seconds are left in SECS_TAKEN.
+timed() {
+	local label="$1" kb
+	shift
+	/usr/bin/time -f "%e %M" -o "$OUT/time.txt" "$@" >/dev/null
+	read -r SECS_TAKEN kb <"$OUT/time.txt"
+	printf '%-44s %7.2f s  %8d KB peak\n' "$label" "$SECS_TAKEN" "$kb"
+}
+
+bench_read() {
+	local np_times=() np bt
+	echo "== reading $FLOWS flows (table of 1048576 entries)"
+	cc -O2 -Wall -o "$OUT/flowfill" bench/flowfill.c -lbpf
+	in_b "$NP" -q attach b0 flows 1048576 >/dev/null
+	"$OUT/flowfill" "$NETPROBE_PIN_ROOT/maps/np_flows" "$FLOWS"
+	[ "$(in_b "$NP" -j status | jq .flows_entries)" -eq "$FLOWS" ]
+	for _ in 1 2 3; do
+		timed "netprobe -j show flows" "${IN_B[@]}" "$NP" -j show flows
+		np_times+=("$SECS_TAKEN")
+	done
+	timed "netprobe -j show flows top 100" "${IN_B[@]}" "$NP" -j show flows top 100
+	timed "netprobe -j show flows sort bytes" "${IN_B[@]}" "$NP" -j show flows sort bytes
+	timed "netprobe -j status (counts the entries)" "${IN_B[@]}" "$NP" -j status
+	timed "bpftool -j map dump pinned .../np_flows" bpftool -j map dump pinned \
+		"$NETPROBE_PIN_ROOT/maps/np_flows"
+	bt=$SECS_TAKEN
+	np=$(printf '%s\n' "${np_times[@]}" | median)
+	awk -v n="$np" -v b="$bt" 'BEGIN { printf "netprobe median %.2f s, bpftool %.2f s: %.1fx faster (target >= 10x, < 2 s)\n", n, b, b / n }'
+	in_b "$NP" -q detach all >/dev/null
+}
+
+setup
+for what in "${@:-cost iperf read}"; do
+	for w in $what; do
+		"bench_$w"
+	done
+done

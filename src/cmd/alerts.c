@@ -1,0 +1,150 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * netprobe show alerts [kind port-scan|syn-flood] [active]
+ * netprobe flush alerts
+ *
+ * Alerts are kept by the kernel in the pinned np_alerts LRU, so they are
+ * there whether or not anybody was watching. --prom prints the kernel's
+ * per-kind counters (netprobe_alerts_total), not the rows kept.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "lib/cmd.h"
+#include "lib/out.h"
+#include "lib/security.h"
+#include "lib/state.h"
+
+#define NOT_ATTACHED "the security probe is not attached; run 'netprobe attach DEV security'"
+
+static int parse_filter(struct np_ctx *ctx, int argc, char **argv, unsigned int *kind,
+			bool *active)
+{
+	static const char *const words[] = { "kind", "active", NULL };
+	static const char *const kinds[] = { "port-scan", "syn-flood", NULL };
+	const char *v;
+	int err, k;
+
+	for (int i = 0; i < argc; i++) {
+		k = np_kw(ctx, argv[i], words, "show alerts");
+		if (k < 0)
+			return NP_EXIT_USAGE;
+		if (k == 1) {
+			*active = true;
+			continue;
+		}
+		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+			return err;
+		k = np_kw(ctx, v, kinds, "show alerts kind");
+		if (k < 0)
+			return NP_EXIT_USAGE;
+		*kind = k == 0 ? NP_ALERT_PORT_SCAN : NP_ALERT_SYN_FLOOD;
+	}
+	return 0;
+}
+
+int cmd_show_alerts(struct np_ctx *ctx, int argc, char **argv)
+{
+	struct np_alert_clock clk;
+	struct np_alert *alerts;
+	unsigned int kind = 0;
+	bool active = false;
+	int n, err;
+
+	if (argc > 0 && np_is_help(argv[0])) {
+		printf("Usage: netprobe show alerts [kind port-scan|syn-flood] [active]\n");
+		return NP_EXIT_OK;
+	}
+	if ((err = parse_filter(ctx, argc, argv, &kind, &active)))
+		return err;
+	if ((err = np_state_open(ctx, 0)))
+		return err;
+	err = np_alerts_read(ctx, &alerts, &n);
+	if (err == -ENOENT)
+		return np_err(ctx, NOT_ATTACHED);
+	if (err)
+		return np_err(ctx, "cannot read the alerts: %s", strerror(-err));
+	np_alert_clock_now(&clk);
+	if (out_format(ctx->out) == NP_FMT_PROM) {
+		np_alert_kinds_table(ctx, NULL, alerts, n, &clk);
+		free(alerts);
+		return NP_EXIT_OK;
+	}
+	out_table_begin(ctx->out, NULL, np_alert_cols, np_alert_ncols, NP_LAYOUT_TABLE);
+	for (int i = 0; i < n && !out_broken(ctx->out); i++) {
+		if ((kind && alerts[i].kind != kind) ||
+		    (active && clk.now_mono >= alerts[i].active_until_ns))
+			continue;
+		out_row_begin(ctx->out);
+		np_alert_emit(ctx->out, false, &alerts[i], &clk);
+		out_row_end(ctx->out);
+	}
+	out_table_end(ctx->out);
+	free(alerts);
+	return NP_EXIT_OK;
+}
+
+/* Deletes every entry of a pinned map; keys are gathered first so that
+ * deleting does not disturb the walk. Returns -ENOENT if it is not pinned. */
+static int map_clear(struct np_ctx *ctx, const char *name)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char *keys = NULL, *next;
+	int fd, n = 0, err = 0;
+
+	fd = np_map_open(ctx, name);
+	if (fd < 0)
+		return fd;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		err = -errno;
+		goto out;
+	}
+	keys = calloc((size_t)info.max_entries + 1, info.key_size);
+	if (!keys) {
+		err = -ENOMEM;
+		goto out;
+	}
+	for (next = keys; n < (int)info.max_entries; n++, next += info.key_size)
+		if (bpf_map_get_next_key(fd, n ? next - info.key_size : NULL, next))
+			break;
+	for (int i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, keys + (size_t)i * info.key_size);
+out:
+	free(keys);
+	close(fd);
+	return err;
+}
+
+int cmd_flush_alerts(struct np_ctx *ctx, int argc, char **argv)
+{
+	/* The tracking state goes too: an attack still going on is raised anew. */
+	static const char *const maps[] = { "np_alerts", "np_sec_scan", "np_sec_seen",
+					    "np_sec_flood", "np_sec_pending", NULL };
+	int err;
+
+	if (argc > 0 && np_is_help(argv[0])) {
+		printf("Usage: netprobe flush alerts\n");
+		return NP_EXIT_OK;
+	}
+	if (argc > 0)
+		return np_usage(ctx, "flush alerts: unexpected '%s'", argv[0]);
+	if ((err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY)))
+		return err == NP_STATE_EMPTY ? np_err(ctx, NOT_ATTACHED) : err;
+	if (!np_pin_exists(ctx, "maps/np_alerts"))
+		return np_err(ctx, NOT_ATTACHED);
+	if ((err = np_state_open(ctx, NP_ST_WRITE)))
+		return err;
+	for (int i = 0; maps[i] && !err; i++) {
+		err = map_clear(ctx, maps[i]);
+		err = err == -ENOENT ? 0 : err;
+	}
+	np_state_close(ctx);
+	if (err)
+		return np_err(ctx, "cannot flush the alerts: %s", strerror(-err));
+	return NP_EXIT_OK;
+}

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The vxlan probe: bpf/vxlan.bpf.c at TC ingress and egress of the
+ * underlay device, pinned as links/DEV/vxlan_ingress and vxlan_egress.
+ *
+ * The UDP ports parsed as VXLAN are kept per device in the pinned
+ * np_vxlan_ports map (4789, 8472 and each `vxlan-port N`), so that a later
+ * `attach DEV vxlan vxlan-port N` adds a port without reloading anything.
+ * A fresh attachment starts from a clean slate: entries another attachment
+ * left for the same ifindex are removed first.
+ */
+#include <errno.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "lib/overlay.h"
+#include "lib/probe.h"
+#include "lib/state.h"
+#include "vxlan.skel.h"
+
+static const char *const hook_names[] = { "vxlan_ingress", "vxlan_egress", NULL };
+
+/* Maps with per-device entries, and where the ifindex sits in their keys. */
+static const struct {
+	const char *map;
+	size_t ifindex_off;
+} per_device[] = {
+	{ "np_vxlan_ports", offsetof(struct np_vxlan_port_key, ifindex) },
+	{ "np_vxlan_tunnels", offsetof(struct np_vxlan_tunnel_key, ifindex) },
+	{ "np_vxlan_flows", offsetof(struct np_vxlan_flow_key, inner.ifindex) },
+	{ "np_vxlan_counters", offsetof(struct np_stats_key, ifindex) },
+};
+
+/* Deletes the entries of one map whose key holds ifindex at off. */
+static void purge_map(int fd, size_t off, __u32 ifindex)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	char *keys = NULL, *cur, *next;
+	size_t n = 0, cap = 0, ks;
+	bool first = true;
+
+	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size < off + sizeof(__u32))
+		return;
+	ks = info.key_size;
+	cur = malloc(ks);
+	next = malloc(ks);
+	/* Collect first: deleting while walking would restart the walk. */
+	while (cur && next && !bpf_map_get_next_key(fd, first ? NULL : cur, next)) {
+		first = false;
+		memcpy(cur, next, ks);
+		if (memcmp(next + off, &ifindex, sizeof(ifindex)))
+			continue;
+		if (n == cap) {
+			char *nk = realloc(keys, (cap = cap ? 2 * cap : 64) * ks);
+
+			if (!nk)
+				break;
+			keys = nk;
+		}
+		memcpy(keys + n++ * ks, next, ks);
+	}
+	for (size_t i = 0; i < n; i++)
+		bpf_map_delete_elem(fd, keys + i * ks);
+	free(keys);
+	free(cur);
+	free(next);
+}
+
+/* Removes everything the vxlan maps hold for ifindex. */
+static void vxlan_forget(struct np_ctx *ctx, __u32 ifindex)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(per_device); i++) {
+		int fd = np_map_open(ctx, per_device[i].map);
+
+		if (fd < 0)
+			continue;
+		purge_map(fd, per_device[i].ifindex_off, ifindex);
+		close(fd);
+	}
+}
+
+/* Adds the default ports and args' extra ports; notes ports new to a live probe. */
+static int ports_add(struct np_ctx *ctx, const struct np_attach_args *args, bool live)
+{
+	unsigned int ports[2 + ARRAY_SIZE(args->vxlan_ports)];
+	int fd, n = 0, err = 0;
+	__u8 one = 1;
+
+	ports[n++] = NP_VXLAN_PORT_IANA;
+	ports[n++] = NP_VXLAN_PORT_LINUX;
+	for (int i = 0; i < args->nvxlan_ports; i++)
+		ports[n++] = args->vxlan_ports[i];
+	fd = np_map_open(ctx, "np_vxlan_ports");
+	if (fd < 0)
+		return np_err(ctx, "cannot open %s/maps/np_vxlan_ports: %s", ctx->pin_root,
+			      strerror(-fd));
+	for (int i = 0; i < n && !err; i++) {
+		struct np_vxlan_port_key key = { .ifindex = args->dev.ifindex, .port = ports[i] };
+
+		if (!bpf_map_update_elem(fd, &key, &one, BPF_NOEXIST)) {
+			if (live)
+				np_info(ctx, "%s: UDP port %u is now parsed as VXLAN",
+					args->dev.dev, ports[i]);
+		} else if (errno != EEXIST) {
+			err = np_err(ctx, "cannot add VXLAN port %u for %s: %s", ports[i],
+				     args->dev.dev, strerror(errno));
+		}
+	}
+	close(fd);
+	return err;
+}
+
+/* The pinned inner-flow table keeps its size; flows N sizes a new one. */
+static void flows_size(struct np_ctx *ctx, const struct np_attach_args *args,
+		       struct np_vxlan *skel)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = np_map_open(ctx, "np_vxlan_flows");
+	__u32 size = args->flow_entries ? args->flow_entries : NP_VXLAN_FLOWS_DEFAULT;
+
+	if (fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len)) {
+		if (args->flow_entries && info.max_entries != args->flow_entries)
+			np_warn(ctx, "np_vxlan_flows exists with %u entries; 'flows %llu' applies "
+				"once every vxlan probe is detached", info.max_entries,
+				(unsigned long long)args->flow_entries);
+		size = info.max_entries;
+	}
+	if (fd >= 0)
+		close(fd);
+	bpf_map__set_max_entries(skel->maps.np_vxlan_flows, size);
+}
+
+static int vxlan_open_load(struct np_ctx *ctx, const struct np_attach_args *args,
+			   struct np_vxlan **out)
+{
+	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	char maps[PATH_MAX];
+	struct np_vxlan *skel;
+	int err;
+
+	np_open_opts(ctx, &opts, maps, sizeof(maps));
+	skel = np_vxlan__open_opts(&opts);
+	if (!skel)
+		return np_err(ctx, "cannot open the vxlan programs: %s", strerror(errno));
+	flows_size(ctx, args, skel);
+	err = np_skel_loaded(ctx, np_vxlan__load(skel), skel->maps.np_meta, "vxlan");
+	if (err) {
+		np_vxlan__destroy(skel);
+		return err;
+	}
+	*out = skel;
+	return 0;
+}
+
+static int hooks_attach(struct np_ctx *ctx, const struct np_attach_args *args,
+			struct np_vxlan *skel)
+{
+	struct bpf_program *progs[] = { skel->progs.np_vxlan_ingress,
+					skel->progs.np_vxlan_egress };
+	bool made[2] = { false, false };
+	int err = 0;
+
+	for (int i = 0; hook_names[i] && !err; i++) {
+		const struct np_dev_hook *hook = np_dev_hook_by_name(hook_names[i]);
+		struct np_dev_result res;
+
+		err = np_dev_hook_attach(ctx, &args->dev, hook, bpf_program__fd(progs[i]), &res);
+		made[i] = !err && !res.existed;
+	}
+	/* Half a probe counts only one direction: take back what this call made. */
+	for (int i = 0; err && i < 2; i++)
+		if (made[i])
+			np_dev_hook_detach(ctx, args->dev.dev, np_dev_hook_by_name(hook_names[i]));
+	return err;
+}
+
+/* The tunnels are seen on the underlay; on a vxlan device itself only inner frames pass. */
+static void warn_if_overlay(struct np_ctx *ctx, const struct np_attach_args *args)
+{
+	struct np_overlay ov;
+	char under[IF_NAMESIZE];
+
+	if (np_overlay_read(&ov))
+		goto out;
+	for (int i = 0; i < ov.nlinks; i++) {
+		if (ov.links[i].ifindex != args->dev.ifindex)
+			continue;
+		if (ov.links[i].underlay && if_indextoname(ov.links[i].underlay, under))
+			np_warn(ctx, "%s is a vxlan device: its tunnel packets pass on %s; "
+				"try 'netprobe attach %s vxlan'", args->dev.dev, under, under);
+		else
+			np_warn(ctx, "%s is a vxlan device: attach its underlay device instead",
+				args->dev.dev);
+	}
+out:
+	np_overlay_free(&ov);
+}
+
+static int vxlan_attach(struct np_ctx *ctx, const struct np_attach_args *args)
+{
+	struct np_vxlan *skel;
+	bool live[2];
+	int err;
+
+	for (int i = 0; i < 2; i++)
+		live[i] = np_dev_hook_live(ctx, args->dev.dev, np_dev_hook_by_name(hook_names[i]),
+					   args->dev.ifindex);
+	if (live[0] && live[1])
+		return ports_add(ctx, args, true);
+	err = vxlan_open_load(ctx, args, &skel);
+	if (err)
+		return err;
+	if (!live[0] && !live[1]) {
+		warn_if_overlay(ctx, args);
+		vxlan_forget(ctx, args->dev.ifindex);
+	}
+	err = ports_add(ctx, args, live[0] || live[1]);
+	err = err ?: hooks_attach(ctx, args, skel);
+	if (err && !live[0] && !live[1])
+		vxlan_forget(ctx, args->dev.ifindex);
+	np_vxlan__destroy(skel);
+	return err;
+}
+
+static int vxlan_detach(struct np_ctx *ctx, const char *dev)
+{
+	struct np_device rec;
+	bool have = np_dev_record_get(ctx, dev, &rec) == 0;
+	int err = 0;
+
+	for (int i = 0; hook_names[i]; i++) {
+		int e = np_dev_hook_detach(ctx, dev, np_dev_hook_by_name(hook_names[i]));
+
+		err = err ?: e;
+	}
+	if (have && (rec.hooks & (NP_DEV_VXLAN_INGRESS | NP_DEV_VXLAN_EGRESS)))
+		vxlan_forget(ctx, rec.ifindex);
+	return err;
+}
+
+const struct np_probe np_probe_vxlan = {
+	.name = "vxlan",
+	.per_device = true,
+	.in_all = true,
+	.help = "VXLAN tunnels and inner flows on the underlay (UDP 4789, 8472, vxlan-port N)",
+	.attach = vxlan_attach,
+	.detach = vxlan_detach,
+};

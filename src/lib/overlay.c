@@ -1,0 +1,357 @@
+// SPDX-License-Identifier: GPL-2.0
+/* The VXLAN overlay over rtnetlink, and Flannel's subnet.env: see overlay.h. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <arpa/inet.h>
+#include <sys/socket.h>
+#include <linux/if_link.h>
+#include <linux/neighbour.h>
+
+#include "nl.h"
+#include "overlay.h"
+
+/* Grows *v by one element of size sz; returns the new element or NULL. */
+static void *push(void *vp, int *n, size_t sz)
+{
+	void **v = vp;
+	char *nv = realloc(*v, (*n + 1) * sz);
+
+	if (!nv)
+		return NULL;
+	*v = nv;
+	memset(nv + *n * sz, 0, sz);
+	return nv + (*n)++ * sz;
+}
+
+/* Stores a 4- or 16-byte address attribute as 16 bytes (v4-mapped). */
+static bool addr_from(const struct rtattr *rta, __u8 out[16])
+{
+	if (!rta)
+		return false;
+	if (np_nl_len(rta) == 4) {
+		memset(out, 0, 10);
+		out[10] = out[11] = 0xff;
+		memcpy(out + 12, np_nl_data(rta), 4);
+		return true;
+	}
+	if (np_nl_len(rta) == 16) {
+		memcpy(out, np_nl_data(rta), 16);
+		return true;
+	}
+	return false;
+}
+
+static bool mac_from(const struct rtattr *rta, __u8 out[6])
+{
+	if (!rta || np_nl_len(rta) != 6)
+		return false;
+	memcpy(out, np_nl_data(rta), 6);
+	return true;
+}
+
+static __u32 u32_of(const struct rtattr *rta)
+{
+	__u32 v = 0;
+
+	if (rta && np_nl_len(rta) >= 4)
+		memcpy(&v, np_nl_data(rta), 4);
+	return v;
+}
+
+static void vxlan_info(struct np_vxlan_link *l, const struct rtattr *data)
+{
+	struct rtattr *tb[IFLA_VXLAN_MAX + 1];
+	__u16 port = 0;
+
+	np_nl_parse_nested(tb, IFLA_VXLAN_MAX, data);
+	l->vni = u32_of(tb[IFLA_VXLAN_ID]);
+	if (tb[IFLA_VXLAN_PORT] && np_nl_len(tb[IFLA_VXLAN_PORT]) == 2)
+		memcpy(&port, np_nl_data(tb[IFLA_VXLAN_PORT]), 2);
+	l->port = ntohs(port);
+	l->has_local = addr_from(tb[IFLA_VXLAN_LOCAL], l->local) ||
+		       addr_from(tb[IFLA_VXLAN_LOCAL6], l->local);
+	l->underlay = u32_of(tb[IFLA_VXLAN_LINK]);
+	l->learning = tb[IFLA_VXLAN_LEARNING] && *(const __u8 *)np_nl_data(tb[IFLA_VXLAN_LEARNING]);
+}
+
+static int on_link(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct ifinfomsg *ifi = NLMSG_DATA(nlh);
+	struct rtattr *tb[IFLA_MAX + 1], *info[IFLA_INFO_MAX + 1];
+	struct np_overlay *ov = arg;
+	struct np_vxlan_link *l;
+
+	if (nlh->nlmsg_type != RTM_NEWLINK)
+		return 0;
+	np_nl_parse_msg(tb, IFLA_MAX, nlh, sizeof(*ifi));
+	if (!tb[IFLA_LINKINFO] || !tb[IFLA_IFNAME])
+		return 0;
+	np_nl_parse_nested(info, IFLA_INFO_MAX, tb[IFLA_LINKINFO]);
+	if (!info[IFLA_INFO_KIND] || strcmp(np_nl_data(info[IFLA_INFO_KIND]), "vxlan"))
+		return 0;
+	l = push(&ov->links, &ov->nlinks, sizeof(*l));
+	if (!l)
+		return -ENOMEM;
+	l->ifindex = ifi->ifi_index;
+	snprintf(l->name, sizeof(l->name), "%s", (const char *)np_nl_data(tb[IFLA_IFNAME]));
+	mac_from(tb[IFLA_ADDRESS], l->mac);
+	l->mtu = u32_of(tb[IFLA_MTU]);
+	if (info[IFLA_INFO_DATA])
+		vxlan_info(l, info[IFLA_INFO_DATA]);
+	return 0;
+}
+
+static const struct np_vxlan_link *link_by_index(const struct np_overlay *ov, int ifindex)
+{
+	for (int i = 0; i < ov->nlinks; i++)
+		if (ov->links[i].ifindex == ifindex)
+			return &ov->links[i];
+	return NULL;
+}
+
+/* AF_BRIDGE neighbours of a vxlan link are its FDB: MAC -> remote VTEP. */
+static int on_fdb(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct ndmsg *ndm = NLMSG_DATA(nlh);
+	struct rtattr *tb[NDA_MAX + 1];
+	struct np_overlay *ov = arg;
+	struct np_fdb e = { .ifindex = ndm->ndm_ifindex, .state = ndm->ndm_state };
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || ndm->ndm_family != AF_BRIDGE ||
+	    !link_by_index(ov, ndm->ndm_ifindex))
+		return 0;
+	np_nl_parse_msg(tb, NDA_MAX, nlh, sizeof(*ndm));
+	if (!mac_from(tb[NDA_LLADDR], e.mac) || !addr_from(tb[NDA_DST], e.dst))
+		return 0;
+	e.vni = u32_of(tb[NDA_VNI]);
+	if (!push(&ov->fdb, &ov->nfdb, sizeof(e)))
+		return -ENOMEM;
+	ov->fdb[ov->nfdb - 1] = e;
+	return 0;
+}
+
+static int on_neigh(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct ndmsg *ndm = NLMSG_DATA(nlh);
+	struct rtattr *tb[NDA_MAX + 1];
+	struct np_overlay *ov = arg;
+	struct np_neigh e = { .ifindex = ndm->ndm_ifindex, .state = ndm->ndm_state };
+
+	if (nlh->nlmsg_type != RTM_NEWNEIGH || !link_by_index(ov, ndm->ndm_ifindex))
+		return 0;
+	np_nl_parse_msg(tb, NDA_MAX, nlh, sizeof(*ndm));
+	if (!addr_from(tb[NDA_DST], e.ip) || !mac_from(tb[NDA_LLADDR], e.mac))
+		return 0;
+	if (!push(&ov->neigh, &ov->nneigh, sizeof(e)))
+		return -ENOMEM;
+	ov->neigh[ov->nneigh - 1] = e;
+	return 0;
+}
+
+static int on_route(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct rtmsg *rtm = NLMSG_DATA(nlh);
+	struct rtattr *tb[RTA_MAX + 1];
+	struct np_overlay *ov = arg;
+	struct np_route r = { .dst_len = rtm->rtm_dst_len, .table = rtm->rtm_table,
+			      .v6 = rtm->rtm_family == AF_INET6,
+			      .onlink = rtm->rtm_flags & RTNH_F_ONLINK };
+
+	if (nlh->nlmsg_type != RTM_NEWROUTE || rtm->rtm_type != RTN_UNICAST)
+		return 0;
+	np_nl_parse_msg(tb, RTA_MAX, nlh, sizeof(*rtm));
+	r.ifindex = u32_of(tb[RTA_OIF]);
+	if (!link_by_index(ov, r.ifindex))
+		return 0;
+	if (tb[RTA_TABLE])
+		r.table = u32_of(tb[RTA_TABLE]);
+	addr_from(tb[RTA_DST], r.dst);	/* absent: the default route, all zero */
+	if (!tb[RTA_DST] && !r.v6)
+		r.dst[10] = r.dst[11] = 0xff;
+	r.has_gw = addr_from(tb[RTA_GATEWAY], r.gw);
+	if (!push(&ov->routes, &ov->nroutes, sizeof(r)))
+		return -ENOMEM;
+	ov->routes[ov->nroutes - 1] = r;
+	return 0;
+}
+
+int np_overlay_read(struct np_overlay *ov)
+{
+	struct ifinfomsg ifi = { .ifi_family = AF_UNSPEC };
+	struct ndmsg ndm = { .ndm_family = AF_BRIDGE };
+	struct rtmsg rtm = { .rtm_family = AF_INET };
+	int err;
+
+	memset(ov, 0, sizeof(*ov));
+	np_flannel_env_read(&ov->env);
+	err = np_nl_dump(RTM_GETLINK, &ifi, sizeof(ifi), on_link, ov);
+	if (err || !ov->nlinks)
+		return err;
+	err = np_nl_dump(RTM_GETNEIGH, &ndm, sizeof(ndm), on_fdb, ov);
+	ndm.ndm_family = AF_INET;
+	err = err ?: np_nl_dump(RTM_GETNEIGH, &ndm, sizeof(ndm), on_neigh, ov);
+	ndm.ndm_family = AF_INET6;
+	/* A kernel without IPv6 refuses AF_INET6 dumps: nothing to read then. */
+	if (!err && np_nl_dump(RTM_GETNEIGH, &ndm, sizeof(ndm), on_neigh, ov) == -ENOMEM)
+		err = -ENOMEM;
+	err = err ?: np_nl_dump(RTM_GETROUTE, &rtm, sizeof(rtm), on_route, ov);
+	rtm.rtm_family = AF_INET6;
+	if (!err && np_nl_dump(RTM_GETROUTE, &rtm, sizeof(rtm), on_route, ov) == -ENOMEM)
+		err = -ENOMEM;
+	return err;
+}
+
+void np_overlay_free(struct np_overlay *ov)
+{
+	free(ov->links);
+	free(ov->fdb);
+	free(ov->neigh);
+	free(ov->routes);
+	memset(ov, 0, sizeof(*ov));
+}
+
+/* ---- subnet.env ---- */
+
+static void env_set(char *dst, size_t n, const char *v)
+{
+	snprintf(dst, n, "%s", v);
+}
+
+void np_flannel_env_parse(FILE *f, struct np_flannel_env *env)
+{
+	char line[512];
+
+	while (fgets(line, sizeof(line), f)) {
+		char *eq = strchr(line, '='), *v, *end;
+
+		if (!eq || line[0] == '#')
+			continue;
+		*eq = '\0';
+		v = eq + 1;
+		v[strcspn(v, "\r\n")] = '\0';
+		/* Values may be quoted, as in a shell file. */
+		if ((*v == '"' || *v == '\'') && (end = strrchr(v + 1, *v)) && end[1] == '\0') {
+			*end = '\0';
+			v++;
+		}
+		if (!strcmp(line, "FLANNEL_NETWORK"))
+			env_set(env->network, sizeof(env->network), v);
+		else if (!strcmp(line, "FLANNEL_SUBNET"))
+			env_set(env->subnet, sizeof(env->subnet), v);
+		else if (!strcmp(line, "FLANNEL_IPV6_NETWORK"))
+			env_set(env->ipv6_network, sizeof(env->ipv6_network), v);
+		else if (!strcmp(line, "FLANNEL_IPV6_SUBNET"))
+			env_set(env->ipv6_subnet, sizeof(env->ipv6_subnet), v);
+		else if (!strcmp(line, "FLANNEL_MTU"))
+			env->mtu = strtoul(v, NULL, 10);
+		else if (!strcmp(line, "FLANNEL_IPMASQ"))
+			env_set(env->ipmasq, sizeof(env->ipmasq), v);
+	}
+}
+
+void np_flannel_env_read(struct np_flannel_env *env)
+{
+	const char *path = getenv("NETPROBE_FLANNEL_SUBNET_ENV");
+	FILE *f;
+
+	memset(env, 0, sizeof(*env));
+	if (!path || !*path)
+		path = NP_FLANNEL_SUBNET_ENV;
+	snprintf(env->path, sizeof(env->path), "%s", path);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	env->present = true;
+	np_flannel_env_parse(f, env);
+	fclose(f);
+}
+
+/* ---- the join ---- */
+
+/* Adds s to the comma-separated list in buf unless it is there already. */
+static void append(char *buf, size_t n, const char *s)
+{
+	size_t len = strlen(buf), sl = strlen(s);
+
+	for (const char *p = buf; (p = strstr(p, s)); p += sl)
+		if ((p == buf || p[-1] == ',') && (p[sl] == ',' || p[sl] == '\0'))
+			return;
+	if (len + (len ? 1 : 0) + sl < n)
+		snprintf(buf + len, n - len, "%s%s", len ? "," : "", s);
+}
+
+void np_overlay_cidrs(const struct np_overlay *ov, int ifindex, const __u8 mac[6],
+		      char *cidrs, size_t n, char *gws, size_t gn)
+{
+	char buf[64];
+
+	cidrs[0] = gws[0] = '\0';
+	for (int i = 0; i < ov->nneigh; i++) {
+		const struct np_neigh *ne = &ov->neigh[i];
+
+		if (ne->ifindex != ifindex || memcmp(ne->mac, mac, 6))
+			continue;
+		for (int j = 0; j < ov->nroutes; j++) {
+			const struct np_route *r = &ov->routes[j];
+
+			if (r->ifindex != ifindex || !r->has_gw || memcmp(r->gw, ne->ip, 16))
+				continue;
+			append(cidrs, n, np_overlay_route_cidr(r, buf, sizeof(buf)));
+			append(gws, gn, np_overlay_addr_str(ne->ip, buf, sizeof(buf)));
+		}
+	}
+}
+
+bool np_overlay_peer(const struct np_overlay *ov, const __u8 addr[16], __u32 vni,
+		     struct np_overlay_peer *p)
+{
+	memset(p, 0, sizeof(*p));
+	for (int i = 0; i < ov->nfdb; i++) {
+		const struct np_fdb *e = &ov->fdb[i];
+		const struct np_vxlan_link *l = link_by_index(ov, e->ifindex);
+
+		if (!l || memcmp(e->dst, addr, 16) || (e->vni ? e->vni : l->vni) != vni)
+			continue;
+		if (!p->fdb) {
+			p->fdb = e;
+			p->link = l;
+		}
+		if (!p->pod_cidr[0])
+			np_overlay_cidrs(ov, e->ifindex, e->mac, p->pod_cidr, sizeof(p->pod_cidr),
+					 p->gateway, sizeof(p->gateway));
+	}
+	return p->fdb != NULL;
+}
+
+/* ---- text ---- */
+
+static bool is_v4_mapped(const __u8 a[16])
+{
+	static const __u8 prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	return !memcmp(a, prefix, 12);
+}
+
+const char *np_overlay_addr_str(const __u8 addr[16], char *buf, size_t n)
+{
+	if (is_v4_mapped(addr))
+		inet_ntop(AF_INET, addr + 12, buf, n);
+	else
+		inet_ntop(AF_INET6, addr, buf, n);
+	return buf;
+}
+
+const char *np_overlay_mac_str(const __u8 m[6], char *buf, size_t n)
+{
+	snprintf(buf, n, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
+	return buf;
+}
+
+const char *np_overlay_route_cidr(const struct np_route *r, char *buf, size_t n)
+{
+	char a[INET6_ADDRSTRLEN];
+
+	snprintf(buf, n, "%s/%u", np_overlay_addr_str(r->dst, a, sizeof(a)), r->dst_len);
+	return buf;
+}

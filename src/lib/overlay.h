@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The VXLAN overlay as this node sees it (DESIGN.md §5), read over
+ * rtnetlink in the current network namespace:
+ *   vxlan links        IFLA_INFO_KIND "vxlan": VNI, UDP port, local address
+ *   FDB entries        AF_BRIDGE neighbours of a vxlan link: VTEP MAC -> node IP
+ *   neighbours         ARP/ND entries of a vxlan link: gateway IP -> VTEP MAC
+ *   routes             pod CIDR via gateway dev <vxlan link> (onlink)
+ * and Flannel's subnet.env (NETPROBE_FLANNEL_SUBNET_ENV overrides the path).
+ * Flannel joins them so: node IP <- FDB <- MAC <- neighbour <- gateway <- route.
+ * Addresses are 16 bytes, IPv4 stored v4-mapped as in the BPF maps.
+ */
+#ifndef NP_OVERLAY_H
+#define NP_OVERLAY_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <net/if.h>
+#include <linux/types.h>
+
+#define NP_FLANNEL_SUBNET_ENV	"/run/flannel/subnet.env"
+
+struct np_vxlan_link {
+	char name[IF_NAMESIZE];
+	int ifindex;
+	__u32 vni;
+	__u16 port;		/* UDP destination port, host order */
+	bool has_local;
+	__u8 local[16];
+	int underlay;		/* IFLA_VXLAN_LINK ifindex, 0 if none */
+	__u8 mac[6];
+	__u32 mtu;
+	bool learning;
+};
+
+struct np_fdb {
+	int ifindex;
+	__u8 mac[6];
+	__u8 dst[16];		/* remote VTEP (node) address */
+	__u32 vni;		/* NDA_VNI, 0 if absent (the link's VNI) */
+	__u16 state;
+};
+
+struct np_neigh {
+	int ifindex;
+	__u8 ip[16];
+	__u8 mac[6];
+	__u16 state;
+};
+
+struct np_route {
+	int ifindex;
+	__u8 dst[16];
+	__u8 dst_len;		/* prefix length in the address family */
+	bool v6;
+	bool has_gw;
+	__u8 gw[16];
+	bool onlink;
+	__u32 table;
+};
+
+struct np_flannel_env {
+	bool present;
+	char path[256];
+	char network[64];
+	char subnet[64];
+	char ipv6_network[64];
+	char ipv6_subnet[64];
+	__u32 mtu;
+	char ipmasq[8];
+};
+
+struct np_overlay {
+	struct np_vxlan_link *links;
+	int nlinks;
+	struct np_fdb *fdb;
+	int nfdb;
+	struct np_neigh *neigh;
+	int nneigh;
+	struct np_route *routes;
+	int nroutes;
+	struct np_flannel_env env;
+};
+
+/* Reads the vxlan links and what hangs off them; -errno on failure. */
+int np_overlay_read(struct np_overlay *ov);
+void np_overlay_free(struct np_overlay *ov);
+
+/* Parses subnet.env text; unknown lines are ignored. */
+void np_flannel_env_parse(FILE *f, struct np_flannel_env *env);
+/* Reads $NETPROBE_FLANNEL_SUBNET_ENV or the default path, if present. */
+void np_flannel_env_read(struct np_flannel_env *env);
+
+/* What the topology says about a remote VTEP address on a VNI. */
+struct np_overlay_peer {
+	const struct np_vxlan_link *link;
+	const struct np_fdb *fdb;	/* first FDB entry pointing at the address */
+	char pod_cidr[160];		/* routed pod CIDRs, comma-separated, "" if none */
+	char gateway[96];		/* their gateways */
+};
+
+/* True if addr is a remote VTEP of a vxlan link with this VNI. */
+bool np_overlay_peer(const struct np_overlay *ov, const __u8 addr[16], __u32 vni,
+		     struct np_overlay_peer *p);
+/* Pod CIDRs routed through the VTEP with this MAC on link (comma-separated). */
+void np_overlay_cidrs(const struct np_overlay *ov, int ifindex, const __u8 mac[6],
+		      char *cidrs, size_t n, char *gws, size_t gn);
+
+/* "10.0.0.1" for v4-mapped, else IPv6 text. buf of at least 46 bytes. */
+const char *np_overlay_addr_str(const __u8 addr[16], char *buf, size_t n);
+/* "aa:bb:cc:dd:ee:ff". buf of at least 18 bytes. */
+const char *np_overlay_mac_str(const __u8 mac[6], char *buf, size_t n);
+/* A route's destination as CIDR text. */
+const char *np_overlay_route_cidr(const struct np_route *r, char *buf, size_t n);
+
+#endif /* NP_OVERLAY_H */

@@ -1,0 +1,260 @@
+// SPDX-License-Identifier: GPL-2.0
+#include <arpa/inet.h>
+#include <errno.h>
+#include <math.h>
+#include <net/if.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "maps.h"
+#include "security.h"
+#include "state.h"
+
+void np_sec_config_defaults(struct np_sec_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->set = 1;
+	c->scan_ports = NP_SEC_DEF_SCAN_PORTS;
+	c->scan_window_ns = NP_SEC_DEF_SCAN_WINDOW_NS;
+	c->syn_rate = NP_SEC_DEF_SYN_RATE;
+	c->syn_complete_pct = NP_SEC_DEF_SYN_COMPLETE;
+}
+
+int np_sec_config_read(struct np_ctx *ctx, struct np_sec_config *c)
+{
+	__u32 key = 0;
+	int fd, err = 0;
+
+	np_sec_config_defaults(c);
+	fd = np_map_open(ctx, "np_security_config");
+	if (fd < 0)
+		return fd;
+	/* Not yet written: the BPF side uses the defaults too. */
+	if (bpf_map_lookup_elem(fd, &key, c) || !c->set) {
+		err = errno == ENOENT ? 0 : -errno;
+		np_sec_config_defaults(c);
+	}
+	close(fd);
+	return err;
+}
+
+const char *np_alert_kind_name(unsigned int kind)
+{
+	switch (kind) {
+	case NP_ALERT_PORT_SCAN: return "port-scan";
+	case NP_ALERT_SYN_FLOOD: return "syn-flood";
+	}
+	return NULL;
+}
+
+static int by_first_seen(const void *a, const void *b)
+{
+	const struct np_alert *x = a, *y = b;
+
+	return x->first_ns < y->first_ns ? -1 : x->first_ns > y->first_ns;
+}
+
+int np_alerts_read(struct np_ctx *ctx, struct np_alert **out, int *n)
+{
+	struct np_alert_key key, next;
+	struct np_alert *v = NULL;
+	int fd, cnt = 0;
+	bool first = true;
+
+	*out = NULL;
+	*n = 0;
+	fd = np_map_open(ctx, "np_alerts");
+	if (fd < 0)
+		return fd;
+	/* The LRU holds at most a few thousand alerts: keep them to sort them. */
+	while (!bpf_map_get_next_key(fd, first ? NULL : &key, &next)) {
+		struct np_alert *nv = realloc(v, (cnt + 1) * sizeof(*v));
+
+		if (!nv)
+			break;
+		v = nv;
+		first = false;
+		key = next;
+		if (!bpf_map_lookup_elem(fd, &key, &v[cnt]) && np_alert_kind_name(v[cnt].kind))
+			cnt++;
+	}
+	close(fd);
+	qsort(v, cnt, sizeof(*v), by_first_seen);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
+
+int np_alerts_total(struct np_ctx *ctx, __u64 totals[NP_ALERT_KIND_MAX])
+{
+	int fd = np_map_open(ctx, "np_alerts_total");
+
+	memset(totals, 0, NP_ALERT_KIND_MAX * sizeof(__u64));
+	if (fd < 0)
+		return fd;
+	for (__u32 k = 1; k < NP_ALERT_KIND_MAX; k++)
+		np_percpu_sum(fd, &k, &totals[k], 1);
+	close(fd);
+	return 0;
+}
+
+__u64 np_alert_sources(const struct np_alert *a)
+{
+	const double m = NP_SEC_SOURCE_BITS;
+	int set = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(a->src_bits); i++)
+		set += __builtin_popcountll(a->src_bits[i]);
+	/* Linear counting: the expected sources behind `set` of m hashed bits. A
+	 * full set says only "many": report the estimate for one bit short. */
+	if (set >= (int)m)
+		set = m - 1;
+	return (__u64)llround(-m * log(1.0 - set / m));
+}
+
+void np_alert_clock_now(struct np_alert_clock *c)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	c->now_mono = ts.tv_sec * 1000000000ull + ts.tv_nsec;
+	c->mono_to_real = np_mono_to_real_offset();
+}
+
+enum {
+	A_KIND, A_SRC, A_DST, A_DPORT, A_PORTS, A_HOSTS, A_RATE, A_COUNT, A_COMPLETED,
+	A_SOURCES, A_FIRST, A_LAST, A_ACTIVE, A_IF, A_NCOLS,
+};
+
+const struct np_col np_alert_cols[] = {
+	[A_KIND] = { "kind", "KIND", -9, NP_K_STR },
+	[A_SRC] = { "src", "SRC", -15, NP_K_STR },
+	[A_DST] = { "dst", "DST", -15, NP_K_STR },
+	[A_DPORT] = { "dport", "PORT", 5, NP_K_U64 },
+	[A_PORTS] = { "ports", "PORTS", 6, NP_K_U64 },
+	[A_HOSTS] = { "hosts", NULL, 0, NP_K_U64 },
+	[A_RATE] = { "rate", "RATE/S", 7, NP_K_COUNT },
+	[A_COUNT] = { "count", "SYNS", 7, NP_K_COUNT },
+	[A_COMPLETED] = { "completed", NULL, 0, NP_K_COUNT },
+	[A_SOURCES] = { "sources", NULL, 0, NP_K_COUNT },
+	[A_FIRST] = { "first_seen", "FIRST SEEN", -19, NP_K_TIME },
+	[A_LAST] = { "last_seen", "LAST SEEN", -19, NP_K_TIME },
+	[A_ACTIVE] = { "active", "ACTIVE", -6, NP_K_BOOL },
+	[A_IF] = { "interface", NULL, 0, NP_K_STR },
+};
+
+const int np_alert_ncols = A_NCOLS;
+
+static void addr_str(char *buf, size_t n, const __u8 a[16])
+{
+	static const __u8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+
+	if (!memcmp(a, v4mapped, sizeof(v4mapped)))
+		inet_ntop(AF_INET, a + 12, buf, n);
+	else
+		inet_ntop(AF_INET6, a, buf, n);
+}
+
+/* One field, as a table cell or as a JSON object member. */
+struct sink {
+	struct np_out *o;
+	bool members;
+};
+
+static void put_str(const struct sink *s, int col, const char *v)
+{
+	if (s->members)
+		out_kv_str(s->o, np_alert_cols[col].key, np_alert_cols[col].header, v);
+	else
+		out_str(s->o, col, v);
+}
+
+static void put_u64(const struct sink *s, int col, __u64 v)
+{
+	char buf[64];
+
+	if (!s->members)
+		out_u64(s->o, col, v);
+	else if (np_alert_cols[col].kind != NP_K_TIME)
+		out_kv_u64(s->o, np_alert_cols[col].key, np_alert_cols[col].header, v);
+	else {
+		fmt_rfc3339(buf, sizeof(buf), v);
+		put_str(s, col, buf);
+	}
+}
+
+static void put_bool(const struct sink *s, int col, bool v)
+{
+	if (s->members)
+		out_kv_bool(s->o, np_alert_cols[col].key, np_alert_cols[col].header, v);
+	else
+		out_bool(s->o, col, v);
+}
+
+void np_alert_emit(struct np_out *o, bool as_members, const struct np_alert *a,
+		   const struct np_alert_clock *clk)
+{
+	const struct sink s = { o, as_members };
+	char buf[INET6_ADDRSTRLEN + IF_NAMESIZE];
+	bool flood = a->kind == NP_ALERT_SYN_FLOOD;
+
+	put_str(&s, A_KIND, np_alert_kind_name(a->kind));
+	addr_str(buf, sizeof(buf), a->src);
+	put_str(&s, A_SRC, buf);
+	addr_str(buf, sizeof(buf), a->dst);
+	put_str(&s, A_DST, buf);
+	if (flood)
+		put_u64(&s, A_DPORT, a->dport);
+	put_u64(&s, A_PORTS, a->ports);
+	put_u64(&s, A_HOSTS, a->hosts);
+	/* Per second: ports a scan touched, or SYNs a target got, at the peak. */
+	put_u64(&s, A_RATE, a->window_ns ? a->peak * 1000000000ull / a->window_ns : 0);
+	put_u64(&s, A_COUNT, a->syns);
+	if (flood) {
+		put_u64(&s, A_COMPLETED, a->completed);
+		put_u64(&s, A_SOURCES, np_alert_sources(a));
+	}
+	put_u64(&s, A_FIRST, a->first_ns + clk->mono_to_real);
+	put_u64(&s, A_LAST, a->last_ns + clk->mono_to_real);
+	put_bool(&s, A_ACTIVE, clk->now_mono < a->active_until_ns);
+	if (!if_indextoname(a->ifindex, buf))
+		snprintf(buf, sizeof(buf), "%u", a->ifindex);
+	put_str(&s, A_IF, buf);
+}
+
+enum { K_KIND, K_TOTAL, K_ACTIVE };
+
+static const struct np_col kind_cols[] = {
+	[K_KIND] = { "kind", "KIND", -10, NP_K_STR, NP_P_LABEL },
+	[K_TOTAL] = { "alerts_total", "ALERTS", 8, NP_K_COUNT, NP_P_COUNTER,
+		      "netprobe_alerts_total",
+		      "Alerts raised by the kernel since the security maps were created." },
+	[K_ACTIVE] = { "active", "ACTIVE", 7, NP_K_COUNT, NP_P_GAUGE, "netprobe_alerts_active",
+		       "Alerts whose episode is still going on, among those kept." },
+};
+
+void np_alert_kinds_table(struct np_ctx *ctx, const char *key, const struct np_alert *alerts,
+			  int n, const struct np_alert_clock *clk)
+{
+	__u64 totals[NP_ALERT_KIND_MAX];
+
+	np_alerts_total(ctx, totals);
+	out_table_begin(ctx->out, key, kind_cols, ARRAY_SIZE(kind_cols), NP_LAYOUT_TABLE);
+	for (unsigned int k = 1; k < NP_ALERT_KIND_MAX; k++) {
+		__u64 active = 0;
+
+		for (int i = 0; i < n; i++)
+			active += alerts[i].kind == k && clk->now_mono < alerts[i].active_until_ns;
+		out_row_begin(ctx->out);
+		out_str(ctx->out, K_KIND, np_alert_kind_name(k));
+		out_u64(ctx->out, K_TOTAL, totals[k]);
+		out_u64(ctx->out, K_ACTIVE, active);
+		out_row_end(ctx->out);
+	}
+	out_table_end(ctx->out);
+}

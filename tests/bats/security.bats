@@ -1,0 +1,335 @@
+#!/usr/bin/env bats
+# Port scan and SYN flood detection (netprobe-security(8)). The attacker is
+# NS_A (10.77.0.1), the victim NS_B (10.77.0.2) with the probe on b0. The
+# oracles are captures of b0 read with tshark, the pcaps' own contents and
+# the victim's TCP MIB counters; never netprobe itself.
+
+load helpers
+
+PCAPS="$SHARED/pcaps"
+
+setup() {
+	skip_unless_cmd nmap hping3 socat iperf3 tcpdump tshark tcpreplay nstat
+	np_setup_root
+	np_veth_pair
+	PIDS=()
+	TMP="$(mktemp -d)"
+	np_in "$NS_B" attach b0 security >/dev/null
+}
+
+teardown() {
+	for p in "${PIDS[@]}"; do
+		kill "$p" 2>/dev/null || true
+	done
+	np_teardown
+	rm -rf "$TMP"
+}
+
+# cap_start NAME: capture TCP arriving on b0 into $TMP/NAME.pcap.
+cap_start() {
+	CAP="$TMP/$1.pcap"
+	: >"$CAP.err"
+	# nsenter execs tcpdump: $! is tcpdump itself, so the signal reaches it.
+	# Immediate mode has fixed-size ring frames: a small snaplen fits bursts.
+	nsenter --net="/run/netns/$NS_B" tcpdump -i b0 -nn -s 128 -U --immediate-mode -Q in \
+		-w "$CAP" tcp 2>"$CAP.err" 3>&- &
+	CAP_PID=$!
+	PIDS+=("$CAP_PID")
+	for _ in $(seq 50); do
+		grep -q 'listening on' "$CAP.err" && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+cap_stop() {
+	sleep 0.3
+	kill -INT "$CAP_PID"
+	timeout 10 tail --pid="$CAP_PID" -f /dev/null
+	# An oracle that missed packets is no oracle.
+	grep -q '^0 packets dropped by kernel' "$CAP.err"
+}
+
+# tsh FILE FILTER FIELD...: the fields of the matching packets.
+tsh() {
+	local f="$1" y="$2"
+	shift 2
+	tshark -r "$f" -Y "$y" -T fields $(printf -- '-e %s ' "$@") 2>/dev/null
+}
+
+SYN_ONLY='tcp.flags.syn==1 && tcp.flags.ack==0'
+
+# wait_watching PID: until PID (or a child: valgrind under a wrapper) polls
+# the alert ring buffer; watch opens its epoll fd after noting its start time.
+wait_watching() {
+	local p
+	for _ in $(seq 100); do
+		for p in "$1" $(pgrep -P "$1"); do
+			ls -l "/proc/$p/fd" 2>/dev/null | grep -q 'anon_inode:\[eventpoll\]' &&
+				return 0
+		done
+		sleep 0.1
+	done
+	return 1
+}
+
+alerts() {
+	np_in "$NS_B" -j show alerts
+}
+
+@test "nmap SYN scan: one port-scan alert naming the attacker, ports as captured" {
+	nsenter --net="/run/netns/$NS_B" "$NP" -j watch alerts count 1 >"$TMP/watch" 3>&- &
+	local wpid=$!
+	PIDS+=("$wpid")
+	wait_watching "$wpid"
+	cap_start scan
+	in_ns "$NS_A" nmap -sS -n -T4 -p 1-200 10.77.0.2 >/dev/null
+	cap_stop
+	local ports syns
+	ports=$(tsh "$CAP" "$SYN_ONLY && ip.src==10.77.0.1" tcp.dstport | sort -u | wc -l)
+	syns=$(tsh "$CAP" "$SYN_ONLY && ip.src==10.77.0.1" tcp.dstport | wc -l)
+	echo "capture: $syns SYNs to $ports distinct ports"
+	[ "$ports" -eq 200 ]
+
+	run alerts
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(jq length <<<"$output")" -eq 1 ]
+	[ "$(jq -r '.[0].kind' <<<"$output")" = port-scan ]
+	[ "$(jq -r '.[0].src' <<<"$output")" = 10.77.0.1 ]
+	[ "$(jq -r '.[0].dst' <<<"$output")" = 10.77.0.2 ]
+	[ "$(jq '.[0].ports' <<<"$output")" -eq "$ports" ]
+	[ "$(jq '.[0].ports' <<<"$output")" -ge 20 ]
+	[ "$(jq '.[0].count' <<<"$output")" -eq "$syns" ]
+	[ "$(jq '.[0].hosts' <<<"$output")" -eq 1 ]
+	[ "$(jq -r '.[0].active' <<<"$output")" = true ]
+
+	# The watcher saw the alert as raised, as one JSON object on one line.
+	timeout 10 tail --pid="$wpid" -f /dev/null
+	cat "$TMP/watch"
+	[ "$(wc -l <"$TMP/watch")" -eq 1 ]
+	[ "$(jq -r '.kind + " " + .src' "$TMP/watch")" = "port-scan 10.77.0.1" ]
+	[ "$(jq '.ports' "$TMP/watch")" -ge 20 ]
+
+	# The counter is the kernel's, and outlives a flush of the rows.
+	np_in "$NS_B" flush alerts
+	[ "$(alerts | jq length)" -eq 0 ]
+	run np_in "$NS_B" --prom show alerts
+	echo "$output"
+	grep -qx 'netprobe_alerts_total{kind="port-scan"} 1' <<<"$output"
+	grep -qx 'netprobe_alerts_total{kind="syn-flood"} 0' <<<"$output"
+	promtool check metrics <<<"$output"
+}
+
+@test "normal traffic gives no alert: 200 short connections to one port, iperf3 bulk" {
+	# A syn-rate the connection loop exceeds: only completed handshakes keep
+	# it from being a flood.
+	np_in "$NS_B" set security syn-rate 20 >/dev/null
+	nsenter --net="/run/netns/$NS_B" socat -u TCP-LISTEN:8080,fork,reuseaddr OPEN:/dev/null \
+		3>&- &
+	PIDS+=($!)
+	nsenter --net="/run/netns/$NS_B" iperf3 -s -1 -p 5201 >/dev/null 3>&- &
+	PIDS+=($!)
+	sleep 0.5
+	local opens0
+	opens0=$(in_ns "$NS_B" nstat -asz TcpPassiveOpens | awk '/TcpPassiveOpens/ {print $2}')
+	cap_start normal
+	in_ns "$NS_A" sh -c 'for i in $(seq 200); do echo hi | socat -u - TCP:10.77.0.2:8080; done'
+	in_ns "$NS_A" iperf3 -c 10.77.0.2 -p 5201 -t 2 >/dev/null
+	cap_stop
+	local opens syns span
+	opens=$(( $(in_ns "$NS_B" nstat -asz TcpPassiveOpens | awk '/TcpPassiveOpens/ {print $2}') - opens0 ))
+	syns=$(tsh "$CAP" "$SYN_ONLY && tcp.dstport==8080" frame.number | wc -l)
+	span=$(tsh "$CAP" "$SYN_ONLY && tcp.dstport==8080" frame.time_epoch | awk 'NR==1{f=$1} {l=$1} END{printf "%d", l-f}')
+	echo "passive opens $opens, SYNs to 8080 $syns in ${span}s"
+	[ "$syns" -eq 200 ]
+	[ "$opens" -ge 202 ]
+	# 200 SYNs in under 10 s: more than syn-rate per second.
+	[ "$span" -lt 10 ]
+
+	run alerts
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$output" = "[]" ]
+}
+
+@test "hping3: a SYN burst is a syn-flood, the same count spread over 3 s is not" {
+	np_in "$NS_B" set security syn-rate 20 >/dev/null
+	cap_start flood
+	in_ns "$NS_A" hping3 -q -S -c 30 -i u100000 -p 81 10.77.0.2 >/dev/null 2>&1 || true
+	in_ns "$NS_A" hping3 -q -S -c 30 --faster -p 80 10.77.0.2 >/dev/null 2>&1 || true
+	cap_stop
+	local slow fast
+	slow=$(tsh "$CAP" "$SYN_ONLY && tcp.dstport==81" frame.number | wc -l)
+	fast=$(tsh "$CAP" "$SYN_ONLY && tcp.dstport==80" frame.number | wc -l)
+	echo "captured SYNs: slow $slow, fast $fast"
+	[ "$slow" -eq 30 ] && [ "$fast" -eq 30 ]
+
+	run alerts
+	echo "$output"
+	[ "$(jq length <<<"$output")" -eq 1 ]
+	[ "$(jq -r '.[0].kind' <<<"$output")" = syn-flood ]
+	[ "$(jq -r '.[0].src' <<<"$output")" = 10.77.0.1 ]
+	[ "$(jq -r '.[0].dst' <<<"$output")" = 10.77.0.2 ]
+	[ "$(jq '.[0].dport' <<<"$output")" -eq 80 ]
+	[ "$(jq '.[0].count' <<<"$output")" -eq "$fast" ]
+	[ "$(jq '.[0].completed' <<<"$output")" -eq 0 ]
+	[ "$(jq '.[0].sources' <<<"$output")" -eq 1 ]
+	[ "$(jq '.[0].rate' <<<"$output")" -ge 20 ]
+}
+
+@test "set security takes effect at once, without re-attaching" {
+	local prog0
+	prog0=$(np_in "$NS_B" -j status | jq '.attachments[] | select(.hook=="security_ingress") | .prog_id')
+	run np_in "$NS_B" -j set security scan-ports 300 scan-window 2
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "$(jq '.scan_ports' <<<"$output")" -eq 300 ]
+	[ "$(jq '.scan_window_ns' <<<"$output")" -eq 2000000000 ]
+	[ "$(jq '.syn_rate' <<<"$output")" -eq 1000 ]
+
+	in_ns "$NS_A" nmap -sS -n -T4 -p 1-200 10.77.0.2 >/dev/null
+	[ "$(alerts | jq length)" -eq 0 ]
+
+	np_in "$NS_B" set security scan-ports 100 >/dev/null
+	run np_in "$NS_B" -j show security
+	[ "$(jq '.scan_ports' <<<"$output")" -eq 100 ]
+	[ "$(jq '.scan_window_ns' <<<"$output")" -eq 2000000000 ]
+	[ "$(jq -r '.devices[0].interface' <<<"$output")" = b0 ]
+	in_ns "$NS_A" nmap -sS -n -T4 -p 1-200 10.77.0.2 >/dev/null
+	run alerts
+	echo "$output"
+	[ "$(jq length <<<"$output")" -eq 1 ]
+	[ "$(jq -r '.[0].kind + " " + .[0].src' <<<"$output")" = "port-scan 10.77.0.1" ]
+	[ "$(jq '.[0].ports' <<<"$output")" -eq 200 ]
+	[ "$(np_in "$NS_B" -j status |
+	     jq '.attachments[] | select(.hook=="security_ingress") | .prog_id')" -eq "$prog0" ]
+}
+
+@test "pcap replay: the 1000-port nmap scan and the spoofed SYN flood" {
+	local scan="$PCAPS/portscan_nmap_syn_1000ports.pcap"
+	local flood="$PCAPS/synflood_spoofed_src_500.pcap"
+	local ports probes
+	ports=$(tsh "$scan" "tcp.flags.ack==0 && tcp.flags.reset==0 && ip.src==10.0.2.9" \
+		tcp.dstport | sort -u | wc -l)
+	probes=$(tsh "$scan" "tcp.flags.ack==0 && tcp.flags.reset==0" ip.src | wc -l)
+	[ "$ports" -eq 1000 ]
+	pcap_replay "$NS_A" a0 "$scan"
+	run alerts
+	echo "$output"
+	[ "$(jq length <<<"$output")" -eq 1 ]
+	[ "$(jq -r '.[0] | .kind + " " + .src + " " + .dst' <<<"$output")" = \
+	  "port-scan 10.0.2.9 10.0.2.8" ]
+	[ "$(jq '.[0].ports' <<<"$output")" -eq "$ports" ]
+	[ "$(jq '.[0].count' <<<"$output")" -eq "$probes" ]
+
+	np_in "$NS_B" flush alerts
+	np_in "$NS_B" set security syn-rate 100 >/dev/null
+	local syns first nsrc
+	syns=$(tsh "$flood" "$SYN_ONLY && ip.dst==10.0.2.10 && tcp.dstport==8080" ip.src | wc -l)
+	first=$(tsh "$flood" "$SYN_ONLY" ip.src | head -1)
+	nsrc=$(tsh "$flood" "$SYN_ONLY" ip.src | sort -u | wc -l)
+	echo "pcap: $syns SYNs from $nsrc sources, first $first"
+	pcap_replay "$NS_A" a0 "$flood"
+	run alerts
+	echo "$output"
+	[ "$(jq length <<<"$output")" -eq 1 ]
+	[ "$(jq -r '.[0] | .kind + " " + .dst + " " + (.dport|tostring)' <<<"$output")" = \
+	  "syn-flood 10.0.2.10 8080" ]
+	[ "$(jq '.[0].count' <<<"$output")" -eq "$syns" ]
+	[ "$(jq '.[0].completed' <<<"$output")" -eq 0 ]
+	[ "$(jq -r '.[0].src' <<<"$output")" = "$first" ]
+	# An estimate: within 15% of the distinct sources in the file.
+	local est
+	est=$(jq '.[0].sources' <<<"$output")
+	[ $((est * 100)) -ge $((nsrc * 85)) ] && [ $((est * 100)) -le $((nsrc * 115)) ]
+}
+
+@test "watch alerts ends with exit 0 when its reader goes away" {
+	run timeout 10 bash -c "nsenter --net=/run/netns/$NS_B $NP watch alerts | head -1; \
+		echo \"rc=\${PIPESTATUS[0]}\""
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[ "${lines[0]%% *}" = KIND ]
+	[ "${lines[1]}" = rc=0 ]
+}
+
+@test "bad input and nothing attached: one-line errors and exit codes" {
+	run np_in "$NS_B" set security scan-ports many
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"scan-ports: 'many' is not a number"* ]]
+	run np_in "$NS_B" set security syn-complete 0
+	[ "$status" -eq 2 ]
+	run np_in "$NS_B" -j set security scan-window 0
+	[ "$status" -eq 2 ]
+	jq -e .error <<<"$output"
+	[ "$(np_in "$NS_B" -j show security | jq .scan_window_ns)" -eq 3000000000 ]
+	run np_in "$NS_B" set security bogus 1
+	[ "$status" -eq 2 ]
+	run np_in "$NS_B" set security
+	[ "$status" -eq 2 ]
+	run np_in "$NS_B" show alerts kind worm
+	[ "$status" -eq 2 ]
+	run np_in "$NS_B" watch alerts count 0
+	[ "$status" -eq 2 ]
+	run np_in "$NS_B" --prom watch alerts
+	[ "$status" -eq 2 ]
+
+	run np_in "$NS_B" -j detach b0 security
+	[ "$status" -eq 0 ]
+	# Nothing else was attached: no pin is left behind.
+	[ -z "$(ls -A "$NP_BPFFS" | grep -v '\.debug$')" ]
+	run np_in "$NS_B" -j show alerts
+	[ "$status" -eq 1 ]
+	jq -e .error <<<"$output"
+	run np_in "$NS_B" set security scan-ports 5
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not attached"* ]]
+	run np_in "$NS_B" flush alerts
+	[ "$status" -eq 1 ]
+	run np_in "$NS_B" watch alerts
+	[ "$status" -eq 1 ]
+	# The defaults, documented in netprobe-security(8), without any pin.
+	run np_in "$NS_B" -j show security
+	[ "$status" -eq 0 ]
+	[ "$(jq -c '[.scan_ports, .scan_window_ns, .syn_rate, .syn_complete_pct]' <<<"$output")" = \
+	  "[20,3000000000,1000,50]" ]
+}
+
+@test "IPv6: an nmap scan over IPv6 is reported with IPv6 addresses" {
+	in_ns "$NS_A" sysctl -qw net.ipv6.conf.a0.disable_ipv6=0
+	in_ns "$NS_B" sysctl -qw net.ipv6.conf.b0.disable_ipv6=0
+	ip -n "$NS_A" addr add fd77::1/64 dev a0 nodad
+	ip -n "$NS_B" addr add fd77::2/64 dev b0 nodad
+	cap_start scan6
+	in_ns "$NS_A" nmap -6 -sS -n -T4 -p 1-100 fd77::2 >/dev/null
+	cap_stop
+	local ports
+	ports=$(tsh "$CAP" "$SYN_ONLY && ipv6.src==fd77::1" tcp.dstport | sort -u | wc -l)
+	[ "$ports" -eq 100 ]
+	run alerts
+	echo "$output"
+	[ "$(jq length <<<"$output")" -eq 1 ]
+	[ "$(jq -r '.[0] | .kind + " " + .src + " " + .dst' <<<"$output")" = \
+	  "port-scan fd77::1 fd77::2" ]
+	[ "$(jq '.[0].ports' <<<"$output")" -eq "$ports" ]
+}
+
+@test "security runs first at ingress and the tc counters still see every packet" {
+	# Attached before tc, the security program is first in the TCX chain:
+	# it must hand every packet on (TCX_NEXT).
+	np_in "$NS_B" attach b0 tc >/dev/null
+	in_ns "$NS_A" ping -c 1 -W 1 10.77.0.2 >/dev/null
+	local rx0 np0
+	rx0=$(dev_counter "$NS_B" b0 rx packets)
+	np0=$(np_in "$NS_B" -j show stats dev b0 | jq '.[0].rx_packets')
+	in_ns "$NS_A" ping -c 20 -i 0.01 -q 10.77.0.2 >/dev/null
+	in_ns "$NS_A" nmap -sS -n -T4 -p 1-50 10.77.0.2 >/dev/null
+	local drx dnp
+	drx=$(( $(dev_counter "$NS_B" b0 rx packets) - rx0 ))
+	dnp=$(( $(np_in "$NS_B" -j show stats dev b0 | jq '.[0].rx_packets') - np0 ))
+	echo "kernel rx $drx, netprobe rx $dnp"
+	[ "$drx" -ge 70 ]
+	[ "$dnp" -eq "$drx" ]
+	[ "$(alerts | jq -r '.[0].kind')" = port-scan ]
+}
