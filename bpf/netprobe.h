@@ -324,4 +324,103 @@ struct np_vxlan_counters {
 };
 
 
+/*
+ * ---- Events (ring buffers) ----
+ *
+ * Every ring buffer record starts with struct np_event_hdr; the type says
+ * which body follows. np_events carries the socket probe's records; another
+ * feature may publish its own types on a ring buffer of its own with the
+ * same header, and `netprobe watch` reads any of them (src/cmd/watch.c).
+ */
+enum np_event_type {
+	NP_EV_TCP_CONNECT = 1,	/* outgoing connection established */
+	NP_EV_TCP_ACCEPT = 2,	/* incoming connection established */
+	NP_EV_TCP_CLOSE = 3,	/* connection reached CLOSE */
+	/* 16-31: alerts of the security probe */
+	NP_EV_ALERT_FIRST = 16,
+	NP_EV_ALERT_LAST = 31,
+};
+
+struct np_event_hdr {
+	__u16 type;		/* enum np_event_type */
+	__u16 size;		/* bytes of the whole record, header included */
+	__u32 netns;		/* network namespace inode, 0 if not known */
+	__u64 ts_ns;		/* bpf_ktime_get_ns() */
+};
+
+/*
+ * A reader is present: `netprobe watch` writes bpf_ktime_get_ns()-clock
+ * time (CLOCK_MONOTONIC) into the single __u64 of the ring buffer's
+ * "<ring>_beat" array at least every NP_WATCH_BEAT_NS / 4. Producers skip
+ * events when the beat is older than NP_WATCH_BEAT_NS: nobody would read
+ * them, and a full buffer would only make lost-event counts meaningless.
+ */
+#define NP_WATCH_BEAT_NS	1000000000ull
+
+/*
+ * ---- TCP connections (socket probe, issue 4) ----
+ */
+#define NP_CONN_MAX		65536	/* entries of np_conns (LRU) */
+#define NP_TCP_NETNS_MAX	4096	/* entries of np_tcp_totals (LRU) */
+#define NP_EVENTS_BYTES		(1u << 20)
+#define NP_COMM_LEN		16
+
+/* Bits of np_conn.flags. */
+#define NP_CONN_ACTIVE		(1u << 0)	/* opened by connect() here */
+#define NP_CONN_PASSIVE		(1u << 1)	/* accepted from a listener here */
+#define NP_CONN_PID_IO		(1u << 2)	/* pid: first task that sent/received */
+#define NP_CONN_MIDLIFE		(1u << 3)	/* first seen after it opened */
+
+/*
+ * Value of the pinned LRU hash "np_conns", keyed by the socket cookie
+ * (__u64, unique for the boot). Closed connections stay until evicted.
+ * Counters are the kernel's own (tcp_sock), copied at each state change,
+ * retransmission, send and receive of the connection.
+ */
+struct np_conn {
+	__u8 saddr[16];		/* local; IPv4 stored v4-mapped */
+	__u8 daddr[16];		/* remote */
+	__u16 sport;		/* local port, host byte order */
+	__u16 dport;		/* remote port, host byte order */
+	__u16 family;		/* AF_INET or AF_INET6 of the socket */
+	__u8 state;		/* TCP state, kernel numbering (TCP_ESTABLISHED = 1) */
+	__u8 flags;		/* NP_CONN_* */
+	__u32 netns;		/* network namespace inode */
+	__u32 pid;		/* process (tgid); 0 = not known */
+	char comm[NP_COMM_LEN];	/* "" = not known */
+	__u64 opened_ns;	/* bpf_ktime_get_ns(); 0 = before the probe */
+	__u64 closed_ns;	/* 0 = still open */
+	__u64 bytes_sent;	/* tcp_sock.bytes_acked without SYN and FIN */
+	__u64 bytes_received;	/* tcp_sock.bytes_received without FIN */
+	__u32 srtt_us;		/* tcp_sock.srtt_us >> 3 */
+	__u32 retransmits;	/* tcp_sock.total_retrans (segments) */
+	__u32 retrans_counted;	/* part of retransmits added to np_tcp_totals */
+	__u16 resets_sent;
+	__u16 resets_received;
+};
+
+/* Body of NP_EV_TCP_* records in np_events. */
+struct np_sock_event {
+	struct np_event_hdr hdr;
+	__u64 cookie;
+	__u8 oldstate;		/* state before the change that made the event */
+	__u8 pad[7];
+	struct np_conn conn;
+};
+
+/*
+ * Value of the pinned per-CPU LRU hash "np_tcp_totals", keyed by network
+ * namespace inode (__u32). Same meaning as the kernel's Tcp MIB where one
+ * exists (ActiveOpens, PassiveOpens, RetransSegs, OutRsts).
+ */
+struct np_tcp_totals {
+	__u64 active_opens;	/* CLOSE -> SYN_SENT: connect() */
+	__u64 passive_opens;	/* LISTEN -> SYN_RECV: accepted */
+	__u64 closed;		/* connections that reached CLOSE */
+	__u64 retrans_segs;	/* segments retransmitted (SYN-ACKs included) */
+	__u64 resets_sent;
+	__u64 resets_received;
+	__u64 events_lost;	/* np_events was full while a reader was present */
+};
+
 #endif /* NETPROBE_H */

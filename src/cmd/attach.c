@@ -25,6 +25,7 @@ const struct np_probe *const np_probes[] = {
 	&np_probe_drops,
 	&np_probe_netfilter,
 	&np_probe_security,
+	&np_probe_socket,
 	NULL,
 };
 

@@ -11,6 +11,8 @@ int cmd_status(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_drops(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_netfilter(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_sockets(struct np_ctx *ctx, int argc, char **argv);
+int cmd_watch_sockets(struct np_ctx *ctx, int argc, char **argv);
 int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_flows(struct np_ctx *ctx, int argc, char **argv);
 int cmd_flush_flows(struct np_ctx *ctx, int argc, char **argv);
@@ -43,6 +45,8 @@ static const struct np_cmd show_cmds[] = {
 	  "VXLAN tunnels, their inner flows, or parse counters" },
 	{ "topology", cmd_show_topology, NULL, NULL,
 	  "vxlan devices, remote VTEPs and pod CIDRs (rtnetlink, subnet.env)" },
+	{ "sockets", cmd_show_sockets, NULL, "[state S] [comm C] [pid N] [netns ID] [port N]",
+	  "active and recently closed TCP connections" },
 	{ 0 },
 };
 
@@ -55,6 +59,9 @@ static const struct np_cmd flush_cmds[] = {
 
 static const struct np_cmd watch_cmds[] = {
 	{ "alerts", cmd_watch_alerts, NULL, "[count N]", "alerts live, as they are raised" },
+	{ "sockets", cmd_watch_sockets, NULL,
+	  "[state S] [comm C] [pid N] [netns ID] [port N] [count N]",
+	  "live TCP connect, accept and close events" },
 	{ 0 },
 };
 
@@ -68,9 +75,10 @@ static const struct np_cmd set_cmds[] = {
 const struct np_cmd np_commands[] = {
 	{ "attach", cmd_attach, NULL,
 	  "DEV [tc|xdp|vxlan|security|all] [mode native|generic] [tc-mode tcx|clsact] [flows N] "
-	  "[vxlan-port N] | drops | netfilter",
+	  "[vxlan-port N] | drops | netfilter | socket",
 	  "load, attach and pin programs" },
-	{ "detach", cmd_detach, NULL, "DEV [tc|xdp|vxlan|security] | drops | netfilter | all",
+	{ "detach", cmd_detach, NULL,
+	  "DEV [tc|xdp|vxlan|security] | drops | netfilter | socket | all",
 	  "remove links and pins" },
 	{ "status", cmd_status, NULL, NULL, "what is attached where" },
 	{ "show", NULL, show_cmds, NULL, NULL },

@@ -18,12 +18,16 @@
 #include "lib/cmd.h"
 #include "lib/maps.h"
 #include "lib/out.h"
+#include "lib/sockets.h"
 #include "lib/state.h"
 
 enum {
 	C_TIME, C_IF, C_IFINDEX, C_RX_PKTS, C_RX_BYTES, C_TX_PKTS, C_TX_BYTES,
 	C_XDP_PKTS, C_XDP_BYTES, C_RX_HOOK,
 	C_RX_PPS, C_RX_BPS, C_TX_PPS, C_TX_BPS,
+	/* TCP totals per network namespace (socket probe): extra objects */
+	C_KIND, C_NETNS, C_OPENED, C_ACCEPTED, C_CLOSED, C_RETRANS, C_RST_SENT, C_RST_RECV,
+	C_EV_LOST,
 };
 
 #define M(name, help) NP_P_COUNTER, "netprobe_interface_" name "_total", help
@@ -49,6 +53,15 @@ static const struct np_col cols[] = {
 	[C_RX_BPS] = { "rx_bytes_rate", "RX RATE", 12, NP_K_BYTE_RATE },
 	[C_TX_PPS] = { "tx_packets_rate", "TX PKT/S", 10, NP_K_RATE },
 	[C_TX_BPS] = { "tx_bytes_rate", "TX RATE", 12, NP_K_BYTE_RATE },
+	[C_KIND] = { "kind", NULL, 0, NP_K_STR },
+	[C_NETNS] = { "netns", NULL, 10, NP_K_U64 },
+	[C_OPENED] = { "connections_opened", NULL, 10, NP_K_COUNT },
+	[C_ACCEPTED] = { "connections_accepted", NULL, 10, NP_K_COUNT },
+	[C_CLOSED] = { "connections_closed", NULL, 10, NP_K_COUNT },
+	[C_RETRANS] = { "retransmits", NULL, 10, NP_K_COUNT },
+	[C_RST_SENT] = { "resets_sent", NULL, 10, NP_K_COUNT },
+	[C_RST_RECV] = { "resets_received", NULL, 10, NP_K_COUNT },
+	[C_EV_LOST] = { "events_lost", NULL, 0, NP_K_COUNT },
 };
 
 /* Columns without rates: the rate columns are hidden in plain output then. */
@@ -225,6 +238,125 @@ static int stats_interval(struct np_ctx *ctx, const char *dev, double interval, 
 	return err;
 }
 
+/* ---- TCP totals of the socket probe, per network namespace ---- */
+
+/* Plain: the TCP columns get headers, the device columns lose theirs. */
+static struct np_col cols_tcp[ARRAY_SIZE(cols)];
+
+static void tcp_row(struct np_out *o, const struct np_tcp_netns *t)
+{
+	out_row_begin(o);
+	out_str(o, C_KIND, "tcp");
+	out_u64(o, C_NETNS, t->netns);
+	out_u64(o, C_OPENED, t->tot.active_opens);
+	out_u64(o, C_ACCEPTED, t->tot.passive_opens);
+	out_u64(o, C_CLOSED, t->tot.closed);
+	out_u64(o, C_RETRANS, t->tot.retrans_segs);
+	out_u64(o, C_RST_SENT, t->tot.resets_sent);
+	out_u64(o, C_RST_RECV, t->tot.resets_received);
+	out_u64(o, C_EV_LOST, t->tot.events_lost);
+	out_row_end(o);
+}
+
+static void tcp_table_plain(struct np_ctx *ctx, const struct np_tcp_netns *t, int n)
+{
+	static const char *const headers[] = {
+		[C_NETNS] = "NETNS", [C_OPENED] = "OPENED", [C_ACCEPTED] = "ACCEPTED",
+		[C_CLOSED] = "CLOSED", [C_RETRANS] = "RETRANS", [C_RST_SENT] = "RST SENT",
+		[C_RST_RECV] = "RST RECV",
+	};
+
+	for (size_t c = 0; c < ARRAY_SIZE(cols); c++) {
+		cols_tcp[c] = cols[c];
+		cols_tcp[c].header = c < ARRAY_SIZE(headers) ? headers[c] : NULL;
+	}
+	out_table_begin(ctx->out, "tcp", cols_tcp, ARRAY_SIZE(cols_tcp), NP_LAYOUT_TABLE);
+	for (int i = 0; i < n; i++)
+		tcp_row(ctx->out, &t[i]);
+	out_table_end(ctx->out);
+}
+
+enum { P_NETNS, P_KIND, P_DIRECTION, P_CONNS, P_RETRANS, P_RESETS, P_LOST };
+
+static const struct np_col prom_tcp_cols[] = {
+	[P_NETNS] = { "netns", NULL, 0, NP_K_U64, NP_P_LABEL },
+	[P_KIND] = { "kind", NULL, 0, NP_K_STR, NP_P_LABEL },
+	[P_DIRECTION] = { "direction", NULL, 0, NP_K_STR, NP_P_LABEL },
+	[P_CONNS] = { "connections", NULL, 0, NP_K_COUNT, NP_P_COUNTER,
+		      "netprobe_socket_connections_total",
+		      "TCP connections opened by connect(), accepted, and closed." },
+	[P_RETRANS] = { "retransmits", NULL, 0, NP_K_COUNT, NP_P_COUNTER,
+			"netprobe_tcp_retransmits_total",
+			"TCP segments retransmitted, as the kernel's RetransSegs counts them." },
+	[P_RESETS] = { "resets", NULL, 0, NP_K_COUNT, NP_P_COUNTER, "netprobe_tcp_resets_total",
+		       "TCP resets sent and received." },
+	[P_LOST] = { "events_lost", NULL, 0, NP_K_COUNT, NP_P_COUNTER,
+		     "netprobe_socket_events_lost_total",
+		     "Socket events dropped because the ring buffer was full." },
+};
+
+static void prom_sample(struct np_out *o, __u32 netns, int label_col, const char *label,
+			int col, __u64 v)
+{
+	out_row_begin(o);
+	out_u64(o, P_NETNS, netns);
+	if (label)
+		out_str(o, label_col, label);
+	out_u64(o, col, v);
+	out_row_end(o);
+}
+
+static void tcp_table_prom(struct np_ctx *ctx, const struct np_tcp_netns *t, int n)
+{
+	struct np_out *o = ctx->out;
+
+	out_table_begin(o, NULL, prom_tcp_cols, ARRAY_SIZE(prom_tcp_cols), NP_LAYOUT_TABLE);
+	for (int i = 0; i < n; i++) {
+		prom_sample(o, t[i].netns, P_KIND, "opened", P_CONNS, t[i].tot.active_opens);
+		prom_sample(o, t[i].netns, P_KIND, "accepted", P_CONNS, t[i].tot.passive_opens);
+		prom_sample(o, t[i].netns, P_KIND, "closed", P_CONNS, t[i].tot.closed);
+		prom_sample(o, t[i].netns, 0, NULL, P_RETRANS, t[i].tot.retrans_segs);
+		prom_sample(o, t[i].netns, P_DIRECTION, "sent", P_RESETS, t[i].tot.resets_sent);
+		prom_sample(o, t[i].netns, P_DIRECTION, "received", P_RESETS,
+			    t[i].tot.resets_received);
+		prom_sample(o, t[i].netns, 0, NULL, P_LOST, t[i].tot.events_lost);
+	}
+	out_table_end(o);
+}
+
+/*
+ * Devices, then the TCP totals when the socket probe is attached: in JSON
+ * as more objects of the same array ("kind": "tcp", no "interface"), in
+ * plain as a second table, in Prometheus as the socket/tcp families.
+ */
+static int print_snapshot(struct np_ctx *ctx, const struct sample *s, int n, bool with_tcp)
+{
+	enum np_format fmt = out_format(ctx->out);
+	struct np_tcp_netns *t = NULL;
+	int nt = 0, err = 0;
+
+	if (with_tcp && (err = np_tcp_totals_list(ctx, &t, &nt)))
+		np_warn(ctx, "cannot read the TCP totals: %s", strerror(-err));
+	/* Without interval the rate columns stay hidden in plain text. */
+	memcpy(cols_norate, cols, sizeof(cols));
+	for (int c = C_RX_PPS; c <= C_TX_BPS; c++)
+		cols_norate[c].header = NULL;
+	if (n || !nt || fmt != NP_FMT_PLAIN) {
+		out_table_begin(ctx->out, NULL, cols_norate, ARRAY_SIZE(cols), NP_LAYOUT_TABLE);
+		for (int i = 0; i < n && !out_broken(ctx->out); i++)
+			print_sample(ctx, &s[i], NULL, 0, 0);
+		for (int i = 0; i < nt && fmt == NP_FMT_JSON; i++)
+			tcp_row(ctx->out, &t[i]);
+		out_table_end(ctx->out);
+	}
+	if (nt && fmt == NP_FMT_PLAIN)
+		tcp_table_plain(ctx, t, nt);
+	else if (nt && fmt == NP_FMT_PROM)
+		tcp_table_prom(ctx, t, nt);
+	free(t);
+	return NP_EXIT_OK;
+}
+
 int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 {
 	static const char *const words[] = { "dev", "interval", "count", NULL };
@@ -269,14 +401,7 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 		free(s);
 		return np_err(ctx, "nothing is attached to '%s'", dev);
 	}
-	/* Without interval the rate columns stay hidden in plain text. */
-	memcpy(cols_norate, cols, sizeof(cols));
-	for (int c = C_RX_PPS; c <= C_TX_BPS; c++)
-		cols_norate[c].header = NULL;
-	out_table_begin(ctx->out, NULL, cols_norate, ARRAY_SIZE(cols), NP_LAYOUT_TABLE);
-	for (int i = 0; i < n && !out_broken(ctx->out); i++)
-		print_sample(ctx, &s[i], NULL, 0, 0);
-	out_table_end(ctx->out);
+	err = print_snapshot(ctx, s, n, !dev);
 	free(s);
-	return NP_EXIT_OK;
+	return err;
 }

@@ -11,7 +11,7 @@
 
 #define MAX_DEPTH 8
 
-enum cell_type { CELL_NONE, CELL_STR, CELL_U64, CELL_DOUBLE, CELL_BOOL };
+enum cell_type { CELL_NONE, CELL_STR, CELL_U64, CELL_DOUBLE, CELL_BOOL, CELL_NULL };
 
 struct cell {
 	enum cell_type type;
@@ -272,7 +272,8 @@ void out_table_begin(struct np_out *o, const char *key, const struct np_col *col
 	for (int i = 0; i < ncols && o->cells && o->fmt == NP_FMT_JSON; i++) {
 		struct cell *c = &o->cells[i];
 
-		if (asprintf(&c->jkey, "\"%s\":%s", cols[i].key, o->pretty ? " " : "") < 0)
+		if (asprintf(&c->jkey, "\"%s\":%s", cols[i].key,
+			     o->pretty && layout != NP_LAYOUT_STREAM ? " " : "") < 0)
 			c->jkey = NULL;
 		c->jkeylen = c->jkey ? strlen(c->jkey) : 0;
 	}
@@ -282,14 +283,16 @@ void out_table_begin(struct np_out *o, const char *key, const struct np_col *col
 			if (cols[i].prom == NP_P_COUNTER || cols[i].prom == NP_P_GAUGE)
 				o->fams[i].f = open_memstream(&o->fams[i].buf, &o->fams[i].len);
 	}
-	if (o->fmt == NP_FMT_JSON) {
+	if (o->fmt == NP_FMT_JSON && layout == NP_LAYOUT_STREAM) {
+		o->started = true;
+	} else if (o->fmt == NP_FMT_JSON) {
 		if (key)
 			json_key(o, key);
 		else if (o->depth)
 			json_sep(o);
 		o->started = true;
 		json_open(o, '[', ']');
-	} else if (o->fmt == NP_FMT_PLAIN && layout == NP_LAYOUT_TABLE) {
+	} else if (o->fmt == NP_FMT_PLAIN && layout != NP_LAYOUT_RECORD) {
 		int last = last_plain_col(o);
 
 		if (key && o->started)
@@ -323,7 +326,7 @@ static void prom_flush_families(struct np_out *o)
 
 void out_table_end(struct np_out *o)
 {
-	if (o->fmt == NP_FMT_JSON)
+	if (o->fmt == NP_FMT_JSON && o->layout != NP_LAYOUT_STREAM)
 		json_close(o);
 	else if (o->fmt == NP_FMT_PROM && o->fams)
 		prom_flush_families(o);
@@ -358,6 +361,7 @@ static void cell_text(struct np_out *o, int i, char *buf, size_t n)
 
 	switch (c->type) {
 	case CELL_NONE:
+	case CELL_NULL:
 		snprintf(buf, n, "-");
 		break;
 	case CELL_STR:
@@ -469,6 +473,9 @@ static bool row_value(struct np_out *o, int i)
 	char date[64];
 
 	switch (c->type) {
+	case CELL_NULL:
+		row_puts(o, "null");
+		return true;
 	case CELL_STR:
 		if (!plain_ascii(c->s, c->len))
 			return row_jansson(o, json_string(c->s));
@@ -508,6 +515,9 @@ static void row_indent(struct np_out *o, int depth)
 
 static void row_json(struct np_out *o)
 {
+	/* JSON Lines: a compact document per row, whatever -p says. */
+	bool lines = o->layout == NP_LAYOUT_STREAM;
+	bool pretty = o->pretty && !lines;
 	bool first = true;
 
 	o->rowlen = 0;
@@ -519,7 +529,7 @@ static void row_json(struct np_out *o)
 			continue;
 		if (!first)
 			row_put(o, ",", 1);
-		if (o->pretty)
+		if (pretty)
 			row_indent(o, o->depth + 1);
 		row_put(o, o->cells[i].jkey, o->cells[i].jkeylen);
 		if (!row_value(o, i)) {
@@ -528,9 +538,14 @@ static void row_json(struct np_out *o)
 		}
 		first = false;
 	}
-	if (o->pretty && !first)
+	if (pretty && !first)
 		row_indent(o, o->depth);
 	row_put(o, "}", 1);
+	if (lines) {
+		row_put(o, "\n", 1);
+		fwrite_unlocked(o->rowbuf, 1, o->rowlen, o->f);
+		return;
+	}
 	json_sep(o);
 	fwrite_unlocked(o->rowbuf, 1, o->rowlen, o->f);
 }
@@ -556,7 +571,8 @@ static void row_prom(struct np_out *o)
 	size_t len = 0;
 
 	for (int i = 0; i < o->ncols; i++) {
-		if (o->cols[i].prom != NP_P_LABEL || o->cells[i].type == CELL_NONE)
+		if (o->cols[i].prom != NP_P_LABEL || o->cells[i].type == CELL_NONE ||
+		    o->cells[i].type == CELL_NULL)
 			continue;
 		cell_text(o, i, val, sizeof(val));
 		if (o->cells[i].type == CELL_U64 && o->cols[i].kind != NP_K_TIME)
@@ -569,7 +585,7 @@ static void row_prom(struct np_out *o)
 		struct family *fam = &o->fams[i];
 		const struct cell *c = &o->cells[i];
 
-		if (!fam->f || c->type == CELL_NONE)
+		if (!fam->f || c->type == CELL_NONE || c->type == CELL_NULL)
 			continue;
 		fprintf(fam->f, "%s%s%s%s ", o->cols[i].metric, len ? "{" : "", labels,
 			len ? "}" : "");
@@ -602,6 +618,8 @@ void out_row_end(struct np_out *o)
 	}
 	o->nrows++;
 	cells_clear(o);
+	if (o->layout == NP_LAYOUT_STREAM)
+		fflush(o->f);
 }
 
 static struct cell *cell_at(struct np_out *o, int col)
@@ -662,6 +680,14 @@ void out_bool(struct np_out *o, int col, bool v)
 		return;
 	c->type = CELL_BOOL;
 	c->u = v;
+}
+
+void out_null(struct np_out *o, int col)
+{
+	struct cell *c = cell_at(o, col);
+
+	if (c)
+		c->type = CELL_NULL;
 }
 
 void out_error(struct np_out *o, const char *msg)

@@ -47,6 +47,9 @@ struct np_col {
 enum np_layout {
 	NP_LAYOUT_TABLE,	/* plain: one line per row under a header */
 	NP_LAYOUT_RECORD,	/* plain: "header: value" lines, rows apart */
+	NP_LAYOUT_STREAM,	/* live events: plain table, JSON Lines under --json
+				 * (one compact object per line, no array); every
+				 * row is flushed as it ends */
 };
 
 struct np_out;
@@ -82,6 +85,8 @@ void out_str(struct np_out *o, int col, const char *v);
 void out_u64(struct np_out *o, int col, __u64 v);
 void out_double(struct np_out *o, int col, double v);
 void out_bool(struct np_out *o, int col, bool v);
+/* A field known to be unknown: null in JSON, "-" in plain, no sample in prom. */
+void out_null(struct np_out *o, int col);
 
 /* Error reporting for np_err(): JSON object or "Error: ..." on stderr. */
 void out_error(struct np_out *o, const char *msg);

@@ -42,5 +42,7 @@ extern const struct np_probe np_probe_netfilter;
 extern const struct np_probe np_probe_security;
 /* VXLAN parsing on the underlay device (src/cmd/attach_vxlan.c). */
 extern const struct np_probe np_probe_vxlan;
+/* TCP connections, host-wide (src/cmd/attach_socket.c). */
+extern const struct np_probe np_probe_socket;
 
 #endif /* NP_PROBE_H */

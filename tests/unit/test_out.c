@@ -115,6 +115,43 @@ static void test_error_json(void)
 	free(buf);
 }
 
+/* Live events: JSON Lines (one compact object per line, no array) and
+ * explicit nulls, "-" for those in plain text. */
+static char *render_stream(enum np_format fmt)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct np_out *o = out_new(fmt, true, false, f);
+
+	out_table_begin(o, NULL, cols, 3, NP_LAYOUT_STREAM);
+	for (int i = 0; i < 2; i++) {
+		out_row_begin(o);
+		out_str(o, C_NAME, i ? "lo" : "a0");
+		if (i)
+			out_null(o, C_PKTS);
+		else
+			out_u64(o, C_PKTS, 7);
+		out_row_end(o);
+	}
+	out_table_end(o);
+	out_free(o);
+	fclose(f);
+	return buf;
+}
+
+static void test_stream(void)
+{
+	char *s = render_stream(NP_FMT_JSON);
+
+	CHECK_STR(s, "{\"interface\":\"a0\",\"packets\":7}\n"
+		     "{\"interface\":\"lo\",\"packets\":null}\n");
+	free(s);
+	s = render_stream(NP_FMT_PLAIN);
+	CHECK_STR(s, "IF          PKTS\na0             7\nlo             -\n");
+	free(s);
+}
+
 int main(void)
 {
 	test_units();
@@ -122,5 +159,6 @@ int main(void)
 	test_prom();
 	test_plain();
 	test_error_json();
+	test_stream();
 	UNIT_DONE();
 }

@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * netprobe show sockets [state S] [comm C] [pid N] [netns ID] [port N]
+ *
+ * Active and recently closed TCP connections from the pinned np_conns LRU
+ * (the socket probe), oldest first. Closed connections stay listed until
+ * the table evicts them.
+ */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "lib/cmd.h"
+#include "lib/maps.h"
+#include "lib/out.h"
+#include "lib/sockets.h"
+#include "lib/state.h"
+
+#define BATCH 1024
+
+struct conn_row {
+	__u64 cookie;
+	struct np_conn conn;
+};
+
+struct conn_list {
+	struct conn_row *v;
+	size_t n, cap;
+};
+
+static int list_add(struct conn_list *l, __u64 cookie, const struct np_conn *c)
+{
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 256;
+		struct conn_row *v = realloc(l->v, cap * sizeof(*v));
+
+		if (!v)
+			return -ENOMEM;
+		l->v = v;
+		l->cap = cap;
+	}
+	l->v[l->n].cookie = cookie;
+	l->v[l->n++].conn = *c;
+	return 0;
+}
+
+/* Reads the table in batches, keeping only the rows the filter wants. */
+static int read_conns(int fd, const struct np_sock_filter *f, struct conn_list *l)
+{
+	static __u64 keys[BATCH];
+	static struct np_conn vals[BATCH];
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	__u64 token = 0;
+	bool first = true, done = false;
+
+	while (!done) {
+		__u32 count = BATCH;
+		int err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals,
+					       &count, &opts);
+
+		if (err && errno != ENOENT)
+			return -errno;
+		done = err != 0;	/* ENOENT: this was the last batch */
+		first = false;
+		for (__u32 i = 0; i < count; i++)
+			if (np_sock_filter_match(f, &vals[i]) && list_add(l, keys[i], &vals[i]))
+				return -ENOMEM;
+	}
+	return 0;
+}
+
+static int by_opened(const void *a, const void *b)
+{
+	const struct conn_row *x = a, *y = b;
+
+	if (x->conn.opened_ns != y->conn.opened_ns)
+		return x->conn.opened_ns < y->conn.opened_ns ? -1 : 1;
+	return x->cookie < y->cookie ? -1 : x->cookie > y->cookie;
+}
+
+static __u64 mono_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
+}
+
+static int open_conns(struct np_ctx *ctx)
+{
+	int fd;
+
+	if (!np_pin_exists(ctx, "links/" NP_SOCKET_PROBE)) {
+		np_err(ctx, "the socket probe is not attached; run 'netprobe attach socket'");
+		return -1;
+	}
+	fd = np_map_open(ctx, "np_conns");
+	if (fd < 0)
+		np_err(ctx, "cannot open %s/maps/np_conns: %s", ctx->pin_root, strerror(-fd));
+	return fd;
+}
+
+int cmd_show_sockets(struct np_ctx *ctx, int argc, char **argv)
+{
+	struct np_sock_filter f;
+	struct conn_list l = { 0 };
+	__u64 off, now;
+	int fd, err;
+
+	if (argc && np_is_help(argv[0])) {
+		printf("Usage: netprobe show sockets %s\n"
+		       "  state S: established, syn-sent, ..., closed, or open (not closed)\n",
+		       NP_SOCK_FILTER_ARGS);
+		return NP_EXIT_OK;
+	}
+	err = np_sock_args(ctx, "show sockets", argc, argv, &f, NULL, NULL);
+	if (err)
+		return err;
+	if (out_format(ctx->out) == NP_FMT_PROM)
+		return np_usage(ctx, "show sockets has no Prometheus form; the TCP totals are "
+				"in 'netprobe --prom show stats'");
+	err = np_state_open(ctx, 0);
+	if (err)
+		return err;
+	fd = open_conns(ctx);
+	if (fd < 0)
+		return NP_EXIT_FAIL;
+	err = read_conns(fd, &f, &l);
+	close(fd);
+	if (err) {
+		free(l.v);
+		return np_err(ctx, "cannot read np_conns: %s", strerror(-err));
+	}
+	if (l.n)
+		qsort(l.v, l.n, sizeof(*l.v), by_opened);
+	off = np_mono_to_real_offset();
+	now = mono_now();
+	out_table_begin(ctx->out, NULL, np_sock_cols(false), NP_SC_MAX, NP_LAYOUT_TABLE);
+	for (size_t i = 0; i < l.n && !out_broken(ctx->out); i++)
+		np_sock_row(ctx->out, l.v[i].cookie, &l.v[i].conn, off, now, NULL, 0, 0);
+	out_table_end(ctx->out);
+	free(l.v);
+	return NP_EXIT_OK;
+}

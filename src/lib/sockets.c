@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: GPL-2.0
+/* TCP connection rows and filters shared by show and watch sockets. */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+
+#include "cmd.h"
+#include "maps.h"
+#include "sockets.h"
+#include "state.h"
+
+static const char *const state_names[] = {
+	[0] = "unknown",	[1] = "established", [2] = "syn-sent",   [3] = "syn-recv",
+	[4] = "fin-wait-1",	[5] = "fin-wait-2",  [6] = "time-wait",  [7] = "closed",
+	[8] = "close-wait",	[9] = "last-ack",    [10] = "listen",    [11] = "closing",
+	[12] = "new-syn-recv",	[13] = "bound-inactive",
+};
+
+#define TCP_STATE_CLOSE 7
+
+const char *np_tcp_state_name(unsigned int state)
+{
+	return state < ARRAY_SIZE(state_names) ? state_names[state] : "unknown";
+}
+
+static const struct np_col all_cols[NP_SC_MAX] = {
+	[NP_SC_TIME] = { "time", "TIME", -19, NP_K_TIME },
+	[NP_SC_EVENT] = { "event", "EVENT", -7, NP_K_STR },
+	[NP_SC_PID] = { "pid", "PID", 7, NP_K_U64 },
+	[NP_SC_COMM] = { "comm", "COMM", -15, NP_K_STR },
+	[NP_SC_NETNS] = { "netns", "NETNS", 10, NP_K_U64 },
+	[NP_SC_STATE] = { "state", "STATE", -11, NP_K_STR },
+	[NP_SC_SRC] = { "src", "SRC", -15, NP_K_STR },
+	[NP_SC_SPORT] = { "sport", "SPORT", 5, NP_K_U64 },
+	[NP_SC_DST] = { "dst", "DST", -15, NP_K_STR },
+	[NP_SC_DPORT] = { "dport", "DPORT", 5, NP_K_U64 },
+	[NP_SC_SENT] = { "bytes_sent", "SENT", 9, NP_K_BYTES },
+	[NP_SC_RECV] = { "bytes_received", "RECEIVED", 9, NP_K_BYTES },
+	[NP_SC_SRTT] = { "srtt_us", "SRTT(us)", 8, NP_K_U64 },
+	[NP_SC_RETRANS] = { "retransmits", "RETRANS", 7, NP_K_COUNT },
+	[NP_SC_DURATION] = { "duration_ns", "DURATION", -8, NP_K_DURATION },
+	[NP_SC_OPENED] = { "opened", NULL, 0, NP_K_TIME },
+	[NP_SC_CLOSED] = { "closed", NULL, 0, NP_K_TIME },
+	[NP_SC_FAMILY] = { "family", NULL, 0, NP_K_STR },
+	[NP_SC_DIRECTION] = { "direction", NULL, 0, NP_K_STR },
+	[NP_SC_PID_SOURCE] = { "pid_source", NULL, 0, NP_K_STR },
+	[NP_SC_RST_SENT] = { "resets_sent", NULL, 0, NP_K_COUNT },
+	[NP_SC_RST_RECV] = { "resets_received", NULL, 0, NP_K_COUNT },
+	[NP_SC_FROM_STATE] = { "from_state", NULL, 0, NP_K_STR },
+	[NP_SC_COOKIE] = { "cookie", NULL, 0, NP_K_U64 },
+};
+
+const struct np_col *np_sock_cols(bool events)
+{
+	static struct np_col show[NP_SC_MAX];
+
+	if (events)
+		return all_cols;
+	if (!show[NP_SC_PID].key) {
+		memcpy(show, all_cols, sizeof(show));
+		show[NP_SC_TIME].header = NULL;
+		show[NP_SC_EVENT].header = NULL;
+	}
+	return show;
+}
+
+void np_sock_filter_init(struct np_sock_filter *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->state = -1;
+}
+
+static int parse_state(struct np_ctx *ctx, const char *v, int *state)
+{
+	const char *words[ARRAY_SIZE(state_names) + 2];
+	int n = 0, k;
+
+	for (size_t i = 1; i < ARRAY_SIZE(state_names); i++)
+		words[n++] = state_names[i];
+	words[n++] = "open";
+	words[n] = NULL;
+	k = np_kw(ctx, v, words, "state");
+	if (k < 0)
+		return NP_EXIT_USAGE;
+	*state = !strcmp(words[k], "open") ? NP_SOCK_STATE_OPEN : k + 1;
+	return 0;
+}
+
+static int filter_value(struct np_ctx *ctx, int k, const char *v, struct np_sock_filter *f)
+{
+	switch (k) {
+	case 0:
+		return parse_state(ctx, v, &f->state);
+	case 1:
+		f->comm = v;
+		return 0;
+	case 2:
+		f->has_pid = true;
+		return np_arg_u64(ctx, "pid", v, 1, 0xffffffffu, &f->pid);
+	case 3:
+		f->has_netns = true;
+		return np_arg_u64(ctx, "netns", v, 1, 0xffffffffu, &f->netns);
+	default:
+		f->has_port = true;
+		return np_arg_u64(ctx, "port", v, 1, 65535, &f->port);
+	}
+}
+
+int np_sock_args(struct np_ctx *ctx, const char *what, int argc, char **argv,
+		 struct np_sock_filter *f, const char *const *extra, __u64 *extra_val)
+{
+	const char *words[16] = { "state", "comm", "pid", "netns", "port" };
+	int nfilter = 5, n = nfilter;
+
+	np_sock_filter_init(f);
+	for (int j = 0; extra && extra[j] && n < (int)ARRAY_SIZE(words) - 1; j++)
+		words[n++] = extra[j];
+	words[n] = NULL;
+	for (int i = 0; i < argc; i++) {
+		const char *v;
+		int k = np_kw(ctx, argv[i], words, what), err;
+
+		if (k < 0)
+			return NP_EXIT_USAGE;
+		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+			return err;
+		if (k < nfilter)
+			err = filter_value(ctx, k, v, f);
+		else
+			err = np_arg_u64(ctx, words[k], v, 1, 1ull << 40, &extra_val[k - nfilter]);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+bool np_sock_filter_match(const struct np_sock_filter *f, const struct np_conn *c)
+{
+	char comm[NP_COMM_LEN + 1];
+
+	if (f->state == NP_SOCK_STATE_OPEN && c->state == TCP_STATE_CLOSE)
+		return false;
+	if (f->state >= 0 && f->state != NP_SOCK_STATE_OPEN && f->state != c->state)
+		return false;
+	if (f->has_pid && f->pid != c->pid)
+		return false;
+	if (f->has_netns && f->netns != c->netns)
+		return false;
+	if (f->has_port && f->port != c->sport && f->port != c->dport)
+		return false;
+	if (f->comm) {
+		memcpy(comm, c->comm, NP_COMM_LEN);
+		comm[NP_COMM_LEN] = '\0';
+		if (strcmp(f->comm, comm))
+			return false;
+	}
+	return true;
+}
+
+/* IPv4 (stored v4-mapped) as a.b.c.d, everything else as IPv6. */
+static void addr_str(char *buf, size_t n, const __u8 a[16])
+{
+	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	if (!memcmp(a, mapped, sizeof(mapped)))
+		inet_ntop(AF_INET, a + 12, buf, n);
+	else
+		inet_ntop(AF_INET6, a, buf, n);
+}
+
+static const char *direction(const struct np_conn *c)
+{
+	if (c->flags & NP_CONN_ACTIVE)
+		return "outgoing";
+	if (c->flags & NP_CONN_PASSIVE)
+		return "incoming";
+	return NULL;
+}
+
+static void row_owner(struct np_out *o, const struct np_conn *c)
+{
+	char comm[NP_COMM_LEN + 1];
+
+	if (!c->pid) {
+		out_null(o, NP_SC_PID);
+		out_null(o, NP_SC_COMM);
+		out_null(o, NP_SC_PID_SOURCE);
+		return;
+	}
+	memcpy(comm, c->comm, NP_COMM_LEN);
+	comm[NP_COMM_LEN] = '\0';
+	out_u64(o, NP_SC_PID, c->pid);
+	out_str(o, NP_SC_COMM, comm);
+	out_str(o, NP_SC_PID_SOURCE, c->flags & NP_CONN_PID_IO ? "io" : "connect");
+}
+
+static void row_times(struct np_out *o, const struct np_conn *c, __u64 mono2real,
+		      __u64 mono_now)
+{
+	__u64 end = c->closed_ns ? c->closed_ns : mono_now;
+
+	if (c->opened_ns) {
+		out_u64(o, NP_SC_OPENED, c->opened_ns + mono2real);
+		out_u64(o, NP_SC_DURATION, end > c->opened_ns ? end - c->opened_ns : 0);
+	} else {
+		out_null(o, NP_SC_OPENED);
+		out_null(o, NP_SC_DURATION);
+	}
+	if (c->closed_ns)
+		out_u64(o, NP_SC_CLOSED, c->closed_ns + mono2real);
+	else
+		out_null(o, NP_SC_CLOSED);
+}
+
+void np_sock_row(struct np_out *o, __u64 cookie, const struct np_conn *c, __u64 mono2real,
+		 __u64 mono_now, const char *event, int from_state, __u64 event_ns)
+{
+	const char *dir = direction(c);
+	char addr[INET6_ADDRSTRLEN];
+
+	out_row_begin(o);
+	if (event) {
+		out_u64(o, NP_SC_TIME, event_ns + mono2real);
+		out_str(o, NP_SC_EVENT, event);
+		out_str(o, NP_SC_FROM_STATE, np_tcp_state_name(from_state));
+	}
+	row_owner(o, c);
+	out_u64(o, NP_SC_NETNS, c->netns);
+	out_str(o, NP_SC_STATE, np_tcp_state_name(c->state));
+	addr_str(addr, sizeof(addr), c->saddr);
+	out_str(o, NP_SC_SRC, addr);
+	out_u64(o, NP_SC_SPORT, c->sport);
+	addr_str(addr, sizeof(addr), c->daddr);
+	out_str(o, NP_SC_DST, addr);
+	out_u64(o, NP_SC_DPORT, c->dport);
+	out_u64(o, NP_SC_SENT, c->bytes_sent);
+	out_u64(o, NP_SC_RECV, c->bytes_received);
+	out_u64(o, NP_SC_SRTT, c->srtt_us);
+	out_u64(o, NP_SC_RETRANS, c->retransmits);
+	row_times(o, c, mono2real, mono_now);
+	out_str(o, NP_SC_FAMILY, c->family == AF_INET6 ? "ipv6" : "ipv4");
+	if (dir)
+		out_str(o, NP_SC_DIRECTION, dir);
+	else
+		out_null(o, NP_SC_DIRECTION);
+	out_u64(o, NP_SC_RST_SENT, c->resets_sent);
+	out_u64(o, NP_SC_RST_RECV, c->resets_received);
+	out_u64(o, NP_SC_COOKIE, cookie);
+	out_row_end(o);
+}
+
+static int by_netns(const void *a, const void *b)
+{
+	const struct np_tcp_netns *x = a, *y = b;
+
+	return x->netns < y->netns ? -1 : x->netns > y->netns;
+}
+
+int np_tcp_totals_list(struct np_ctx *ctx, struct np_tcp_netns **out, int *n)
+{
+	struct np_tcp_netns *v = NULL;
+	__u32 key, next, *prev = NULL;
+	int fd, cnt = 0;
+
+	*out = NULL;
+	*n = 0;
+	if (!np_pin_exists(ctx, "links/" NP_SOCKET_PROBE))
+		return 0;
+	fd = np_map_open(ctx, "np_tcp_totals");
+	if (fd < 0)
+		return fd == -ENOENT ? 0 : fd;
+	while (!bpf_map_get_next_key(fd, prev, &next)) {
+		struct np_tcp_netns *nv = realloc(v, (cnt + 1) * sizeof(*v));
+
+		if (!nv)
+			break;
+		v = nv;
+		v[cnt].netns = next;
+		/* An entry evicted between the two calls is skipped. */
+		if (!np_percpu_sum(fd, &next, (__u64 *)&v[cnt].tot,
+				   sizeof(v[cnt].tot) / sizeof(__u64)))
+			cnt++;
+		key = next;
+		prev = &key;
+	}
+	close(fd);
+	if (cnt)
+		qsort(v, cnt, sizeof(*v), by_netns);
+	*out = v;
+	*n = cnt;
+	return 0;
+}
