@@ -185,8 +185,7 @@ static int read_counts(int fd, const struct filter *f, struct count_row **out, s
 		if (!np_percpu_sum(fd, &key, &v[cnt].count, 1))
 			cnt++;
 	}
-	if (cnt)	/* qsort(NULL, 0) is undefined */
-		qsort(v, cnt, sizeof(*v), by_count_desc);
+	np_sort(v, cnt, sizeof(*v), by_count_desc);
 	*out = v;
 	*n = cnt;
 	return 0;
@@ -383,7 +382,7 @@ static int show_flows(struct np_ctx *ctx, const struct np_drop_reasons *r,
 		return np_err(ctx, "cannot read the dropped flows: %s", strerror(-err));
 	}
 	if (s.n)
-		qsort(s.v, s.n, sizeof(*s.v), flow_by_count_desc);
+		np_sort(s.v, s.n, sizeof(*s.v), flow_by_count_desc);
 	if (f->top && s.n > f->top)
 		s.n = f->top;
 	out_table_begin(ctx->out, NULL, flow_cols, ARRAY_SIZE(flow_cols), NP_LAYOUT_TABLE);

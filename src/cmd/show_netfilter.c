@@ -70,7 +70,7 @@ static int linked_hooks(struct np_ctx *ctx, struct nf_row **out, int *n)
 	np_names_free(names, npins);
 	if (!rows)
 		return -ENOMEM;
-	qsort(rows, *n, sizeof(*rows), by_position);
+	np_sort(rows, *n, sizeof(*rows), by_position);
 	*out = rows;
 	return 0;
 }

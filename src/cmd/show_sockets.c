@@ -135,7 +135,7 @@ int cmd_show_sockets(struct np_ctx *ctx, int argc, char **argv)
 		return np_err(ctx, "cannot read np_conns: %s", strerror(-err));
 	}
 	if (l.n)
-		qsort(l.v, l.n, sizeof(*l.v), by_opened);
+		np_sort(l.v, l.n, sizeof(*l.v), by_opened);
 	off = np_mono_to_real_offset();
 	now = mono_now();
 	out_table_begin(ctx->out, NULL, np_sock_cols(false), NP_SC_MAX, NP_LAYOUT_TABLE);

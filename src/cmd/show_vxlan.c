@@ -162,7 +162,7 @@ static int tunnels_read(const struct query *q, int fd, struct tunnel_row **out, 
 			cnt++;
 	}
 	if (cnt)
-		qsort(rows, cnt, sizeof(*rows), tunnel_cmp);
+		np_sort(rows, cnt, sizeof(*rows), tunnel_cmp);
 	*out = rows;
 	*n = cnt;
 	return 0;
@@ -389,7 +389,7 @@ static int show_flows(struct np_ctx *ctx, const struct query *q)
 	if (!err && q->sort != S_NONE) {
 		sort_key = q->sort;
 		if (nkept)
-			qsort(kept, nkept, sizeof(*kept), flow_cmp);
+			np_sort(kept, nkept, sizeof(*kept), flow_cmp);
 		for (size_t i = 0; i < nkept && (!q->top || i < q->top); i++)
 			flow_print(ctx, q, &kept[i]);
 	}
@@ -468,7 +468,7 @@ static void ports_of(struct np_ctx *ctx, __u32 ifindex, char *buf, size_t n)
 	}
 	if (fd >= 0)
 		close(fd);
-	qsort(ports, np, sizeof(ports[0]), port_cmp);
+	np_sort(ports, np, sizeof(ports[0]), port_cmp);
 	for (size_t i = 0; i < np && len < n; i++)
 		len += snprintf(buf + len, n - len, "%s%u", i ? "," : "", ports[i]);
 }

@@ -69,8 +69,7 @@ int np_devices_list(struct np_ctx *ctx, struct np_dev_entry **out, int *n)
 		prev = key;
 	}
 	close(fd);
-	if (cnt > 1)
-		qsort(v, cnt, sizeof(*v), by_name);
+	np_sort(v, cnt, sizeof(*v), by_name);
 	*out = v;
 	*n = cnt;
 	return 0;

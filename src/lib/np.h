@@ -4,6 +4,7 @@
 #define NP_NP_H
 
 #include <stdbool.h>
+#include <stdlib.h>
 #include <linux/types.h>
 
 #define NP_VERSION		"0.1.0"
@@ -43,5 +44,13 @@ void np_debug(struct np_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+
+/* qsort() that accepts an empty (possibly NULL) array: qsort(NULL, 0) is UB. */
+static inline void np_sort(void *base, size_t n, size_t size,
+			   int (*cmp)(const void *, const void *))
+{
+	if (n > 1)
+		qsort(base, n, size, cmp);
+}
 
 #endif /* NP_NP_H */

@@ -84,7 +84,7 @@ int np_alerts_read(struct np_ctx *ctx, struct np_alert **out, int *n)
 			cnt++;
 	}
 	close(fd);
-	qsort(v, cnt, sizeof(*v), by_first_seen);
+	np_sort(v, cnt, sizeof(*v), by_first_seen);
 	*out = v;
 	*n = cnt;
 	return 0;

@@ -289,7 +289,7 @@ int np_tcp_totals_list(struct np_ctx *ctx, struct np_tcp_netns **out, int *n)
 	}
 	close(fd);
 	if (cnt)
-		qsort(v, cnt, sizeof(*v), by_netns);
+		np_sort(v, cnt, sizeof(*v), by_netns);
 	*out = v;
 	*n = cnt;
 	return 0;

@@ -388,8 +388,7 @@ static int by_name(const void *a, const void *b)
 
 void np_names_sort(char **names, int n)
 {
-	if (n > 1)
-		qsort(names, n, sizeof(*names), by_name);
+	np_sort(names, n, sizeof(*names), by_name);
 }
 
 void np_names_free(char **names, int n)
