@@ -183,7 +183,8 @@ struct np_flow_stats {
  *
  * Detection runs at TC ingress; thresholds live in the pinned
  * "np_security_config" array, alerts in the pinned "np_alerts" LRU (and
- * once, when raised, on the "np_alert_events" ring buffer). The per-source,
+ * once, when raised, on the "np_alert_events" ring buffer as a struct
+ * np_alert_event, for `netprobe watch alerts`). The per-source,
  * per-target and handshake tracking maps are private to security.bpf.c.
  */
 #define NP_DEV_SECURITY		(1u << 6)
@@ -223,7 +224,7 @@ struct np_alert_key {
 	__u64 start_ns;		/* bpf_ktime_get_ns() when the episode began */
 };
 
-/* Value of "np_alerts" and record of "np_alert_events". Times are ktime. */
+/* Value of "np_alerts" (and body of NP_EV_ALERT_RAISED). Times are ktime. */
 struct np_alert {
 	__u8 src[16];		/* port scan: scanner; SYN flood: first source */
 	__u8 dst[16];		/* port scan: first target; SYN flood: target */
@@ -336,8 +337,9 @@ enum np_event_type {
 	NP_EV_TCP_CONNECT = 1,	/* outgoing connection established */
 	NP_EV_TCP_ACCEPT = 2,	/* incoming connection established */
 	NP_EV_TCP_CLOSE = 3,	/* connection reached CLOSE */
-	/* 16-31: alerts of the security probe */
+	/* 16-31: alerts of the security probe, on np_alert_events */
 	NP_EV_ALERT_FIRST = 16,
+	NP_EV_ALERT_RAISED = 16,	/* an episode began: struct np_alert_event */
 	NP_EV_ALERT_LAST = 31,
 };
 
@@ -346,6 +348,16 @@ struct np_event_hdr {
 	__u16 size;		/* bytes of the whole record, header included */
 	__u32 netns;		/* network namespace inode, 0 if not known */
 	__u64 ts_ns;		/* bpf_ktime_get_ns() */
+};
+
+/*
+ * Record of "np_alert_events": an alert as np_alerts held it when it was
+ * raised (hdr.ts_ns = alert.last_ns). Alerts are rare, so they are
+ * published whether or not anybody watches (no beat map).
+ */
+struct np_alert_event {
+	struct np_event_hdr hdr;
+	struct np_alert alert;
 };
 
 /*

@@ -164,12 +164,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } np_sec_pending SEC(".maps");
 
-/* Scratch space for an alert: too big for the 512-byte stack with the rest. */
+/*
+ * Scratch space for an alert: too big for the 512-byte stack with the rest.
+ * It is the whole ring buffer record, so the header needs no second copy.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, 1);
 	__type(key, __u32);
-	__type(value, struct np_alert);
+	__type(value, struct np_alert_event);
 } alert_scratch SEC(".maps");
 
 struct pkt {
@@ -281,28 +284,36 @@ static __always_inline enum roll roll(__u64 *win_start, __u32 *hot, __u64 now, _
 	return ROLL_NEW_RUN;
 }
 
-/* Raises an alert once: only the CPU whose insert creates the key reports it. */
-static __always_inline void alert_raise(const struct np_alert_key *key, const struct np_alert *a)
+/*
+ * Raises an alert once: only the CPU whose insert creates the key reports
+ * it. ev comes from scratch(), its alert filled in.
+ */
+static __always_inline void alert_raise(const struct np_alert_key *key,
+					struct np_alert_event *ev)
 {
 	__u32 kind = key->kind;
 	__u64 *total;
 
-	if (bpf_map_update_elem(&np_alerts, key, a, BPF_NOEXIST))
+	if (bpf_map_update_elem(&np_alerts, key, &ev->alert, BPF_NOEXIST))
 		return;
 	total = bpf_map_lookup_elem(&np_alerts_total, &kind);
 	if (total)
 		(*total)++;
-	bpf_ringbuf_output(&np_alert_events, (void *)a, sizeof(*a), 0);
+	ev->hdr.type = NP_EV_ALERT_RAISED;
+	ev->hdr.size = sizeof(*ev);
+	ev->hdr.ts_ns = ev->alert.last_ns;
+	bpf_ringbuf_output(&np_alert_events, ev, sizeof(*ev), 0);
 }
 
-static __always_inline struct np_alert *scratch(void)
+/* A zeroed alert event (netns stays 0: the alert names its interface). */
+static __always_inline struct np_alert_event *scratch(void)
 {
 	__u32 zero = 0;
-	struct np_alert *a = bpf_map_lookup_elem(&alert_scratch, &zero);
+	struct np_alert_event *ev = bpf_map_lookup_elem(&alert_scratch, &zero);
 
-	if (a)
-		__builtin_memset(a, 0, sizeof(*a));
-	return a;
+	if (ev)
+		__builtin_memset(ev, 0, sizeof(*ev));
+	return ev;
 }
 
 /*
@@ -347,6 +358,7 @@ static __always_inline void scan_alert(const struct pkt *p, struct scan_state *s
 				       const struct np_sec_config *cfg, __u64 now)
 {
 	struct np_alert_key key = { .kind = NP_ALERT_PORT_SCAN, .start_ns = st->run_start };
+	struct np_alert_event *ev;
 	struct np_alert *a;
 
 	__builtin_memcpy(key.addr, p->src, 16);
@@ -358,16 +370,17 @@ static __always_inline void scan_alert(const struct pkt *p, struct scan_state *s
 		return;
 	}
 	st->alerted = 1;
-	a = scratch();
-	if (!a)
+	ev = scratch();
+	if (!ev)
 		return;
+	a = &ev->alert;
 	__builtin_memcpy(a->src, p->src, 16);
 	__builtin_memcpy(a->dst, st->first_dst, 16);
 	a->kind = NP_ALERT_PORT_SCAN;
 	a->first_ns = st->run_start;
 	a->ifindex = p->ifindex;
 	scan_fill(a, st, cfg, now);
-	alert_raise(&key, a);
+	alert_raise(&key, ev);
 }
 
 static __always_inline struct scan_state *scan_state_get(const struct pkt *p, __u64 now)
@@ -454,6 +467,7 @@ static __always_inline void flood_alert(const struct flood_key *fk, struct flood
 {
 	struct np_alert_key key = { .kind = NP_ALERT_SYN_FLOOD, .port = fk->port,
 				    .start_ns = st->run_start };
+	struct np_alert_event *ev;
 	struct np_alert *a;
 
 	__builtin_memcpy(key.addr, fk->dst, 16);
@@ -464,9 +478,10 @@ static __always_inline void flood_alert(const struct flood_key *fk, struct flood
 		return;
 	}
 	st->alerted = 1;
-	a = scratch();
-	if (!a)
+	ev = scratch();
+	if (!ev)
 		return;
+	a = &ev->alert;
 	__builtin_memcpy(a->src, st->first_src, 16);
 	__builtin_memcpy(a->dst, fk->dst, 16);
 	a->kind = NP_ALERT_SYN_FLOOD;
@@ -476,7 +491,7 @@ static __always_inline void flood_alert(const struct flood_key *fk, struct flood
 	a->window_ns = NP_SEC_FLOOD_WINDOW_NS;
 	a->ifindex = ifindex;
 	flood_fill(a, st, now);
-	alert_raise(&key, a);
+	alert_raise(&key, ev);
 }
 
 static __always_inline struct flood_state *flood_state_get(const struct flood_key *fk,

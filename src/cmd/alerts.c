@@ -80,7 +80,7 @@ int cmd_show_alerts(struct np_ctx *ctx, int argc, char **argv)
 		    (active && clk.now_mono >= alerts[i].active_until_ns))
 			continue;
 		out_row_begin(ctx->out);
-		np_alert_emit(ctx->out, false, &alerts[i], &clk);
+		np_alert_emit(ctx->out, &alerts[i], &clk);
 		out_row_end(ctx->out);
 	}
 	out_table_end(ctx->out);

@@ -101,10 +101,13 @@ static int open_ring(struct np_ctx *ctx, const struct np_watch_src *src)
 	char rel[64];
 	int fd;
 
-	snprintf(rel, sizeof(rel), "links/%s", src->probe);
+	if (src->per_device)
+		snprintf(rel, sizeof(rel), "maps/%s", src->map);
+	else
+		snprintf(rel, sizeof(rel), "links/%s", src->probe);
 	if (!np_pin_exists(ctx, rel))
-		return -np_err(ctx, "%s: the %s probe is not attached; run 'netprobe attach %s'",
-			       src->what, src->probe, src->probe);
+		return -np_err(ctx, "%s: the %s probe is not attached; run 'netprobe attach %s%s'",
+			       src->what, src->probe, src->per_device ? "DEV " : "", src->probe);
 	fd = np_map_open(ctx, src->map);
 	if (fd < 0)
 		return -np_err(ctx, "%s: cannot open %s/maps/%s: %s", src->what, ctx->pin_root,

@@ -160,71 +160,33 @@ static void addr_str(char *buf, size_t n, const __u8 a[16])
 		inet_ntop(AF_INET6, a, buf, n);
 }
 
-/* One field, as a table cell or as a JSON object member. */
-struct sink {
-	struct np_out *o;
-	bool members;
-};
-
-static void put_str(const struct sink *s, int col, const char *v)
+void np_alert_emit(struct np_out *o, const struct np_alert *a, const struct np_alert_clock *clk)
 {
-	if (s->members)
-		out_kv_str(s->o, np_alert_cols[col].key, np_alert_cols[col].header, v);
-	else
-		out_str(s->o, col, v);
-}
-
-static void put_u64(const struct sink *s, int col, __u64 v)
-{
-	char buf[64];
-
-	if (!s->members)
-		out_u64(s->o, col, v);
-	else if (np_alert_cols[col].kind != NP_K_TIME)
-		out_kv_u64(s->o, np_alert_cols[col].key, np_alert_cols[col].header, v);
-	else {
-		fmt_rfc3339(buf, sizeof(buf), v);
-		put_str(s, col, buf);
-	}
-}
-
-static void put_bool(const struct sink *s, int col, bool v)
-{
-	if (s->members)
-		out_kv_bool(s->o, np_alert_cols[col].key, np_alert_cols[col].header, v);
-	else
-		out_bool(s->o, col, v);
-}
-
-void np_alert_emit(struct np_out *o, bool as_members, const struct np_alert *a,
-		   const struct np_alert_clock *clk)
-{
-	const struct sink s = { o, as_members };
 	char buf[INET6_ADDRSTRLEN + IF_NAMESIZE];
 	bool flood = a->kind == NP_ALERT_SYN_FLOOD;
 
-	put_str(&s, A_KIND, np_alert_kind_name(a->kind));
+	out_str(o, A_KIND, np_alert_kind_name(a->kind));
 	addr_str(buf, sizeof(buf), a->src);
-	put_str(&s, A_SRC, buf);
+	out_str(o, A_SRC, buf);
 	addr_str(buf, sizeof(buf), a->dst);
-	put_str(&s, A_DST, buf);
+	out_str(o, A_DST, buf);
 	if (flood)
-		put_u64(&s, A_DPORT, a->dport);
-	put_u64(&s, A_PORTS, a->ports);
-	put_u64(&s, A_HOSTS, a->hosts);
+		out_u64(o, A_DPORT, a->dport);
+	out_u64(o, A_PORTS, a->ports);
+	out_u64(o, A_HOSTS, a->hosts);
 	/* Per second: ports a scan touched, or SYNs a target got, at the peak. */
-	put_u64(&s, A_RATE, a->window_ns ? a->peak * 1000000000ull / a->window_ns : 0);
-	put_u64(&s, A_COUNT, a->syns);
+	out_u64(o, A_RATE, a->window_ns ? a->peak * 1000000000ull / a->window_ns : 0);
+	out_u64(o, A_COUNT, a->syns);
 	if (flood) {
-		put_u64(&s, A_COMPLETED, a->completed);
-		put_u64(&s, A_SOURCES, np_alert_sources(a));
+		out_u64(o, A_COMPLETED, a->completed);
+		out_u64(o, A_SOURCES, np_alert_sources(a));
 	}
-	put_u64(&s, A_FIRST, a->first_ns + clk->mono_to_real);
-	put_u64(&s, A_LAST, a->last_ns + clk->mono_to_real);
-	put_bool(&s, A_ACTIVE, clk->now_mono < a->active_until_ns);
+	out_u64(o, A_FIRST, a->first_ns + clk->mono_to_real);
+	out_u64(o, A_LAST, a->last_ns + clk->mono_to_real);
+	out_bool(o, A_ACTIVE, clk->now_mono < a->active_until_ns);
 	if (!if_indextoname(a->ifindex, buf))
 		snprintf(buf, sizeof(buf), "%u", a->ifindex);
-	put_str(&s, A_IF, buf);
+	out_str(o, A_IF, buf);
 }
 
 enum { K_KIND, K_TOTAL, K_ACTIVE };

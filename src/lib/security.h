@@ -39,12 +39,8 @@ void np_alert_clock_now(struct np_alert_clock *c);
 /* Columns of an alert row; open a table with them, then emit rows. */
 extern const struct np_col np_alert_cols[];
 extern const int np_alert_ncols;
-/*
- * Emits the fields of a: into the open table row, or, with as_members, as
- * members of an open JSON object (one object per line for watch).
- */
-void np_alert_emit(struct np_out *o, bool as_members, const struct np_alert *a,
-		   const struct np_alert_clock *clk);
+/* Emits the fields of a into the open row (show alerts, watch alerts). */
+void np_alert_emit(struct np_out *o, const struct np_alert *a, const struct np_alert_clock *clk);
 
 /* Table of alert kinds: alerts raised (counter) and active now (gauge). */
 void np_alert_kinds_table(struct np_ctx *ctx, const char *key, const struct np_alert *alerts,

@@ -16,7 +16,14 @@ struct np_watch_src {
 	const char *what;		/* "watch sockets", for messages */
 	const char *map;		/* pinned ring buffer under maps/ */
 	const char *beat_map;		/* its reader beat (NP_WATCH_BEAT_NS), or NULL */
-	const char *probe;		/* probe whose links/<probe> feed it */
+	const char *probe;		/* the probe that feeds it */
+	/*
+	 * A host probe is attached while links/<probe> exists. A device
+	 * probe pins its links per device (links/<dev>/...): there, the ring
+	 * buffer map its first attach pinned stands for it (maps stay while
+	 * any probe is attached, so this is as close as a check gets cheaply).
+	 */
+	bool per_device;
 	const struct np_col *cols;
 	int ncols;
 	/*
