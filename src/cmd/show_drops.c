@@ -238,8 +238,6 @@ static int show_counts(struct np_ctx *ctx, const struct np_drop_reasons *r,
 
 /* ---- per dropped flow ---- */
 
-#define BATCH 1024
-
 struct flow_row {
 	struct np_drop_flow_key key;
 	struct np_drop_flow val;
@@ -254,14 +252,20 @@ static int flow_by_count_desc(const void *a, const void *b)
 	return x->val.last_seen < y->val.last_seen ? 1 : -(x->val.last_seen > y->val.last_seen);
 }
 
+/* The np_drop_flows entries that pass f. */
 struct flow_set {
+	const struct filter *f;
 	struct flow_row *v;
 	size_t n, cap;
 };
 
-static int flow_keep(struct flow_set *s, const struct filter *f,
-		     const struct np_drop_flow_key *k, const struct np_drop_flow *val)
+/* np_map_walk callback: keeps one entry of np_drop_flows if it passes. */
+static int flow_keep(const void *key, const void *value, void *arg)
 {
+	const struct np_drop_flow_key *k = key;
+	const struct np_drop_flow *val = value;
+	struct flow_set *s = arg;
+	const struct filter *f = s->f;
 	__u16 l3 = !memcmp(k->src, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) ? ETH_P_IP : ETH_P_IPV6;
 
 	if (!match(f, k->reason, k->netns, k->ifindex, l3, k->proto))
@@ -278,55 +282,6 @@ static int flow_keep(struct flow_set *s, const struct filter *f,
 	s->v[s->n].key = *k;
 	s->v[s->n++].val = *val;
 	return 0;
-}
-
-/* One entry at a time, for kernels without batch lookups on this map. */
-static int read_flows_slow(int fd, const struct filter *f, struct flow_set *s)
-{
-	struct np_drop_flow_key key, next;
-	struct np_drop_flow val;
-	void *prev = NULL;
-	int err = 0;
-
-	while (!err && !bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (!bpf_map_lookup_elem(fd, &key, &val))
-			err = flow_keep(s, f, &key, &val);
-	}
-	return err;
-}
-
-/* Entries of the np_drop_flows LRU that pass f, read BATCH at a time. */
-static int read_flows(int fd, const struct filter *f, struct flow_set *s)
-{
-	struct np_drop_flow_key *keys = calloc(BATCH, sizeof(*keys));
-	struct np_drop_flow *vals = calloc(BATCH, sizeof(*vals));
-	struct np_drop_flow_key token;	/* opaque; at least a key in size */
-	bool first = true, done = false;
-	int err = keys && vals ? 0 : -ENOMEM;
-
-	while (!err && !done) {
-		__u32 count = BATCH;
-
-		if (bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals,
-					 &count, NULL)) {
-			err = -errno;
-			done = true;
-			if (err == -ENOENT) {
-				err = 0;	/* the last batch, count entries in it */
-			} else if (first && (err == -EINVAL || err == -ENOTSUP)) {
-				count = 0;
-				err = read_flows_slow(fd, f, s);
-			}
-		}
-		first = false;
-		for (__u32 i = 0; i < count && !err; i++)
-			err = flow_keep(s, f, &keys[i], &vals[i]);
-	}
-	free(keys);
-	free(vals);
-	return err;
 }
 
 static void addr_str(const __u8 *a, char *buf, size_t n)
@@ -366,7 +321,7 @@ static void print_flow(struct np_ctx *ctx, const struct np_drop_reasons *r,
 static int show_flows(struct np_ctx *ctx, const struct np_drop_reasons *r,
 		      const struct filter *f)
 {
-	struct flow_set s = { 0 };
+	struct flow_set s = { .f = f };
 	__u32 self = np_netns_self();
 	__u64 off = np_mono_to_real_offset();
 	int fd, err;
@@ -375,7 +330,8 @@ static int show_flows(struct np_ctx *ctx, const struct np_drop_reasons *r,
 	if (fd < 0)
 		return np_err(ctx, "cannot open %s/maps/np_drop_flows: %s", ctx->pin_root,
 			      strerror(-fd));
-	err = read_flows(fd, f, &s);
+	err = np_map_walk(fd, sizeof(struct np_drop_flow_key), sizeof(struct np_drop_flow), false,
+			  flow_keep, &s);
 	close(fd);
 	if (err) {
 		free(s.v);

@@ -149,8 +149,10 @@ static void print_flow(struct show *s, const struct np_flow_key *k,
 	out_row_end(o);
 }
 
-static int on_flow(const struct np_flow_key *k, const struct np_flow_value *v, void *arg)
+static int on_flow(const void *key, const void *value, void *arg)
 {
+	const struct np_flow_key *k = key;
+	const struct np_flow_value *v = value;
 	struct show *s = arg;
 
 	s->entries++;

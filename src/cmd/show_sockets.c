@@ -11,7 +11,6 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <bpf/bpf.h>
 
 #include "lib/cmd.h"
 #include "lib/maps.h"
@@ -19,20 +18,27 @@
 #include "lib/sockets.h"
 #include "lib/state.h"
 
-#define BATCH 1024
-
 struct conn_row {
 	__u64 cookie;
 	struct np_conn conn;
 };
 
+/* The np_conns rows that pass f. */
 struct conn_list {
+	const struct np_sock_filter *f;
 	struct conn_row *v;
 	size_t n, cap;
 };
 
-static int list_add(struct conn_list *l, __u64 cookie, const struct np_conn *c)
+/* np_map_walk callback: keeps one entry of np_conns if the filter wants it. */
+static int conn_keep(const void *key, const void *value, void *arg)
 {
+	const __u64 *cookie = key;
+	const struct np_conn *c = value;
+	struct conn_list *l = arg;
+
+	if (!np_sock_filter_match(l->f, c))
+		return 0;
 	if (l->n == l->cap) {
 		size_t cap = l->cap ? l->cap * 2 : 256;
 		struct conn_row *v = realloc(l->v, cap * sizeof(*v));
@@ -42,33 +48,8 @@ static int list_add(struct conn_list *l, __u64 cookie, const struct np_conn *c)
 		l->v = v;
 		l->cap = cap;
 	}
-	l->v[l->n].cookie = cookie;
+	l->v[l->n].cookie = *cookie;
 	l->v[l->n++].conn = *c;
-	return 0;
-}
-
-/* Reads the table in batches, keeping only the rows the filter wants. */
-static int read_conns(int fd, const struct np_sock_filter *f, struct conn_list *l)
-{
-	static __u64 keys[BATCH];
-	static struct np_conn vals[BATCH];
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	__u64 token = 0;
-	bool first = true, done = false;
-
-	while (!done) {
-		__u32 count = BATCH;
-		int err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals,
-					       &count, &opts);
-
-		if (err && errno != ENOENT)
-			return -errno;
-		done = err != 0;	/* ENOENT: this was the last batch */
-		first = false;
-		for (__u32 i = 0; i < count; i++)
-			if (np_sock_filter_match(f, &vals[i]) && list_add(l, keys[i], &vals[i]))
-				return -ENOMEM;
-	}
 	return 0;
 }
 
@@ -106,7 +87,7 @@ static int open_conns(struct np_ctx *ctx)
 int cmd_show_sockets(struct np_ctx *ctx, int argc, char **argv)
 {
 	struct np_sock_filter f;
-	struct conn_list l = { 0 };
+	struct conn_list l = { .f = &f };
 	__u64 off, now;
 	int fd, err;
 
@@ -128,7 +109,7 @@ int cmd_show_sockets(struct np_ctx *ctx, int argc, char **argv)
 	fd = open_conns(ctx);
 	if (fd < 0)
 		return NP_EXIT_FAIL;
-	err = read_conns(fd, &f, &l);
+	err = np_map_walk(fd, sizeof(__u64), sizeof(struct np_conn), false, conn_keep, &l);
 	close(fd);
 	if (err) {
 		free(l.v);

@@ -26,7 +26,6 @@
 #include "lib/state.h"
 
 #define VXLAN_BITS (NP_DEV_VXLAN_INGRESS | NP_DEV_VXLAN_EGRESS)
-#define FLOW_BATCH 4096
 
 enum view { V_TUNNELS, V_FLOWS, V_COUNTERS };
 enum sort_by { S_NONE, S_PACKETS, S_BYTES, S_LAST };
@@ -309,71 +308,44 @@ static int flow_cmp(const void *a, const void *b)
 	return vx == vy ? 0 : vx > vy ? -1 : 1;	/* largest first */
 }
 
-/* Handles one batch: prints it (streaming) or keeps what sorting needs. */
-static int flows_take(struct np_ctx *ctx, const struct query *q, const struct flow_row *batch,
-		      __u32 n, struct flow_row **kept, size_t *nkept, __u64 *printed)
-{
-	for (__u32 i = 0; i < n; i++) {
-		const struct flow_row *r = &batch[i];
-		struct flow_row *nk;
+/* What flows_take needs while np_vxlan_flows is walked. */
+struct flows_walk {
+	struct np_ctx *ctx;
+	const struct query *q;
+	struct flow_row *kept;
+	size_t nkept;
+	__u64 printed;
+};
 
-		if (!wanted(q, r->key.inner.ifindex, r->key.vni))
-			continue;
-		if (q->sort == S_NONE) {
-			if (q->top && *printed >= q->top)
-				return 1;
-			flow_print(ctx, q, r);
-			++*printed;
-			continue;
-		}
-		nk = realloc(*kept, (*nkept + 1) * sizeof(**kept));
-		if (!nk)
-			return -ENOMEM;
-		*kept = nk;
-		(*kept)[(*nkept)++] = *r;
+/* One entry: prints it (streaming) or keeps it for sorting. 1 stops the walk. */
+static int flows_take(const void *key, const void *value, void *arg)
+{
+	struct flows_walk *w = arg;
+	const struct query *q = w->q;
+	struct flow_row r = { .key = *(const struct np_vxlan_flow_key *)key,
+			      .val = *(const struct np_vxlan_flow *)value };
+	struct flow_row *nk;
+
+	if (!wanted(q, r.key.inner.ifindex, r.key.vni))
+		return 0;
+	if (q->sort == S_NONE) {
+		if (q->top && w->printed >= q->top)
+			return 1;
+		flow_print(w->ctx, q, &r);
+		w->printed++;
+		return out_broken(w->ctx->out) ? 1 : 0;	/* the reader went away */
 	}
+	nk = realloc(w->kept, (w->nkept + 1) * sizeof(*w->kept));
+	if (!nk)
+		return -ENOMEM;
+	w->kept = nk;
+	w->kept[w->nkept++] = r;
 	return 0;
-}
-
-static int flows_read(struct np_ctx *ctx, const struct query *q, int fd,
-		      struct flow_row **kept, size_t *nkept)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct np_vxlan_flow_key *keys = calloc(FLOW_BATCH, sizeof(*keys));
-	struct np_vxlan_flow *vals = calloc(FLOW_BATCH, sizeof(*vals));
-	struct flow_row *batch = calloc(FLOW_BATCH, sizeof(*batch));
-	__u64 token = 0, printed = 0;
-	bool first = true, done = false;
-	int err = keys && vals && batch ? 0 : -ENOMEM;
-
-	while (!err && !done && !out_broken(ctx->out)) {
-		__u32 count = FLOW_BATCH;
-
-		err = bpf_map_lookup_batch(fd, first ? NULL : &token, &token, keys, vals, &count,
-					   &opts);
-		if (err < 0)
-			err = -errno;
-		done = err == -ENOENT;
-		if (err && !done)
-			break;
-		first = false;
-		for (__u32 i = 0; i < count; i++) {
-			batch[i].key = keys[i];
-			batch[i].val = vals[i];
-		}
-		err = flows_take(ctx, q, batch, count, kept, nkept, &printed);
-		done |= err == 1;
-	}
-	free(keys);
-	free(vals);
-	free(batch);
-	return err == 1 ? 0 : err;
 }
 
 static int show_flows(struct np_ctx *ctx, const struct query *q)
 {
-	struct flow_row *kept = NULL;
-	size_t nkept = 0;
+	struct flows_walk w = { .ctx = ctx, .q = q };
 	int fd, err;
 
 	if (out_format(ctx->out) == NP_FMT_PROM)
@@ -384,17 +356,20 @@ static int show_flows(struct np_ctx *ctx, const struct query *q)
 		return np_err(ctx, "cannot open %s/maps/np_vxlan_flows: %s", ctx->pin_root,
 			      strerror(-fd));
 	out_table_begin(ctx->out, NULL, flow_cols, ARRAY_SIZE(flow_cols), NP_LAYOUT_TABLE);
-	err = flows_read(ctx, q, fd, &kept, &nkept);
+	err = np_map_walk(fd, sizeof(struct np_vxlan_flow_key), sizeof(struct np_vxlan_flow),
+			  false, flows_take, &w);
 	close(fd);
+	if (err == 1)
+		err = 0;	/* top reached or reader gone: not an error */
 	if (!err && q->sort != S_NONE) {
 		sort_key = q->sort;
-		if (nkept)
-			np_sort(kept, nkept, sizeof(*kept), flow_cmp);
-		for (size_t i = 0; i < nkept && (!q->top || i < q->top); i++)
-			flow_print(ctx, q, &kept[i]);
+		if (w.nkept)
+			np_sort(w.kept, w.nkept, sizeof(*w.kept), flow_cmp);
+		for (size_t i = 0; i < w.nkept && (!q->top || i < q->top); i++)
+			flow_print(ctx, q, &w.kept[i]);
 	}
 	out_table_end(ctx->out);
-	free(kept);
+	free(w.kept);
 	if (err)
 		return np_err(ctx, "cannot read the inner flow table: %s", strerror(-err));
 	return NP_EXIT_OK;

@@ -10,109 +10,13 @@
 #include "maps.h"
 #include "state.h"
 
-/* Entries per batch syscall: large enough to amortise it, small enough
- * (~0.7 MB of keys and values) to keep the readout's memory flat. */
-#define BATCH_ENTRIES	8192
-
-#ifndef ENOTSUPP
-#define ENOTSUPP	524	/* kernel-internal, seen by user space on old kernels */
-#endif
-
-static bool batch_unsupported(int err)
+int np_flow_table_walk(int fd, np_map_walk_fn fn, void *arg)
 {
-	return err == -EINVAL || err == -ENOTSUPP || err == -EOPNOTSUPP;
+	return np_map_walk(fd, sizeof(struct np_flow_key), sizeof(struct np_flow_value), false,
+			   fn, arg);
 }
 
-/* The pre-5.6 way: one get_next_key and one lookup per entry. */
-static int walk_one_by_one(int fd, np_flow_fn fn, void *arg)
-{
-	struct np_flow_key key, next;
-	struct np_flow_value val;
-	void *prev = NULL;
-	int ret;
-
-	while (!bpf_map_get_next_key(fd, prev, &next)) {
-		key = next;
-		prev = &key;
-		if (bpf_map_lookup_elem(fd, &key, &val))
-			continue;	/* evicted since get_next_key */
-		ret = fn(&key, &val, arg);
-		if (ret)
-			return ret;
-	}
-	return errno == ENOENT ? 0 : -errno;
-}
-
-struct batch_buf {
-	struct np_flow_key *keys;
-	struct np_flow_value *vals;
-	size_t size;
-};
-
-static int batch_grow(struct batch_buf *b, size_t size)
-{
-	struct np_flow_key *k = realloc(b->keys, size * sizeof(*k));
-	struct np_flow_value *v;
-
-	if (!k)
-		return -ENOMEM;
-	b->keys = k;
-	v = realloc(b->vals, size * sizeof(*v));
-	if (!v)
-		return -ENOMEM;
-	b->vals = v;
-	b->size = size;
-	return 0;
-}
-
-/*
- * One pass of lookup (or lookup-and-delete) batches over the table. Returns
- * 0 at the end, fn's non-zero return, -errno, or 1 if batches are not
- * supported and nothing was read yet.
- */
-static int walk_batches(int fd, bool delete, np_flow_fn fn, void *arg)
-{
-	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct batch_buf b = { 0 };
-	__u32 in = 0, out = 0, count;
-	bool first = true, end = false;
-	int ret = batch_grow(&b, BATCH_ENTRIES);
-
-	while (!ret && !end) {
-		count = b.size;
-		ret = delete ? bpf_map_lookup_and_delete_batch(fd, first ? NULL : &in, &out,
-							      b.keys, b.vals, &count, &opts)
-			     : bpf_map_lookup_batch(fd, first ? NULL : &in, &out, b.keys,
-						    b.vals, &count, &opts);
-		if (ret == -ENOENT) {
-			end = true;	/* the last entries come with ENOENT */
-		} else if (ret == -ENOSPC && !count) {
-			/* One hash bucket holds more than a batch: read it whole. */
-			ret = batch_grow(&b, b.size * 2);
-			continue;
-		} else if (ret) {
-			ret = first && batch_unsupported(ret) ? 1 : ret;
-			break;
-		}
-		ret = 0;
-		for (__u32 i = 0; i < count && !ret; i++)
-			ret = fn(&b.keys[i], &b.vals[i], arg);
-		in = out;
-		first = false;
-	}
-	free(b.keys);
-	free(b.vals);
-	return ret;
-}
-
-int np_flow_table_walk(int fd, np_flow_fn fn, void *arg)
-{
-	int ret = walk_batches(fd, false, fn, arg);
-
-	return ret == 1 ? walk_one_by_one(fd, fn, arg) : ret;
-}
-
-static int count_one(const struct np_flow_key *k, const struct np_flow_value *v, void *arg)
+static int count_one(const void *k, const void *v, void *arg)
 {
 	(void)k;
 	(void)v;
@@ -126,29 +30,11 @@ int np_flow_table_count(int fd, __u64 *entries)
 	return np_flow_table_walk(fd, count_one, entries);
 }
 
-static int clear_one_by_one(int fd, __u64 *deleted)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	struct np_flow_key key;
-	__u64 tries = 0;
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len))
-		return -errno;
-	/* Bounded: traffic keeps inserting flows while we delete. */
-	while (tries++ < 2ull * info.max_entries && !bpf_map_get_next_key(fd, NULL, &key))
-		if (!bpf_map_delete_elem(fd, &key))
-			(*deleted)++;
-	return 0;
-}
-
 int np_flow_table_clear(int fd, __u64 *deleted)
 {
-	int ret;
-
 	*deleted = 0;
-	ret = walk_batches(fd, true, count_one, deleted);
-	return ret == 1 ? clear_one_by_one(fd, deleted) : ret;
+	return np_map_walk(fd, sizeof(struct np_flow_key), sizeof(struct np_flow_value), true,
+			   count_one, deleted);
 }
 
 int np_flow_summary_read(struct np_ctx *ctx, __u64 entries, struct np_flow_summary *s)

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <linux/types.h>
+#include "maps.h"
 #include "np.h"
 #include "../../bpf/netprobe.h"
 
@@ -17,16 +18,11 @@ struct np_flow {
 	struct np_flow_value val;
 };
 
-/* Called for every entry; a non-zero return stops the walk and is returned. */
-typedef int (*np_flow_fn)(const struct np_flow_key *k, const struct np_flow_value *v,
-			  void *arg);
-
 /*
- * Walks the table with bpf_map_lookup_batch, falling back to
- * get_next_key + lookup where the kernel has no batch ops. Holds one
- * batch at a time. Returns 0, fn's non-zero return, or -errno.
+ * np_map_walk over the table: fn gets a struct np_flow_key and a struct
+ * np_flow_value. Returns 0, fn's non-zero return, or -errno.
  */
-int np_flow_table_walk(int fd, np_flow_fn fn, void *arg);
+int np_flow_table_walk(int fd, np_map_walk_fn fn, void *arg);
 /* Number of entries (a walk). */
 int np_flow_table_count(int fd, __u64 *entries);
 /* Deletes every entry; *deleted says how many were removed. */

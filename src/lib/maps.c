@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -9,6 +10,174 @@
 
 #include "maps.h"
 #include "state.h"
+
+/*
+ * valgrind does not model BPF_MAP_LOOKUP_BATCH ("unhandled eBPF command"),
+ * so it takes what the kernel wrote into our buffers for uninitialised
+ * memory; np_map_walk tells it otherwise. Outside valgrind the client
+ * request is a few no-op instructions; without the header, nothing at all.
+ */
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#else
+#define VALGRIND_MAKE_MEM_DEFINED(addr, len)	((void)(addr), (void)(len))
+#endif
+
+#ifndef ENOTSUPP
+#define ENOTSUPP	524	/* kernel-internal, seen by user space on old kernels */
+#endif
+
+/* A batch: large enough to amortise the syscall, small enough to keep a
+ * walk's memory flat whatever the table size. */
+#define WALK_BATCH_BYTES	(1u << 20)
+#define WALK_BATCH_MIN		16
+#define WALK_BATCH_MAX		8192
+
+struct walk_buf {
+	size_t key_size, value_size;
+	__u32 n;		/* entries keys and vals hold */
+	char *keys, *vals;
+	void *token;		/* opaque batch position, at least a key in size */
+};
+
+static int walk_buf_grow(struct walk_buf *b, __u32 n)
+{
+	char *k = realloc(b->keys, n * b->key_size), *v;
+
+	if (!k)
+		return -ENOMEM;
+	b->keys = k;
+	v = realloc(b->vals, n * b->value_size);
+	if (!v)
+		return -ENOMEM;
+	b->vals = v;
+	b->n = n;
+	return 0;
+}
+
+static int walk_buf_init(struct walk_buf *b, size_t key_size, size_t value_size)
+{
+	size_t n = WALK_BATCH_BYTES / (key_size + value_size);
+
+	memset(b, 0, sizeof(*b));
+	b->key_size = key_size;
+	b->value_size = value_size;
+	/* Hash maps keep a __u32 bucket index in the token, others a key. */
+	b->token = calloc(1, key_size > sizeof(__u64) ? key_size : sizeof(__u64));
+	if (!b->token)
+		return -ENOMEM;
+	n = n < WALK_BATCH_MIN ? WALK_BATCH_MIN : n > WALK_BATCH_MAX ? WALK_BATCH_MAX : n;
+	return walk_buf_grow(b, n);
+}
+
+static bool batch_unsupported(int err)
+{
+	return err == -EINVAL || err == -ENOTSUPP || err == -EOPNOTSUPP;
+}
+
+/* Hands count entries the kernel wrote to fn. */
+static int walk_deliver(struct walk_buf *b, __u32 count, np_map_walk_fn fn, void *arg)
+{
+	int ret = 0;
+
+	VALGRIND_MAKE_MEM_DEFINED(b->keys, (size_t)count * b->key_size);
+	VALGRIND_MAKE_MEM_DEFINED(b->vals, (size_t)count * b->value_size);
+	VALGRIND_MAKE_MEM_DEFINED(b->token, b->key_size);
+	for (__u32 i = 0; i < count && !ret; i++)
+		ret = fn(b->keys + i * b->key_size, b->vals + i * b->value_size, arg);
+	return ret;
+}
+
+/*
+ * Lookup (or lookup-and-delete) batches over the whole map. Sets
+ * *unsupported, with nothing read, if the kernel has no batch ops for it.
+ */
+static int walk_batches(int fd, struct walk_buf *b, bool delete, np_map_walk_fn fn,
+			void *arg, bool *unsupported)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	bool first = true, end = false;
+	int ret = 0;
+
+	while (!ret && !end) {
+		void *in = first ? NULL : b->token;
+		__u32 count = b->n;
+
+		ret = delete ? bpf_map_lookup_and_delete_batch(fd, in, b->token, b->keys,
+							       b->vals, &count, &opts)
+			     : bpf_map_lookup_batch(fd, in, b->token, b->keys, b->vals, &count,
+						    &opts);
+		if (ret == -ENOENT) {
+			end = true;	/* the last entries come with ENOENT */
+		} else if (ret == -ENOSPC && !count) {
+			/* One hash bucket holds more than a batch: read it whole. */
+			ret = walk_buf_grow(b, b->n * 2);
+			continue;
+		} else if (ret) {
+			*unsupported = first && batch_unsupported(ret);
+			return ret;
+		}
+		ret = walk_deliver(b, count, fn, arg);
+		first = false;
+	}
+	return ret;
+}
+
+/* Deleting one by one restarts at the first key each time: bound the tries. */
+static int delete_tries(int fd, bool delete, __u64 *tries)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+
+	*tries = UINT64_MAX;
+	if (!delete)
+		return 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	*tries = 2ull * info.max_entries;
+	return 0;
+}
+
+/* The pre-5.6 way: get_next_key, then lookup (and delete) each entry. */
+static int walk_one_by_one(int fd, struct walk_buf *b, bool delete, np_map_walk_fn fn,
+			   void *arg)
+{
+	char *key = b->keys, *next = b->keys + b->key_size;
+	void *prev = NULL;
+	__u64 tries;
+	int ret = delete_tries(fd, delete, &tries);
+
+	while (!ret) {
+		if (!tries--)
+			return 0;	/* traffic keeps inserting while we delete */
+		if (bpf_map_get_next_key(fd, prev, next))
+			return errno == ENOENT ? 0 : -errno;
+		memcpy(key, next, b->key_size);
+		prev = delete ? NULL : key;
+		if (bpf_map_lookup_elem(fd, key, b->vals) ||
+		    (delete && bpf_map_delete_elem(fd, key)))
+			continue;	/* gone since get_next_key */
+		ret = fn(key, b->vals, arg);
+	}
+	return ret;
+}
+
+int np_map_walk(int fd, size_t key_size, size_t value_size, bool delete,
+		np_map_walk_fn fn, void *arg)
+{
+	struct walk_buf b;
+	bool unsupported = false;
+	int ret = walk_buf_init(&b, key_size, value_size);
+
+	if (!ret)
+		ret = walk_batches(fd, &b, delete, fn, arg, &unsupported);
+	if (unsupported)
+		ret = walk_one_by_one(fd, &b, delete, fn, arg);
+	free(b.keys);
+	free(b.vals);
+	free(b.token);
+	return ret;
+}
 
 int np_percpu_sum(int map_fd, const void *key, __u64 *sum, int n_u64)
 {

@@ -4,8 +4,27 @@
 #ifndef NP_MAPS_H
 #define NP_MAPS_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include "np.h"
 #include "../../bpf/netprobe.h"
+
+/* Called for every entry of a walk; a non-zero return stops it and is returned. */
+typedef int (*np_map_walk_fn)(const void *key, const void *value, void *arg);
+
+/*
+ * Visits every entry of a hash map, one batch at a time with
+ * BPF_MAP_LOOKUP_BATCH (delete: BPF_MAP_LOOKUP_AND_DELETE_BATCH, which also
+ * removes what it returns). Where the kernel has no batch ops for the map,
+ * falls back to get_next_key + lookup (+ delete) per entry; deleting that
+ * way stops after 2 * max_entries tries, as traffic may keep inserting.
+ * value_size is what the kernel writes per entry: sizeof the value, or for a
+ * per-CPU map roundup(sizeof value, 8) * libbpf_num_possible_cpus().
+ * Holds one batch (at most ~1 MB) at a time.
+ * Returns 0 at the end, fn's non-zero return, or -errno.
+ */
+int np_map_walk(int fd, size_t key_size, size_t value_size, bool delete,
+		np_map_walk_fn fn, void *arg);
 
 /* Sum over CPUs of n_u64 __u64 counters per CPU (per-CPU map value). */
 int np_percpu_sum(int map_fd, const void *key, __u64 *sum, int n_u64);
