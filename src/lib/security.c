@@ -35,8 +35,10 @@ int np_sec_config_read(struct np_ctx *ctx, struct np_sec_config *c)
 	if (fd < 0)
 		return fd;
 	/* Not yet written: the BPF side uses the defaults too. */
-	if (bpf_map_lookup_elem(fd, &key, c) || !c->set) {
+	if (bpf_map_lookup_elem(fd, &key, c)) {
 		err = errno == ENOENT ? 0 : -errno;
+		np_sec_config_defaults(c);
+	} else if (!c->set) {
 		np_sec_config_defaults(c);
 	}
 	close(fd);
