@@ -18,14 +18,15 @@
 #include "lib/probe.h"
 #include "lib/state.h"
 
+#define NP_PROBES							\
+	&np_probe_tc, &np_probe_xdp, &np_probe_vxlan, &np_probe_drops, &np_probe_netfilter, \
+	&np_probe_security, &np_probe_socket
+
+/* Sizes the per-invocation lists: one slot per probe. */
+static const struct np_probe *const np_probe_slots[] = { NP_PROBES };
+
 const struct np_probe *const np_probes[] = {
-	&np_probe_tc,
-	&np_probe_xdp,
-	&np_probe_vxlan,
-	&np_probe_drops,
-	&np_probe_netfilter,
-	&np_probe_security,
-	&np_probe_socket,
+	NP_PROBES,
 	NULL,
 };
 
@@ -72,7 +73,19 @@ static int parse_mode(struct np_ctx *ctx, const char *kw, const char *v,
 	return 0;
 }
 
-/* Device keywords; probes[] gets the chosen probes (none = tc). */
+/* Adds p once: a repeated keyword ("tc tc", "all tc") asks for nothing more. */
+static void add_probe(const struct np_probe **probes, int *nprobes, const struct np_probe *p)
+{
+	for (int i = 0; i < *nprobes; i++)
+		if (probes[i] == p)
+			return;
+	probes[(*nprobes)++] = p;
+}
+
+/*
+ * Device keywords; probes[] (room for every probe) gets the chosen probes,
+ * each once (none = tc).
+ */
 static int parse_device_args(struct np_ctx *ctx, int argc, char **argv,
 			     struct np_attach_args *a, const struct np_probe **probes, int *nprobes)
 {
@@ -105,11 +118,11 @@ static int parse_device_args(struct np_ctx *ctx, int argc, char **argv,
 		if (!strcmp(kw, "all")) {
 			for (int j = 0; np_probes[j]; j++)
 				if (np_probes[j]->per_device && np_probes[j]->in_all)
-					probes[(*nprobes)++] = np_probes[j];
+					add_probe(probes, nprobes, np_probes[j]);
 			continue;
 		}
 		if (k < nw - 5) {
-			probes[(*nprobes)++] = np_probe_find(ctx, kw, true);
+			add_probe(probes, nprobes, np_probe_find(ctx, kw, true));
 			continue;
 		}
 		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
@@ -127,8 +140,6 @@ static int parse_device_args(struct np_ctx *ctx, int argc, char **argv,
 			a->vxlan_ports[a->nvxlan_ports++] = n;
 		if (err)
 			return err;
-		if (*nprobes > 30)
-			return np_usage(ctx, "too many probes");
 	}
 	if (!*nprobes)
 		probes[(*nprobes)++] = &np_probe_tc;
@@ -137,7 +148,7 @@ static int parse_device_args(struct np_ctx *ctx, int argc, char **argv,
 
 static int attach_device(struct np_ctx *ctx, int argc, char **argv)
 {
-	const struct np_probe *probes[40];
+	const struct np_probe *probes[ARRAY_SIZE(np_probe_slots)];
 	struct np_attach_args a = { .dev.dev = argv[0] };
 	struct np_hooks_snapshot before;
 	int nprobes, err;
@@ -151,15 +162,11 @@ static int attach_device(struct np_ctx *ctx, int argc, char **argv)
 	err = np_state_open(ctx, NP_ST_WRITE);
 	if (err)
 		return err;
+	/* A record of a device renamed to this name follows it first. */
+	np_dev_adopt(ctx, &a.dev);
 	np_hooks_snapshot(ctx, a.dev.dev, &before);
-	for (int i = 0; i < nprobes && !err; i++) {
-		bool dup = false;
-
-		for (int j = 0; j < i; j++)
-			dup |= probes[j] == probes[i];
-		if (!dup)
-			err = probes[i]->attach(ctx, &a);
-	}
+	for (int i = 0; i < nprobes && !err; i++)
+		err = probes[i]->attach(ctx, &a);
 	if (!err)
 		np_hooks_report(ctx, a.dev.dev, &before);
 	np_hooks_snapshot_free(&before);
