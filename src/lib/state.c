@@ -140,25 +140,182 @@ static int lock_wait_ms(void)
 	return *end || secs < 0 || secs > 3600 ? LOCK_WAIT_MS : (int)(secs * 1000);
 }
 
+/* True if fd is still the directory at path: gc or a person may remove it. */
+static bool same_dir(int fd, const char *path)
+{
+	struct stat a, b;
+
+	return !fstat(fd, &a) && !lstat(path, &b) && a.st_dev == b.st_dev &&
+	       a.st_ino == b.st_ino && a.st_nlink > 0;
+}
+
+/*
+ * The lock is the pin root itself, which gc never removes. A pin root
+ * removed by hand while we waited is made again and locked anew.
+ */
 static int take_lock(struct np_ctx *ctx)
 {
-	int waited = 0, fd, limit = lock_wait_ms();
+	int waited = 0, fd, err, limit = lock_wait_ms();
 
-	fd = open(ctx->pin_root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return np_err(ctx, "cannot open %s: %s", ctx->pin_root, strerror(errno));
-	while (flock(fd, LOCK_EX | LOCK_NB)) {
-		if (errno != EWOULDBLOCK || waited >= limit) {
-			close(fd);
-			return np_err(ctx, "another netprobe is changing %s (waited %.1f s); "
-				      "try again", ctx->pin_root, waited / 1000.0);
+	for (;;) {
+		fd = open(ctx->pin_root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0)
+			return np_err(ctx, "cannot open %s: %s", ctx->pin_root, strerror(errno));
+		while (flock(fd, LOCK_EX | LOCK_NB)) {
+			if (errno != EWOULDBLOCK || waited >= limit) {
+				close(fd);
+				return np_err(ctx, "%s is busy: another netprobe is changing it "
+					      "(waited %.1f s); try again", ctx->pin_root,
+					      waited / 1000.0);
+			}
+			if (waited == 0)
+				np_debug(ctx, "waiting for the lock on %s", ctx->pin_root);
+			usleep(10 * 1000);
+			waited += 10;
 		}
-		if (waited == 0)
-			np_debug(ctx, "waiting for the lock on %s", ctx->pin_root);
-		usleep(50 * 1000);
-		waited += 50;
+		if (same_dir(fd, ctx->pin_root))
+			break;
+		close(fd);
+		err = np_mkdirs(ctx, "");
+		if (err)
+			return np_err(ctx, "cannot create %s: %s", ctx->pin_root, strerror(-err));
 	}
 	ctx->lock_fd = fd;
+	return 0;
+}
+
+/* ---- trust: only root may own the pin root and what leads to it ---- */
+
+#define TRUST_MAX_DEPTH 4
+
+/* Says why in why[n]; returns -EPERM. */
+static int __attribute__((format(printf, 3, 4))) refuse(char *why, size_t n, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, n, fmt, ap);
+	va_end(ap);
+	return -EPERM;
+}
+
+static bool others_write(const struct stat *st)
+{
+	return st->st_mode & (S_IWGRP | S_IWOTH);
+}
+
+/*
+ * Every directory from / to the pin root's parent: root's, and writable by
+ * nobody else unless sticky (as /tmp, or a bpffs mounted by hand: 1777).
+ * A symlink on the way is resolved by realpath and its target checked.
+ */
+static int check_ancestors(struct np_ctx *ctx, char *why, size_t n)
+{
+	char where[PATH_MAX], real[PATH_MAX];
+	struct stat st;
+
+	snprintf(where, sizeof(where), "%s", ctx->pin_root);
+	*strrchr(where, '/') = '\0';
+	while (*where && stat(where, &st)) {
+		char *slash = strrchr(where, '/');
+
+		*slash = '\0';
+	}
+	if (!realpath(*where ? where : "/", real))
+		return refuse(why, n, "cannot resolve %s: %s", where, strerror(errno));
+	for (char *p = real + strlen(real); ; *p = '\0', p = strrchr(real, '/')) {
+		const char *dir = p == real ? "/" : real;
+
+		if (lstat(dir, &st))
+			return refuse(why, n, "%s: %s", dir, strerror(errno));
+		if (st.st_uid != 0)
+			return refuse(why, n, "%s is owned by uid %u", dir, st.st_uid);
+		if (others_write(&st) && !(st.st_mode & S_ISVTX))
+			return refuse(why, n, "%s is writable by other users", dir);
+		if (p == real)
+			break;
+	}
+	return 0;
+}
+
+/* One entry below the pin root: root's, not writable by others, no symlink. */
+static int check_entry(const struct stat *st, const char *path, char *why, size_t n)
+{
+	if (S_ISLNK(st->st_mode))
+		return refuse(why, n, "%s is a symlink", path);
+	if (st->st_uid != 0)
+		return refuse(why, n, "%s is owned by uid %u", path, st->st_uid);
+	if (others_write(st))
+		return refuse(why, n, "%s is writable by group or others", path);
+	return 0;
+}
+
+/* Walks the directory open as fd (path for messages), never following a link. */
+static int check_tree(int fd, const char *path, int depth, char *why, size_t n)
+{
+	struct dirent *de;
+	int err = 0;
+	DIR *d = fdopendir(fd);
+
+	if (!d) {
+		close(fd);
+		return refuse(why, n, "%s: %s", path, strerror(errno));
+	}
+	while (!err && (de = readdir(d))) {
+		char sub[PATH_MAX];
+		struct stat st;
+		int cfd;
+
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		snprintf(sub, sizeof(sub), "%s/%s", path, de->d_name);
+		if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW)) {
+			if (errno == ENOENT)
+				continue;	/* removed by a writer meanwhile */
+			err = refuse(why, n, "%s: %s", sub, strerror(errno));
+			break;
+		}
+		err = check_entry(&st, sub, why, n);
+		if (err || !S_ISDIR(st.st_mode))
+			continue;
+		if (depth >= TRUST_MAX_DEPTH) {
+			err = refuse(why, n, "%s is nested too deep", sub);
+			break;
+		}
+		cfd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (cfd < 0 && errno == ENOENT)
+			continue;
+		err = cfd < 0 ? refuse(why, n, "%s: %s", sub, strerror(errno))
+			      : check_tree(cfd, sub, depth + 1, why, n);
+	}
+	closedir(d);
+	return err;
+}
+
+/*
+ * Refuses a pin root that another user could have prepared or can change:
+ * root deletes and pins through it, so a symlink or a foreign directory in
+ * it would let that user aim root's unlink() anywhere.
+ */
+static int check_trust(struct np_ctx *ctx)
+{
+	char why[PATH_MAX + 64];
+	struct stat st;
+	int fd, err;
+
+	err = check_ancestors(ctx, why, sizeof(why));
+	if (!err && !lstat(ctx->pin_root, &st)) {
+		err = check_entry(&st, ctx->pin_root, why, sizeof(why));
+		if (!err && !S_ISDIR(st.st_mode))
+			return np_err(ctx, "pin root %s is not a directory", ctx->pin_root);
+		fd = err ? -1 : open(ctx->pin_root, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+		if (!err && fd < 0)
+			return np_err(ctx, "cannot open %s: %s", ctx->pin_root, strerror(errno));
+		err = err ?: check_tree(fd, ctx->pin_root, 1, why, sizeof(why));
+	}
+	if (err)
+		return np_err(ctx, "refusing pin root %s: %s (only root may own the pin root, "
+			      "what leads to it and what is in it)", ctx->pin_root, why);
 	return 0;
 }
 
@@ -169,6 +326,7 @@ static int check_layout(struct np_ctx *ctx, unsigned flags)
 	__u32 len = sizeof(info), key = 0;
 	struct np_meta meta = {};
 	int fd, err = 0;
+	bool ok_size;
 
 	fd = np_map_open(ctx, "np_meta");
 	if (fd == -ENOENT)
@@ -176,26 +334,45 @@ static int check_layout(struct np_ctx *ctx, unsigned flags)
 	if (fd < 0)
 		return np_err(ctx, "cannot open %s/maps/np_meta: %s", ctx->pin_root,
 			      strerror(-fd));
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.value_size == sizeof(meta) &&
-	    bpf_map_lookup_elem(fd, &key, &meta) == 0 &&
+	ok_size = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.value_size == sizeof(meta);
+	if (ok_size && bpf_map_lookup_elem(fd, &key, &meta) == 0 &&
 	    (meta.layout == NP_LAYOUT_VERSION || meta.layout == 0))
 		goto out;
 	ctx->foreign_layout = true;
 	if (flags & NP_ST_ANY_LAYOUT)
 		goto out;
 	meta.version[sizeof(meta.version) - 1] = '\0';
-	err = np_err(ctx, "pins under %s have layout %u (netprobe %s); this netprobe %s uses "
-		     "layout %u: run 'netprobe detach all' to remove them",
-		     ctx->pin_root, meta.layout, meta.version[0] ? meta.version : "unknown",
-		     NP_VERSION, NP_LAYOUT_VERSION);
+	if (!ok_size)
+		err = np_err(ctx, "%s/maps/np_meta is not netprobe's (value size %u, not %zu): "
+			     "pins of another tool or version; run 'netprobe detach all' to remove "
+			     "netprobe's pins", ctx->pin_root, info.value_size, sizeof(meta));
+	else
+		err = np_err(ctx, "pins under %s have layout %u (netprobe %s); this netprobe %s "
+			     "uses layout %u: run 'netprobe detach all' to remove them",
+			     ctx->pin_root, meta.layout, meta.version[0] ? meta.version : "unknown",
+			     NP_VERSION, NP_LAYOUT_VERSION);
 out:
 	close(fd);
 	return err;
 }
 
+/* Something is pinned: np_meta, or any link or program directory. */
+static bool state_present(struct np_ctx *ctx)
+{
+	char **names;
+	int n;
+
+	if (np_pin_exists(ctx, "maps/np_meta"))
+		return true;
+	np_state_dirs(ctx, &names, &n);
+	np_names_free(names, n);
+	return n > 0;
+}
+
 int np_state_open(struct np_ctx *ctx, unsigned flags)
 {
 	struct stat st;
+	bool exists;
 	int err;
 
 	if (geteuid() != 0)
@@ -204,29 +381,35 @@ int np_state_open(struct np_ctx *ctx, unsigned flags)
 	err = ensure_bpffs(ctx, flags);
 	if (err)
 		return err;	/* NP_STATE_EMPTY or an error */
-	if (stat(ctx->pin_root, &st)) {
-		if (errno != ENOENT)
-			return np_err(ctx, "%s: %s", ctx->pin_root, strerror(errno));
-		if (!(flags & NP_ST_WRITE)) {
-			if (flags & NP_ST_MAY_BE_EMPTY)
-				return NP_STATE_EMPTY;
-			return np_err(ctx, "nothing is attached (no pins under %s); "
-				      "try 'netprobe attach DEV'", ctx->pin_root);
-		}
-	} else if (!S_ISDIR(st.st_mode)) {
-		return np_err(ctx, "pin root %s is not a directory", ctx->pin_root);
+	err = check_trust(ctx);
+	if (err)
+		return err;
+	exists = !lstat(ctx->pin_root, &st);
+	if (!exists && errno != ENOENT)
+		return np_err(ctx, "%s: %s", ctx->pin_root, strerror(errno));
+	if (!(flags & NP_ST_WRITE) && (!exists || !state_present(ctx))) {
+		if (flags & NP_ST_MAY_BE_EMPTY)
+			return NP_STATE_EMPTY;
+		return np_err(ctx, "nothing is attached (no pins under %s); "
+			      "try 'netprobe attach DEV'", ctx->pin_root);
 	}
 	if (flags & NP_ST_WRITE) {
-		err = np_mkdirs(ctx, "maps");
-		err = err ?: np_mkdirs(ctx, "progs");
-		err = err ?: np_mkdirs(ctx, "links");
+		err = np_mkdirs(ctx, "");
 		if (err)
 			return np_err(ctx, "cannot create %s: %s", ctx->pin_root, strerror(-err));
 		if (!on_bpffs(ctx->pin_root))
 			return np_err(ctx, "pin root %s is not on a bpffs mount", ctx->pin_root);
 		err = take_lock(ctx);
-		if (err)
-			return err;
+		/* What changed before we held the lock is checked again. */
+		err = err ?: check_trust(ctx);
+		err = err ?: np_mkdirs(ctx, "maps");
+		err = err ?: np_mkdirs(ctx, "progs");
+		err = err ?: np_mkdirs(ctx, "links");
+		if (err) {
+			np_state_close(ctx);
+			return err < 0 ? np_err(ctx, "cannot create %s: %s", ctx->pin_root,
+						strerror(-err)) : err;
+		}
 	}
 	return check_layout(ctx, flags);
 }
@@ -315,9 +498,12 @@ int np_meta_init(struct np_ctx *ctx, int meta_fd)
 int np_skel_loaded(struct np_ctx *ctx, int load_err, const struct bpf_map *meta,
 		   const char *what)
 {
-	if (load_err)
+	/* The verifier says EINVAL or EACCES; anything else is no verifier matter. */
+	if (load_err == -EINVAL || load_err == -EACCES)
 		return np_err(ctx, "cannot load the %s programs: %s (run with -vv for the "
 			      "verifier log)", what, strerror(-load_err));
+	if (load_err)
+		return np_err(ctx, "cannot load the %s programs: %s", what, strerror(-load_err));
 	return np_meta_init(ctx, bpf_map__fd(meta));
 }
 
@@ -361,14 +547,9 @@ static int list_dir(const char *path, bool want_dirs, char ***names, int *n)
 
 		if (de->d_name[0] == '.' || (de->d_type == DT_DIR) != want_dirs)
 			continue;
-		if (!want_dirs && np_is_tmp_pin(de->d_name)) {
-			/* Left by a crash between pin and rename: not state. */
-			char stale[PATH_MAX + NAME_MAX];
-
-			snprintf(stale, sizeof(stale), "%s/%s", path, de->d_name);
-			unlink(stale);
+		/* A pin being made (or left by a crash): not state; gc removes it. */
+		if (!want_dirs && np_is_tmp_pin(de->d_name))
 			continue;
-		}
 		nv = realloc(v, (*n + 1) * sizeof(*v));
 		if (!nv)
 			break;
@@ -486,6 +667,70 @@ int np_unpin_dir(struct np_ctx *ctx, const char *dir)
 	return err;
 }
 
+/* Names netprobe pins under maps/: its maps are all called np_*. */
+static bool ours_in_maps(const char *name)
+{
+	return !strncmp(name, "np_", 3) ||
+	       !strncmp(name, NP_TMP_PREFIX "np_", strlen(NP_TMP_PREFIX) + 3);
+}
+
+/*
+ * Removes pins left half-made by a crash (tmp-*) in dir. Runs under the
+ * lock, where no pin is being made.
+ */
+static void remove_stale_tmp(const char *dir)
+{
+	struct dirent *de;
+	DIR *d = opendir(dir);
+
+	while (d && (de = readdir(d))) {
+		char path[PATH_MAX + NAME_MAX];
+
+		if (!np_is_tmp_pin(de->d_name) || de->d_type == DT_DIR)
+			continue;
+		snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
+		unlink(path);
+	}
+	if (d)
+		closedir(d);
+}
+
+static void gc_tmp_pins(struct np_ctx *ctx, char **dirs, int n)
+{
+	char path[PATH_MAX], d[NP_DIR_MAX];
+
+	np_path(ctx, path, sizeof(path), "maps");
+	remove_stale_tmp(path);
+	for (int i = 0; i < n; i++)
+		for (const char *const *s = (const char *const[]){ "links", "progs", NULL }; *s; s++) {
+			np_path(ctx, path, sizeof(path), "%s/%s", *s, np_dir_name(dirs[i], d));
+			remove_stale_tmp(path);
+		}
+}
+
+/* Removes netprobe's maps (np_*), never another tool's pins. */
+static void remove_our_maps(struct np_ctx *ctx)
+{
+	char path[PATH_MAX], **names;
+	int n;
+
+	np_path(ctx, path, sizeof(path), "maps");
+	list_dir(path, false, &names, &n);
+	for (int i = 0; i < n; i++) {
+		char file[PATH_MAX + NAME_MAX];
+
+		if (!ours_in_maps(names[i]))
+			continue;
+		snprintf(file, sizeof(file), "%s/%s", path, names[i]);
+		unlink(file);
+	}
+	np_names_free(names, n);
+}
+
+/*
+ * The pin root itself stays: it is the lock, and a waiter must never hold
+ * the lock of a directory that gc removed.
+ */
 int np_state_gc(struct np_ctx *ctx)
 {
 	char **dirs, path[PATH_MAX];
@@ -494,6 +739,7 @@ int np_state_gc(struct np_ctx *ctx)
 	err = np_state_dirs(ctx, &dirs, &n);
 	if (err)
 		return err;
+	gc_tmp_pins(ctx, dirs, n);
 	for (int i = 0; i < n; i++) {
 		int m = count_pins(ctx, "links", dirs[i]) + count_pins(ctx, "progs", dirs[i]);
 
@@ -504,15 +750,14 @@ int np_state_gc(struct np_ctx *ctx)
 	np_names_free(dirs, n);
 	if (pins)
 		return 0;
-	remove_pins(ctx, "maps", NULL);
+	remove_our_maps(ctx);
 	err = 0;
 	for (const char *const *d = (const char *const[]){ "maps", "progs", "links", NULL }; *d; d++) {
 		np_path(ctx, path, sizeof(path), "%s", *d);
-		if (rmdir(path) && errno != ENOENT)
+		/* A foreign pin keeps maps/: not an error, and not ours to remove. */
+		if (rmdir(path) && errno != ENOENT && errno != ENOTEMPTY)
 			err = err ?: -errno;
 	}
-	if (rmdir(ctx->pin_root) && errno != ENOENT)
-		err = err ?: -errno;
 	return err;
 }
 
@@ -551,6 +796,8 @@ int np_attach_object_links(struct np_ctx *ctx, struct bpf_object *obj, const cha
 		snprintf(rel, sizeof(rel), "progs/%s/%s", ddir, name);
 		err = err ?: np_pin_atomic(ctx, bpf_program__fd(prog), rel);
 		if (err) {
+			/* Half a hook is no hook: the link goes too. */
+			np_unpin_hook(ctx, dir, name);
 			err = np_err(ctx, "cannot pin %s/%s: %s", ctx->pin_root, rel,
 				     strerror(-err));
 			break;
