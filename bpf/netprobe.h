@@ -8,7 +8,7 @@
 #define NETPROBE_H
 
 /* Bump when any pinned map's key or value layout changes. */
-#define NP_LAYOUT_VERSION	1
+#define NP_LAYOUT_VERSION	2
 
 #define NP_IFNAMSIZ		16
 #define NP_MAX_DEVICES		1024
@@ -48,19 +48,33 @@ struct np_counter {
 	__u64 bytes;
 };
 
+/* Who made the clsact qdisc of a device that has cls_bpf filters of netprobe. */
+enum np_qdisc {
+	NP_QDISC_NONE = 0,	/* no clsact filter of netprobe here */
+	NP_QDISC_FOREIGN = 1,	/* the qdisc was there before: never removed */
+	NP_QDISC_MAKING = 2,	/* netprobe is making it (a crash may have left it) */
+	NP_QDISC_OURS = 3,	/* netprobe made it: removed with the last filter */
+};
+
 /*
  * Value of the pinned "np_devices" hash, keyed by interface name
  * (char[NP_IFNAMSIZ]). Written by user space only: it records what an
- * attach did so that status and detach can tell and undo it exactly.
+ * attach did, per hook, so that status and detach can tell and undo it
+ * exactly. What a cls_bpf filter or a qdisc will be is recorded before it
+ * is made (pending, NP_QDISC_MAKING): a crash half-way leaves a record
+ * that detach can act on. TCX and XDP links need no such care: a link
+ * that was never pinned dies with the process that made it.
  */
 struct np_device {
 	__u32 ifindex;
-	__u32 hooks;		/* NP_DEV_* bits */
-	__u32 xdp_mode;		/* enum np_xdp_mode */
-	__u32 tc_mode;		/* enum np_tc_mode */
-	__u32 clsact_created;	/* 1 if netprobe created the clsact qdisc */
 	__u32 netns;		/* inode of the device's network namespace */
 	__u64 attached_ns;	/* CLOCK_REALTIME, ns */
+	__u32 hooks;		/* NP_DEV_* bits of hooks in place */
+	__u32 clsact;		/* NP_DEV_* bits made as cls_bpf filters (else TCX links) */
+	__u32 pending;		/* NP_DEV_* bits of cls_bpf filters being made */
+	__u8 xdp_mode;		/* enum np_xdp_mode */
+	__u8 qdisc;		/* enum np_qdisc */
+	__u16 pad;
 };
 
 /*

@@ -59,7 +59,7 @@ static int security_attach(struct np_ctx *ctx, const struct np_attach_args *args
 	int err;
 
 	if (np_dev_hook_live(ctx, args->dev.dev, hook, args->dev.ifindex))
-		return 0;
+		return np_dev_hook_keep(ctx, &args->dev, hook, &res);
 	err = security_open_load(ctx, &skel);
 	if (err)
 		return err;

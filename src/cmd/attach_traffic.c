@@ -133,8 +133,14 @@ static int traffic_attach(struct np_ctx *ctx, const struct np_attach_args *args,
 	err = flow_table_size(ctx, args, &flow_entries);
 	if (err)
 		return err;
-	if (all_live(ctx, args, names))
-		return 0;
+	if (all_live(ctx, args, names)) {
+		for (int i = 0; names[i] && !err; i++) {
+			struct np_dev_result res;
+
+			err = np_dev_hook_keep(ctx, &args->dev, np_dev_hook_by_name(names[i]), &res);
+		}
+		return err;
+	}
 	err = traffic_open_load(ctx, args, flow_entries, &skel);
 	if (err)
 		return err;

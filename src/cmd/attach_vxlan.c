@@ -206,13 +206,19 @@ static int vxlan_attach(struct np_ctx *ctx, const struct np_attach_args *args)
 {
 	struct np_vxlan *skel;
 	bool live[2];
-	int err;
+	int err = 0;
 
 	for (int i = 0; i < 2; i++)
 		live[i] = np_dev_hook_live(ctx, args->dev.dev, np_dev_hook_by_name(hook_names[i]),
 					   args->dev.ifindex);
-	if (live[0] && live[1])
-		return ports_add(ctx, args, true);
+	if (live[0] && live[1]) {
+		struct np_dev_result res;
+
+		for (int i = 0; i < 2 && !err; i++)
+			err = np_dev_hook_keep(ctx, &args->dev, np_dev_hook_by_name(hook_names[i]),
+					       &res);
+		return err ?: ports_add(ctx, args, true);
+	}
 	err = vxlan_open_load(ctx, args, &skel);
 	if (err)
 		return err;

@@ -1,13 +1,23 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Programs on a network device: attach one program at a hook, pinned as
- * links/<dev>/<hook> (TCX or XDP link) or, on kernels without TCX, as a
- * cls_bpf filter on clsact with the program pinned at progs/<dev>/<hook>.
- * The np_devices map records what was done so detach undoes exactly that.
+ * links/<dev>/<hook> (TCX or XDP link) or, on kernels without TCX (or
+ * with tc-mode clsact), as a cls_bpf filter on clsact with the program
+ * pinned at progs/<dev>/<hook>. The np_devices map records, per hook, what
+ * was done, and what is about to be done before it is, so that detach
+ * undoes exactly that, also after a crash.
+ *
+ * A device is known by its ifindex in the network namespace it was
+ * attached in, and its name is checked against the kernel's: a renamed
+ * device keeps its hooks (the record follows the new name at the next
+ * attach or detach), a device that left the namespace or vanished is
+ * reported as such, and a new device that takes its ifindex never
+ * inherits its counters.
  */
 #ifndef NP_DEVICE_H
 #define NP_DEVICE_H
 
+#include <net/if.h>
 #include <linux/types.h>
 #include "np.h"
 #include "../../bpf/netprobe.h"
@@ -32,7 +42,8 @@ struct np_dev_req {
 	const char *dev;
 	int ifindex;
 	int xdp_mode;	/* wanted: enum np_xdp_mode, NONE = native else generic */
-	int tc_mode;	/* wanted: enum np_tc_mode, NONE = TCX else clsact */
+	int tc_mode;	/* wanted: enum np_tc_mode, NONE = as the device's other
+			 * TC hooks, else TCX, else clsact */
 };
 
 struct np_dev_result {
@@ -42,21 +53,61 @@ struct np_dev_result {
 	__u32 link_id;	/* 0 for clsact */
 };
 
+/* What a recorded hook is doing now, as seen from this network namespace. */
+enum np_hook_state {
+	NP_HS_OK,		/* runs on the device the record names */
+	NP_HS_RENAMED,		/* runs on that device, which has another name now */
+	NP_HS_MOVED,		/* its link lives on a device not in this namespace */
+	NP_HS_DEFUNCT,		/* the device is gone (or the pin is) */
+	NP_HS_ABSENT,		/* not attached */
+	NP_HS_ELSEWHERE,	/* recorded in another network namespace */
+};
+
+const char *np_hook_state_name(enum np_hook_state state);
+
+/* A name netprobe may use for a device directory: no '/', not "."/"..". */
+bool np_dev_name_ok(const char *name);
 /* Resolves req->dev in this network namespace; reports unknown devices. */
 int np_dev_resolve(struct np_ctx *ctx, struct np_dev_req *req);
-/* True if hook is attached to dev and alive at ifindex (not defunct). */
+/*
+ * Makes the records fit the kernel before an attach or detach of
+ * req->dev: a record of a device that was renamed to req->dev (or away
+ * from it) follows the new name; records of devices that vanished or left
+ * the namespace and stand in the way (same name or ifindex) are removed.
+ * Says what happened on stderr.
+ */
+void np_dev_adopt(struct np_ctx *ctx, const struct np_dev_req *req);
+/* State of hook of the device recorded as dev; now: its current name. */
+enum np_hook_state np_dev_hook_state(struct np_ctx *ctx, const char *dev,
+				     const struct np_device *rec, const struct np_dev_hook *hook,
+				     char now[IF_NAMESIZE]);
+/* State of a device as a whole: that of its first recorded hook. */
+enum np_hook_state np_dev_state(struct np_ctx *ctx, const char *dev, const struct np_device *rec,
+				char now[IF_NAMESIZE]);
+/* True if hook is attached to dev, runs there and dev is at ifindex. */
 bool np_dev_hook_live(struct np_ctx *ctx, const char *dev, const struct np_dev_hook *hook,
 		      int ifindex);
+/*
+ * For a live hook: keeps it (res->existed) unless another mode was asked
+ * for explicitly, which is refused with a reason. Returns 0 or an exit code.
+ */
+int np_dev_hook_keep(struct np_ctx *ctx, const struct np_dev_req *req,
+		     const struct np_dev_hook *hook, struct np_dev_result *res);
 /* Attaches prog_fd at hook; idempotent (res->existed). Records it. */
 int np_dev_hook_attach(struct np_ctx *ctx, const struct np_dev_req *req,
 		       const struct np_dev_hook *hook, int prog_fd, struct np_dev_result *res);
-/* Removes one hook of dev (link or clsact filter) and its record bit. */
+/*
+ * Removes one hook of dev (link or clsact filter) and its record bit.
+ * -EXDEV: its cls_bpf filter is in another network namespace (untouched).
+ */
 int np_dev_hook_detach(struct np_ctx *ctx, const char *dev, const struct np_dev_hook *hook);
-/* Removes every hook of dev, its record and its traffic counters. */
+/* Removes every hook of dev, its record and its traffic counters (-EXDEV as above). */
 int np_dev_detach(struct np_ctx *ctx, const char *dev);
 /* Reads dev's record; returns 0 or -ENOENT. */
 int np_dev_record_get(struct np_ctx *ctx, const char *dev, struct np_device *rec);
 /* Drops counters of ifindex from the per-device maps. */
 void np_dev_forget_counters(struct np_ctx *ctx, __u32 ifindex);
+/* The mode name of a recorded hook: native, generic, tcx, clsact. */
+const char *np_dev_hook_mode(const struct np_dev_hook *hook, const struct np_device *rec);
 
 #endif /* NP_DEVICE_H */

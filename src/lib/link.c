@@ -5,10 +5,14 @@
 #include <sys/syscall.h>
 #include <linux/bpf.h>
 #include <linux/if_link.h>
+#include <linux/pkt_sched.h>
+#include <linux/rtnetlink.h>
+#include <sys/socket.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
 #include "link.h"
+#include "nl.h"
 #include "../../bpf/netprobe.h"
 
 #define LINK_CREATE_EXTRA_OFF 16
@@ -57,68 +61,137 @@ const char *np_link_type_name(__u32 type)
 	}
 }
 
-static int clsact_attach(int ifindex, int prog_fd, bool egress, __u16 priority,
-			 bool *qdisc_created)
+int np_tcx_attach(int ifindex, int prog_fd, bool egress, int *link_fd)
+{
+	int fd = np_link_create(prog_fd, ifindex, egress ? NP_BPF_TCX_EGRESS : NP_BPF_TCX_INGRESS,
+				0, NULL, 0);
+
+	if (fd < 0)
+		return fd;
+	*link_fd = fd;
+	return 0;
+}
+
+bool np_tcx_runs(int ifindex, bool egress, __u32 prog_id)
+{
+	__u32 ids[64], cnt = ARRAY_SIZE(ids);
+
+	if (!prog_id || bpf_prog_query(ifindex, egress ? NP_BPF_TCX_EGRESS : NP_BPF_TCX_INGRESS,
+				       0, NULL, ids, &cnt))
+		return false;
+	for (__u32 i = 0; i < cnt && i < ARRAY_SIZE(ids); i++)
+		if (ids[i] == prog_id)
+			return true;
+	return false;
+}
+
+struct qdisc_find {
+	int ifindex;
+	bool found;
+};
+
+static int qdisc_one(const struct nlmsghdr *nlh, void *arg)
+{
+	const struct tcmsg *tc = NLMSG_DATA(nlh);
+	struct qdisc_find *q = arg;
+	struct rtattr *tb[TCA_MAX + 1];
+
+	if (nlh->nlmsg_type != RTM_NEWQDISC || tc->tcm_ifindex != q->ifindex)
+		return 0;
+	np_nl_parse_msg(tb, TCA_MAX, nlh, sizeof(*tc));
+	if (tb[TCA_KIND] && (!strcmp(np_nl_data(tb[TCA_KIND]), "clsact") ||
+			     !strcmp(np_nl_data(tb[TCA_KIND]), "ingress")))
+		q->found = true;
+	return 0;
+}
+
+int np_clsact_exists(int ifindex)
+{
+	struct tcmsg tc = { .tcm_family = AF_UNSPEC, .tcm_ifindex = ifindex };
+	struct qdisc_find q = { .ifindex = ifindex };
+	int err = np_nl_dump(RTM_GETQDISC, &tc, sizeof(tc), qdisc_one, &q);
+
+	return err ? err : q.found;
+}
+
+static int count_one(const struct nlmsghdr *nlh, void *arg)
+{
+	if (nlh->nlmsg_type == RTM_NEWTFILTER)
+		(*(int *)arg)++;
+	return 0;
+}
+
+/* Filters (of any owner) on the ingress and egress of ifindex's clsact. */
+static int clsact_filters(int ifindex)
+{
+	int n = 0, err = 0;
+
+	for (int egress = 0; egress < 2 && !err; egress++) {
+		struct tcmsg tc = {
+			.tcm_family = AF_UNSPEC,
+			.tcm_ifindex = ifindex,
+			.tcm_parent = TC_H_MAKE(TC_H_CLSACT,
+						egress ? TC_H_MIN_EGRESS : TC_H_MIN_INGRESS),
+		};
+
+		err = np_nl_dump(RTM_GETTFILTER, &tc, sizeof(tc), count_one, &n);
+	}
+	return err ? err : n;
+}
+
+int np_clsact_create(int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+
+	return bpf_tc_hook_create(&hook);
+}
+
+int np_clsact_destroy_if_empty(int ifindex)
+{
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS);
+	int n = clsact_filters(ifindex), err;
+
+	if (n == -ENOENT || n == -EINVAL || n == -ENODEV)
+		return 0;	/* no qdisc, or no device any more */
+	if (n)
+		return n < 0 ? n : 0;	/* somebody else's filters: keep it */
+	err = bpf_tc_hook_destroy(&hook);
+	return err == -ENOENT || err == -EINVAL ? 0 : err;
+}
+
+int np_clsact_filter_add(int ifindex, int prog_fd, bool egress, __u16 priority)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NP_TC_HANDLE,
 			    .priority = priority, .prog_fd = prog_fd);
-	int err;
 
-	err = bpf_tc_hook_create(&hook);
-	if (err && err != -EEXIST)
-		return err;
-	*qdisc_created = !err;
-	err = bpf_tc_attach(&hook, &opts);
-	if (err && *qdisc_created) {
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		bpf_tc_hook_destroy(&hook);
-		*qdisc_created = false;
-	}
-	return err;
+	return bpf_tc_attach(&hook, &opts);
 }
 
-int np_tc_detach_clsact(int ifindex, bool egress, __u16 priority, bool destroy_qdisc)
+int np_clsact_filter_del(int ifindex, bool egress, __u16 priority)
 {
 	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
 			    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
 	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NP_TC_HANDLE, .priority = priority);
 	int err = bpf_tc_detach(&hook, &opts);
 
-	if (err == -ENOENT)
-		err = 0;
-	if (destroy_qdisc) {
-		hook.attach_point = BPF_TC_INGRESS | BPF_TC_EGRESS;
-		int e = bpf_tc_hook_destroy(&hook);
-
-		if (e && e != -ENOENT && e != -EINVAL)
-			err = err ?: e;
-	}
-	return err;
+	return err == -ENOENT || err == -EINVAL ? 0 : err;
 }
 
-int np_tc_attach(struct np_ctx *ctx, int ifindex, int prog_fd, bool egress, int want,
-		 __u16 priority, int *mode, int *link_fd, bool *qdisc_created)
+int np_clsact_filter_prog(int ifindex, bool egress, __u16 priority, __u32 *prog_id)
 {
-	int fd;
+	DECLARE_LIBBPF_OPTS(bpf_tc_hook, hook, .ifindex = ifindex,
+			    .attach_point = egress ? BPF_TC_EGRESS : BPF_TC_INGRESS);
+	DECLARE_LIBBPF_OPTS(bpf_tc_opts, opts, .handle = NP_TC_HANDLE, .priority = priority);
+	int err = bpf_tc_query(&hook, &opts);
 
-	*link_fd = -1;
-	*qdisc_created = false;
-	if (want != NP_TC_CLSACT) {
-		fd = np_link_create(prog_fd, ifindex,
-				    egress ? NP_BPF_TCX_EGRESS : NP_BPF_TCX_INGRESS, 0, NULL, 0);
-		if (fd >= 0) {
-			*mode = NP_TC_TCX;
-			*link_fd = fd;
-			return 0;
-		}
-		if (want == NP_TC_TCX || (fd != -EINVAL && fd != -EOPNOTSUPP))
-			return fd;
-		np_debug(ctx, "no TCX links here (%s); using clsact", strerror(-fd));
-	}
-	*mode = NP_TC_CLSACT;
-	return clsact_attach(ifindex, prog_fd, egress, priority, qdisc_created);
+	if (err)
+		return err == -EINVAL ? -ENOENT : err;
+	*prog_id = opts.prog_id;
+	return 0;
 }
 
 int np_xdp_attach(struct np_ctx *ctx, int ifindex, int prog_fd, int want, int *mode,
@@ -143,4 +216,21 @@ int np_xdp_attach(struct np_ctx *ctx, int ifindex, int prog_fd, int want, int *m
 	*mode = NP_XDP_GENERIC;
 	*link_fd = fd;
 	return 0;
+}
+
+bool np_xdp_runs(int ifindex, __u32 prog_id)
+{
+	LIBBPF_OPTS(bpf_xdp_query_opts, q);
+
+	if (!prog_id || bpf_xdp_query(ifindex, 0, &q))
+		return false;
+	return q.prog_id == prog_id || q.drv_prog_id == prog_id || q.skb_prog_id == prog_id;
+}
+
+__u32 np_prog_id(int fd)
+{
+	struct bpf_prog_info info = {};
+	__u32 len = sizeof(info);
+
+	return fd >= 0 && !bpf_obj_get_info_by_fd(fd, &info, &len) ? info.id : 0;
 }

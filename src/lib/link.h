@@ -52,16 +52,36 @@ int np_link_info(int fd, struct np_link_info *info);
 const char *np_link_type_name(__u32 type);
 
 /*
- * TC hook on ifindex: a TCX link (fd returned in *link_fd) when the kernel
- * has TCX and want != NP_TC_CLSACT; else a cls_bpf filter on clsact
- * (*link_fd = -1, *qdisc_created says if netprobe made the qdisc).
+ * A TCX link of prog_fd on ifindex (fd in *link_fd). Returns 0 or -errno;
+ * -EINVAL/-EOPNOTSUPP mean the kernel has no TCX.
  */
-int np_tc_attach(struct np_ctx *ctx, int ifindex, int prog_fd, bool egress, int want,
-		 __u16 priority, int *mode, int *link_fd, bool *qdisc_created);
-/* Removes netprobe's cls_bpf filter and, if netprobe made it, clsact. */
-int np_tc_detach_clsact(int ifindex, bool egress, __u16 priority, bool destroy_qdisc);
+int np_tcx_attach(int ifindex, int prog_fd, bool egress, int *link_fd);
+/* True if prog_id runs in ifindex's TCX chain (this network namespace). */
+bool np_tcx_runs(int ifindex, bool egress, __u32 prog_id);
+
+/*
+ * clsact and cls_bpf, in steps, so that the caller can record each one
+ * before it is made (src/lib/device.c). Filters are netprobe's own:
+ * handle NP_TC_HANDLE at a priority per hook.
+ */
+/* 1 if ifindex has a clsact (or ingress) qdisc, 0 if not, or -errno. */
+int np_clsact_exists(int ifindex);
+/* Makes the clsact qdisc: 0, -EEXIST if there is one, or -errno. */
+int np_clsact_create(int ifindex);
+/* Removes the clsact qdisc if no filter is left on it; 0 or -errno. */
+int np_clsact_destroy_if_empty(int ifindex);
+int np_clsact_filter_add(int ifindex, int prog_fd, bool egress, __u16 priority);
+/* Removes netprobe's filter; 0 also when there is none. */
+int np_clsact_filter_del(int ifindex, bool egress, __u16 priority);
+/* The program of netprobe's filter at priority: 0 and *prog_id, or -ENOENT. */
+int np_clsact_filter_prog(int ifindex, bool egress, __u16 priority, __u32 *prog_id);
+
 /* XDP link; native unless want == NP_XDP_GENERIC, falling back to generic. */
 int np_xdp_attach(struct np_ctx *ctx, int ifindex, int prog_fd, int want, int *mode,
 		  int *link_fd);
+/* True if prog_id is ifindex's XDP program (any mode, this network namespace). */
+bool np_xdp_runs(int ifindex, __u32 prog_id);
+/* The id of the program pinned (or open) as fd, 0 if unknown. */
+__u32 np_prog_id(int fd);
 
 #endif /* NP_LINK_H */
