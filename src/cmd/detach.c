@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
+#include <net/if.h>
 
 #include "lib/cmd.h"
 #include "lib/hooks_report.h"
@@ -54,6 +55,21 @@ static void report_removed(struct np_ctx *ctx, const char *dir,
 	np_hooks_snapshot_free(&after);
 }
 
+/* What a failed removal of dir means, in words. */
+static void why_not(struct np_ctx *ctx, const char *dir, int err, char *buf, size_t n)
+{
+	struct np_device rec = { 0 };
+
+	if (err != -EXDEV) {
+		snprintf(buf, n, "%s: %s", dir, strerror(-err));
+		return;
+	}
+	np_dev_record_get(ctx, dir, &rec);
+	snprintf(buf, n, "%s: its cls_bpf filters are in network namespace %u, which this "
+		 "netprobe cannot reach; run 'netprobe detach %s' there (nsenter --net=...)",
+		 dir, rec.netns, dir);
+}
+
 /* Removes one device or probe directory entirely. */
 static int detach_dir(struct np_ctx *ctx, const char *dir)
 {
@@ -76,8 +92,12 @@ static int detach_all(struct np_ctx *ctx)
 
 		np_hooks_snapshot(ctx, dirs[i], &before);
 		e = detach_dir(ctx, dirs[i]);
-		if (e)
-			np_warn(ctx, "%s: %s", dirs[i], strerror(-e));
+		if (e) {
+			char why[512];
+
+			why_not(ctx, dirs[i], e, why, sizeof(why));
+			np_warn(ctx, "%s", why);
+		}
 		err = err ?: e;
 		report_removed(ctx, dirs[i], &before);
 		np_hooks_snapshot_free(&before);
@@ -91,6 +111,11 @@ static int detach_device(struct np_ctx *ctx, const char *dev, const struct np_pr
 {
 	int err = 0;
 
+	struct np_dev_req req = { .dev = dev, .ifindex = (int)if_nametoindex(dev) };
+
+	/* A record of a device renamed to dev follows it first. */
+	if (req.ifindex)
+		np_dev_adopt(ctx, &req);
 	if (!nprobes) {
 		/* Each probe first, so that it can drop its own per-device entries. */
 		for (int i = 0; np_probes[i]; i++)
@@ -115,6 +140,8 @@ int cmd_detach(struct np_ctx *ctx, int argc, char **argv)
 		printf("Usage: netprobe detach DEV [PROBE...] | HOST-PROBE | all\n");
 		return NP_EXIT_OK;
 	}
+	if (strcmp(argv[0], "all") && !is_host_probe(argv[0]) && !np_dev_name_ok(argv[0]))
+		return np_usage(ctx, "detach: '%s' is not a device name", argv[0]);
 	if ((!strcmp(argv[0], "all") || is_host_probe(argv[0])) && argc > 1)
 		return np_usage(ctx, "detach %s: unexpected '%s'", argv[0], argv[1]);
 	for (int i = 1; i < argc; i++) {
@@ -147,7 +174,13 @@ int cmd_detach(struct np_ctx *ctx, int argc, char **argv)
 	out_table_end(ctx->out);
 	np_state_gc(ctx);
 	np_state_close(ctx);
-	if (err)
-		return np_err(ctx, "detach %s: %s", argv[0], strerror(-err));
+	if (err && !strcmp(argv[0], "all"))
+		return np_err(ctx, "detach all: some pins could not be removed (see above)");
+	if (err) {
+		char why[512];
+
+		why_not(ctx, argv[0], err, why, sizeof(why));
+		return np_err(ctx, "detach %s", why);
+	}
 	return NP_EXIT_OK;
 }

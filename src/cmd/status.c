@@ -15,7 +15,7 @@
 #include "lib/state.h"
 #include "../bpf/netprobe.h"
 
-enum { A_TARGET, A_HOOK, A_TYPE, A_MODE, A_PROG, A_LINK, A_STATE, A_RUNS, A_RUNTIME, A_AVG };
+enum { A_TARGET, A_HOOK, A_TYPE, A_MODE, A_PROG, A_LINK, A_STATE, A_NOW, A_RUNS, A_RUNTIME, A_AVG };
 
 static const struct np_col att_cols[] = {
 	[A_TARGET] = { "target", "TARGET", -12, NP_K_STR },
@@ -24,7 +24,8 @@ static const struct np_col att_cols[] = {
 	[A_MODE] = { "mode", "MODE", -14, NP_K_STR },
 	[A_PROG] = { "prog_id", "PROG", 6, NP_K_U64 },
 	[A_LINK] = { "link_id", "LINK", 6, NP_K_U64 },
-	[A_STATE] = { "state", "STATE", -8, NP_K_STR },
+	[A_STATE] = { "state", "STATE", -9, NP_K_STR },
+	[A_NOW] = { "current_name", NULL, 0, NP_K_STR },
 	[A_RUNS] = { "run_cnt", "RUNS", 10, NP_K_COUNT },
 	[A_RUNTIME] = { "run_time_ns", NULL, 0, NP_K_U64 },
 	[A_AVG] = { "ns_per_run", "NS/RUN", 8, NP_K_RATE },
@@ -78,7 +79,9 @@ static void print_attachments(struct np_ctx *ctx)
 			out_u64(ctx->out, A_PROG, v.prog_id);
 			if (v.link_id)
 				out_u64(ctx->out, A_LINK, v.link_id);
-			out_str(ctx->out, A_STATE, v.defunct ? "defunct" : "ok");
+			out_str(ctx->out, A_STATE, v.state);
+			if (v.now[0] && strcmp(v.now, dirs[i]))
+				out_str(ctx->out, A_NOW, v.now);
 			out_u64(ctx->out, A_RUNS, v.run_cnt);
 			out_u64(ctx->out, A_RUNTIME, v.run_time_ns);
 			if (v.run_cnt)

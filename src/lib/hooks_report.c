@@ -77,13 +77,6 @@ void np_hooks_snapshot_free(struct np_hooks_snapshot *s)
 	s->n = 0;
 }
 
-static const char *mode_name(const struct np_dev_hook *hook, const struct np_device *rec)
-{
-	if (hook->kind == NP_KIND_XDP)
-		return rec->xdp_mode == NP_XDP_NATIVE ? "native" : "generic";
-	return rec->tc_mode == NP_TC_CLSACT ? "clsact" : "tcx";
-}
-
 void np_hook_view(struct np_ctx *ctx, const char *dir, const char *name, struct np_hook_view *v)
 {
 	const struct np_dev_hook *hook = np_dev_hook_by_name(name);
@@ -92,7 +85,8 @@ void np_hook_view(struct np_ctx *ctx, const char *dir, const char *name, struct 
 	struct np_device rec;
 	__u32 len = sizeof(pinfo);
 	char rel[PATH_MAX], d[NP_DIR_MAX];
-	bool is_dev = np_dev_record_get(ctx, dir, &rec) == 0;
+	bool is_dev = hook && np_dev_record_get(ctx, dir, &rec) == 0;
+	bool link_ok = false;
 	int fd;
 
 	memset(v, 0, sizeof(*v));
@@ -110,28 +104,25 @@ void np_hook_view(struct np_ctx *ctx, const char *dir, const char *name, struct 
 	if (fd >= 0 && !np_link_info(fd, &linfo)) {
 		v->link_id = linfo.id;
 		v->link_type = np_link_type_name(linfo.type);
-		if (linfo.type == NP_LINK_XDP || linfo.type == NP_LINK_TCX)
-			v->defunct = linfo.dev.ifindex == 0 ||
-				     (is_dev && linfo.dev.ifindex != rec.ifindex);
-	} else if (!is_dev || !hook || hook->kind == NP_KIND_XDP || rec.tc_mode != NP_TC_CLSACT) {
-		v->defunct = true;	/* the link pin is gone or unreadable */
+		link_ok = true;
 	}
 	if (fd >= 0)
 		close(fd);
 	if (is_dev) {
-		char name_now[IF_NAMESIZE];
+		enum np_hook_state st = np_dev_hook_state(ctx, dir, &rec, hook, v->now);
 
-		/* Names and ifindexes can only be checked from the device's netns. */
-		if (rec.netns == np_netns_self() &&
-		    (!if_indextoname(rec.ifindex, name_now) || strcmp(name_now, dir)))
-			v->defunct = true;
-		if (hook)
-			v->mode = mode_name(hook, &rec);
-		if (!v->link_type)
+		v->state = np_hook_state_name(st);
+		v->mode = np_dev_hook_mode(hook, &rec);
+		if (rec.clsact & hook->bit)
 			v->link_type = "cls_bpf";
+	} else {
+		/* A host probe's link, or a device pin without its record. */
+		v->state = link_ok && !hook ? "ok" : "defunct";
 	}
+	if (!v->link_type)
+		v->link_type = "-";
 	if (!v->mode)
-		v->mode = v->link_type ? v->link_type : "-";
+		v->mode = v->link_type;
 }
 
 enum { C_TARGET, C_HOOK, C_MODE, C_PROG, C_LINK, C_STATE };

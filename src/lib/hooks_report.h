@@ -24,7 +24,8 @@ struct np_hook_view {
 	__u32 link_id;
 	const char *link_type;
 	const char *mode;
-	bool defunct;
+	const char *state;		/* np_hook_state_name(), "ok" for host probes */
+	char now[16];			/* renamed: the device's name now */
 	__u64 run_cnt;
 	__u64 run_time_ns;
 };
