@@ -235,5 +235,5 @@ netns_inode() {
 	[ "$status" -eq 0 ]
 	run "$NP" detach netfilter
 	[ "$status" -eq 0 ]
-	[ ! -e "$NETPROBE_PIN_ROOT" ]
+	np_root_empty
 }

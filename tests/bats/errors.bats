@@ -35,7 +35,7 @@ one_line_error() {
 	run np_in "$NS_A" attach nosuchdev0
 	one_line_error 1
 	[[ "$output" == *"nosuchdev0"*"does not exist"* ]]
-	[ ! -e "$NETPROBE_PIN_ROOT" ]
+	np_root_empty
 }
 
 @test "unknown command, unknown keyword, missing value, bad number: usage errors" {
@@ -138,7 +138,7 @@ one_line_error() {
 	one_line_error 1
 	run np_in "$NS_A" detach all
 	[ "$status" -eq 0 ]
-	[ ! -e "$NETPROBE_PIN_ROOT" ]
+	np_root_empty
 	run np_in "$NS_A" attach a0
 	[ "$status" -eq 0 ]
 }

@@ -320,10 +320,10 @@ replay_and_compare() {
 	run np_in "$NS_B" attach b0 flows 10
 	[ "$status" -eq 2 ]
 	np_in "$NS_B" detach all
-	[ ! -e "$NETPROBE_PIN_ROOT" ]
+	np_root_empty
 	# Flushing nothing is fine, and pins nothing.
 	np_in "$NS_B" flush flows
-	[ ! -e "$NETPROBE_PIN_ROOT" ]
+	np_root_empty
 	# Default size once nothing is pinned.
 	np_in "$NS_B" attach b0
 	[ "$(status_field "$NS_B" flows_max_entries)" -eq 262144 ]

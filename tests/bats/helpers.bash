@@ -106,3 +106,9 @@ skip_unless_cmd() {
 json_valid() {
 	jq -e . >/dev/null
 }
+
+# np_root_empty: nothing is pinned. gc keeps the pin root directory itself
+# (it is the lock), so "empty" is: no pin root, or an empty one.
+np_root_empty() {
+	[ ! -e "$NETPROBE_PIN_ROOT" ] || [ -z "$(ls -A "$NETPROBE_PIN_ROOT")" ]
+}

@@ -2,6 +2,7 @@
 # attach / detach / status: idempotence, modes, defunct devices, nothing left behind.
 
 load helpers
+bats_require_minimum_version 1.5.0
 
 setup() {
 	np_setup_root
@@ -45,7 +46,7 @@ np_prog_ids() {
 	run np_in "$NS_A" -j detach a0
 	[ "$status" -eq 0 ]
 	[ "$(jq 'length' <<<"$output")" -eq 2 ]
-	[ ! -e "$NETPROBE_PIN_ROOT" ]
+	np_root_empty
 	for id in $ids; do
 		run bpftool prog show id "$id"
 		[ "$status" -ne 0 ]
@@ -114,7 +115,7 @@ np_prog_ids() {
 	run np_in "$NS_A" -j detach a0
 	[ "$status" -eq 0 ]
 	[ "$(jq 'length' <<<"$output")" -eq 2 ]
-	[ ! -e "$NETPROBE_PIN_ROOT" ]
+	np_root_empty
 }
 
 @test "a device recreated under the same name is re-attached, not reported unchanged" {
@@ -122,9 +123,10 @@ np_prog_ids() {
 	ip -n "$NS_A" link del a0
 	ip link add a0 netns "$NS_A" type veth peer name b0 netns "$NS_B"
 	ip -n "$NS_A" link set a0 up
-	run np_in "$NS_A" -j attach a0
+	run --separate-stderr np_in "$NS_A" -j attach a0
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '[.[].state] | unique | .[]' <<<"$output")" = attached ]
+	[[ "$stderr" == *"a0 is gone"* ]]
 	[ "$(np_in "$NS_A" -j status | jq -r '[.attachments[].state] | unique | .[]')" = ok ]
 }
 
@@ -178,5 +180,5 @@ np_prog_ids() {
 	np_in "$NS_A" -j show stats dev a0.100 | jq -e '.[0].interface == "a0.100"'
 	run np_in "$NS_A" -j detach a0.100
 	[ "$(jq 'length' <<<"$output")" -eq 2 ]
-	[ ! -e "$NETPROBE_PIN_ROOT" ]
+	np_root_empty
 }

@@ -278,7 +278,7 @@ alerts() {
 	run np_in "$NS_B" -j detach b0 security
 	[ "$status" -eq 0 ]
 	# Nothing else was attached: no pin is left behind.
-	[ -z "$(ls -A "$NP_BPFFS" | grep -v '\.debug$')" ]
+	np_root_empty && [ -z "$(ls -A "$NP_BPFFS" | grep -v -e '\.debug$' -e '^netprobe$')" ]
 	run np_in "$NS_B" -j show alerts
 	[ "$status" -eq 1 ]
 	jq -e .error <<<"$output"

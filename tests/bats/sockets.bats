@@ -393,7 +393,7 @@ tcp_total() {
 	[ "$status" -eq 2 ]
 	run "$NP" detach socket
 	[ "$status" -eq 0 ]
-	[ ! -e "$NETPROBE_PIN_ROOT" ]
+	np_root_empty
 	run "$NP" show sockets
 	[ "$status" -eq 1 ]
 	# With another probe still pinned the socket maps remain, the probe does not.

@@ -501,7 +501,7 @@ hex_patch() {
 	[ "$status" -eq 0 ]
 	run np_in "$NS_B" show vxlan
 	[ "$status" -eq 1 ]
-	[ ! -e "$NETPROBE_PIN_ROOT" ]
+	np_root_empty
 	[ -z "$(in_ns "$NS_B" bpftool net show dev b0 | grep np_)" ]
 	[ -z "$(in_ns "$NS_B" bpftool net show dev c0 | grep np_)" ]
 }
