@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "lib/cmd.h"
+#include "lib/device.h"
 #include "lib/flowfilter.h"
 #include "lib/flowtable.h"
 #include "lib/maps.h"
@@ -328,8 +329,11 @@ static void names_init(struct show *s)
 	np_devices_list(s->ctx, &devs, &n);
 	s->names = calloc(n ? n : 1, sizeof(*s->names));
 	for (int i = 0; i < n && s->names; i++) {
+		char now[IF_NAMESIZE];
+
 		s->names[i].ifindex = devs[i].rec.ifindex;
-		snprintf(s->names[i].name, sizeof(s->names[i].name), "%s", devs[i].name);
+		snprintf(s->names[i].name, sizeof(s->names[i].name), "%s",
+			 np_dev_name_now(s->ctx, devs[i].name, &devs[i].rec, now));
 		s->nnames++;
 	}
 	free(devs);

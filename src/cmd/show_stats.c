@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "lib/cmd.h"
+#include "lib/device.h"
 #include "lib/maps.h"
 #include "lib/out.h"
 #include "lib/sockets.h"
@@ -97,11 +98,16 @@ static int take_sample(struct np_ctx *ctx, const char *dev, struct sample **out,
 		return np_err(ctx, "out of memory");
 	}
 	for (int i = 0; i < ndevs; i++) {
-		if (dev && strcmp(dev, devs[i].name))
+		char now[IF_NAMESIZE];
+
+		if (dev && strcmp(dev, devs[i].name) &&
+		    strcmp(dev, np_dev_name_now(ctx, devs[i].name, &devs[i].rec, now)))
 			continue;
 		if (!(devs[i].rec.hooks & (NP_DEV_XDP | NP_DEV_TC_INGRESS | NP_DEV_TC_EGRESS)))
 			continue;
-		memcpy(s[cnt].name, devs[i].name, NP_IFNAMSIZ);
+		/* A renamed device is shown by the name it has now. */
+		snprintf(s[cnt].name, NP_IFNAMSIZ, "%s",
+			 np_dev_name_now(ctx, devs[i].name, &devs[i].rec, now));
 		s[cnt].rec = devs[i].rec;
 		for (__u32 h = 0; h < NP_HOOK_MAX && fd >= 0; h++) {
 			struct np_stats_key key = { .ifindex = devs[i].rec.ifindex, .hook = h };

@@ -193,6 +193,12 @@ enum np_hook_state np_dev_state(struct np_ctx *ctx, const char *dev, const struc
 	return NP_HS_ABSENT;
 }
 
+const char *np_dev_name_now(struct np_ctx *ctx, const char *dev, const struct np_device *rec,
+			    char buf[IF_NAMESIZE])
+{
+	return np_dev_state(ctx, dev, rec, buf) == NP_HS_RENAMED ? buf : dev;
+}
+
 bool np_dev_hook_live(struct np_ctx *ctx, const char *dev, const struct np_dev_hook *hook,
 		      int ifindex)
 {

@@ -84,6 +84,9 @@ enum np_hook_state np_dev_hook_state(struct np_ctx *ctx, const char *dev,
 /* State of a device as a whole: that of its first recorded hook. */
 enum np_hook_state np_dev_state(struct np_ctx *ctx, const char *dev, const struct np_device *rec,
 				char now[IF_NAMESIZE]);
+/* The name to show for the device recorded as dev: its name now if renamed. */
+const char *np_dev_name_now(struct np_ctx *ctx, const char *dev, const struct np_device *rec,
+			    char buf[IF_NAMESIZE]);
 /* True if hook is attached to dev, runs there and dev is at ifindex. */
 bool np_dev_hook_live(struct np_ctx *ctx, const char *dev, const struct np_dev_hook *hook,
 		      int ifindex);

@@ -531,7 +531,8 @@ int np_unpin_hook(struct np_ctx *ctx, const char *dir, const char *name)
 	return err;
 }
 
-static int list_dir(const char *path, bool want_dirs, char ***names, int *n)
+/* Names in path: directories or pins; pins being made (tmp-*) only if asked for. */
+static int list_dir_tmp(const char *path, bool want_dirs, bool with_tmp, char ***names, int *n)
 {
 	struct dirent *de;
 	char **v = NULL;
@@ -548,7 +549,7 @@ static int list_dir(const char *path, bool want_dirs, char ***names, int *n)
 		if (de->d_name[0] == '.' || (de->d_type == DT_DIR) != want_dirs)
 			continue;
 		/* A pin being made (or left by a crash): not state; gc removes it. */
-		if (!want_dirs && np_is_tmp_pin(de->d_name))
+		if (!want_dirs && !with_tmp && np_is_tmp_pin(de->d_name))
 			continue;
 		nv = realloc(v, (*n + 1) * sizeof(*v));
 		if (!nv)
@@ -560,6 +561,11 @@ static int list_dir(const char *path, bool want_dirs, char ***names, int *n)
 	np_names_sort(v, *n);
 	*names = v;
 	return 0;
+}
+
+static int list_dir(const char *path, bool want_dirs, char ***names, int *n)
+{
+	return list_dir_tmp(path, want_dirs, false, names, n);
 }
 
 static int by_name(const void *a, const void *b)
@@ -636,7 +642,8 @@ static int remove_pins(struct np_ctx *ctx, const char *sub, const char *dir)
 
 	np_path(ctx, path, sizeof(path), "%s%s%s", sub, dir ? "/" : "",
 		dir ? np_dir_name(dir, d) : "");
-	err = list_dir(path, false, &names, &n);
+	/* Writers only, under the lock: a tmp-* pin here was left by a crash. */
+	err = list_dir_tmp(path, false, true, &names, &n);
 	for (int i = 0; i < n; i++) {
 		char file[PATH_MAX + NAME_MAX];
 
