@@ -1,8 +1,9 @@
 # netprobe: bpf/*.bpf.c -> clang -> bpftool gen skeleton -> one binary.
 #
 #   make            build ./netprobe
-#   make deps       apt-get install what is missing (build and test tools)
-#   make run        deps + build + attach to the default-route device + show stats
+#   make deps-build apt-get install what is missing to build and run netprobe
+#   make deps       the same plus the test tools (tshark, nmap, prometheus, ...)
+#   make run        deps-build + build + attach to the default-route device + show stats
 #   make check      deps + build + unit tests + bats tests (root, own namespaces)
 #   make SANITIZE=1 check   the same under ASan/UBSan
 #   make VALGRIND=1 check   every netprobe run of the bats tests under memcheck
@@ -37,7 +38,7 @@ LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
-.PHONY: all deps run check unit bats install clean bench
+.PHONY: all deps deps-build run check unit bats install clean bench
 .SECONDARY:
 all: netprobe
 
@@ -58,10 +59,14 @@ $(BUILD)/obj/%.o: src/%.c $(SKELS) $(wildcard src/lib/*.h) bpf/netprobe.h
 netprobe: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# NP_DEPS_BUILD_ONLY=1 make deps is make deps-build.
 deps:
 	@scripts/deps.sh
 
-run: deps
+deps-build:
+	@NP_DEPS_BUILD_ONLY=1 scripts/deps.sh
+
+run: deps-build
 	@$(MAKE) --no-print-directory netprobe
 	@DEV="$(DEV)" scripts/run.sh
 
@@ -75,7 +80,8 @@ unit: $(UNIT_BINS)
 bats: netprobe
 	bats tests/bats
 
-check: deps
+check:
+	@NP_DEPS_BUILD_ONLY=0 scripts/deps.sh
 	@$(MAKE) --no-print-directory netprobe $(UNIT_BINS)
 	@NP_VALGRIND=$(VALGRIND) scripts/check.sh
 
