@@ -1,10 +1,11 @@
 # netprobe: bpf/*.bpf.c -> clang -> bpftool gen skeleton -> one binary.
 #
 #   make            build ./netprobe
-#   make deps       apt-get install what is missing (build and test tools)
-#   make run        deps + build + attach to the default-route device + show stats
+#   make deps-build apt-get install what is missing to build and run netprobe
+#   make deps       the same plus the test tools (tshark, nmap, prometheus, ...)
+#   make run        deps-build + build + attach to the default-route device + show stats
 #   make check      deps + build + unit tests + bats tests (root, own namespaces)
-#   make SANITIZE=1 check   the same under ASan/UBSan
+#   make SANITIZE=1 check   the same under ASan/UBSan (objects in build-san/)
 #   make VALGRIND=1 check   every netprobe run of the bats tests under memcheck
 #   make install    binary, man pages, bash completion under $(PREFIX)
 
@@ -13,7 +14,13 @@ CLANG    ?= clang
 BPFTOOL  ?= bpftool
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+# One build directory per flavour, so that switching SANITIZE rebuilds
+# everything; ./netprobe is a copy of the flavour built last.
+ifeq ($(SANITIZE),1)
+BUILD    := build-san
+else
 BUILD    := build
+endif
 
 ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS   ?= -O2 -g
@@ -37,7 +44,7 @@ LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
-.PHONY: all deps run check unit bats install clean bench
+.PHONY: all deps deps-build run check unit bats install clean bench FORCE
 .SECONDARY:
 all: netprobe
 
@@ -55,13 +62,22 @@ $(BUILD)/obj/%.o: src/%.c $(SKELS) $(wildcard src/lib/*.h) bpf/netprobe.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
-netprobe: $(OBJS)
+$(BUILD)/netprobe: $(OBJS)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
+# Copied (by rename, so a running netprobe is not touched) whenever it is not
+# the binary of this flavour.
+netprobe: $(BUILD)/netprobe FORCE
+	@cmp -s $< $@ || { cp $< $@.tmp && mv -f $@.tmp $@ && echo "cp $< $@"; }
+
+# NP_DEPS_BUILD_ONLY=1 make deps is make deps-build.
 deps:
 	@scripts/deps.sh
 
-run: deps
+deps-build:
+	@NP_DEPS_BUILD_ONLY=1 scripts/deps.sh
+
+run: deps-build
 	@$(MAKE) --no-print-directory netprobe
 	@DEV="$(DEV)" scripts/run.sh
 
@@ -75,9 +91,10 @@ unit: $(UNIT_BINS)
 bats: netprobe
 	bats tests/bats
 
-check: deps
+check:
+	@NP_DEPS_BUILD_ONLY=0 scripts/deps.sh
 	@$(MAKE) --no-print-directory netprobe $(UNIT_BINS)
-	@NP_VALGRIND=$(VALGRIND) scripts/check.sh
+	@NP_BUILD=$(BUILD) NP_VALGRIND=$(VALGRIND) scripts/check.sh
 
 bench: netprobe
 	bench/run.sh
@@ -90,4 +107,4 @@ install: netprobe
 		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/netprobe
 
 clean:
-	rm -rf $(BUILD) netprobe
+	rm -rf build build-san netprobe netprobe.tmp

@@ -24,8 +24,12 @@ FLOWS=${FLOWS:-1000000}
 SUFFIX=$(printf '%04x' $RANDOM)
 NS_A="npbench-a-$SUFFIX"
 NS_B="npbench-b-$SUFFIX"
-PINFS="/run/npbench-$SUFFIX"
-export NETPROBE_PIN_ROOT="$PINFS/netprobe"
+# One pin root serves one network namespace: each namespace gets a bpffs of
+# its own, and every netprobe run is given its namespace's root.
+PINFS_A="/run/npbench-a-$SUFFIX"
+PINFS_B="/run/npbench-b-$SUFFIX"
+PIN_A="$PINFS_A/netprobe"
+PIN_B="$PINFS_B/netprobe"
 STATS_WAS=$(cat /proc/sys/kernel/bpf_stats_enabled)
 PIDS=()
 
@@ -33,25 +37,33 @@ cleanup() {
 	for pid in "${PIDS[@]}"; do
 		kill "$pid" 2>/dev/null || true
 	done
-	nsenter --net="/run/netns/$NS_B" "$NP" -q detach all >/dev/null 2>&1 || true
-	nsenter --net="/run/netns/$NS_A" "$NP" -q detach all >/dev/null 2>&1 || true
-	umount "$PINFS" 2>/dev/null || true
-	rmdir "$PINFS" 2>/dev/null || true
+	if [ -e "/run/netns/$NS_B" ]; then
+		in_b "$NP" -q detach all >/dev/null 2>&1 || true
+	fi
+	if [ -e "/run/netns/$NS_A" ]; then
+		in_a "$NP" -q detach all >/dev/null 2>&1 || true
+	fi
+	for fs in "$PINFS_A" "$PINFS_B"; do
+		umount "$fs" 2>/dev/null || true
+		rmdir "$fs" 2>/dev/null || true
+	done
 	ip netns del "$NS_A" 2>/dev/null || true
 	ip netns del "$NS_B" 2>/dev/null || true
 	sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
 }
 trap cleanup EXIT
 
-IN_B=(nsenter --net="/run/netns/$NS_B")
-in_a() { nsenter --net="/run/netns/$NS_A" "$@"; }
+IN_A=(env NETPROBE_PIN_ROOT="$PIN_A" nsenter --net="/run/netns/$NS_A")
+IN_B=(env NETPROBE_PIN_ROOT="$PIN_B" nsenter --net="/run/netns/$NS_B")
+in_a() { "${IN_A[@]}" "$@"; }
 in_b() { "${IN_B[@]}" "$@"; }
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 setup() {
 	[ -x "$NP" ] || { echo "build netprobe first (make)" >&2; exit 1; }
-	mkdir -p "$OUT" "$PINFS"
-	mount -t bpf bpffs "$PINFS"
+	mkdir -p "$OUT" "$PINFS_A" "$PINFS_B"
+	mount -t bpf bpffs "$PINFS_A"
+	mount -t bpf bpffs "$PINFS_B"
 	ip netns add "$NS_A"
 	ip netns add "$NS_B"
 	ip link add a0 netns "$NS_A" type veth peer name b0 netns "$NS_B"
@@ -142,7 +154,7 @@ bench_read() {
 	echo "== reading $FLOWS flows (table of 1048576 entries)"
 	cc -O2 -Wall -o "$OUT/flowfill" bench/flowfill.c -lbpf
 	in_b "$NP" -q attach b0 flows 1048576 >/dev/null
-	"$OUT/flowfill" "$NETPROBE_PIN_ROOT/maps/np_flows" "$FLOWS"
+	"$OUT/flowfill" "$PIN_B/maps/np_flows" "$FLOWS"
 	[ "$(in_b "$NP" -j status | jq .flows_entries)" -eq "$FLOWS" ]
 	for _ in 1 2 3; do
 		timed "netprobe -j show flows" "${IN_B[@]}" "$NP" -j show flows
@@ -152,7 +164,7 @@ bench_read() {
 	timed "netprobe -j show flows sort bytes" "${IN_B[@]}" "$NP" -j show flows sort bytes
 	timed "netprobe -j status (counts the entries)" "${IN_B[@]}" "$NP" -j status
 	timed "bpftool -j map dump pinned .../np_flows" bpftool -j map dump pinned \
-		"$NETPROBE_PIN_ROOT/maps/np_flows"
+		"$PIN_B/maps/np_flows"
 	bt=$SECS_TAKEN
 	np=$(printf '%s\n' "${np_times[@]}" | median)
 	awk -v n="$np" -v b="$bt" 'BEGIN { printf "netprobe median %.2f s, bpftool %.2f s: %.1fx faster (target >= 10x, < 2 s)\n", n, b, b / n }'

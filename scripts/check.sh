@@ -10,7 +10,8 @@ if [ "$(id -u)" != 0 ]; then
 fi
 
 pass=0 fail=0 skipped=0
-for t in build/unit/*; do
+# The unit tests of the flavour make built: build/, or build-san/ under SANITIZE=1.
+for t in "${NP_BUILD:-build}"/unit/*; do
 	[ -x "$t" ] || continue
 	out=$("$t" 2>&1)
 	rc=$?

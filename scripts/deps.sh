@@ -1,6 +1,7 @@
 #!/bin/sh
 # Installs what netprobe needs to build and test, and only what is missing.
-# Debian/Ubuntu; needs root. Set NP_DEPS_BUILD_ONLY=1 to skip test tools.
+# Debian/Ubuntu; needs root. NP_DEPS_BUILD_ONLY=1 (make run, make deps-build)
+# installs only what building and running need; make check adds the test tools.
 set -eu
 
 build="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjansson-dev bpftool pkg-config"

@@ -7,8 +7,6 @@
 
 load helpers
 
-PCAPS="$SHARED/pcaps"
-
 setup() {
 	np_setup_root
 	np_veth_pair

@@ -6,7 +6,10 @@
 # pins from the next invocation.
 
 NP="${NP:-$BATS_TEST_DIRNAME/../../netprobe}"
-SHARED="${SHARED:-$BATS_TEST_DIRNAME/../../../shared}"
+# Test data kept in the repository: captures in $PCAPS (tests/data/pcaps,
+# described by its MANIFEST.tsv and README.md).
+NP_DATA="$(realpath "$BATS_TEST_DIRNAME/../data")"
+PCAPS="$NP_DATA/pcaps"
 
 # make VALGRIND=1 check: every netprobe run goes through memcheck; an error or a
 # definite leak makes netprobe exit 99, which fails the test.

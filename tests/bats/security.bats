@@ -6,8 +6,6 @@
 
 load helpers
 
-PCAPS="$SHARED/pcaps"
-
 setup() {
 	skip_unless_cmd nmap hping3 socat iperf3 tcpdump tshark tcpreplay nstat
 	np_setup_root

@@ -318,7 +318,7 @@ replay_setup() {
 	replay_setup
 	run np_in "$NS_B" attach b0 vxlan
 	[ "$status" -eq 0 ]
-	local f4789="$SHARED/pcaps/vxlan4789_vni100_icmp.pcap" f8472="$SHARED/pcaps/vxlan8472_vni100_icmp.pcap"
+	local f4789="$PCAPS/vxlan4789_vni100_icmp.pcap" f8472="$PCAPS/vxlan8472_vni100_icmp.pcap"
 	pcap_replay "$NS_A" a0 "$f4789"
 	pcap_replay "$NS_A" a0 "$f8472"
 	local want got
@@ -355,7 +355,7 @@ replay_setup() {
 @test "vxlan-port adds a port to a live probe; other ports are not parsed" {
 	replay_setup
 	local f="$BATS_TEST_TMPDIR/vxlan4790.pcap"
-	tcprewrite --portmap=4789:4790 -i "$SHARED/pcaps/vxlan4789_vni100_icmp.pcap" -o "$f" 2>/dev/null
+	tcprewrite --portmap=4789:4790 -i "$PCAPS/vxlan4789_vni100_icmp.pcap" -o "$f" 2>/dev/null
 	run np_in "$NS_B" attach b0 vxlan
 	[ "$status" -eq 0 ]
 	pcap_replay "$NS_A" a0 "$f"
@@ -389,7 +389,7 @@ hex_patch() {
 
 @test "bad outer UDP checksums, missing I flag and short packets are counted apart" {
 	replay_setup
-	local src="$SHARED/pcaps/vxlan4789_vni100_icmp.pcap" t="$BATS_TEST_TMPDIR" hex calc i off
+	local src="$PCAPS/vxlan4789_vni100_icmp.pcap" t="$BATS_TEST_TMPDIR" hex calc i off
 	# Give every frame its right UDP checksum: write a dummy one, let tshark
 	# compute the real one, write that.
 	hex=$(xxd -p "$src" | tr -d '\n')
@@ -450,7 +450,7 @@ hex_patch() {
 	[[ "$output" == *vxlan_ingress* && "$output" == *vxlan_egress* && "$output" == *tc_ingress* ]]
 	[ -e "$NETPROBE_PIN_ROOT/links/b0/vxlan_ingress" ]
 	[ -e "$NETPROBE_PIN_ROOT/links/b0/vxlan_egress" ]
-	pcap_replay "$NS_A" a0 "$SHARED/pcaps/vxlan4789_vni100_icmp.pcap"
+	pcap_replay "$NS_A" a0 "$PCAPS/vxlan4789_vni100_icmp.pcap"
 	run np_in "$NS_B" -j show vxlan vni 100
 	[ "$(jq '[.[].packets] | add' <<<"$output")" -eq 10 ]
 	run np_in "$NS_B" -j show vxlan vni 1
@@ -489,7 +489,7 @@ hex_patch() {
 	[[ "$output" == *"not attached to 'b0'"* ]]
 	# The same through 'detach DEV' (every probe of the device).
 	np_in "$NS_B" attach b0 vxlan
-	pcap_replay "$NS_A" a0 "$SHARED/pcaps/vxlan4789_vni100_icmp.pcap"
+	pcap_replay "$NS_A" a0 "$PCAPS/vxlan4789_vni100_icmp.pcap"
 	[ "$(entries np_vxlan_tunnels)" -eq 2 ]
 	run np_in "$NS_B" detach b0
 	[ "$status" -eq 0 ]
