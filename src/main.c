@@ -165,6 +165,28 @@ static enum np_format prescan_format(int argc, char **argv)
 	return fmt;
 }
 
+/*
+ * Output that did not reach stdout is an error: a full disk must not leave
+ * a half file behind exit status 0. A reader that left early (| head) is
+ * not: exit quietly.
+ */
+static int finish_output(struct np_ctx *ctx, int ret)
+{
+	int err = ctx->out ? out_end(ctx->out) : 0;
+	const char *why, *doc;
+
+	if (!err || err == -EPIPE)
+		return ret;
+	why = strerror(-err);
+	doc = out_error_doc(ctx->out);
+	/* stdout refused it, so out_error() puts this on stderr. */
+	if (doc)
+		np_err(ctx, "%s (cannot write it to stdout: %s)", doc, why);
+	else
+		np_err(ctx, "cannot write output: %s", why);
+	return ret ? ret : NP_EXIT_FAIL;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts = { .fmt = NP_FMT_PLAIN };
@@ -211,7 +233,7 @@ int main(int argc, char **argv)
 		ret = np_cmd_dispatch(&ctx, np_commands, "netprobe", opts.nargs, opts.args);
 	}
 out:
-	/* A reader that left early (| head) is not an error: exit quietly. */
+	ret = finish_output(&ctx, ret);
 	out_free(ctx.out);
 	free(opts.args);
 	return ret;

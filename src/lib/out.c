@@ -37,6 +37,9 @@ struct np_out {
 	bool numeric;
 	FILE *f;
 	bool started;
+	bool ended;
+	int werr;		/* errno of the first write that failed, 0 if none */
+	char *error_doc;	/* the message of the JSON error document written */
 
 	/* JSON nesting: separators per level. */
 	int depth;
@@ -74,9 +77,20 @@ enum np_format out_format(const struct np_out *o)
 	return o->fmt;
 }
 
-bool out_broken(const struct np_out *o)
+/*
+ * stdio keeps only a flag when a write fails; the reason is in errno right
+ * after the call that failed, so the output layer looks after each write.
+ */
+static bool write_failed(struct np_out *o)
 {
-	return ferror(o->f) != 0;
+	if (!o->werr && ferror_unlocked(o->f))
+		o->werr = errno ? errno : EIO;
+	return o->werr != 0;
+}
+
+bool out_broken(struct np_out *o)
+{
+	return write_failed(o);
 }
 
 bool out_started(const struct np_out *o)
@@ -161,20 +175,36 @@ static void json_put(struct np_out *o, json_t *v)
 	free(s);
 }
 
+int out_end(struct np_out *o)
+{
+	if (!o->ended) {
+		o->ended = true;
+		if (o->fmt == NP_FMT_JSON)
+			while (o->depth > 0)
+				json_close(o);
+		if (fflush(o->f) && !o->werr)
+			o->werr = errno ? errno : EIO;
+		write_failed(o);
+	}
+	return -o->werr;
+}
+
+const char *out_error_doc(const struct np_out *o)
+{
+	return o->error_doc;
+}
+
 int out_free(struct np_out *o)
 {
-	int err = 0;
+	int err;
 
 	if (!o)
 		return 0;
-	if (o->fmt == NP_FMT_JSON)
-		while (o->depth > 0)
-			json_close(o);
-	if (fflush(o->f) || ferror(o->f))
-		err = -EPIPE;
+	err = out_end(o);
 	free(o->cells);
 	free(o->fams);
 	free(o->rowbuf);
+	free(o->error_doc);
 	free(o);
 	return err;
 }
@@ -193,6 +223,7 @@ void out_object_end(struct np_out *o)
 {
 	if (o->fmt == NP_FMT_JSON && o->depth)
 		json_close(o);
+	write_failed(o);
 }
 
 void out_kv_str(struct np_out *o, const char *key, const char *header, const char *v)
@@ -209,6 +240,7 @@ void out_kv_str(struct np_out *o, const char *key, const char *header, const cha
 	case NP_FMT_PROM:
 		break;
 	}
+	write_failed(o);
 }
 
 void out_kv_u64(struct np_out *o, const char *key, const char *header, __u64 v)
@@ -340,6 +372,7 @@ void out_table_end(struct np_out *o)
 	o->fams = NULL;
 	o->cols = NULL;
 	o->ncols = 0;
+	write_failed(o);
 }
 
 static void cells_clear(struct np_out *o)
@@ -618,8 +651,10 @@ void out_row_end(struct np_out *o)
 	}
 	o->nrows++;
 	cells_clear(o);
-	if (o->layout == NP_LAYOUT_STREAM)
-		fflush(o->f);
+	/* Live rows go out as they come, and stop at the first that cannot. */
+	if (o->layout == NP_LAYOUT_STREAM && fflush(o->f) && !o->werr)
+		o->werr = errno ? errno : EIO;
+	write_failed(o);
 }
 
 static struct cell *cell_at(struct np_out *o, int col)
@@ -692,16 +727,22 @@ void out_null(struct np_out *o, int col)
 
 void out_error(struct np_out *o, const char *msg)
 {
-	if (o && o->fmt == NP_FMT_JSON && !o->started) {
+	/* Nothing goes to a stdout that already refused a write. */
+	if (o && o->fmt == NP_FMT_JSON && !o->started && !write_failed(o)) {
 		json_t *e = json_pack("{s:s}", "error", msg);
 
 		json_dumpf(e, o->f, o->pretty ? JSON_INDENT(2) : JSON_COMPACT);
 		fputc('\n', o->f);
 		json_decref(e);
 		o->started = true;
+		free(o->error_doc);
+		o->error_doc = strdup(msg);
 		return;
 	}
-	fflush(o ? o->f : stdout);
+	if (o && fflush(o->f) && !o->werr)
+		o->werr = errno ? errno : EIO;
+	else if (!o)
+		fflush(stdout);
 	fprintf(stderr, "Error: %s\n", msg);
 }
 

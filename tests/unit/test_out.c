@@ -1,6 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The output layer: units, times, JSON streaming, Prometheus grouping. */
+#include <errno.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "lib/np.h"
@@ -152,6 +155,112 @@ static void test_stream(void)
 	free(s);
 }
 
+/* Rows of a table into f; returns out_broken() after the last row. */
+static bool write_rows(struct np_out *o, enum np_layout layout, int n)
+{
+	out_table_begin(o, NULL, cols, 3, layout);
+	for (int i = 0; i < n && !out_broken(o); i++) {
+		out_row_begin(o);
+		out_str(o, C_NAME, "eth0");
+		out_u64(o, C_PKTS, i);
+		out_row_end(o);
+	}
+	out_table_end(o);
+	return out_broken(o);
+}
+
+/* A full disk: the first failed write is remembered with its errno. */
+static void test_write_full(void)
+{
+	enum np_format fmts[] = { NP_FMT_PLAIN, NP_FMT_JSON, NP_FMT_PROM };
+	struct np_out *o;
+	FILE *f;
+
+	for (size_t i = 0; i < ARRAY_SIZE(fmts); i++) {
+		f = fopen("/dev/full", "w");
+		o = out_new(fmts[i], false, false, f);
+
+		/* A short table fits the buffer: the flush at the end fails. */
+		CHECK(!write_rows(o, NP_LAYOUT_TABLE, 2));
+		CHECK(out_end(o) == -ENOSPC);
+		CHECK(out_end(o) == -ENOSPC);	/* once failed, stays failed */
+		CHECK(out_free(o) == -ENOSPC);
+		fclose(f);
+	}
+	/* A long one fails on the way and stops early. */
+	f = fopen("/dev/full", "w");
+	o = out_new(NP_FMT_PLAIN, false, false, f);
+
+	CHECK(write_rows(o, NP_LAYOUT_TABLE, 100000));
+	CHECK(out_free(o) == -ENOSPC);
+	fclose(f);
+	/* Live rows are flushed one by one: the first one fails. */
+	f = fopen("/dev/full", "w");
+	o = out_new(NP_FMT_JSON, false, false, f);
+	CHECK(write_rows(o, NP_LAYOUT_STREAM, 1));
+	CHECK(out_free(o) == -ENOSPC);
+	fclose(f);
+}
+
+/* A buffer too small for the document (fmemopen): an error, not a cut file. */
+static void test_write_short_buffer(void)
+{
+	char mem[16];
+	FILE *f = fmemopen(mem, sizeof(mem), "w");
+	struct np_out *o = out_new(NP_FMT_JSON, false, false, f);
+
+	setvbuf(f, NULL, _IONBF, 0);
+	write_rows(o, NP_LAYOUT_TABLE, 5);
+	CHECK(out_free(o) < 0);
+	fclose(f);
+}
+
+/* The error document is remembered, so that main() can say what was lost. */
+static void test_error_doc_lost(void)
+{
+	FILE *f = fopen("/dev/full", "w");
+	struct np_out *o = out_new(NP_FMT_JSON, false, false, f);
+
+	CHECK(out_error_doc(o) == NULL);
+	out_error(o, "nothing is attached");
+	CHECK_STR(out_error_doc(o) ? out_error_doc(o) : "", "nothing is attached");
+	CHECK(out_end(o) == -ENOSPC);
+	out_free(o);
+	fclose(f);
+}
+
+/* A reader that went away is EPIPE, which main() leaves quiet. */
+static void test_write_epipe(void)
+{
+	int p[2];
+	FILE *f;
+	struct np_out *o;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (pipe(p)) {
+		CHECK(!"pipe");
+		return;
+	}
+	close(p[0]);
+	f = fdopen(p[1], "w");
+	o = out_new(NP_FMT_PLAIN, false, false, f);
+	write_rows(o, NP_LAYOUT_TABLE, 3);
+	CHECK(out_free(o) == -EPIPE);
+	fclose(f);
+}
+
+/* A healthy stream reports nothing. */
+static void test_write_ok(void)
+{
+	FILE *f = fopen("/dev/null", "w");
+	struct np_out *o = out_new(NP_FMT_JSON, false, false, f);
+
+	CHECK(!write_rows(o, NP_LAYOUT_TABLE, 1000));
+	CHECK(out_end(o) == 0);
+	CHECK(out_free(o) == 0);
+	fclose(f);
+}
+
 int main(void)
 {
 	test_units();
@@ -160,5 +269,10 @@ int main(void)
 	test_plain();
 	test_error_json();
 	test_stream();
+	test_write_full();
+	test_write_short_buffer();
+	test_error_doc_lost();
+	test_write_epipe();
+	test_write_ok();
 	UNIT_DONE();
 }
