@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The output layer: see out.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "out.h"
@@ -744,6 +746,46 @@ void out_error(struct np_out *o, const char *msg)
 	else if (!o)
 		fflush(stdout);
 	fprintf(stderr, "Error: %s\n", msg);
+}
+
+/* ---- standard descriptors ---- */
+
+int out_park_closed_fds(void)
+{
+	int closed = 0;
+
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		int nfd;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lower ones are open by now: open() returns fd itself. */
+		nfd = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+		if (nfd < 0)
+			return -errno;
+		if (nfd != fd) {
+			dup2(nfd, fd);
+			close(nfd);
+		}
+		closed |= 1 << fd;
+	}
+	return closed;
+}
+
+/* The cookie is the errno itself. */
+static ssize_t refuse_write(void *cookie, const char *buf, size_t size)
+{
+	(void)buf;
+	(void)size;
+	errno = (int)(intptr_t)cookie;
+	return 0;	/* fopencookie(3): 0, never negative, on error */
+}
+
+FILE *out_failing_stream(int err)
+{
+	cookie_io_functions_t io = { .write = refuse_write };
+
+	return fopencookie((void *)(intptr_t)err, "w", io);
 }
 
 /* ---- formatting helpers ---- */

@@ -103,6 +103,16 @@ void out_null(struct np_out *o, int col);
  */
 void out_error(struct np_out *o, const char *msg);
 
+/*
+ * Opens /dev/null on each of fds 0, 1 and 2 that is closed, before anything
+ * else opens a file: else the first open() or bpf_obj_get() gets fd 1 and
+ * output lands in it. Returns the mask (1 << fd) of those that were closed,
+ * or -errno.
+ */
+int out_park_closed_fds(void);
+/* A stream whose every write fails with err: stdout when fd 1 was closed. */
+FILE *out_failing_stream(int err);
+
 /* Human units, also used by unit tests. buf of at least 32 bytes. */
 void fmt_count(char *buf, size_t n, __u64 v, bool numeric);
 void fmt_bytes(char *buf, size_t n, __u64 v, bool numeric);

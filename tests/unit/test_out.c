@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The output layer: units, times, JSON streaming, Prometheus grouping. */
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
+#include <sys/wait.h>
 #include <jansson.h>
 
 #include "lib/np.h"
@@ -261,6 +263,42 @@ static void test_write_ok(void)
 	fclose(f);
 }
 
+/* A closed stdout: the stream that stands for it fails every write. */
+static void test_failing_stream(void)
+{
+	FILE *f = out_failing_stream(EBADF);
+	struct np_out *o = out_new(NP_FMT_PLAIN, false, false, f);
+
+	CHECK(!write_rows(o, NP_LAYOUT_TABLE, 1));
+	CHECK(out_free(o) == -EBADF);
+	fclose(f);
+	/* Nothing written, nothing lost. */
+	f = out_failing_stream(EBADF);
+	o = out_new(NP_FMT_JSON, false, false, f);
+	CHECK(out_free(o) == 0);
+	fclose(f);
+}
+
+/* In a child: closed fds 1 and 2 get /dev/null, and the first open() after is 3. */
+static void test_park_closed_fds(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		int mask, fd;
+
+		close(STDOUT_FILENO);
+		close(STDERR_FILENO);
+		mask = out_park_closed_fds();
+		fd = open("/dev/null", O_RDONLY);
+		_exit(mask == (1 << 1 | 1 << 2) && fd == 3 && fcntl(1, F_GETFD) >= 0 &&
+		      out_park_closed_fds() == 0 ? 0 : 1);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0);
+}
+
 int main(void)
 {
 	test_units();
@@ -274,5 +312,7 @@ int main(void)
 	test_error_doc_lost();
 	test_write_epipe();
 	test_write_ok();
+	test_failing_stream();
+	test_park_closed_fds();
 	UNIT_DONE();
 }
