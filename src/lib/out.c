@@ -100,6 +100,77 @@ bool out_started(const struct np_out *o)
 	return o->started;
 }
 
+/* Length of the well-formed UTF-8 sequence at s (as jansson checks it), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	__u32 cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (len > n)
+		return 0;
+	cp = s[0] & (0xff >> (len + 1));
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, UTF-16 surrogates, beyond U+10FFFF. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/*
+ * s with each byte that is not part of valid UTF-8 written as the four
+ * characters \xNN; NULL if s is valid as it is. JSON and Prometheus need
+ * UTF-8: an interface name, a comm or a file's text need not be.
+ */
+static char *utf8_escape(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), bad = 0, j = 0;
+	char *e;
+
+	for (size_t i = 0, l; i < n; i += l ? l : 1)
+		bad += !(l = utf8_len(p + i, n - i));
+	if (!bad)
+		return NULL;
+	e = malloc(n + 3 * bad + 1);
+	if (!e)
+		return NULL;
+	for (size_t i = 0, l; i < n; i += l ? l : 1) {
+		l = utf8_len(p + i, n - i);
+		if (l) {
+			memcpy(e + j, p + i, l);
+			j += l;
+		} else {
+			j += sprintf(e + j, "\\x%02x", p[i]);
+		}
+	}
+	e[j] = '\0';
+	return e;
+}
+
+/* A JSON string of s, which need not be UTF-8; NULL only without memory. */
+static json_t *json_text(const char *s)
+{
+	json_t *v = json_string(s);
+	char *e;
+
+	if (v)
+		return v;
+	e = utf8_escape(s);
+	v = e ? json_string(e) : NULL;
+	free(e);
+	return v;
+}
+
 static void indent(struct np_out *o)
 {
 	if (!o->pretty)
@@ -144,7 +215,7 @@ static void json_close(struct np_out *o)
 
 static void json_key(struct np_out *o, const char *key)
 {
-	json_t *k = json_string(key);
+	json_t *k = json_text(key);
 
 	json_sep(o);
 	json_dumpf(k, o->f, JSON_ENCODE_ANY);
@@ -157,11 +228,14 @@ static void json_put(struct np_out *o, json_t *v)
 {
 	size_t flags = JSON_ENCODE_ANY | JSON_PRESERVE_ORDER |
 		       (o->pretty ? JSON_INDENT(2) : JSON_COMPACT);
-	char *s = json_dumps(v, flags);
+	char *s = v ? json_dumps(v, flags) : NULL;
 
 	json_decref(v);
-	if (!s)
+	/* The key is out already: never leave it without a value. */
+	if (!s) {
+		fputs("null", o->f);
 		return;
+	}
 	if (!o->pretty) {
 		/* Compact output has no newlines to indent. */
 		fputs(s, o->f);
@@ -233,7 +307,7 @@ void out_kv_str(struct np_out *o, const char *key, const char *header, const cha
 	switch (o->fmt) {
 	case NP_FMT_JSON:
 		json_key(o, key);
-		json_put(o, v ? json_string(v) : json_null());
+		json_put(o, v ? json_text(v) : json_null());
 		break;
 	case NP_FMT_PLAIN:
 		o->started = true;
@@ -513,7 +587,7 @@ static bool row_value(struct np_out *o, int i)
 		return true;
 	case CELL_STR:
 		if (!plain_ascii(c->s, c->len))
-			return row_jansson(o, json_string(c->s));
+			return row_jansson(o, json_text(c->s));
 		row_put(o, "\"", 1);
 		row_put(o, c->s, c->len);
 		row_put(o, "\"", 1);
@@ -731,8 +805,9 @@ void out_error(struct np_out *o, const char *msg)
 {
 	/* Nothing goes to a stdout that already refused a write. */
 	if (o && o->fmt == NP_FMT_JSON && !o->started && !write_failed(o)) {
-		json_t *e = json_pack("{s:s}", "error", msg);
+		json_t *e = json_object();
 
+		json_object_set_new(e, "error", json_text(msg) ?: json_string(""));
 		json_dumpf(e, o->f, o->pretty ? JSON_INDENT(2) : JSON_COMPACT);
 		fputc('\n', o->f);
 		json_decref(e);
@@ -892,17 +967,25 @@ void fmt_localtime(char *buf, size_t n, __u64 realtime_ns)
 
 void fmt_prom_label(char *buf, size_t n, const char *v)
 {
-	size_t j = 0;
+	const unsigned char *p = (const unsigned char *)v;
+	size_t j = 0, len = strlen(v);
 
-	for (; *v && j + 3 < n; v++) {
-		if (*v == '\\' || *v == '"') {
+	/* Label values are UTF-8: a stray byte is the text \xNN, its \ escaped. */
+	for (size_t i = 0, l; i < len && j + 6 < n; i += l ? l : 1) {
+		l = utf8_len(p + i, len - i);
+		if (!l) {
+			j += snprintf(buf + j, n - j, "\\\\x%02x", p[i]);
+		} else if (l > 1) {
+			memcpy(buf + j, p + i, l);
+			j += l;
+		} else if (p[i] == '\\' || p[i] == '"') {
 			buf[j++] = '\\';
-			buf[j++] = *v;
-		} else if (*v == '\n') {
+			buf[j++] = p[i];
+		} else if (p[i] == '\n') {
 			buf[j++] = '\\';
 			buf[j++] = 'n';
 		} else {
-			buf[j++] = *v;
+			buf[j++] = p[i];
 		}
 	}
 	buf[j] = '\0';

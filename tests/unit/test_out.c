@@ -157,6 +157,54 @@ static void test_stream(void)
 	free(s);
 }
 
+/* Text that is not UTF-8 is escaped (\xNN), never dropped nor passed raw. */
+static void test_not_utf8(void)
+{
+	char *buf = NULL, lbl[64];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct np_out *o = out_new(NP_FMT_JSON, false, false, f);
+	json_t *doc, *row;
+
+	out_object_begin(o);
+	out_kv_str(o, "path", "path:", "/tmp/\xff\xfe.env");
+	out_table_begin(o, "rows", cols, 3, NP_LAYOUT_TABLE);
+	out_row_begin(o);
+	out_str(o, C_NAME, "\xc3\x28x\xc3\xa9");	/* a bad pair, then a good é */
+	out_u64(o, C_PKTS, 1);
+	out_row_end(o);
+	out_row_begin(o);
+	out_str(o, C_NAME, "\xed\xa0\x80\xf8");	/* a surrogate, a 5-byte lead */
+	out_row_end(o);
+	out_table_end(o);
+	out_object_end(o);
+	out_free(o);
+	fclose(f);
+	doc = json_loads(buf, 0, NULL);
+	CHECK(doc != NULL);
+	CHECK_STR(json_string_value(json_object_get(doc, "path")) ?: "", "/tmp/\\xff\\xfe.env");
+	row = json_array_get(json_object_get(doc, "rows"), 0);
+	CHECK_STR(json_string_value(json_object_get(row, "interface")) ?: "", "\\xc3(x\xc3\xa9");
+	row = json_array_get(json_object_get(doc, "rows"), 1);
+	CHECK_STR(json_string_value(json_object_get(row, "interface")) ?: "",
+		  "\\xed\\xa0\\x80\\xf8");
+	json_decref(doc);
+	free(buf);
+
+	/* An error message quoting a bad argument. */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	o = out_new(NP_FMT_JSON, false, false, f);
+	out_error(o, "unknown command '\xff'");
+	out_free(o);
+	fclose(f);
+	CHECK_STR(buf, "{\"error\":\"unknown command '\\\\xff'\"}\n");
+	free(buf);
+
+	fmt_prom_label(lbl, sizeof(lbl), "a\xff\xc3\xa9\"");
+	CHECK_STR(lbl, "a\\\\xff\xc3\xa9\\\"");
+}
+
 /* Rows of a table into f; returns out_broken() after the last row. */
 static bool write_rows(struct np_out *o, enum np_layout layout, int n)
 {
@@ -307,6 +355,7 @@ int main(void)
 	test_plain();
 	test_error_json();
 	test_stream();
+	test_not_utf8();
 	test_write_full();
 	test_write_short_buffer();
 	test_error_doc_lost();
