@@ -1,10 +1,14 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The VXLAN overlay over rtnetlink, and Flannel's subnet.env: see overlay.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 
@@ -213,58 +217,205 @@ void np_overlay_free(struct np_overlay *ov)
 
 /* ---- subnet.env ---- */
 
+/* s (len bytes) as printable ASCII: other bytes as \xNN, cut after 64 bytes. */
+static void printable(char *buf, size_t n, const char *s, size_t len)
+{
+	size_t j = 0;
+
+	for (size_t i = 0; i < len && j + 5 < n; i++) {
+		unsigned char c = s[i];
+
+		if (i == 64) {
+			j += snprintf(buf + j, n - j, "...");
+			break;
+		}
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			buf[j++] = c;
+		else
+			j += snprintf(buf + j, n - j, "\\x%02x", c);
+	}
+	buf[j] = '\0';
+}
+
+static void note(struct np_flannel_env *env, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Records why something was refused; the caller names it printably. */
+static void note(struct np_flannel_env *env, const char *fmt, ...)
+{
+	char path[96];
+	va_list ap;
+	int n;
+
+	if (env->nnotes++ >= NP_FLANNEL_NOTES)
+		return;
+	printable(path, sizeof(path), env->path, strlen(env->path));
+	n = snprintf(env->notes[env->nnotes - 1], sizeof(env->notes[0]), "%s: ", path);
+	va_start(ap, fmt);
+	vsnprintf(env->notes[env->nnotes - 1] + n, sizeof(env->notes[0]) - n, fmt, ap);
+	va_end(ap);
+}
+
 static void env_set(char *dst, size_t n, const char *v)
 {
 	snprintf(dst, n, "%s", v);
 }
 
-void np_flannel_env_parse(FILE *f, struct np_flannel_env *env)
+static void env_line(struct np_flannel_env *env, const char *s, size_t len)
 {
-	char line[512];
+	char line[512], *eq, *v, *end;
 
-	while (fgets(line, sizeof(line), f)) {
-		char *eq = strchr(line, '='), *v, *end;
-
-		if (!eq || line[0] == '#')
-			continue;
-		*eq = '\0';
-		v = eq + 1;
-		v[strcspn(v, "\r\n")] = '\0';
-		/* Values may be quoted, as in a shell file. */
-		if ((*v == '"' || *v == '\'') && (end = strrchr(v + 1, *v)) && end[1] == '\0') {
-			*end = '\0';
-			v++;
-		}
-		if (!strcmp(line, "FLANNEL_NETWORK"))
-			env_set(env->network, sizeof(env->network), v);
-		else if (!strcmp(line, "FLANNEL_SUBNET"))
-			env_set(env->subnet, sizeof(env->subnet), v);
-		else if (!strcmp(line, "FLANNEL_IPV6_NETWORK"))
-			env_set(env->ipv6_network, sizeof(env->ipv6_network), v);
-		else if (!strcmp(line, "FLANNEL_IPV6_SUBNET"))
-			env_set(env->ipv6_subnet, sizeof(env->ipv6_subnet), v);
-		else if (!strcmp(line, "FLANNEL_MTU"))
-			env->mtu = strtoul(v, NULL, 10);
-		else if (!strcmp(line, "FLANNEL_IPMASQ"))
-			env_set(env->ipmasq, sizeof(env->ipmasq), v);
+	len = len < sizeof(line) ? len : sizeof(line) - 1;
+	memcpy(line, s, len);
+	line[len] = '\0';
+	eq = strchr(line, '=');
+	if (!eq || line[0] == '#')
+		return;
+	*eq = '\0';
+	v = eq + 1;
+	v[strcspn(v, "\r\n")] = '\0';
+	/* Values may be quoted, as in a shell file. */
+	if ((*v == '"' || *v == '\'') && (end = strrchr(v + 1, *v)) && end[1] == '\0') {
+		*end = '\0';
+		v++;
 	}
+	if (!strcmp(line, "FLANNEL_NETWORK"))
+		env_set(env->network, sizeof(env->network), v);
+	else if (!strcmp(line, "FLANNEL_SUBNET"))
+		env_set(env->subnet, sizeof(env->subnet), v);
+	else if (!strcmp(line, "FLANNEL_IPV6_NETWORK"))
+		env_set(env->ipv6_network, sizeof(env->ipv6_network), v);
+	else if (!strcmp(line, "FLANNEL_IPV6_SUBNET"))
+		env_set(env->ipv6_subnet, sizeof(env->ipv6_subnet), v);
+	else if (!strcmp(line, "FLANNEL_MTU"))
+		env->mtu = strtoul(v, NULL, 10);
+	else if (!strcmp(line, "FLANNEL_IPMASQ"))
+		env_set(env->ipmasq, sizeof(env->ipmasq), v);
+}
+
+void np_flannel_env_parse(const char *text, size_t len, struct np_flannel_env *env)
+{
+	const char *end = text + len;
+
+	while (text < end) {
+		const char *nl = memchr(text, '\n', end - text);
+		const char *stop = nl ? nl : end;
+
+		env_line(env, text, stop - text);
+		text = stop + 1;
+	}
+}
+
+static const char *file_type(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+/* At most NP_FLANNEL_ENV_MAX bytes of fd into a new buffer; -EFBIG if more. */
+static int read_bounded(int fd, char **buf, size_t *len)
+{
+	char *b = malloc(NP_FLANNEL_ENV_MAX + 1);
+	size_t n = 0;
+
+	if (!b)
+		return -ENOMEM;
+	while (n <= NP_FLANNEL_ENV_MAX) {
+		ssize_t r = read(fd, b + n, NP_FLANNEL_ENV_MAX + 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = -errno;
+
+			free(b);
+			return err;
+		}
+		if (!r)
+			break;
+		n += r;
+	}
+	if (n > NP_FLANNEL_ENV_MAX) {
+		free(b);
+		return -EFBIG;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+/* Only a regular file of a sane size: a FIFO or a device may never end. */
+static int check_file(int fd, struct np_flannel_env *env)
+{
+	struct stat st;
+
+	if (fstat(fd, &st)) {
+		int err = -errno;
+
+		note(env, "cannot stat: %s; ignored", strerror(-err));
+		return err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		note(env, "%s, not a regular file; ignored", file_type(st.st_mode));
+		return -EINVAL;
+	}
+	return st.st_size > NP_FLANNEL_ENV_MAX ? -EFBIG : 0;
+}
+
+int np_flannel_env_load(const char *path, struct np_flannel_env *env)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int fd, err;
+
+	memset(env, 0, sizeof(*env));
+	snprintf(env->path, sizeof(env->path), "%s", path);
+	/* No waiting in open() for a FIFO's writer, no following a planted link. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ENOENT)
+			return 0;
+		if (err == -ELOOP)
+			note(env, "a symbolic link, which netprobe does not follow; ignored");
+		else
+			note(env, "cannot open: %s; ignored", strerror(-err));
+		return err;
+	}
+	err = check_file(fd, env);
+	if (!err) {
+		err = read_bounded(fd, &text, &len);
+		if (err && err != -EFBIG)
+			note(env, "cannot read: %s; ignored", strerror(-err));
+	}
+	close(fd);
+	if (err == -EFBIG)
+		note(env, "larger than %d KiB, which no subnet.env is; ignored",
+		     NP_FLANNEL_ENV_MAX / 1024);
+	if (err)
+		return err;
+	env->present = true;
+	np_flannel_env_parse(text, len, env);
+	free(text);
+	return 0;
 }
 
 void np_flannel_env_read(struct np_flannel_env *env)
 {
 	const char *path = getenv("NETPROBE_FLANNEL_SUBNET_ENV");
-	FILE *f;
 
-	memset(env, 0, sizeof(*env));
 	if (!path || !*path)
 		path = NP_FLANNEL_SUBNET_ENV;
-	snprintf(env->path, sizeof(env->path), "%s", path);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	env->present = true;
-	np_flannel_env_parse(f, env);
-	fclose(f);
+	np_flannel_env_load(path, env);
 }
 
 /* ---- the join ---- */

@@ -59,8 +59,13 @@ struct np_route {
 	__u32 table;
 };
 
+/* A bigger subnet.env is refused: Flannel's is a few lines. */
+#define NP_FLANNEL_ENV_MAX	(64 * 1024)
+#define NP_FLANNEL_NOTES	8
+
+/* Flannel's subnet.env. */
 struct np_flannel_env {
-	bool present;
+	bool present;		/* read; a refused file is not */
 	char path[256];
 	char network[64];
 	char subnet[64];
@@ -68,6 +73,9 @@ struct np_flannel_env {
 	char ipv6_subnet[64];
 	__u32 mtu;
 	char ipmasq[8];
+	/* Why the file was refused, printable ASCII, for warnings. */
+	char notes[NP_FLANNEL_NOTES][256];
+	int nnotes;		/* may exceed NP_FLANNEL_NOTES: the rest are counted */
 };
 
 struct np_overlay {
@@ -86,9 +94,16 @@ struct np_overlay {
 int np_overlay_read(struct np_overlay *ov);
 void np_overlay_free(struct np_overlay *ov);
 
-/* Parses subnet.env text; unknown lines are ignored. */
-void np_flannel_env_parse(FILE *f, struct np_flannel_env *env);
-/* Reads $NETPROBE_FLANNEL_SUBNET_ENV or the default path, if present. */
+/* Parses len bytes of subnet.env text into env; unknown lines are ignored. */
+void np_flannel_env_parse(const char *text, size_t len, struct np_flannel_env *env);
+/*
+ * Reads the subnet.env at path: a regular file (never a FIFO or a device,
+ * which could block or never end) of at most NP_FLANNEL_ENV_MAX bytes, and
+ * not through a symbolic link. Returns 0, also when there is no such file
+ * (present stays false), or -errno with a note saying why it was refused.
+ */
+int np_flannel_env_load(const char *path, struct np_flannel_env *env);
+/* np_flannel_env_load() of $NETPROBE_FLANNEL_SUBNET_ENV, else the default path. */
 void np_flannel_env_read(struct np_flannel_env *env);
 
 /* What the topology says about a remote VTEP address on a VNI. */
