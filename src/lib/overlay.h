@@ -63,17 +63,20 @@ struct np_route {
 #define NP_FLANNEL_ENV_MAX	(64 * 1024)
 #define NP_FLANNEL_NOTES	8
 
-/* Flannel's subnet.env. */
+/*
+ * Flannel's subnet.env, checked: a value that is not what its key holds is
+ * left out (empty, or 0) and noted, and so is a line that is not KEY=VALUE.
+ */
 struct np_flannel_env {
 	bool present;		/* read; a refused file is not */
 	char path[256];
-	char network[64];
-	char subnet[64];
-	char ipv6_network[64];
-	char ipv6_subnet[64];
-	__u32 mtu;
-	char ipmasq[8];
-	/* Why the file was refused, printable ASCII, for warnings. */
+	char network[256];	/* FLANNEL_NETWORK: IPv4 CIDRs, comma-separated */
+	char subnet[64];	/* FLANNEL_SUBNET: this node's IPv4 CIDR */
+	char ipv6_network[256];	/* FLANNEL_IPV6_NETWORK: IPv6 CIDRs */
+	char ipv6_subnet[64];	/* FLANNEL_IPV6_SUBNET */
+	__u32 mtu;		/* FLANNEL_MTU: 68..65535, 0 if absent */
+	char ipmasq[8];		/* FLANNEL_IPMASQ: "true", "false" or "" */
+	/* Why the file or a value was refused, printable ASCII, for warnings. */
 	char notes[NP_FLANNEL_NOTES][256];
 	int nnotes;		/* may exceed NP_FLANNEL_NOTES: the rest are counted */
 };
@@ -94,7 +97,10 @@ struct np_overlay {
 int np_overlay_read(struct np_overlay *ov);
 void np_overlay_free(struct np_overlay *ov);
 
-/* Parses len bytes of subnet.env text into env; unknown lines are ignored. */
+/*
+ * Parses len bytes of subnet.env text into env (which it does not clear).
+ * Unknown keys, blank lines and # comments are skipped.
+ */
 void np_flannel_env_parse(const char *text, size_t len, struct np_flannel_env *env);
 /*
  * Reads the subnet.env at path: a regular file (never a FIFO or a device,

@@ -1,8 +1,8 @@
 #!/usr/bin/env bats
 # show topology and what it reads from Flannel's subnet.env: a path that is
 # a FIFO, a device, too big or a symlink is refused with a warning instead of
-# hanging; the output stays valid JSON and the rest of the topology is still
-# there.
+# hanging; invalid values are warned about and left out; the output stays
+# valid JSON and the rest of the topology is still there.
 
 load helpers
 bats_require_minimum_version 1.5.0
@@ -52,6 +52,46 @@ topology() {
 	topology "$BATS_TEST_TMPDIR/fifo" -jq
 	[ "$status" -eq 0 ]
 	[ -z "$stderr" ]
+	jq -e . <<<"$output"
+}
+
+@test "show topology: invalid subnet.env values are warned about and left out" {
+	printf '%s\n' 'FLANNEL_NETWORK=10.244.0.0/16,10.245.0.0/16' 'FLANNEL_SUBNET=10.0.0.0/33' \
+		'FLANNEL_IPV6_NETWORK=999.1.1.1/8' 'FLANNEL_MTU=-5' 'FLANNEL_IPMASQ=yes' \
+		'not a line' >"$ENV"
+	topology "$ENV" -j
+	[ "$status" -eq 0 ]
+	jq -e . <<<"$output"
+	jq -e '.network == "10.244.0.0/16,10.245.0.0/16" and .local_subnet == null and
+		(has("mtu", "ipmasq", "ipv6_network") | not) and .vxlan_devices[0].vni == 42' <<<"$output"
+	[ "${#stderr_lines[@]}" -eq 5 ]
+	[[ "$stderr" == *"line 2: FLANNEL_SUBNET='10.0.0.0/33' is not an IPv4 CIDR"* ]]
+	[[ "$stderr" == *"line 3: FLANNEL_IPV6_NETWORK='999.1.1.1/8'"* ]]
+	[[ "$stderr" == *"line 4: FLANNEL_MTU='-5' is not an MTU from 68 to 65535"* ]]
+	[[ "$stderr" == *"line 5: FLANNEL_IPMASQ='yes' is not true or false"* ]]
+	[[ "$stderr" == *"line 6: 'not a line' is not KEY=VALUE"* ]]
+	# 999.1.1.1 as the node's subnet, too.
+	printf 'FLANNEL_SUBNET=999.1.1.1/24\nFLANNEL_MTU=1450\n' >"$ENV"
+	topology "$ENV" -j
+	[ "$status" -eq 0 ]
+	jq -e '.local_subnet == null and .mtu == 1450' <<<"$output"
+	[[ "$stderr" == *"FLANNEL_SUBNET='999.1.1.1/24'"* ]]
+}
+
+@test "show topology: bytes that are not UTF-8 give valid JSON and an escaped warning" {
+	printf 'FLANNEL_SUBNET=10.\xff\xfe.0.0/16\nFLANNEL_NETWORK=10.244.0.0/16\nFOO=\xff\n\xc3\x28=1\n' >"$ENV"
+	topology "$ENV" -j
+	[ "$status" -eq 0 ]
+	jq -e '.network == "10.244.0.0/16" and .local_subnet == null' <<<"$output"
+	[[ "$stderr" == *"FLANNEL_SUBNET='10.\\xff\\xfe.0.0/16'"* ]]
+	[[ "$stderr" == *"'\\xc3(=1' is not KEY=VALUE"* ]]
+	# A path that is not UTF-8: escaped in JSON, not a key without a value.
+	local odd="$BATS_TEST_TMPDIR/sub"$'\xff'".env"
+	printf 'FLANNEL_MTU=1400\n' >"$odd"
+	topology "$odd" -j
+	[ "$status" -eq 0 ]
+	jq -e '(.subnet_env | endswith("/sub\\xff.env")) and .mtu == 1400' <<<"$output"
+	topology "$odd" -p
 	jq -e . <<<"$output"
 }
 

@@ -35,7 +35,7 @@ static void test_env(void)
 			   "\n"
 			   "FLANNEL_MTU=1450\n"
 			   "FLANNEL_IPMASQ=true\n"
-			   "OTHER=ignored\n";
+			   "OTHER=ignored \xff\n";
 	struct np_flannel_env env;
 
 	parse(text, strlen(text), &env);
@@ -45,6 +45,98 @@ static void test_env(void)
 	CHECK(env.ipv6_subnet[0] == '\0');
 	CHECK(env.mtu == 1450);
 	CHECK_STR(env.ipmasq, "true");
+	CHECK(env.nnotes == 0);
+
+	/* Several networks; the edges of every range. */
+	text = "FLANNEL_NETWORK=10.42.0.0/16,10.43.0.0/0,0.0.0.0/32\n"
+	       "FLANNEL_IPV6_SUBNET='fd00::1/128'\n"
+	       "FLANNEL_MTU=68\n"
+	       "FLANNEL_IPMASQ=false";	/* no newline at the end */
+	parse(text, strlen(text), &env);
+	CHECK_STR(env.network, "10.42.0.0/16,10.43.0.0/0,0.0.0.0/32");
+	CHECK_STR(env.ipv6_subnet, "fd00::1/128");
+	CHECK(env.mtu == 68);
+	CHECK_STR(env.ipmasq, "false");
+	CHECK(env.nnotes == 0);
+	parse("FLANNEL_MTU=65535\n", 18, &env);
+	CHECK(env.mtu == 65535 && env.nnotes == 0);
+}
+
+/* One invalid value: left out, and one note naming key and value. */
+static void bad(const char *line, const char *what)
+{
+	struct np_flannel_env env;
+
+	parse(line, strlen(line), &env);
+	CHECK(!env.network[0] && !env.subnet[0] && !env.ipv6_network[0] && !env.ipv6_subnet[0] &&
+	      !env.mtu && !env.ipmasq[0]);
+	CHECK(env.nnotes == 1);
+	CHECK(noted(&env, what));
+}
+
+static void test_env_invalid(void)
+{
+	struct np_flannel_env env;
+	char nul[] = "FLANNEL_SUBNET=10.0.0.0/8\0junk\n";
+
+	bad("FLANNEL_SUBNET=10.0.0.0/33\n", "line 1: FLANNEL_SUBNET='10.0.0.0/33' is not an IPv4 CIDR");
+	bad("FLANNEL_SUBNET=999.1.1.1/24\n", "FLANNEL_SUBNET='999.1.1.1/24'");
+	bad("FLANNEL_SUBNET=999.1.1.1\n", "FLANNEL_SUBNET='999.1.1.1'");
+	bad("FLANNEL_SUBNET=10.0.0.1\n", "FLANNEL_SUBNET='10.0.0.1'");	/* no prefix */
+	bad("FLANNEL_SUBNET=10.0.0.0/-1\n", "FLANNEL_SUBNET='10.0.0.0/-1'");
+	bad("FLANNEL_SUBNET=10.0.0.0/024\n", "FLANNEL_SUBNET='10.0.0.0/024'");
+	bad("FLANNEL_SUBNET=10.0.0.0/24,10.1.0.0/24\n", "FLANNEL_SUBNET=");	/* one only */
+	bad("FLANNEL_SUBNET=fd00::/64\n", "FLANNEL_SUBNET='fd00::/64'");
+	bad("FLANNEL_NETWORK=10.244.0.0/16,\n", "FLANNEL_NETWORK='10.244.0.0/16,'");
+	bad("FLANNEL_NETWORK=10.244.0.0/16,999.1.1.1/8\n", "999.1.1.1/8' is not a list of IPv4");
+	bad("FLANNEL_IPV6_NETWORK=fd00::/129\n", "FLANNEL_IPV6_NETWORK='fd00::/129'");
+	bad("FLANNEL_IPV6_SUBNET=10.0.0.0/8\n", "FLANNEL_IPV6_SUBNET='10.0.0.0/8' is not an IPv6");
+	bad("FLANNEL_MTU=-5\n", "FLANNEL_MTU='-5' is not an MTU from 68 to 65535");
+	bad("FLANNEL_MTU=67\n", "FLANNEL_MTU='67'");
+	bad("FLANNEL_MTU=65536\n", "FLANNEL_MTU='65536'");
+	bad("FLANNEL_MTU=1450x\n", "FLANNEL_MTU='1450x'");
+	bad("FLANNEL_MTU= 1450\n", "FLANNEL_MTU=' 1450'");
+	bad("FLANNEL_MTU=99999999999999999999\n", "FLANNEL_MTU='99999999999999999999'");
+	bad("FLANNEL_IPMASQ=yes\n", "FLANNEL_IPMASQ='yes' is not true or false");
+	bad("FLANNEL_IPMASQ=TRUE\n", "FLANNEL_IPMASQ='TRUE'");
+	/* Not UTF-8, control bytes: escaped in the note, nothing stored. */
+	bad("FLANNEL_SUBNET=10.\xff\xfe.0.0/16\n", "FLANNEL_SUBNET='10.\\xff\\xfe.0.0/16'");
+	bad("FLANNEL_IPMASQ=\x1b[31mtrue\n", "FLANNEL_IPMASQ='\\x1b[31mtrue'");
+	bad("FLANNEL_NETWORK=a\\b\n", "FLANNEL_NETWORK='a\\x5cb'");
+	bad("not a key=value line\n", "line 1: 'not a key=value line' is not KEY=VALUE");
+	bad("\xff\n", "'\\xff' is not KEY=VALUE");
+	/* A NUL byte inside a line. */
+	parse(nul, sizeof(nul) - 1, &env);
+	CHECK(!env.subnet[0] && env.nnotes == 1 && noted(&env, "'10.0.0.0/8\\x00junk'"));
+	/* A long value is cut in the note. */
+	{
+		char line[600] = "FLANNEL_NETWORK=";
+
+		memset(line + 16, '1', 500);
+		parse(line, strlen(line), &env);
+		CHECK(!env.network[0] && env.nnotes == 1 && noted(&env, "111...'"));
+		CHECK(strlen(env.notes[0]) < sizeof(env.notes[0]));
+	}
+	/* The rest of the file still counts; an invalid later value leaves the earlier one. */
+	{
+		const char *text = "FLANNEL_MTU=1450\nFLANNEL_SUBNET=10.0.0.0/33\n"
+				   "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_MTU=-5\n";
+
+		parse(text, strlen(text), &env);
+		CHECK(env.mtu == 1450);
+		CHECK_STR(env.network, "10.244.0.0/16");
+		CHECK(!env.subnet[0]);
+		CHECK(env.nnotes == 2 && noted(&env, "line 2:") && noted(&env, "line 4:"));
+	}
+	/* Many bad lines: all counted, the first NP_FLANNEL_NOTES kept. */
+	{
+		char text[2000] = "";
+
+		for (int i = 0; i < 20; i++)
+			strcat(text, "FLANNEL_MTU=1\n");
+		parse(text, strlen(text), &env);
+		CHECK(env.nnotes == 20 && noted(&env, "line 8:") && !noted(&env, "line 9:"));
+	}
 }
 
 static char dir[] = "/tmp/np-test-overlay-XXXXXX";
@@ -85,9 +177,10 @@ static void refused(const char *path, int want, const char *what)
 static void test_env_files(void)
 {
 	static const char *const made[] = { "subnet.env", "fifo", "link", "max", "big",
-					    "\xff\x1b" };
+					    "\xff\x1b", "bad" };
 	const char *good = "FLANNEL_NETWORK=10.244.0.0/16\nFLANNEL_SUBNET=10.244.1.1/24\n"
 			   "FLANNEL_MTU=1450\nFLANNEL_IPMASQ=true\n";
+	const char *bad = "FLANNEL_SUBNET=10.0.0.0/33\nFLANNEL_MTU=-5\nFLANNEL_NETWORK=10.0.0.0/8\n";
 	struct np_flannel_env env;
 	char *big, target[128];
 
@@ -128,6 +221,12 @@ static void test_env_files(void)
 	/* A file name that is not printable is escaped in the note. */
 	CHECK(mkfifo(in_dir("\xff\x1b"), 0600) == 0);
 	refused(in_dir("\xff\x1b"), -EINVAL, "/\\xff\\x1b: a FIFO");
+
+	/* Bad values in a file: the good ones still count. */
+	write_file("bad", bad, strlen(bad));
+	CHECK(np_flannel_env_load(in_dir("bad"), &env) == 0);
+	CHECK(env.present && env.nnotes == 2 && !env.subnet[0] && !env.mtu);
+	CHECK_STR(env.network, "10.0.0.0/8");
 
 	for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++)
 		unlink(in_dir(made[i]));
@@ -201,6 +300,7 @@ static void test_join(void)
 int main(void)
 {
 	test_env();
+	test_env_invalid();
 	test_env_files();
 	test_text();
 	test_join();
