@@ -1,4 +1,5 @@
 #!/usr/bin/env bats
+# shellcheck disable=SC2154 # stderr, stderr_lines: set by bats' run
 # show topology and what it reads from Flannel's subnet.env: a path that is
 # a FIFO, a device, too big or a symlink is refused with a warning instead of
 # hanging; invalid values are warned about and left out; the output stays
@@ -22,7 +23,8 @@ teardown() {
 }
 
 # topology PATH [FORMAT]: show topology with subnet.env at PATH, bounded by a
-# timeout so that a hang fails; sets status, output (stdout) and stderr.
+# timeout so that a hang fails; sets status, output (stdout), stderr and
+# stderr_lines.
 topology() {
 	NETPROBE_FLANNEL_SUBNET_ENV="$1" run --separate-stderr \
 		timeout -s KILL 10 nsenter --net="/run/netns/$NS" "$NP" ${2:+"$2"} show topology
