@@ -50,8 +50,15 @@ lost_output() {
 	grep -q 'No space left on device' "$ERR"
 }
 
+# Under make VALGRIND=1, valgrind's --log-file takes the free fd 1 before
+# netprobe runs: there is no closed stdout left for netprobe to find.
+skip_closed_under_valgrind() {
+	[ "${NP_VALGRIND:-0}" != 1 ] || skip "under valgrind, valgrind's log file takes fd 1"
+}
+
 @test "a closed stdout: exit 1 and one line on stderr, nothing written into an fd" {
 	local fmt cmd
+	skip_closed_under_valgrind
 	for fmt in "" -j --prom; do
 		for cmd in "show stats" "show flows"; do
 			# shellcheck disable=SC2086
@@ -115,6 +122,7 @@ lost_output() {
 	[ "$rc" -eq 1 ]
 	[ $((SECONDS - start)) -lt 10 ]
 	grep -q 'cannot write output: No space left on device' "$ERR"
+	skip_closed_under_valgrind
 	rc=0
 	timeout -s KILL 20 nsenter --net="/run/netns/$NS_A" "$NP" show stats interval 0.01 \
 		>&- 2>"$ERR" || rc=$?
