@@ -90,6 +90,13 @@ static bool write_failed(struct np_out *o)
 	return o->werr != 0;
 }
 
+/* fflush(), and the reason if it fails. */
+static void flush_checked(struct np_out *o)
+{
+	if (fflush(o->f) && !o->werr)
+		o->werr = errno ? errno : EIO;
+}
+
 bool out_broken(struct np_out *o)
 {
 	return write_failed(o);
@@ -258,8 +265,7 @@ int out_end(struct np_out *o)
 		if (o->fmt == NP_FMT_JSON)
 			while (o->depth > 0)
 				json_close(o);
-		if (fflush(o->f) && !o->werr)
-			o->werr = errno ? errno : EIO;
+		flush_checked(o);
 		write_failed(o);
 	}
 	return -o->werr;
@@ -728,8 +734,8 @@ void out_row_end(struct np_out *o)
 	o->nrows++;
 	cells_clear(o);
 	/* Live rows go out as they come, and stop at the first that cannot. */
-	if (o->layout == NP_LAYOUT_STREAM && fflush(o->f) && !o->werr)
-		o->werr = errno ? errno : EIO;
+	if (o->layout == NP_LAYOUT_STREAM)
+		flush_checked(o);
 	write_failed(o);
 }
 
@@ -816,9 +822,9 @@ void out_error(struct np_out *o, const char *msg)
 		o->error_doc = strdup(msg);
 		return;
 	}
-	if (o && fflush(o->f) && !o->werr)
-		o->werr = errno ? errno : EIO;
-	else if (!o)
+	if (o)
+		flush_checked(o);
+	else
 		fflush(stdout);
 	fprintf(stderr, "Error: %s\n", msg);
 }
