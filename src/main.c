@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <bpf/libbpf.h>
 
 #include "lib/cmd.h"
@@ -165,13 +166,46 @@ static enum np_format prescan_format(int argc, char **argv)
 	return fmt;
 }
 
+/*
+ * Output that did not reach stdout is an error: a full disk must not leave
+ * a half file behind exit status 0. A reader that left early (| head) is
+ * not: exit quietly.
+ */
+static int finish_output(struct np_ctx *ctx, int ret, bool stdout_closed)
+{
+	int err = ctx->out ? out_end(ctx->out) : 0;
+	const char *why, *doc;
+
+	if (!err || err == -EPIPE)
+		return ret;
+	why = stdout_closed ? "standard output is closed" : strerror(-err);
+	doc = out_error_doc(ctx->out);
+	/* stdout refused it, so out_error() puts this on stderr. */
+	if (doc)
+		np_err(ctx, "%s (cannot write it to stdout: %s)", doc, why);
+	else
+		np_err(ctx, "cannot write output: %s", why);
+	return ret ? ret : NP_EXIT_FAIL;
+}
+
 int main(int argc, char **argv)
 {
 	struct options opts = { .fmt = NP_FMT_PLAIN };
 	struct np_ctx ctx = { .lock_fd = -1 };
 	struct argp argp = { .options = argp_options, .parser = parse_opt };
+	int closed = out_park_closed_fds();
 	int ret;
 
+	if (closed < 0)
+		return NP_EXIT_FAIL;
+	/* Output to a closed stdout is lost output: make every write say so. */
+	if (closed & 1 << STDOUT_FILENO) {
+		FILE *f = out_failing_stream(EBADF);
+
+		if (!f)
+			return NP_EXIT_FAIL;
+		stdout = f;	/* glibc's stdout is a variable, there to be set */
+	}
 	signal(SIGPIPE, SIG_IGN);
 	ctx.out = out_new(prescan_format(argc, argv), false, false, stdout);
 	opts.args = calloc(argc + 1, sizeof(char *));
@@ -211,7 +245,7 @@ int main(int argc, char **argv)
 		ret = np_cmd_dispatch(&ctx, np_commands, "netprobe", opts.nargs, opts.args);
 	}
 out:
-	/* A reader that left early (| head) is not an error: exit quietly. */
+	ret = finish_output(&ctx, ret, closed & 1 << STDOUT_FILENO);
 	out_free(ctx.out);
 	free(opts.args);
 	return ret;

@@ -5,7 +5,8 @@
  * The overlay as this node sees it, from rtnetlink and Flannel's
  * subnet.env (src/lib/overlay.h): the vxlan devices, the remote VTEPs of
  * their FDBs, and the pod CIDRs routed through them. Needs no attached
- * probe and no pins: it reads the current network namespace.
+ * probe and no pins: it reads the current network namespace. What is
+ * wrong with subnet.env is a warning; the rest is still printed.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -210,6 +211,17 @@ static void print_env(struct np_ctx *ctx, const struct np_flannel_env *env)
 		out_kv_bool(o, "ipmasq", "ipmasq:", !strcmp(env->ipmasq, "true"));
 }
 
+/* What was wrong with subnet.env; the values concerned are left out. */
+static void env_notes(struct np_ctx *ctx, const struct np_flannel_env *env)
+{
+	int shown = env->nnotes < NP_FLANNEL_NOTES ? env->nnotes : NP_FLANNEL_NOTES;
+
+	for (int i = 0; i < shown; i++)
+		np_warn(ctx, "subnet.env %s", env->notes[i]);
+	if (env->nnotes > shown)
+		np_warn(ctx, "subnet.env: %d more lines ignored", env->nnotes - shown);
+}
+
 int cmd_show_topology(struct np_ctx *ctx, int argc, char **argv)
 {
 	struct np_overlay ov;
@@ -222,6 +234,7 @@ int cmd_show_topology(struct np_ctx *ctx, int argc, char **argv)
 	if (argc)
 		return np_usage(ctx, "show topology: unexpected '%s'", argv[0]);
 	err = np_overlay_read(&ov);
+	env_notes(ctx, &ov.env);
 	if (err) {
 		np_overlay_free(&ov);
 		return np_err(ctx, "cannot read links, neighbours and routes over rtnetlink: %s",

@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The output layer: see out.h. */
 #include <errno.h>
+#include <fcntl.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <jansson.h>
 
 #include "out.h"
@@ -37,6 +39,9 @@ struct np_out {
 	bool numeric;
 	FILE *f;
 	bool started;
+	bool ended;
+	int werr;		/* errno of the first write that failed, 0 if none */
+	char *error_doc;	/* the message of the JSON error document written */
 
 	/* JSON nesting: separators per level. */
 	int depth;
@@ -74,14 +79,103 @@ enum np_format out_format(const struct np_out *o)
 	return o->fmt;
 }
 
-bool out_broken(const struct np_out *o)
+/*
+ * stdio keeps only a flag when a write fails; the reason is in errno right
+ * after the call that failed, so the output layer looks after each write.
+ */
+static bool write_failed(struct np_out *o)
 {
-	return ferror(o->f) != 0;
+	if (!o->werr && ferror_unlocked(o->f))
+		o->werr = errno ? errno : EIO;
+	return o->werr != 0;
+}
+
+/* fflush(), and the reason if it fails. */
+static void flush_checked(struct np_out *o)
+{
+	if (fflush(o->f) && !o->werr)
+		o->werr = errno ? errno : EIO;
+}
+
+bool out_broken(struct np_out *o)
+{
+	return write_failed(o);
 }
 
 bool out_started(const struct np_out *o)
 {
 	return o->started;
+}
+
+/* Length of the well-formed UTF-8 sequence at s (as jansson checks it), or 0. */
+static size_t utf8_len(const unsigned char *s, size_t n)
+{
+	size_t len;
+	__u32 cp;
+
+	if (s[0] < 0x80)
+		return 1;
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (len > n)
+		return 0;
+	cp = s[0] & (0xff >> (len + 1));
+	for (size_t i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	/* Overlong forms, UTF-16 surrogates, beyond U+10FFFF. */
+	if ((len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10ffff ||
+	    (cp >= 0xd800 && cp <= 0xdfff))
+		return 0;
+	return len;
+}
+
+/*
+ * s with each byte that is not part of valid UTF-8 written as the four
+ * characters \xNN; NULL if s is valid as it is. JSON and Prometheus need
+ * UTF-8: an interface name, a comm or a file's text need not be.
+ */
+static char *utf8_escape(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = strlen(s), bad = 0, j = 0;
+	char *e;
+
+	for (size_t i = 0, l; i < n; i += l ? l : 1)
+		bad += !(l = utf8_len(p + i, n - i));
+	if (!bad)
+		return NULL;
+	e = malloc(n + 3 * bad + 1);
+	if (!e)
+		return NULL;
+	for (size_t i = 0, l; i < n; i += l ? l : 1) {
+		l = utf8_len(p + i, n - i);
+		if (l) {
+			memcpy(e + j, p + i, l);
+			j += l;
+		} else {
+			j += sprintf(e + j, "\\x%02x", p[i]);
+		}
+	}
+	e[j] = '\0';
+	return e;
+}
+
+/* A JSON string of s, which need not be UTF-8; NULL only without memory. */
+static json_t *json_text(const char *s)
+{
+	json_t *v = json_string(s);
+	char *e;
+
+	if (v)
+		return v;
+	e = utf8_escape(s);
+	v = e ? json_string(e) : NULL;
+	free(e);
+	return v;
 }
 
 static void indent(struct np_out *o)
@@ -128,7 +222,7 @@ static void json_close(struct np_out *o)
 
 static void json_key(struct np_out *o, const char *key)
 {
-	json_t *k = json_string(key);
+	json_t *k = json_text(key);
 
 	json_sep(o);
 	json_dumpf(k, o->f, JSON_ENCODE_ANY);
@@ -141,11 +235,14 @@ static void json_put(struct np_out *o, json_t *v)
 {
 	size_t flags = JSON_ENCODE_ANY | JSON_PRESERVE_ORDER |
 		       (o->pretty ? JSON_INDENT(2) : JSON_COMPACT);
-	char *s = json_dumps(v, flags);
+	char *s = v ? json_dumps(v, flags) : NULL;
 
 	json_decref(v);
-	if (!s)
+	/* The key is out already: never leave it without a value. */
+	if (!s) {
+		fputs("null", o->f);
 		return;
+	}
 	if (!o->pretty) {
 		/* Compact output has no newlines to indent. */
 		fputs(s, o->f);
@@ -161,20 +258,35 @@ static void json_put(struct np_out *o, json_t *v)
 	free(s);
 }
 
+int out_end(struct np_out *o)
+{
+	if (!o->ended) {
+		o->ended = true;
+		if (o->fmt == NP_FMT_JSON)
+			while (o->depth > 0)
+				json_close(o);
+		flush_checked(o);
+		write_failed(o);
+	}
+	return -o->werr;
+}
+
+const char *out_error_doc(const struct np_out *o)
+{
+	return o->error_doc;
+}
+
 int out_free(struct np_out *o)
 {
-	int err = 0;
+	int err;
 
 	if (!o)
 		return 0;
-	if (o->fmt == NP_FMT_JSON)
-		while (o->depth > 0)
-			json_close(o);
-	if (fflush(o->f) || ferror(o->f))
-		err = -EPIPE;
+	err = out_end(o);
 	free(o->cells);
 	free(o->fams);
 	free(o->rowbuf);
+	free(o->error_doc);
 	free(o);
 	return err;
 }
@@ -193,6 +305,7 @@ void out_object_end(struct np_out *o)
 {
 	if (o->fmt == NP_FMT_JSON && o->depth)
 		json_close(o);
+	write_failed(o);
 }
 
 void out_kv_str(struct np_out *o, const char *key, const char *header, const char *v)
@@ -200,7 +313,7 @@ void out_kv_str(struct np_out *o, const char *key, const char *header, const cha
 	switch (o->fmt) {
 	case NP_FMT_JSON:
 		json_key(o, key);
-		json_put(o, v ? json_string(v) : json_null());
+		json_put(o, v ? json_text(v) : json_null());
 		break;
 	case NP_FMT_PLAIN:
 		o->started = true;
@@ -209,6 +322,7 @@ void out_kv_str(struct np_out *o, const char *key, const char *header, const cha
 	case NP_FMT_PROM:
 		break;
 	}
+	write_failed(o);
 }
 
 void out_kv_u64(struct np_out *o, const char *key, const char *header, __u64 v)
@@ -340,6 +454,7 @@ void out_table_end(struct np_out *o)
 	o->fams = NULL;
 	o->cols = NULL;
 	o->ncols = 0;
+	write_failed(o);
 }
 
 static void cells_clear(struct np_out *o)
@@ -478,7 +593,7 @@ static bool row_value(struct np_out *o, int i)
 		return true;
 	case CELL_STR:
 		if (!plain_ascii(c->s, c->len))
-			return row_jansson(o, json_string(c->s));
+			return row_jansson(o, json_text(c->s));
 		row_put(o, "\"", 1);
 		row_put(o, c->s, c->len);
 		row_put(o, "\"", 1);
@@ -618,8 +733,10 @@ void out_row_end(struct np_out *o)
 	}
 	o->nrows++;
 	cells_clear(o);
+	/* Live rows go out as they come, and stop at the first that cannot. */
 	if (o->layout == NP_LAYOUT_STREAM)
-		fflush(o->f);
+		flush_checked(o);
+	write_failed(o);
 }
 
 static struct cell *cell_at(struct np_out *o, int col)
@@ -692,17 +809,64 @@ void out_null(struct np_out *o, int col)
 
 void out_error(struct np_out *o, const char *msg)
 {
-	if (o && o->fmt == NP_FMT_JSON && !o->started) {
-		json_t *e = json_pack("{s:s}", "error", msg);
+	/* Nothing goes to a stdout that already refused a write. */
+	if (o && o->fmt == NP_FMT_JSON && !o->started && !write_failed(o)) {
+		json_t *e = json_object();
 
+		json_object_set_new(e, "error", json_text(msg) ?: json_string(""));
 		json_dumpf(e, o->f, o->pretty ? JSON_INDENT(2) : JSON_COMPACT);
 		fputc('\n', o->f);
 		json_decref(e);
 		o->started = true;
+		free(o->error_doc);
+		o->error_doc = strdup(msg);
 		return;
 	}
-	fflush(o ? o->f : stdout);
+	if (o)
+		flush_checked(o);
+	else
+		fflush(stdout);
 	fprintf(stderr, "Error: %s\n", msg);
+}
+
+/* ---- standard descriptors ---- */
+
+int out_park_closed_fds(void)
+{
+	int closed = 0;
+
+	for (int fd = STDIN_FILENO; fd <= STDERR_FILENO; fd++) {
+		int nfd;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		/* The lower ones are open by now: open() returns fd itself. */
+		nfd = open("/dev/null", fd == STDIN_FILENO ? O_RDONLY : O_WRONLY);
+		if (nfd < 0)
+			return -errno;
+		if (nfd != fd) {
+			dup2(nfd, fd);
+			close(nfd);
+		}
+		closed |= 1 << fd;
+	}
+	return closed;
+}
+
+/* The cookie is the errno itself. */
+static ssize_t refuse_write(void *cookie, const char *buf, size_t size)
+{
+	(void)buf;
+	(void)size;
+	errno = (int)(intptr_t)cookie;
+	return 0;	/* fopencookie(3): 0, never negative, on error */
+}
+
+FILE *out_failing_stream(int err)
+{
+	cookie_io_functions_t io = { .write = refuse_write };
+
+	return fopencookie((void *)(intptr_t)err, "w", io);
 }
 
 /* ---- formatting helpers ---- */
@@ -809,17 +973,25 @@ void fmt_localtime(char *buf, size_t n, __u64 realtime_ns)
 
 void fmt_prom_label(char *buf, size_t n, const char *v)
 {
-	size_t j = 0;
+	const unsigned char *p = (const unsigned char *)v;
+	size_t j = 0, len = strlen(v);
 
-	for (; *v && j + 3 < n; v++) {
-		if (*v == '\\' || *v == '"') {
+	/* Label values are UTF-8: a stray byte is the text \xNN, its \ escaped. */
+	for (size_t i = 0, l; i < len && j + 6 < n; i += l ? l : 1) {
+		l = utf8_len(p + i, len - i);
+		if (!l) {
+			j += snprintf(buf + j, n - j, "\\\\x%02x", p[i]);
+		} else if (l > 1) {
+			memcpy(buf + j, p + i, l);
+			j += l;
+		} else if (p[i] == '\\' || p[i] == '"') {
 			buf[j++] = '\\';
-			buf[j++] = *v;
-		} else if (*v == '\n') {
+			buf[j++] = p[i];
+		} else if (p[i] == '\n') {
 			buf[j++] = '\\';
 			buf[j++] = 'n';
 		} else {
-			buf[j++] = *v;
+			buf[j++] = p[i];
 		}
 	}
 	buf[j] = '\0';

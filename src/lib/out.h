@@ -55,11 +55,20 @@ enum np_layout {
 struct np_out;
 
 struct np_out *out_new(enum np_format fmt, bool pretty, bool numeric, FILE *f);
-/* Finishes the document; returns 0, or -EPIPE if the reader went away. */
+/*
+ * Finishes the document and flushes it (once; later calls only report).
+ * Returns 0, or -errno of the first write that failed: -EPIPE when the
+ * reader went away (| head), which is no error; anything else is lost
+ * output, for main() to report.
+ */
+int out_end(struct np_out *o);
+/* The message of the JSON error document written, or NULL. */
+const char *out_error_doc(const struct np_out *o);
+/* out_end(), then frees; returns what out_end() returns. */
 int out_free(struct np_out *o);
 enum np_format out_format(const struct np_out *o);
-/* True once stdout is closed under us (| head): stop producing rows. */
-bool out_broken(const struct np_out *o);
+/* True once a write failed (| head, a full disk): stop producing rows. */
+bool out_broken(struct np_out *o);
 /* True once anything was written to stdout. */
 bool out_started(const struct np_out *o);
 
@@ -88,8 +97,21 @@ void out_bool(struct np_out *o, int col, bool v);
 /* A field known to be unknown: null in JSON, "-" in plain, no sample in prom. */
 void out_null(struct np_out *o, int col);
 
-/* Error reporting for np_err(): JSON object or "Error: ..." on stderr. */
+/*
+ * Error reporting for np_err(): a JSON object on stdout under --json while
+ * nothing else was written there, else "Error: ..." on stderr.
+ */
 void out_error(struct np_out *o, const char *msg);
+
+/*
+ * Opens /dev/null on each of fds 0, 1 and 2 that is closed, before anything
+ * else opens a file: else the first open() or bpf_obj_get() gets fd 1 and
+ * output lands in it. Returns the mask (1 << fd) of those that were closed,
+ * or -errno.
+ */
+int out_park_closed_fds(void);
+/* A stream whose every write fails with err: stdout when fd 1 was closed. */
+FILE *out_failing_stream(int err);
 
 /* Human units, also used by unit tests. buf of at least 32 bytes. */
 void fmt_count(char *buf, size_t n, __u64 v, bool numeric);

@@ -1,14 +1,20 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The VXLAN overlay over rtnetlink, and Flannel's subnet.env: see overlay.h. */
 #include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <arpa/inet.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <linux/if_link.h>
 #include <linux/neighbour.h>
 
 #include "nl.h"
+#include "np.h"
 #include "overlay.h"
 
 /* Grows *v by one element of size sz; returns the new element or NULL. */
@@ -213,58 +219,325 @@ void np_overlay_free(struct np_overlay *ov)
 
 /* ---- subnet.env ---- */
 
-static void env_set(char *dst, size_t n, const char *v)
+/* s (len bytes) as printable ASCII: other bytes as \xNN, cut after 64 bytes. */
+static void printable(char *buf, size_t n, const char *s, size_t len)
 {
-	snprintf(dst, n, "%s", v);
+	size_t j = 0;
+
+	for (size_t i = 0; i < len && j + 5 < n; i++) {
+		unsigned char c = s[i];
+
+		if (i == 64) {
+			j += snprintf(buf + j, n - j, "...");
+			break;
+		}
+		if (c >= 0x20 && c < 0x7f && c != '\\')
+			buf[j++] = c;
+		else
+			j += snprintf(buf + j, n - j, "\\x%02x", c);
+	}
+	buf[j] = '\0';
 }
 
-void np_flannel_env_parse(FILE *f, struct np_flannel_env *env)
+static void note(struct np_flannel_env *env, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+/* Records why something was refused; the caller names it printably. */
+static void note(struct np_flannel_env *env, const char *fmt, ...)
 {
-	char line[512];
+	char path[96];
+	va_list ap;
+	int n;
 
-	while (fgets(line, sizeof(line), f)) {
-		char *eq = strchr(line, '='), *v, *end;
+	if (env->nnotes++ >= NP_FLANNEL_NOTES)
+		return;
+	printable(path, sizeof(path), env->path, strlen(env->path));
+	n = snprintf(env->notes[env->nnotes - 1], sizeof(env->notes[0]), "%s: ", path);
+	va_start(ap, fmt);
+	vsnprintf(env->notes[env->nnotes - 1] + n, sizeof(env->notes[0]) - n, fmt, ap);
+	va_end(ap);
+}
 
-		if (!eq || line[0] == '#')
-			continue;
-		*eq = '\0';
-		v = eq + 1;
-		v[strcspn(v, "\r\n")] = '\0';
-		/* Values may be quoted, as in a shell file. */
-		if ((*v == '"' || *v == '\'') && (end = strrchr(v + 1, *v)) && end[1] == '\0') {
-			*end = '\0';
-			v++;
-		}
-		if (!strcmp(line, "FLANNEL_NETWORK"))
-			env_set(env->network, sizeof(env->network), v);
-		else if (!strcmp(line, "FLANNEL_SUBNET"))
-			env_set(env->subnet, sizeof(env->subnet), v);
-		else if (!strcmp(line, "FLANNEL_IPV6_NETWORK"))
-			env_set(env->ipv6_network, sizeof(env->ipv6_network), v);
-		else if (!strcmp(line, "FLANNEL_IPV6_SUBNET"))
-			env_set(env->ipv6_subnet, sizeof(env->ipv6_subnet), v);
-		else if (!strcmp(line, "FLANNEL_MTU"))
-			env->mtu = strtoul(v, NULL, 10);
-		else if (!strcmp(line, "FLANNEL_IPMASQ"))
-			env_set(env->ipmasq, sizeof(env->ipmasq), v);
+/* A decimal number without sign or leading zeros, at most max. */
+static bool parse_uint(const char *s, size_t len, unsigned max, unsigned *out)
+{
+	unsigned v = 0;
+
+	if (!len || len > 5 || (s[0] == '0' && len > 1))
+		return false;
+	for (size_t i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return false;
+		v = v * 10 + (s[i] - '0');
 	}
+	if (v > max)
+		return false;
+	*out = v;
+	return true;
+}
+
+/* ADDR/LEN in family af: inet_pton, and a prefix length the family allows. */
+static bool parse_cidr(const char *s, size_t len, int af)
+{
+	const char *slash = memchr(s, '/', len);
+	char addr[INET6_ADDRSTRLEN];
+	__u8 bin[16];
+	unsigned plen;
+
+	if (!slash || (size_t)(slash - s) >= sizeof(addr))
+		return false;
+	memcpy(addr, s, slash - s);
+	addr[slash - s] = '\0';
+	return inet_pton(af, addr, bin) == 1 &&
+	       parse_uint(slash + 1, len - (slash + 1 - s), af == AF_INET ? 32 : 128, &plen);
+}
+
+/* One CIDR, or several separated by commas (Flannel's Networks). */
+static bool parse_cidrs(const char *s, size_t len, int af, bool list)
+{
+	const char *end = s + len;
+
+	for (;;) {
+		const char *comma = list ? memchr(s, ',', end - s) : NULL;
+		const char *stop = comma ? comma : end;
+
+		if (!parse_cidr(s, stop - s, af))
+			return false;
+		if (!comma)
+			return true;
+		s = comma + 1;
+	}
+}
+
+enum env_kind { ENV_CIDR4, ENV_CIDRS4, ENV_CIDR6, ENV_CIDRS6, ENV_MTU, ENV_BOOL };
+
+/* The string member f of struct np_flannel_env, for the table below. */
+#define ENV_FIELD(f) offsetof(struct np_flannel_env, f), sizeof(((struct np_flannel_env *)0)->f)
+
+static const struct env_key {
+	const char *key;
+	enum env_kind kind;
+	size_t off, size;	/* the string member, or 0, 0 */
+	const char *what;	/* what a valid value is, for the note */
+} env_keys[] = {
+	{ "FLANNEL_NETWORK", ENV_CIDRS4, ENV_FIELD(network),
+	  "a list of IPv4 CIDRs (ADDR/0-32, comma-separated)" },
+	{ "FLANNEL_SUBNET", ENV_CIDR4, ENV_FIELD(subnet), "an IPv4 CIDR (ADDR/0-32)" },
+	{ "FLANNEL_IPV6_NETWORK", ENV_CIDRS6, ENV_FIELD(ipv6_network),
+	  "a list of IPv6 CIDRs (ADDR/0-128, comma-separated)" },
+	{ "FLANNEL_IPV6_SUBNET", ENV_CIDR6, ENV_FIELD(ipv6_subnet), "an IPv6 CIDR (ADDR/0-128)" },
+	{ "FLANNEL_MTU", ENV_MTU, 0, 0, "an MTU from 68 to 65535" },
+	{ "FLANNEL_IPMASQ", ENV_BOOL, ENV_FIELD(ipmasq), "true or false" },
+};
+
+static bool env_value_ok(const struct env_key *k, const char *v, size_t len, unsigned *mtu)
+{
+	switch (k->kind) {
+	case ENV_CIDR4:
+	case ENV_CIDRS4:
+		return parse_cidrs(v, len, AF_INET, k->kind == ENV_CIDRS4);
+	case ENV_CIDR6:
+	case ENV_CIDRS6:
+		return parse_cidrs(v, len, AF_INET6, k->kind == ENV_CIDRS6);
+	case ENV_MTU:
+		return parse_uint(v, len, 65535, mtu) && *mtu >= 68;
+	case ENV_BOOL:
+		return (len == 4 && !memcmp(v, "true", 4)) || (len == 5 && !memcmp(v, "false", 5));
+	}
+	return false;
+}
+
+/* KEY=VALUE of a known key: stored if valid, else noted and left out. */
+static void env_set(struct np_flannel_env *env, int lineno, const struct env_key *k,
+		    const char *v, size_t len)
+{
+	char text[300];
+	unsigned mtu = 0;
+
+	if (!len)
+		return;		/* empty: as good as absent */
+	if (!memchr(v, '\0', len) && (!k->size || len < k->size) &&
+	    env_value_ok(k, v, len, &mtu)) {
+		if (k->kind == ENV_MTU) {
+			env->mtu = mtu;
+		} else {
+			memcpy((char *)env + k->off, v, len);
+			((char *)env + k->off)[len] = '\0';
+		}
+		return;
+	}
+	printable(text, sizeof(text), v, len);
+	note(env, "line %d: %s='%s' is not %s; ignored", lineno, k->key, text, k->what);
+}
+
+static bool is_key(const char *s, size_t len)
+{
+	if (!len || (s[0] >= '0' && s[0] <= '9'))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!(s[i] == '_' || (s[i] >= 'A' && s[i] <= 'Z') || (s[i] >= 'a' && s[i] <= 'z') ||
+		      (s[i] >= '0' && s[i] <= '9')))
+			return false;
+	return true;
+}
+
+static void env_line(struct np_flannel_env *env, int lineno, const char *s, size_t len)
+{
+	const char *eq, *v;
+	char text[300];
+	size_t klen, vlen;
+
+	while (len && (s[len - 1] == '\r' || s[len - 1] == ' ' || s[len - 1] == '\t'))
+		len--;
+	while (len && (*s == ' ' || *s == '\t')) {
+		s++;
+		len--;
+	}
+	if (!len || *s == '#')
+		return;
+	eq = memchr(s, '=', len);
+	klen = eq ? (size_t)(eq - s) : 0;
+	if (!eq || !is_key(s, klen)) {
+		printable(text, sizeof(text), s, len);
+		note(env, "line %d: '%s' is not KEY=VALUE; ignored", lineno, text);
+		return;
+	}
+	v = eq + 1;
+	vlen = len - klen - 1;
+	/* Values may be quoted, as in a shell file. */
+	if (vlen >= 2 && (*v == '"' || *v == '\'') && v[vlen - 1] == *v) {
+		v++;
+		vlen -= 2;
+	}
+	for (size_t i = 0; i < ARRAY_SIZE(env_keys); i++)
+		if (strlen(env_keys[i].key) == klen && !memcmp(env_keys[i].key, s, klen))
+			env_set(env, lineno, &env_keys[i], v, vlen);
+}
+
+void np_flannel_env_parse(const char *text, size_t len, struct np_flannel_env *env)
+{
+	const char *end = text + len;
+	int lineno = 0;
+
+	while (text < end) {
+		const char *nl = memchr(text, '\n', end - text);
+		const char *stop = nl ? nl : end;
+
+		env_line(env, ++lineno, text, stop - text);
+		text = stop + 1;
+	}
+}
+
+static const char *file_type(mode_t mode)
+{
+	if (S_ISFIFO(mode))
+		return "a FIFO";
+	if (S_ISCHR(mode))
+		return "a character device";
+	if (S_ISBLK(mode))
+		return "a block device";
+	if (S_ISDIR(mode))
+		return "a directory";
+	if (S_ISSOCK(mode))
+		return "a socket";
+	return "not a regular file";
+}
+
+/* At most NP_FLANNEL_ENV_MAX bytes of fd into a new buffer; -EFBIG if more. */
+static int read_bounded(int fd, char **buf, size_t *len)
+{
+	char *b = malloc(NP_FLANNEL_ENV_MAX + 1);
+	size_t n = 0;
+
+	if (!b)
+		return -ENOMEM;
+	while (n <= NP_FLANNEL_ENV_MAX) {
+		ssize_t r = read(fd, b + n, NP_FLANNEL_ENV_MAX + 1 - n);
+
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0) {
+			int err = -errno;
+
+			free(b);
+			return err;
+		}
+		if (!r)
+			break;
+		n += r;
+	}
+	if (n > NP_FLANNEL_ENV_MAX) {
+		free(b);
+		return -EFBIG;
+	}
+	*buf = b;
+	*len = n;
+	return 0;
+}
+
+/* Only a regular file of a sane size: a FIFO or a device may never end. */
+static int check_file(int fd, struct np_flannel_env *env)
+{
+	struct stat st;
+
+	if (fstat(fd, &st)) {
+		int err = -errno;
+
+		note(env, "cannot stat: %s; ignored", strerror(-err));
+		return err;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		note(env, "%s, not a regular file; ignored", file_type(st.st_mode));
+		return -EINVAL;
+	}
+	return st.st_size > NP_FLANNEL_ENV_MAX ? -EFBIG : 0;
+}
+
+int np_flannel_env_load(const char *path, struct np_flannel_env *env)
+{
+	char *text = NULL;
+	size_t len = 0;
+	int fd, err;
+
+	memset(env, 0, sizeof(*env));
+	snprintf(env->path, sizeof(env->path), "%s", path);
+	/* No waiting in open() for a FIFO's writer, no following a planted link. */
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+	if (fd < 0) {
+		err = -errno;
+		if (err == -ENOENT)
+			return 0;
+		if (err == -ELOOP)
+			note(env, "a symbolic link, which netprobe does not follow; ignored");
+		else
+			note(env, "cannot open: %s; ignored", strerror(-err));
+		return err;
+	}
+	err = check_file(fd, env);
+	if (!err) {
+		err = read_bounded(fd, &text, &len);
+		if (err && err != -EFBIG)
+			note(env, "cannot read: %s; ignored", strerror(-err));
+	}
+	close(fd);
+	if (err == -EFBIG)
+		note(env, "larger than %d KiB, which no subnet.env is; ignored",
+		     NP_FLANNEL_ENV_MAX / 1024);
+	if (err)
+		return err;
+	env->present = true;
+	np_flannel_env_parse(text, len, env);
+	free(text);
+	return 0;
 }
 
 void np_flannel_env_read(struct np_flannel_env *env)
 {
 	const char *path = getenv("NETPROBE_FLANNEL_SUBNET_ENV");
-	FILE *f;
 
-	memset(env, 0, sizeof(*env));
 	if (!path || !*path)
 		path = NP_FLANNEL_SUBNET_ENV;
-	snprintf(env->path, sizeof(env->path), "%s", path);
-	f = fopen(path, "re");
-	if (!f)
-		return;
-	env->present = true;
-	np_flannel_env_parse(f, env);
-	fclose(f);
+	np_flannel_env_load(path, env);
 }
 
 /* ---- the join ---- */

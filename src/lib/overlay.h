@@ -59,15 +59,26 @@ struct np_route {
 	__u32 table;
 };
 
+/* A bigger subnet.env is refused: Flannel's is a few lines. */
+#define NP_FLANNEL_ENV_MAX	(64 * 1024)
+#define NP_FLANNEL_NOTES	8
+
+/*
+ * Flannel's subnet.env, checked: a value that is not what its key holds is
+ * left out (empty, or 0) and noted, and so is a line that is not KEY=VALUE.
+ */
 struct np_flannel_env {
-	bool present;
+	bool present;		/* read; a refused file is not */
 	char path[256];
-	char network[64];
-	char subnet[64];
-	char ipv6_network[64];
-	char ipv6_subnet[64];
-	__u32 mtu;
-	char ipmasq[8];
+	char network[256];	/* FLANNEL_NETWORK: IPv4 CIDRs, comma-separated */
+	char subnet[64];	/* FLANNEL_SUBNET: this node's IPv4 CIDR */
+	char ipv6_network[256];	/* FLANNEL_IPV6_NETWORK: IPv6 CIDRs */
+	char ipv6_subnet[64];	/* FLANNEL_IPV6_SUBNET */
+	__u32 mtu;		/* FLANNEL_MTU: 68..65535, 0 if absent */
+	char ipmasq[8];		/* FLANNEL_IPMASQ: "true", "false" or "" */
+	/* Why the file or a value was refused, printable ASCII, for warnings. */
+	char notes[NP_FLANNEL_NOTES][256];
+	int nnotes;		/* may exceed NP_FLANNEL_NOTES: the rest are counted */
 };
 
 struct np_overlay {
@@ -86,9 +97,19 @@ struct np_overlay {
 int np_overlay_read(struct np_overlay *ov);
 void np_overlay_free(struct np_overlay *ov);
 
-/* Parses subnet.env text; unknown lines are ignored. */
-void np_flannel_env_parse(FILE *f, struct np_flannel_env *env);
-/* Reads $NETPROBE_FLANNEL_SUBNET_ENV or the default path, if present. */
+/*
+ * Parses len bytes of subnet.env text into env (which it does not clear).
+ * Unknown keys, blank lines and # comments are skipped.
+ */
+void np_flannel_env_parse(const char *text, size_t len, struct np_flannel_env *env);
+/*
+ * Reads the subnet.env at path: a regular file (never a FIFO or a device,
+ * which could block or never end) of at most NP_FLANNEL_ENV_MAX bytes, and
+ * not through a symbolic link. Returns 0, also when there is no such file
+ * (present stays false), or -errno with a note saying why it was refused.
+ */
+int np_flannel_env_load(const char *path, struct np_flannel_env *env);
+/* np_flannel_env_load() of $NETPROBE_FLANNEL_SUBNET_ENV, else the default path. */
 void np_flannel_env_read(struct np_flannel_env *env);
 
 /* What the topology says about a remote VTEP address on a VNI. */

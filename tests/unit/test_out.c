@@ -1,6 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /* The output layer: units, times, JSON streaming, Prometheus grouping. */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
+#include <unistd.h>
+#include <sys/wait.h>
 #include <jansson.h>
 
 #include "lib/np.h"
@@ -152,6 +157,196 @@ static void test_stream(void)
 	free(s);
 }
 
+/* Text that is not UTF-8 is escaped (\xNN), never dropped nor passed raw. */
+static void test_not_utf8(void)
+{
+	char *buf = NULL, lbl[64];
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct np_out *o = out_new(NP_FMT_JSON, false, false, f);
+	json_t *doc, *row;
+
+	out_object_begin(o);
+	out_kv_str(o, "path", "path:", "/tmp/\xff\xfe.env");
+	out_table_begin(o, "rows", cols, 3, NP_LAYOUT_TABLE);
+	out_row_begin(o);
+	out_str(o, C_NAME, "\xc3\x28x\xc3\xa9");	/* a bad pair, then a good é */
+	out_u64(o, C_PKTS, 1);
+	out_row_end(o);
+	out_row_begin(o);
+	out_str(o, C_NAME, "\xed\xa0\x80\xf8");	/* a surrogate, a 5-byte lead */
+	out_row_end(o);
+	out_table_end(o);
+	out_object_end(o);
+	out_free(o);
+	fclose(f);
+	doc = json_loads(buf, 0, NULL);
+	CHECK(doc != NULL);
+	CHECK_STR(json_string_value(json_object_get(doc, "path")) ?: "", "/tmp/\\xff\\xfe.env");
+	row = json_array_get(json_object_get(doc, "rows"), 0);
+	CHECK_STR(json_string_value(json_object_get(row, "interface")) ?: "", "\\xc3(x\xc3\xa9");
+	row = json_array_get(json_object_get(doc, "rows"), 1);
+	CHECK_STR(json_string_value(json_object_get(row, "interface")) ?: "",
+		  "\\xed\\xa0\\x80\\xf8");
+	json_decref(doc);
+	free(buf);
+
+	/* An error message quoting a bad argument. */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	o = out_new(NP_FMT_JSON, false, false, f);
+	out_error(o, "unknown command '\xff'");
+	out_free(o);
+	fclose(f);
+	CHECK_STR(buf, "{\"error\":\"unknown command '\\\\xff'\"}\n");
+	free(buf);
+
+	fmt_prom_label(lbl, sizeof(lbl), "a\xff\xc3\xa9\"");
+	CHECK_STR(lbl, "a\\\\xff\xc3\xa9\\\"");
+}
+
+/* Rows of a table into f; returns out_broken() after the last row. */
+static bool write_rows(struct np_out *o, enum np_layout layout, int n)
+{
+	out_table_begin(o, NULL, cols, 3, layout);
+	for (int i = 0; i < n && !out_broken(o); i++) {
+		out_row_begin(o);
+		out_str(o, C_NAME, "eth0");
+		out_u64(o, C_PKTS, i);
+		out_row_end(o);
+	}
+	out_table_end(o);
+	return out_broken(o);
+}
+
+/* A full disk: the first failed write is remembered with its errno. */
+static void test_write_full(void)
+{
+	enum np_format fmts[] = { NP_FMT_PLAIN, NP_FMT_JSON, NP_FMT_PROM };
+	struct np_out *o;
+	FILE *f;
+
+	for (size_t i = 0; i < ARRAY_SIZE(fmts); i++) {
+		f = fopen("/dev/full", "w");
+		o = out_new(fmts[i], false, false, f);
+
+		/* A short table fits the buffer: the flush at the end fails. */
+		CHECK(!write_rows(o, NP_LAYOUT_TABLE, 2));
+		CHECK(out_end(o) == -ENOSPC);
+		CHECK(out_end(o) == -ENOSPC);	/* once failed, stays failed */
+		CHECK(out_free(o) == -ENOSPC);
+		fclose(f);
+	}
+	/* A long one fails on the way and stops early. */
+	f = fopen("/dev/full", "w");
+	o = out_new(NP_FMT_PLAIN, false, false, f);
+
+	CHECK(write_rows(o, NP_LAYOUT_TABLE, 100000));
+	CHECK(out_free(o) == -ENOSPC);
+	fclose(f);
+	/* Live rows are flushed one by one: the first one fails. */
+	f = fopen("/dev/full", "w");
+	o = out_new(NP_FMT_JSON, false, false, f);
+	CHECK(write_rows(o, NP_LAYOUT_STREAM, 1));
+	CHECK(out_free(o) == -ENOSPC);
+	fclose(f);
+}
+
+/* A buffer too small for the document (fmemopen): an error, not a cut file. */
+static void test_write_short_buffer(void)
+{
+	char mem[16];
+	FILE *f = fmemopen(mem, sizeof(mem), "w");
+	struct np_out *o = out_new(NP_FMT_JSON, false, false, f);
+
+	setvbuf(f, NULL, _IONBF, 0);
+	write_rows(o, NP_LAYOUT_TABLE, 5);
+	CHECK(out_free(o) < 0);
+	fclose(f);
+}
+
+/* The error document is remembered, so that main() can say what was lost. */
+static void test_error_doc_lost(void)
+{
+	FILE *f = fopen("/dev/full", "w");
+	struct np_out *o = out_new(NP_FMT_JSON, false, false, f);
+
+	CHECK(out_error_doc(o) == NULL);
+	out_error(o, "nothing is attached");
+	CHECK_STR(out_error_doc(o) ? out_error_doc(o) : "", "nothing is attached");
+	CHECK(out_end(o) == -ENOSPC);
+	out_free(o);
+	fclose(f);
+}
+
+/* A reader that went away is EPIPE, which main() leaves quiet. */
+static void test_write_epipe(void)
+{
+	int p[2];
+	FILE *f;
+	struct np_out *o;
+
+	signal(SIGPIPE, SIG_IGN);
+	if (pipe(p)) {
+		CHECK(!"pipe");
+		return;
+	}
+	close(p[0]);
+	f = fdopen(p[1], "w");
+	o = out_new(NP_FMT_PLAIN, false, false, f);
+	write_rows(o, NP_LAYOUT_TABLE, 3);
+	CHECK(out_free(o) == -EPIPE);
+	fclose(f);
+}
+
+/* A healthy stream reports nothing. */
+static void test_write_ok(void)
+{
+	FILE *f = fopen("/dev/null", "w");
+	struct np_out *o = out_new(NP_FMT_JSON, false, false, f);
+
+	CHECK(!write_rows(o, NP_LAYOUT_TABLE, 1000));
+	CHECK(out_end(o) == 0);
+	CHECK(out_free(o) == 0);
+	fclose(f);
+}
+
+/* A closed stdout: the stream that stands for it fails every write. */
+static void test_failing_stream(void)
+{
+	FILE *f = out_failing_stream(EBADF);
+	struct np_out *o = out_new(NP_FMT_PLAIN, false, false, f);
+
+	CHECK(!write_rows(o, NP_LAYOUT_TABLE, 1));
+	CHECK(out_free(o) == -EBADF);
+	fclose(f);
+	/* Nothing written, nothing lost. */
+	f = out_failing_stream(EBADF);
+	o = out_new(NP_FMT_JSON, false, false, f);
+	CHECK(out_free(o) == 0);
+	fclose(f);
+}
+
+/* In a child: closed fds 1 and 2 get /dev/null, and the first open() after is 3. */
+static void test_park_closed_fds(void)
+{
+	pid_t pid = fork();
+	int status;
+
+	if (pid == 0) {
+		int mask, fd;
+
+		close(STDOUT_FILENO);
+		close(STDERR_FILENO);
+		mask = out_park_closed_fds();
+		fd = open("/dev/null", O_RDONLY);
+		_exit(mask == (1 << 1 | 1 << 2) && fd == 3 && fcntl(1, F_GETFD) >= 0 &&
+		      out_park_closed_fds() == 0 ? 0 : 1);
+	}
+	CHECK(pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) &&
+	      WEXITSTATUS(status) == 0);
+}
+
 int main(void)
 {
 	test_units();
@@ -160,5 +355,13 @@ int main(void)
 	test_plain();
 	test_error_json();
 	test_stream();
+	test_not_utf8();
+	test_write_full();
+	test_write_short_buffer();
+	test_error_doc_lost();
+	test_write_epipe();
+	test_write_ok();
+	test_failing_stream();
+	test_park_closed_fds();
 	UNIT_DONE();
 }
