@@ -20,6 +20,7 @@
 
 #include "lib/cmd.h"
 #include "lib/drop_reason.h"
+#include "lib/inet.h"
 #include "lib/maps.h"
 #include "lib/netns.h"
 #include "lib/out.h"
@@ -27,7 +28,6 @@
 
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
-#define ETH_P_ARP	0x0806
 
 enum { C_REASON, C_IF, C_IFINDEX, C_NETNS, C_L3, C_PROTO, C_COUNT };
 
@@ -71,29 +71,14 @@ struct filter {
 	__u64 top;		/* 0: all */
 };
 
-static const struct { const char *name; int l3; int l4; } protos[] = {
-	{ "ipv4", ETH_P_IP, -1 }, { "ipv6", ETH_P_IPV6, -1 }, { "arp", ETH_P_ARP, -1 },
-	{ "icmp", -1, 1 }, { "igmp", -1, 2 }, { "tcp", -1, 6 }, { "udp", -1, 17 },
-	{ "gre", -1, 47 }, { "esp", -1, 50 }, { "ah", -1, 51 }, { "icmpv6", -1, 58 },
-	{ "sctp", -1, 132 }, { "udplite", -1, 136 },
-};
-
 static const char *l4_name(__u8 proto, char *buf, size_t n)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(protos); i++)
-		if (protos[i].l4 == proto)
-			return protos[i].name;
-	snprintf(buf, n, "%u", proto);
-	return buf;
+	return np_proto_str(proto, buf, n);
 }
 
 static const char *l3_name(__u16 l3, char *buf, size_t n)
 {
-	for (size_t i = 0; i < ARRAY_SIZE(protos); i++)
-		if (protos[i].l3 == l3)
-			return protos[i].name;
-	snprintf(buf, n, "0x%04x", l3);
-	return buf;
+	return np_l3_name(l3, buf, n);
 }
 
 static bool is_ip(__u16 l3)
@@ -103,20 +88,13 @@ static bool is_ip(__u16 l3)
 
 static int parse_proto(struct np_ctx *ctx, const char *s, struct filter *f)
 {
-	__u64 v;
+	int l3 = np_l3_parse(s), l4 = l3 < 0 ? np_proto_parse(s) : -1;
 
-	for (size_t i = 0; i < ARRAY_SIZE(protos); i++)
-		if (!strcasecmp(s, protos[i].name)) {
-			f->l3proto = protos[i].l3;
-			f->l4proto = protos[i].l4;
-			return 0;
-		}
-	if (s[0] < '0' || s[0] > '9')
+	if (l3 < 0 && l4 < 0)
 		return np_usage(ctx, "show drops: unknown proto '%s' (tcp, udp, icmp, icmpv6, "
-				"ipv4, ipv6, arp, ... or a protocol number)", s);
-	if (np_arg_u64(ctx, "proto", s, 0, 255, &v))
-		return NP_EXIT_USAGE;
-	f->l4proto = v;
+				"ipv4, ipv6, arp, ... or a protocol number from 0 to 255)", s);
+	f->l3proto = l3;
+	f->l4proto = l4;
 	return 0;
 }
 
@@ -266,7 +244,7 @@ static int flow_keep(const void *key, const void *value, void *arg)
 	const struct np_drop_flow *val = value;
 	struct flow_set *s = arg;
 	const struct filter *f = s->f;
-	__u16 l3 = !memcmp(k->src, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12) ? ETH_P_IP : ETH_P_IPV6;
+	__u16 l3 = np_addr_is_v4(k->src) ? ETH_P_IP : ETH_P_IPV6;
 
 	if (!match(f, k->reason, k->netns, k->ifindex, l3, k->proto))
 		return 0;
@@ -284,14 +262,6 @@ static int flow_keep(const void *key, const void *value, void *arg)
 	return 0;
 }
 
-static void addr_str(const __u8 *a, char *buf, size_t n)
-{
-	if (!memcmp(a, "\0\0\0\0\0\0\0\0\0\0\xff\xff", 12))
-		inet_ntop(AF_INET, a + 12, buf, n);
-	else
-		inet_ntop(AF_INET6, a, buf, n);
-}
-
 static void print_flow(struct np_ctx *ctx, const struct np_drop_reasons *r,
 		       const struct flow_row *row, __u32 self, __u64 mono_to_real)
 {
@@ -300,8 +270,8 @@ static void print_flow(struct np_ctx *ctx, const struct np_drop_reasons *r,
 	     dst[INET6_ADDRSTRLEN];
 	struct np_out *o = ctx->out;
 
-	addr_str(k->src, src, sizeof(src));
-	addr_str(k->dst, dst, sizeof(dst));
+	np_addr_str(k->src, src, sizeof(src));
+	np_addr_str(k->dst, dst, sizeof(dst));
 	out_row_begin(o);
 	out_str(o, F_REASON, np_drop_reason_name(r, k->reason, reason, sizeof(reason)));
 	out_str(o, F_IF, dev_name(k->netns, k->ifindex, self, ifname));

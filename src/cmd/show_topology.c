@@ -15,6 +15,7 @@
 #include <linux/neighbour.h>
 
 #include "lib/cmd.h"
+#include "lib/inet.h"
 #include "lib/out.h"
 #include "lib/overlay.h"
 
@@ -94,7 +95,7 @@ static void print_devices(struct np_ctx *ctx, const struct np_overlay *ov)
 		out_u64(o, D_VNI, l->vni);
 		out_u64(o, D_PORT, l->port);
 		if (l->has_local)
-			out_str(o, D_LOCAL, np_overlay_addr_str(l->local, buf, sizeof(buf)));
+			out_str(o, D_LOCAL, np_addr_str(l->local, buf, sizeof(buf)));
 		if (l->underlay && if_indextoname(l->underlay, buf))
 			out_str(o, D_UNDERLAY, buf);
 		out_str(o, D_MAC, np_overlay_mac_str(l->mac, buf, sizeof(buf)));
@@ -137,7 +138,7 @@ static void print_vteps(struct np_ctx *ctx, const struct np_overlay *ov)
 		out_str(o, V_DEV, link_name(ov, e->ifindex));
 		out_u64(o, V_VNI, e->vni ? e->vni : link_vni(ov, e->ifindex));
 		out_str(o, V_MAC, np_overlay_mac_str(e->mac, buf, sizeof(buf)));
-		out_str(o, V_REMOTE, np_overlay_addr_str(e->dst, buf, sizeof(buf)));
+		out_str(o, V_REMOTE, np_addr_str(e->dst, buf, sizeof(buf)));
 		if (cidrs[0])
 			out_str(o, V_CIDR, cidrs);
 		if (gws[0])
@@ -178,12 +179,12 @@ static void print_routes(struct np_ctx *ctx, const struct np_overlay *ov)
 		out_str(o, R_DEV, link_name(ov, r->ifindex));
 		out_str(o, R_CIDR, np_overlay_route_cidr(r, buf, sizeof(buf)));
 		if (r->has_gw)
-			out_str(o, R_GW, np_overlay_addr_str(r->gw, buf, sizeof(buf)));
+			out_str(o, R_GW, np_addr_str(r->gw, buf, sizeof(buf)));
 		out_bool(o, R_ONLINK, r->onlink);
 		if (ne)
 			out_str(o, R_MAC, np_overlay_mac_str(ne->mac, buf, sizeof(buf)));
 		if (fdb)
-			out_str(o, R_REMOTE, np_overlay_addr_str(fdb->dst, buf, sizeof(buf)));
+			out_str(o, R_REMOTE, np_addr_str(fdb->dst, buf, sizeof(buf)));
 		out_u64(o, R_TABLE, r->table);
 		out_row_end(o);
 	}

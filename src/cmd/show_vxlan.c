@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "lib/cmd.h"
+#include "lib/inet.h"
 #include "lib/maps.h"
 #include "lib/out.h"
 #include "lib/overlay.h"
@@ -181,10 +182,10 @@ static void tunnel_print(struct np_ctx *ctx, const struct query *q, const struct
 	out_str(o, T_IF, dev_name(q, k->ifindex));
 	out_str(o, T_DIR, dir_name(k->dir));
 	out_u64(o, T_VNI, k->vni);
-	out_str(o, T_LOCAL, np_overlay_addr_str(local, buf, sizeof(buf)));
-	out_str(o, T_REMOTE, np_overlay_addr_str(remote, buf, sizeof(buf)));
+	out_str(o, T_LOCAL, np_addr_str(local, buf, sizeof(buf)));
+	out_str(o, T_REMOTE, np_addr_str(remote, buf, sizeof(buf)));
 	if (ov && np_overlay_peer(ov, remote, k->vni, &peer)) {
-		out_str(o, T_NODE, np_overlay_addr_str(peer.fdb->dst, buf, sizeof(buf)));
+		out_str(o, T_NODE, np_addr_str(peer.fdb->dst, buf, sizeof(buf)));
 		if (peer.pod_cidr[0])
 			out_str(o, T_CIDR, peer.pod_cidr);
 		out_str(o, T_VXDEV, peer.link->name);
@@ -253,23 +254,10 @@ struct flow_row {
 	struct np_vxlan_flow val;
 };
 
-static const char *proto_name(__u8 proto)
-{
-	switch (proto) {
-	case 1: return "icmp";
-	case 6: return "tcp";
-	case 17: return "udp";
-	case 58: return "icmpv6";
-	case 132: return "sctp";
-	case 136: return "udplite";
-	default: return NULL;
-	}
-}
-
 static void flow_print(struct np_ctx *ctx, const struct query *q, const struct flow_row *r)
 {
 	const struct np_flow_key *k = &r->key.inner;
-	const char *proto = proto_name(k->proto);
+	const char *proto = np_proto_name(k->proto);
 	struct np_out *o = ctx->out;
 	char buf[64];
 
@@ -277,15 +265,15 @@ static void flow_print(struct np_ctx *ctx, const struct query *q, const struct f
 	out_str(o, F_IF, dev_name(q, k->ifindex));
 	out_str(o, F_DIR, dir_name(k->dir));
 	out_u64(o, F_VNI, r->key.vni);
-	out_str(o, F_OSRC, np_overlay_addr_str(r->key.outer_src, buf, sizeof(buf)));
-	out_str(o, F_ODST, np_overlay_addr_str(r->key.outer_dst, buf, sizeof(buf)));
+	out_str(o, F_OSRC, np_addr_str(r->key.outer_src, buf, sizeof(buf)));
+	out_str(o, F_ODST, np_addr_str(r->key.outer_dst, buf, sizeof(buf)));
 	if (proto)
 		out_str(o, F_PROTO, proto);
 	else
 		out_u64(o, F_PROTO, k->proto);
-	out_str(o, F_SRC, np_overlay_addr_str(k->src, buf, sizeof(buf)));
+	out_str(o, F_SRC, np_addr_str(k->src, buf, sizeof(buf)));
 	out_u64(o, F_SPORT, k->sport);
-	out_str(o, F_DST, np_overlay_addr_str(k->dst, buf, sizeof(buf)));
+	out_str(o, F_DST, np_addr_str(k->dst, buf, sizeof(buf)));
 	out_u64(o, F_DPORT, k->dport);
 	out_u64(o, F_PKTS, r->val.packets);
 	out_u64(o, F_BYTES, r->val.bytes);

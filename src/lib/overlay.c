@@ -15,6 +15,7 @@
 
 #include "nl.h"
 #include "np.h"
+#include "inet.h"
 #include "overlay.h"
 
 /* Grows *v by one element of size sz; returns the new element or NULL. */
@@ -571,7 +572,7 @@ void np_overlay_cidrs(const struct np_overlay *ov, int ifindex, const __u8 mac[6
 			if (r->ifindex != ifindex || !r->has_gw || memcmp(r->gw, ne->ip, 16))
 				continue;
 			append(cidrs, n, np_overlay_route_cidr(r, buf, sizeof(buf)));
-			append(gws, gn, np_overlay_addr_str(ne->ip, buf, sizeof(buf)));
+			append(gws, gn, np_addr_str(ne->ip, buf, sizeof(buf)));
 		}
 	}
 }
@@ -599,22 +600,6 @@ bool np_overlay_peer(const struct np_overlay *ov, const __u8 addr[16], __u32 vni
 
 /* ---- text ---- */
 
-static bool is_v4_mapped(const __u8 a[16])
-{
-	static const __u8 prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	return !memcmp(a, prefix, 12);
-}
-
-const char *np_overlay_addr_str(const __u8 addr[16], char *buf, size_t n)
-{
-	if (is_v4_mapped(addr))
-		inet_ntop(AF_INET, addr + 12, buf, n);
-	else
-		inet_ntop(AF_INET6, addr, buf, n);
-	return buf;
-}
-
 const char *np_overlay_mac_str(const __u8 m[6], char *buf, size_t n)
 {
 	snprintf(buf, n, "%02x:%02x:%02x:%02x:%02x:%02x", m[0], m[1], m[2], m[3], m[4], m[5]);
@@ -625,6 +610,6 @@ const char *np_overlay_route_cidr(const struct np_route *r, char *buf, size_t n)
 {
 	char a[INET6_ADDRSTRLEN];
 
-	snprintf(buf, n, "%s/%u", np_overlay_addr_str(r->dst, a, sizeof(a)), r->dst_len);
+	snprintf(buf, n, "%s/%u", np_addr_str(r->dst, a, sizeof(a)), r->dst_len);
 	return buf;
 }

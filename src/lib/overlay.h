@@ -128,7 +128,6 @@ void np_overlay_cidrs(const struct np_overlay *ov, int ifindex, const __u8 mac[6
 		      char *cidrs, size_t n, char *gws, size_t gn);
 
 /* "10.0.0.1" for v4-mapped, else IPv6 text. buf of at least 46 bytes. */
-const char *np_overlay_addr_str(const __u8 addr[16], char *buf, size_t n);
 /* "aa:bb:cc:dd:ee:ff". buf of at least 18 bytes. */
 const char *np_overlay_mac_str(const __u8 mac[6], char *buf, size_t n);
 /* A route's destination as CIDR text. */

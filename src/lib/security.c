@@ -12,6 +12,7 @@
 #include <bpf/libbpf.h>
 
 #include "maps.h"
+#include "inet.h"
 #include "security.h"
 #include "state.h"
 
@@ -152,25 +153,15 @@ const struct np_col np_alert_cols[] = {
 
 const int np_alert_ncols = A_NCOLS;
 
-static void addr_str(char *buf, size_t n, const __u8 a[16])
-{
-	static const __u8 v4mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-
-	if (!memcmp(a, v4mapped, sizeof(v4mapped)))
-		inet_ntop(AF_INET, a + 12, buf, n);
-	else
-		inet_ntop(AF_INET6, a, buf, n);
-}
-
 void np_alert_emit(struct np_out *o, const struct np_alert *a, const struct np_alert_clock *clk)
 {
 	char buf[INET6_ADDRSTRLEN + IF_NAMESIZE];
 	bool flood = a->kind == NP_ALERT_SYN_FLOOD;
 
 	out_str(o, A_KIND, np_alert_kind_name(a->kind));
-	addr_str(buf, sizeof(buf), a->src);
+	np_addr_str(a->src, buf, sizeof(buf));
 	out_str(o, A_SRC, buf);
-	addr_str(buf, sizeof(buf), a->dst);
+	np_addr_str(a->dst, buf, sizeof(buf));
 	out_str(o, A_DST, buf);
 	if (flood)
 		out_u64(o, A_DPORT, a->dport);

@@ -10,6 +10,7 @@
 
 #include "cmd.h"
 #include "maps.h"
+#include "inet.h"
 #include "sockets.h"
 #include "state.h"
 
@@ -162,16 +163,6 @@ bool np_sock_filter_match(const struct np_sock_filter *f, const struct np_conn *
 }
 
 /* IPv4 (stored v4-mapped) as a.b.c.d, everything else as IPv6. */
-static void addr_str(char *buf, size_t n, const __u8 a[16])
-{
-	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
-
-	if (!memcmp(a, mapped, sizeof(mapped)))
-		inet_ntop(AF_INET, a + 12, buf, n);
-	else
-		inet_ntop(AF_INET6, a, buf, n);
-}
-
 static const char *direction(const struct np_conn *c)
 {
 	if (c->flags & NP_CONN_ACTIVE)
@@ -231,10 +222,10 @@ void np_sock_row(struct np_out *o, __u64 cookie, const struct np_conn *c, __u64 
 	row_owner(o, c);
 	out_u64(o, NP_SC_NETNS, c->netns);
 	out_str(o, NP_SC_STATE, np_tcp_state_name(c->state));
-	addr_str(addr, sizeof(addr), c->saddr);
+	np_addr_str(c->saddr, addr, sizeof(addr));
 	out_str(o, NP_SC_SRC, addr);
 	out_u64(o, NP_SC_SPORT, c->sport);
-	addr_str(addr, sizeof(addr), c->daddr);
+	np_addr_str(c->daddr, addr, sizeof(addr));
 	out_str(o, NP_SC_DST, addr);
 	out_u64(o, NP_SC_DPORT, c->dport);
 	out_u64(o, NP_SC_SENT, c->bytes_sent);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 #include <sys/stat.h>
 
+#include "lib/inet.h"
 #include "lib/overlay.h"
 #include "unit.h"
 
@@ -249,9 +250,9 @@ static void test_text(void)
 	struct np_route r = { .dst_len = 24 };
 	char buf[64];
 
-	CHECK(!strcmp(np_overlay_addr_str(a, buf, sizeof(buf)), "fd00::1"));
+	CHECK(!strcmp(np_addr_str(a, buf, sizeof(buf)), "fd00::1"));
 	v4(a, 192, 168, 77, 2);
-	CHECK(!strcmp(np_overlay_addr_str(a, buf, sizeof(buf)), "192.168.77.2"));
+	CHECK(!strcmp(np_addr_str(a, buf, sizeof(buf)), "192.168.77.2"));
 	CHECK(!strcmp(np_overlay_mac_str(mac, buf, sizeof(buf)), "02:fa:00:00:00:0b"));
 	v4(r.dst, 10, 244, 2, 0);
 	CHECK(!strcmp(np_overlay_route_cidr(&r, buf, sizeof(buf)), "10.244.2.0/24"));
