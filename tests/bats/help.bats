@@ -39,15 +39,6 @@ man_text() {
 	[ -z "$missing" ]
 }
 
-@test "every command, keyword and probe is in the bash completion" {
-	local w missing=""
-	for w in $(table_words) $(probe_words); do
-		grep -qw -- "$w" "$BATS_TEST_DIRNAME/../../bash-completion/netprobe" || missing+=" $w"
-	done
-	echo "missing:$missing"
-	[ -z "$missing" ]
-}
-
 @test "man pages render without warnings" {
 	skip_unless_cmd man
 	for f in "$BATS_TEST_DIRNAME"/../../man/*.8; do
@@ -57,29 +48,203 @@ man_text() {
 	done
 }
 
-# complete LINE: what the completion offers for the last word of LINE.
-complete_line() {
+COMPLETION="$BATS_TEST_DIRNAME/../../bash-completion/netprobe"
+
+skip_unless_completion() {
+	[ -f /usr/share/bash-completion/bash_completion ] || skip "bash-completion is not installed"
+}
+
+# complete_lines LINE...: what the completion offers for the last word of each
+# LINE, one output line per LINE (the words, space-separated), called as bash
+# calls it. All LINEs share one shell session.
+complete_lines() {
 	bash -c '
 		source /usr/share/bash-completion/bash_completion
 		source "$0"
-		COMP_LINE="$1"
-		read -ra COMP_WORDS <<<"$1"
-		[[ "$1" == *" " ]] && COMP_WORDS+=("")
-		COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
-		COMP_POINT=${#1}
-		_netprobe
-		printf "%s\n" "${COMPREPLY[@]}"
-	' "$BATS_TEST_DIRNAME/../../bash-completion/netprobe" "$1"
+		for line; do
+			COMP_LINE="$line"
+			read -ra COMP_WORDS <<<"$line"
+			[[ "$line" == *" " ]] && COMP_WORDS+=("")
+			COMP_CWORD=$(( ${#COMP_WORDS[@]} - 1 ))
+			COMP_POINT=${#line}
+			COMPREPLY=()
+			_netprobe
+			echo "${COMPREPLY[*]}"
+		done
+	' "$COMPLETION" "$@"
+}
+
+# complete_line LINE: what the completion offers for the last word of LINE,
+# one word a line.
+complete_line() {
+	complete_lines "$1" | tr ' ' '\n' | sed '/^$/d'
+}
+
+# offers LINE...: OFFER[LINE] (an associative array the caller declares) is
+# what the completion offers for LINE, sorted, space-separated.
+offers() {
+	local out i=0 line
+	mapfile -t out < <(complete_lines "$@")
+	for line; do
+		OFFER[$line]=$(tr ' ' '\n' <<<"${out[i]}" | sed '/^$/d' | sort | xargs)
+		i=$((i + 1))
+	done
+}
+
+# has WORDS WORD...: every WORD is one of WORDS.
+has() {
+	local words=" $1 " w
+	shift
+	for w; do
+		[[ "$words" == *" $w "* ]] || { echo "'$w' is not in '${words:1:-1}'"; return 1; }
+	done
+}
+
+# accepted ARGS...: netprobe parses ARGS (no usage error; the pin root is no
+# bpffs, so nothing runs).
+accepted() {
+	local rc=0
+	NETPROBE_PIN_ROOT="$BATS_TEST_TMPDIR/not-bpffs" "${NP_REAL:-$NP}" "$@" >/dev/null 2>&1 || rc=$?
+	[ "$rc" -ne 2 ] || { echo "usage error: netprobe $*"; return 1; }
 }
 
 @test "bash completion completes commands, subcommands and keywords" {
-	[ -f /usr/share/bash-completion/bash_completion ] || skip "bash-completion is not installed"
+	skip_unless_completion
 	[ "$(complete_line 'netprobe sh')" = show ]
 	[ "$(complete_line 'netprobe show st')" = stats ]
 	[[ "$(complete_line 'netprobe show stats ')" == *interval* ]]
 	[ "$(complete_line 'netprobe -j dump ma')" = maps ]
 	[[ "$(complete_line 'netprobe attach lo ')" == *xdp* ]]
 	[ "$(complete_line 'netprobe attach lo mode g')" = generic ]
+}
+
+@test "bash completion offers every command, keyword and probe of the table" {
+	skip_unless_completion
+	declare -A OFFER=() args=()
+	local c a kw w all p missing="" lines=()
+	while IFS=$'\t' read -r c a; do
+		args[$c]=$a
+	done < <("$NP" -j help | jq -r '.[] | [.command, .args] | @tsv')
+	# pre CMD: the line after which CMD's keywords complete (after a device
+	# when the synopsis starts with one).
+	pre() { if [[ ${args[$1]} == DEV* ]]; then echo "netprobe $1 lo "; else echo "netprobe $1 "; fi; }
+	lines=("netprobe ")
+	for c in "${!args[@]}"; do
+		lines+=("netprobe ${c% *} " "netprobe $c " "$(pre "$c")")
+	done
+	offers "${lines[@]}"
+	# Then after each keyword: its values.
+	lines=()
+	for c in "${!args[@]}"; do
+		p=$(pre "$c")
+		for kw in ${OFFER[$p]}; do
+			lines+=("$p$kw ")
+		done
+	done
+	offers "${lines[@]}"
+	for c in "${!args[@]}"; do
+		# Each word of the command at its level.
+		p=netprobe
+		for w in $c; do
+			has "${OFFER["$p "]}" "$w" || missing+=" [$p] $w"
+			p+=" $w"
+		done
+		# Each lowercase word of the synopsis: a keyword, a value or an
+		# alternative to the device.
+		p=$(pre "$c")
+		all="${OFFER["netprobe $c "]} ${OFFER[$p]}"
+		for kw in ${OFFER[$p]}; do
+			all+=" ${OFFER[$p$kw ]}"
+		done
+		for w in $(tr ' |[]' '\n\n\n\n' <<<"${args[$c]}" | grep -E '^[a-z][a-z0-9-]*$'); do
+			has "$all" "$w" || missing+=" [$c] $w"
+		done
+	done
+	for w in $(probe_words); do
+		has "${OFFER["netprobe attach "]} ${OFFER["netprobe attach lo "]}" "$w" ||
+			missing+=" [attach] $w"
+	done
+	echo "missing:$missing"
+	[ -z "$missing" ]
+}
+
+@test "bash completion: the keyword lists of every command, the values of value keywords" {
+	skip_unless_completion
+	declare -A OFFER=()
+	offers 'netprobe show flows ' 'netprobe show drops flows ' 'netprobe show vxlan flows ' \
+		'netprobe show flows src 10.0.0.0/8 ' 'netprobe show drops flows reason NO_SOCKET ' \
+		'netprobe show flows dev ' 'netprobe show flows proto ' 'netprobe show drops proto ' \
+		'netprobe show flows sort ' 'netprobe show vxlan sort ' 'netprobe show alerts kind ' \
+		'netprobe show sockets state ' 'netprobe watch sockets state ' 'netprobe attach lo mode ' \
+		'netprobe show flows top ' 'netprobe show flows port ' 'netprobe attach lo flows ' \
+		'netprobe show stats interval ' 'netprobe show sockets comm ' 'netprobe attach drops ' \
+		'netprobe detach all ' 'netprobe status '
+	[ "${OFFER['netprobe show flows ']}" = "dev dst port proto sort src top" ]
+	[ "${OFFER['netprobe show drops flows ']}" = "dev flows proto reason top" ]
+	has "${OFFER['netprobe show vxlan flows ']}" dev vni sort top
+	[ "${OFFER['netprobe show flows src 10.0.0.0/8 ']}" = "${OFFER['netprobe show flows ']}" ]
+	[ "${OFFER['netprobe show drops flows reason NO_SOCKET ']}" = "dev flows proto reason top" ]
+	has "${OFFER['netprobe show flows dev ']}" lo
+	has "${OFFER['netprobe show flows proto ']}" tcp udp icmp icmpv6
+	has "${OFFER['netprobe show drops proto ']}" tcp udp icmp icmpv6 ipv4 ipv6 arp
+	[ "${OFFER['netprobe show flows sort ']}" = "bytes last packets" ]
+	[ "${OFFER['netprobe show vxlan sort ']}" = "bytes last packets" ]
+	[ "${OFFER['netprobe show alerts kind ']}" = "port-scan syn-flood" ]
+	has "${OFFER['netprobe show sockets state ']}" established syn-sent time-wait closed open
+	[ "${OFFER['netprobe watch sockets state ']}" = "${OFFER['netprobe show sockets state ']}" ]
+	[ "${OFFER['netprobe attach lo mode ']}" = "generic native" ]
+	# Numbers, addresses, names; a host probe or "all" takes nothing after it.
+	local line
+	for line in 'netprobe show flows top ' 'netprobe show flows port ' 'netprobe attach lo flows ' \
+		'netprobe show stats interval ' 'netprobe show sockets comm ' 'netprobe attach drops ' \
+		'netprobe detach all ' 'netprobe status '; do
+		echo "$line: ${OFFER[$line]}"
+		[ -z "${OFFER[$line]}" ]
+	done
+	# What is offered as a value, netprobe takes.
+	local c v
+	for c in 'show flows proto' 'show drops proto' 'show flows sort' 'show vxlan flows sort' \
+		'show alerts kind' 'show sockets state'; do
+		for v in ${OFFER["netprobe ${c/vxlan flows/vxlan} "]}; do
+			accepted $c "$v"
+		done
+	done
+	run accepted show flows proto bogus
+	[ "$status" -ne 0 ]
+}
+
+@test "bash completion resolves prefixes as netprobe does; ambiguous ones complete nothing" {
+	skip_unless_completion
+	declare -A OFFER=()
+	offers 'netprobe show flows ' 'netprobe sh fl ' 'netprobe sh fl so ' 'netprobe sh dr fl ' \
+		'netprobe s ' 'netprobe show flows d ' 'netprobe xyz ' 'netprobe show flows xyz ' \
+		'netprobe sh fl so b' 'netprobe attach lo t' 'netprobe attach lo tc-m ' 'netprobe f'
+	[ -n "${OFFER['netprobe sh fl ']}" ]
+	[ "${OFFER['netprobe sh fl ']}" = "${OFFER['netprobe show flows ']}" ]
+	[ "${OFFER['netprobe sh fl so ']}" = "bytes last packets" ]
+	[ "${OFFER['netprobe sh dr fl ']}" = "dev flows proto reason top" ]
+	[ "${OFFER['netprobe sh fl so b']}" = bytes ]
+	[ "${OFFER['netprobe attach lo t']}" = "tc tc-mode" ]
+	[ "${OFFER['netprobe attach lo tc-m ']}" = "clsact tcx" ]
+	[ "${OFFER['netprobe f']}" = "feature flush" ]
+	# Ambiguous (netprobe says so) or unknown: nothing.
+	local line
+	for line in 'netprobe s ' 'netprobe show flows d ' 'netprobe xyz ' 'netprobe show flows xyz '; do
+		echo "$line: ${OFFER[$line]}"
+		[ -z "${OFFER[$line]}" ]
+	done
+	run "$NP" s
+	[ "$status" -eq 2 ]
+	[[ "$output" == *ambiguous* ]]
+	run "$NP" show flows d 1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *ambiguous* ]]
+}
+
+@test "bash completion: the static table is netprobe's" {
+	# The completion falls back to it when it cannot run netprobe.
+	diff <(bash -c 'source "$0"; printf "%s\n" "${_netprobe_static_rows[@]}"' "$COMPLETION") \
+		<("$NP" -j help | jq -r '.[] | .command, .args')
 }
 
 @test "help at every level exits 0; no command exits 2" {
