@@ -4,6 +4,10 @@
 
 load helpers
 
+teardown() {
+	np_teardown
+}
+
 # Words of the command table: command paths and lowercase keywords of args.
 table_words() {
 	"$NP" -j help | jq -r '.[] | .command, .args' |
@@ -56,9 +60,10 @@ skip_unless_completion() {
 
 # complete_lines LINE...: what the completion offers for the last word of each
 # LINE, one output line per LINE (the words, space-separated), called as bash
-# calls it. All LINEs share one shell session.
+# calls it. All LINEs share one shell session; COMPLETE_WRAP=(CMD...) runs it
+# under CMD (e.g. nsenter --net=...).
 complete_lines() {
-	bash -c '
+	"${COMPLETE_WRAP[@]}" bash -c '
 		source /usr/share/bash-completion/bash_completion
 		source "$0"
 		for line; do
@@ -239,6 +244,34 @@ accepted() {
 	run "$NP" show flows d 1
 	[ "$status" -eq 2 ]
 	[[ "$output" == *ambiguous* ]]
+}
+
+@test "bash completion offers the devices of the current network namespace" {
+	skip_unless_completion
+	# Two namespaces of the test's own, with a veth end each, named uniquely.
+	NP_SUFFIX="$(printf '%04x%04x' $RANDOM $RANDOM)"
+	NP_NETNS=()
+	local a="npc-a-$NP_SUFFIX" b="npc-b-$NP_SUFFIX" mine="npca$NP_SUFFIX" theirs="npcb$NP_SUFFIX"
+	local d host=()
+	# np_netns records the name for teardown: not in a $(subshell).
+	np_netns npc-a >/dev/null
+	np_netns npc-b >/dev/null
+	ip link add "$mine" netns "$a" type veth peer name "$theirs" netns "$b"
+	# sysfs is the host's: its device list is not that of the namespace.
+	run nsenter --net="/run/netns/$a" ls /sys/class/net
+	[[ " $(echo $output) " != *" $mine "* ]]
+
+	declare -A OFFER=()
+	COMPLETE_WRAP=(nsenter --net="/run/netns/$a")
+	offers 'netprobe attach ' 'netprobe show stats dev ' 'netprobe show flows dev npca'
+	has "${OFFER['netprobe attach ']}" "$mine" lo drops
+	has "${OFFER['netprobe show stats dev ']}" "$mine" lo
+	[ "${OFFER['netprobe show flows dev npca']}" = "$mine" ]
+	mapfile -t host < <(awk -F: 'NR > 2 { gsub(/ /, "", $1); if ($1 != "lo") print $1 }' /proc/self/net/dev)
+	for d in "$theirs" "${host[@]}"; do
+		[[ " ${OFFER['netprobe attach ']} ${OFFER['netprobe show stats dev ']} " != *" $d "* ]] ||
+			{ echo "$d offered in $a"; false; }
+	done
 }
 
 @test "bash completion: the static table is netprobe's" {
