@@ -60,10 +60,11 @@ skip_unless_completion() {
 
 # complete_lines LINE...: what the completion offers for the last word of each
 # LINE, one output line per LINE (the words, space-separated), called as bash
-# calls it. All LINEs share one shell session; COMPLETE_WRAP=(CMD...) runs it
+# calls it. All LINEs share one shell session, as the completion's caches do.
+# The session's PATH is $COMPLETE_PATH if set; COMPLETE_WRAP=(CMD...) runs it
 # under CMD (e.g. nsenter --net=...).
 complete_lines() {
-	"${COMPLETE_WRAP[@]}" bash -c '
+	PATH="${COMPLETE_PATH:-$PATH}" "${COMPLETE_WRAP[@]}" bash -c '
 		source /usr/share/bash-completion/bash_completion
 		source "$0"
 		for line; do
@@ -272,6 +273,37 @@ accepted() {
 		[[ " ${OFFER['netprobe attach ']} ${OFFER['netprobe show stats dev ']} " != *" $d "* ]] ||
 			{ echo "$d offered in $a"; false; }
 	done
+}
+
+@test "bash completion offers the running kernel's drop reasons, read once a session" {
+	skip_unless_completion
+	skip_unless_cmd bpftool
+	[ -r /sys/kernel/btf/vmlinux ] || skip "the kernel has no BTF"
+	local want got r fake="$BATS_TEST_TMPDIR/fake"
+	# The oracle: bpftool's JSON dump of the enum, as netprobe names them.
+	want=$(bpftool -j btf dump file /sys/kernel/btf/vmlinux |
+		jq -r '.types[] | select(.kind == "ENUM" and .name == "skb_drop_reason") |
+			.values[].name | sub("^SKB_DROP_REASON_"; "")' | sort | xargs)
+	[ -n "$want" ]
+	# A bpftool that logs its runs: three completions, one run.
+	mkdir -p "$fake"
+	printf '#!/bin/sh\necho "$*" >>"%s/log"\nexec %s "$@"\n' "$fake" "$(command -v bpftool)" \
+		>"$fake/bpftool"
+	chmod +x "$fake/bpftool"
+	declare -A OFFER=()
+	COMPLETE_PATH="$fake:$PATH"
+	offers 'netprobe show drops reason ' 'netprobe show drops flows reason NETF' \
+		'netprobe sh dr re no_sock'
+	[ "${OFFER['netprobe show drops reason ']}" = "$want" ]
+	has "${OFFER['netprobe show drops flows reason NETF']}" NETFILTER_DROP
+	[ "${OFFER['netprobe sh dr re no_sock']}" = NO_SOCKET ]
+	[ "$(wc -l <"$fake/log")" -eq 1 ]
+	# Each is a name netprobe takes.
+	for r in ${OFFER['netprobe show drops reason ']}; do
+		accepted show drops reason "$r"
+	done
+	run accepted show drops reason NO_SUCH_REASON
+	[ "$status" -ne 0 ]
 }
 
 @test "bash completion: the static table is netprobe's" {
