@@ -61,10 +61,13 @@ skip_unless_completion() {
 # complete_lines LINE...: what the completion offers for the last word of each
 # LINE, one output line per LINE (the words, space-separated), called as bash
 # calls it. All LINEs share one shell session, as the completion's caches do.
-# The session's PATH is $COMPLETE_PATH if set; COMPLETE_WRAP=(CMD...) runs it
-# under CMD (e.g. nsenter --net=...).
+# The session's PATH has this tree's netprobe first, or is $COMPLETE_PATH;
+# COMPLETE_WRAP=(CMD...) runs the session under CMD (e.g. nsenter --net=...).
 complete_lines() {
-	PATH="${COMPLETE_PATH:-$PATH}" "${COMPLETE_WRAP[@]}" bash -c '
+	local bin="$BATS_TEST_TMPDIR/bin"
+	mkdir -p "$bin"
+	ln -sf "$(realpath "${NP_REAL:-$NP}")" "$bin/netprobe"
+	PATH="${COMPLETE_PATH:-$bin:$PATH}" "${COMPLETE_WRAP[@]}" bash -c '
 		source /usr/share/bash-completion/bash_completion
 		source "$0"
 		for line; do
@@ -306,10 +309,71 @@ accepted() {
 	[ "$status" -ne 0 ]
 }
 
-@test "bash completion: the static table is netprobe's" {
-	# The completion falls back to it when it cannot run netprobe.
+@test "bash completion takes commands, keywords and options from netprobe, once a session" {
+	skip_unless_completion
+	local fake="$BATS_TEST_TMPDIR/fake"
+	# A netprobe with a table and options of its own, that logs its runs.
+	mkdir -p "$fake"
+	cat >"$fake/netprobe" <<-EOF
+	#!/bin/sh
+	echo "\$*" >>"$fake/log"
+	case "\$*" in
+	"-j help")
+		echo '[{"command":"show widgets","args":"[colour red|green] [size N] [shiny]","help":"w"},'
+		echo ' {"command":"frob","args":"DEV [hard] | all","help":"f"}]' ;;
+	--help)
+		printf 'Usage: netprobe\n\nOptions:\n  -z, --zap           zap\n      --frob-dir DIR  frob\n\n' ;;
+	esac
+	EOF
+	chmod +x "$fake/netprobe"
+	declare -A OFFER=()
+	COMPLETE_PATH="$fake:/usr/bin:/bin"
+	offers 'netprobe ' 'netprobe show ' 'netprobe show widgets ' 'netprobe sh wi col ' \
+		'netprobe frob ' 'netprobe frob lo ' 'netprobe frob all ' 'netprobe -' \
+		'netprobe --frob-dir /tmp show ' 'netprobe -z show widgets s'
+	[ "${OFFER['netprobe ']}" = "frob help show" ]
+	[ "${OFFER['netprobe show ']}" = widgets ]
+	[ "${OFFER['netprobe show widgets ']}" = "colour shiny size" ]
+	[ "${OFFER['netprobe sh wi col ']}" = "green red" ]
+	has "${OFFER['netprobe frob ']}" lo all
+	[ "${OFFER['netprobe frob lo ']}" = hard ]
+	[ -z "${OFFER['netprobe frob all ']}" ]
+	[ "${OFFER['netprobe -']}" = "--frob-dir --zap -z" ]
+	[ "${OFFER['netprobe --frob-dir /tmp show ']}" = widgets ]
+	[ "${OFFER['netprobe -z show widgets s']}" = "shiny size" ]
+	# Ten completions, one run each for the table and the options.
+	cat "$fake/log"
+	[ "$(grep -cx -- '-j help' "$fake/log")" -eq 1 ]
+	[ "$(grep -cx -- '--help' "$fake/log")" -eq 1 ]
+	[ "$(wc -l <"$fake/log")" -eq 2 ]
+	# The netprobe named on the command line is the one asked.
+	COMPLETE_PATH=/usr/bin:/bin
+	offers "$fake/netprobe show "
+	[ "${OFFER["$fake/netprobe show "]}" = widgets ]
+}
+
+@test "bash completion: without netprobe, the static table, which is netprobe's" {
+	skip_unless_completion
+	declare -A OFFER=()
+	offers 'netprobe show ' 'netprobe show drops ' 'netprobe -'
+	local want_show="${OFFER['netprobe show ']}" want_drops="${OFFER['netprobe show drops ']}"
+	local want_opts="${OFFER['netprobe -']}"
+	COMPLETE_PATH=/usr/bin:/bin
+	run bash -c 'PATH=$0; type -P netprobe' "$COMPLETE_PATH"
+	[ "$status" -ne 0 ]
+	offers 'netprobe show ' 'netprobe show drops ' 'netprobe -'
+	[ "${OFFER['netprobe show ']}" = "$want_show" ]
+	[ "${OFFER['netprobe show drops ']}" = "$want_drops" ]
+	[ "${OFFER['netprobe -']}" = "$want_opts" ]
+	# The static copies are the binary's table and options.
 	diff <(bash -c 'source "$0"; printf "%s\n" "${_netprobe_static_rows[@]}"' "$COMPLETION") \
 		<("$NP" -j help | jq -r '.[] | .command, .args')
+	diff <(bash -c 'source "$0"; printf "%s\n" $_netprobe_static_options' "$COMPLETION") \
+		<("$NP" --help | sed -n '/^Options:/,/^$/p' | grep -oE -- '(^|[ ,])--?[A-Za-z][a-z-]*' |
+			tr -d ' ,')
+	[ "$(bash -c 'source "$0"; echo $_netprobe_static_optvals' "$COMPLETION")" = \
+		"$("$NP" --help | sed -n '/^Options:/,/^$/p' | grep -oE -- '--[a-z-]+ [A-Z]+' |
+			cut -d' ' -f1 | xargs)" ]
 }
 
 @test "help at every level exits 0; no command exits 2" {
