@@ -385,3 +385,18 @@ accepted() {
 	run "$NP"
 	[ "$status" -eq 2 ]
 }
+
+# The documentation: README.md, bench/README.md and the man pages (roff
+# escapes of - and fonts taken off).
+doc_text() {
+	cat "$BATS_TEST_DIRNAME"/../../README.md "$BATS_TEST_DIRNAME"/../../bench/README.md
+	man_text
+}
+
+@test "docs: node_exporter's textfile directory is Debian's" {
+	# prometheus-node-exporter reads /var/lib/prometheus/node-exporter.
+	run grep -n /var/lib/node_exporter <(doc_text)
+	echo "$output"
+	[ "$status" -eq 1 ]
+	doc_text | grep -q /var/lib/prometheus/node-exporter
+}
