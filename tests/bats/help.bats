@@ -400,3 +400,17 @@ doc_text() {
 	[ "$status" -eq 1 ]
 	doc_text | grep -q /var/lib/prometheus/node-exporter
 }
+
+@test "docs: every example that writes a Prometheus file writes F.tmp and renames it to F" {
+	# node_exporter reads *.prom files; a rename makes the new one appear whole.
+	local line bad="" n=0 re='(^|[^>])> *([^ ]+\.prom)\.tmp +&& +mv +([^ ]+)\.tmp +([^ ]+)( |$)'
+	while IFS= read -r line; do
+		n=$((n + 1))
+		[[ $line =~ $re ]] && [ "${BASH_REMATCH[2]}" = "${BASH_REMATCH[3]}" ] &&
+			[ "${BASH_REMATCH[3]}" = "${BASH_REMATCH[4]}" ] && continue
+		bad+=$'\n'"$line"
+	done < <(doc_text | grep -E '>[[:space:]]*[^[:space:]|&;]*\.prom')
+	echo "bad:$bad"
+	[ -z "$bad" ]
+	[ "$n" -gt 0 ]
+}
