@@ -414,3 +414,17 @@ doc_text() {
 	[ -z "$bad" ]
 	[ "$n" -gt 0 ]
 }
+
+@test "docs: cron lines run netprobe by its full path" {
+	# cron's PATH is /usr/bin:/bin; make install puts netprobe in /usr/local/sbin.
+	local line bad="" n=0 bare='[[:space:];&|]netprobe[[:space:]]'
+	while IFS= read -r line; do
+		n=$((n + 1))
+		if [[ $line != */usr/local/sbin/netprobe* || " $line " =~ $bare ]]; then
+			bad+=$'\n'"$line"
+		fi
+	done < <(doc_text | grep -E '^([-0-9*/,]+[[:space:]]+){5}[^[:space:]]' | grep netprobe)
+	echo "bad:$bad"
+	[ -z "$bad" ]
+	[ "$n" -gt 0 ]
+}
