@@ -428,3 +428,17 @@ doc_text() {
 	[ -z "$bad" ]
 	[ "$n" -gt 0 ]
 }
+
+@test "man pages: every .TH date is a full date (YYYY-MM-DD) that date(1) parses" {
+	local f d bad=""
+	for f in "$BATS_TEST_DIRNAME"/../../man/*.8; do
+		# .TH title section date source manual: the third argument.
+		d=$(sed -n 's/^\.TH //p' "$f" | xargs printf '%s\n' | sed -n 3p)
+		if ! [[ $d =~ ^[0-9]{4}-[0-9]{2}-[0-9]{2}$ ]] ||
+			[ "$(date -d "$d" +%F 2>/dev/null)" != "$d" ]; then
+			bad+=" ${f##*/}:'$d'"
+		fi
+	done
+	echo "bad:$bad"
+	[ -z "$bad" ]
+}
