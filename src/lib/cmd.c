@@ -17,21 +17,22 @@ static int match_word(const char *arg, const char *const *words, size_t stride, 
 {
 	size_t len = strlen(arg);
 	int found = -1;
+	bool ambiguous = false;
 
 	if (!len)
 		return -1;
+	/* An exact match wins wherever it stands, also after two prefix matches. */
 	for (int i = 0; i < n; i++) {
 		const char *w = *(const char *const *)((const char *)words + i * stride);
 
 		if (!strcmp(w, arg))
 			return i;
 		if (!strncmp(w, arg, len)) {
-			if (found >= 0)
-				return -2;
+			ambiguous |= found >= 0;
 			found = i;
 		}
 	}
-	return found;
+	return ambiguous ? -2 : found;
 }
 
 static int table_len(const struct np_cmd *table)

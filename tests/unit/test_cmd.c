@@ -44,6 +44,13 @@ int main(void)
 	CHECK(np_kw(&ctx, "c", words, "t") == 2);
 	CHECK(np_kw(&ctx, "i", words, "t") == -2);
 	CHECK(np_kw(&ctx, "zz", words, "t") == -1);
+	{
+		/* Two prefix matches before the exact one: the exact one wins. */
+		static const char *const late[] = { "ports", "portmap", "port", NULL };
+
+		CHECK(np_kw(&ctx, "port", late, "t") == 2);
+		CHECK(np_kw(&ctx, "por", late, "t") == -2);
+	}
 
 	CHECK(np_arg_u64(&ctx, "n", "42", 0, 100, &v) == 0 && v == 42);
 	CHECK(np_arg_u64(&ctx, "n", "0x10", 0, 100, &v) == 0 && v == 16);
