@@ -157,11 +157,11 @@ consistent() {
 CRASH_CALLS=bpf,sendto,sendmsg,rename,unlink,mkdir,rmdir
 
 # LeakSanitizer stops threads with ptrace, which strace holds: no leak check there.
-export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+NO_LSAN="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 
 # syscalls CMD...: how many of CRASH_CALLS netprobe CMD makes.
 syscalls() {
-	strace -f -qq -o "$BATS_TEST_TMPDIR/st" -e trace=$CRASH_CALLS nsenter --net="/run/netns/$NS_A" "$NP" -q "$@" >/dev/null 2>&1
+	ASAN_OPTIONS="$NO_LSAN" strace -f -qq -o "$BATS_TEST_TMPDIR/st" -e trace=$CRASH_CALLS nsenter --net="/run/netns/$NS_A" "$NP" -q "$@" >/dev/null 2>&1
 	grep -c . "$BATS_TEST_TMPDIR/st"
 }
 
@@ -183,7 +183,7 @@ killed_at() {
 	local call="$1" k="$2"
 	shift 2
 	# Through sh, so that no shell reports the kill on the test's stderr.
-	sh -c 'strace "$@" || :' sh -f -qq -o /dev/null -e trace="$call" \
+	ASAN_OPTIONS="$NO_LSAN" sh -c 'strace "$@" || :' sh -f -qq -o /dev/null -e trace="$call" \
 		-e inject="$call":signal=KILL:when="$k" \
 		nsenter --net="/run/netns/$NS_A" "$NP" -q "$@" >/dev/null 2>&1
 }
