@@ -15,7 +15,9 @@
 #include <bpf/bpf.h>
 
 #include "lib/cmd.h"
+#include "lib/maps.h"
 #include "lib/out.h"
+#include "lib/report.h"
 #include "lib/security.h"
 #include "lib/state.h"
 
@@ -88,36 +90,28 @@ int cmd_show_alerts(struct np_ctx *ctx, int argc, char **argv)
 	return NP_EXIT_OK;
 }
 
-/* Deletes every entry of a pinned map; keys are gathered first so that
- * deleting does not disturb the walk. Returns -ENOENT if it is not pinned. */
+static int count_one(const void *key, const void *value, void *arg)
+{
+	(void)key;
+	(void)value;
+	(*(int *)arg)++;
+	return 0;
+}
+
+/* Deletes every entry of a pinned (not per-CPU) map; returns how many, or -errno. */
 static int map_clear(struct np_ctx *ctx, const char *name)
 {
 	struct bpf_map_info info = {};
 	__u32 len = sizeof(info);
-	char *keys = NULL, *next;
-	int fd, n = 0, err = 0;
+	int fd, n = 0, err;
 
 	fd = np_map_open(ctx, name);
 	if (fd < 0)
 		return fd;
-	if (bpf_obj_get_info_by_fd(fd, &info, &len)) {
-		err = -errno;
-		goto out;
-	}
-	keys = calloc((size_t)info.max_entries + 1, info.key_size);
-	if (!keys) {
-		err = -ENOMEM;
-		goto out;
-	}
-	for (next = keys; n < (int)info.max_entries; n++, next += info.key_size)
-		if (bpf_map_get_next_key(fd, n ? next - info.key_size : NULL, next))
-			break;
-	for (int i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, keys + (size_t)i * info.key_size);
-out:
-	free(keys);
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno
+		: np_map_walk(fd, info.key_size, info.value_size, true, count_one, &n);
 	close(fd);
-	return err;
+	return err ? err : n;
 }
 
 int cmd_flush_alerts(struct np_ctx *ctx, int argc, char **argv)
@@ -125,6 +119,7 @@ int cmd_flush_alerts(struct np_ctx *ctx, int argc, char **argv)
 	/* The tracking state goes too: an attack still going on is raised anew. */
 	static const char *const maps[] = { "np_alerts", "np_sec_scan", "np_sec_seen",
 					    "np_sec_flood", "np_sec_pending", NULL };
+	long long cleared = 0;
 	int err;
 
 	if (argc > 0 && np_is_help(argv[0])) {
@@ -140,11 +135,17 @@ int cmd_flush_alerts(struct np_ctx *ctx, int argc, char **argv)
 	if ((err = np_state_open(ctx, NP_ST_WRITE)))
 		return err;
 	for (int i = 0; maps[i] && !err; i++) {
-		err = map_clear(ctx, maps[i]);
-		err = err == -ENOENT ? 0 : err;
+		int n = map_clear(ctx, maps[i]);
+
+		err = n == -ENOENT || n >= 0 ? 0 : n;
+		if (i == 0 && n > 0)
+			cleared = n;
 	}
 	np_state_close(ctx);
 	if (err)
 		return np_err(ctx, "cannot flush the alerts: %s", strerror(-err));
+	np_flush_report_begin(ctx);
+	np_flush_report_row(ctx, "alerts", NULL, cleared);
+	np_flush_report_end(ctx);
 	return NP_EXIT_OK;
 }

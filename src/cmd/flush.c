@@ -13,6 +13,7 @@
 #include "lib/device.h"
 #include "lib/flowtable.h"
 #include "lib/maps.h"
+#include "lib/report.h"
 #include "lib/state.h"
 
 int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv)
@@ -36,16 +37,23 @@ int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv)
 	if (err)
 		return err;
 	np_devices_list(ctx, &devs, &n);
+	for (int i = 0; i < n; i++)
+		hit += !dev || !strcmp(dev, devs[i].name);
+	if (dev && !hit) {
+		free(devs);
+		np_state_close(ctx);
+		return np_err(ctx, "nothing is attached to '%s'", dev);
+	}
+	np_flush_report_begin(ctx);
 	for (int i = 0; i < n; i++) {
 		if (dev && strcmp(dev, devs[i].name))
 			continue;
 		np_dev_forget_counters(ctx, devs[i].rec.ifindex);
-		hit++;
+		np_flush_report_row(ctx, "stats", devs[i].name, -1);
 	}
+	np_flush_report_end(ctx);
 	free(devs);
 	np_state_close(ctx);
-	if (dev && !hit)
-		return np_err(ctx, "nothing is attached to '%s'", dev);
 	return NP_EXIT_OK;
 }
 
@@ -63,16 +71,23 @@ int cmd_flush_flows(struct np_ctx *ctx, int argc, char **argv)
 		return np_usage(ctx, "flush flows: unexpected '%s'", argv[0]);
 	/* Nothing pinned, nothing to flush: and no pin root made for it either. */
 	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
-	if (err)
-		return err == NP_STATE_EMPTY ? NP_EXIT_OK : err;
+	if (err && err != NP_STATE_EMPTY)
+		return err;
+	fd = err ? -ENOENT : np_map_open(ctx, "np_flows");
+	if (fd == -ENOENT) {
+		/* No table: nothing flushed. */
+		np_flush_report_begin(ctx);
+		np_flush_report_end(ctx);
+		return NP_EXIT_OK;
+	}
+	if (fd >= 0)
+		close(fd);
 	err = np_state_open(ctx, NP_ST_WRITE);
 	if (err)
 		return err;
 	fd = np_map_open(ctx, "np_flows");
 	if (fd < 0) {
 		np_state_close(ctx);
-		if (fd == -ENOENT)
-			return NP_EXIT_OK;	/* no table: nothing to flush */
 		return np_err(ctx, "cannot open the flow table: %s", strerror(-fd));
 	}
 	err = np_flow_table_clear(fd, &deleted);
@@ -86,6 +101,8 @@ int cmd_flush_flows(struct np_ctx *ctx, int argc, char **argv)
 	np_state_close(ctx);
 	if (err)
 		return np_err(ctx, "cannot flush the flow table: %s", strerror(-err));
-	np_info(ctx, "flushed %llu flows", (unsigned long long)deleted);
+	np_flush_report_begin(ctx);
+	np_flush_report_row(ctx, "flows", NULL, deleted);
+	np_flush_report_end(ctx);
 	return NP_EXIT_OK;
 }

@@ -375,6 +375,9 @@ int cmd_show_drops(struct np_ctx *ctx, int argc, char **argv)
 	/* Without BTF, reasons print as numbers and only numbers parse. */
 	np_drop_reasons_load(&r);
 	err = parse_args(ctx, &r, argc, argv, &f);
+	if (!err && f.flows && out_format(ctx->out) == NP_FMT_PROM)
+		err = np_usage(ctx, "show drops flows has no Prometheus form (one series per "
+			       "flow); --prom show drops has the counts");
 	err = err ?: np_state_open(ctx, 0);
 	if (!err && !np_pin_exists(ctx, "links/drops/kfree_skb"))
 		err = np_err(ctx, "drops is not attached; try 'netprobe attach drops'");

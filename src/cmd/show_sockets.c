@@ -100,9 +100,6 @@ int cmd_show_sockets(struct np_ctx *ctx, int argc, char **argv)
 	err = np_sock_args(ctx, "show sockets", argc, argv, &f, NULL, NULL);
 	if (err)
 		return err;
-	if (out_format(ctx->out) == NP_FMT_PROM)
-		return np_usage(ctx, "show sockets has no Prometheus form; the TCP totals are "
-				"in 'netprobe --prom show stats'");
 	err = np_state_open(ctx, 0);
 	if (err)
 		return err;

@@ -214,7 +214,8 @@ static int stats_interval(struct np_ctx *ctx, const char *dev, double interval, 
 	if (err)
 		return err;
 	t_prev = mono_secs();
-	out_table_begin(ctx->out, NULL, cols, ARRAY_SIZE(cols), NP_LAYOUT_TABLE);
+	/* Samples as they come: under -j one object per line (JSON Lines). */
+	out_table_begin(ctx->out, NULL, cols, ARRAY_SIZE(cols), NP_LAYOUT_STREAM);
 	for (__u64 round = 0; (!count || round < count) && !stop; round++) {
 		struct timespec ts = { (time_t)interval,
 				       (long)((interval - floor(interval)) * 1e9) };
@@ -395,6 +396,9 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 	}
 	if (count && !interval)
 		return np_usage(ctx, "show stats: count needs interval");
+	if (interval && out_format(ctx->out) == NP_FMT_PROM)
+		return np_usage(ctx, "show stats: --prom is one snapshot for a scraper; interval "
+				"is for people (plain) and scripts (-j, JSON Lines)");
 	err = np_state_open(ctx, 0);
 	if (err)
 		return err;

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "cmd.h"
+#include "out.h"
 
 bool np_is_help(const char *arg)
 {
@@ -96,6 +97,9 @@ int np_cmd_dispatch(struct np_ctx *ctx, const struct np_cmd *table, const char *
 		snprintf(next, sizeof(next), "%s %s", what, cmd->name);
 		return np_cmd_dispatch(ctx, cmd->sub, next, argc - 1, argv + 1);
 	}
+	if (out_format(ctx->out) == NP_FMT_PROM && !(cmd->flags & NP_CMD_PROM) &&
+	    !(argc > 1 && np_is_help(argv[1])))
+		return np_usage(ctx, "%s %s has no Prometheus form; try -j", what, cmd->name);
 	return cmd->fn(ctx, argc - 1, argv + 1);
 }
 

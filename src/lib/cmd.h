@@ -18,7 +18,11 @@ struct np_cmd {
 	const struct np_cmd *sub;	/* next level, terminated by { 0 } */
 	const char *args;		/* synopsis of keywords, e.g. "[dev DEV]" */
 	const char *help;		/* one line */
+	unsigned flags;			/* NP_CMD_* */
 };
+
+/* The command has a Prometheus form; under --prom others are usage errors. */
+#define NP_CMD_PROM	(1u << 0)
 
 /* The top-level table (src/cmd/commands.c). */
 extern const struct np_cmd np_commands[];

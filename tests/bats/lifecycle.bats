@@ -164,8 +164,12 @@ np_prog_ids() {
 	run np_in "$NS_A" -j show stats dev a0 interval 0.5 count 2
 	wait "$pid"
 	[ "$status" -eq 0 ]
-	[ "$(jq 'length' <<<"$output")" -eq 2 ]
-	jq -e '.[0].tx_packets_rate > 0 and .[0].time != null' <<<"$output"
+	# JSON Lines: one object per sample, each on its own line as it comes.
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$(jq -s 'length' <<<"$output")" -eq 2 ]
+	jq -e 'select(.tx_packets_rate > 0 and .time != null)' <<<"${lines[0]}"
+	run np_in "$NS_A" --prom show stats interval 1
+	[ "$status" -eq 2 ]
 }
 
 @test "device names with a dot (VLAN devices, flannel.1) attach, show and detach" {

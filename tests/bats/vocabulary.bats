@@ -1,0 +1,104 @@
+#!/usr/bin/env bats
+# One vocabulary: every command speaks JSON and Prometheus the same way.
+
+load helpers
+
+setup() {
+	np_setup_root
+	np_veth_pair
+}
+
+teardown() {
+	np_teardown
+}
+
+# table_commands: every command path of the command table ("show flows", ...).
+table_commands() {
+	"$NP" -j help | jq -r '.[].command'
+}
+
+@test "--prom: a command either prints exposition promtool accepts, or it is a usage error" {
+	skip_unless_cmd promtool
+	np_in "$NS_B" attach b0 >/dev/null
+	in_ns "$NS_A" ping -c 3 -i 0.01 -q 10.77.0.2 >/dev/null
+	local cmd prom=0 none=0
+	while read -r cmd; do
+		# shellcheck disable=SC2086
+		run np_in "$NS_B" --prom $cmd
+		case "$cmd" in
+		"show stats"|"show flows"|"show drops"|"show netfilter"|"show alerts"|"show vxlan"|\
+		"show topology"|feature)
+			# Attached or not: valid exposition, or a one-line runtime error.
+			if [ "$status" -eq 0 ]; then
+				promtool check metrics <<<"$output" || { echo "$cmd: $output"; return 1; }
+				prom=$((prom + 1))
+			else
+				[ "$status" -eq 1 ] && [ "${#lines[@]}" -eq 1 ] || { echo "$cmd: $status $output"; return 1; }
+			fi
+			;;
+		*)
+			# No Prometheus form: said so, nothing done.
+			[ "$status" -eq 2 ] || { echo "$cmd: exit $status: $output"; return 1; }
+			[[ "$output" == *"no Prometheus form"* ]]
+			none=$((none + 1))
+			;;
+		esac
+	done < <(table_commands)
+	echo "# $prom commands with a Prometheus form checked, $none refused" >&3
+	[ "$prom" -ge 3 ] && [ "$none" -ge 8 ]
+	# Nothing was attached or detached by the refused ones.
+	[ "$(np_in "$NS_B" -j status | jq '.attachments | length')" -eq 2 ]
+}
+
+@test "--prom: no series is printed by two commands" {
+	skip_unless_cmd promtool
+	np_in "$NS_B" attach b0 security >/dev/null
+	local a b
+	a=$(np_in "$NS_B" --prom show alerts | awk '!/^#/ { sub(/[{ ].*/, ""); print }' | sort -u)
+	[ -n "$a" ]
+	run np_in "$NS_B" --prom show security
+	[ "$status" -eq 2 ]
+	b=$(np_in "$NS_B" --prom show stats | awk '!/^#/ { sub(/[{ ].*/, ""); print }' | sort -u)
+	[ -z "$(comm -12 <(echo "$a") <(echo "$b"))" ]
+	# A snapshot format: interval has no Prometheus form (it printed every series again).
+	run np_in "$NS_B" --prom show stats interval 0.1 count 2
+	[ "$status" -eq 2 ]
+}
+
+@test "-j: flush prints one document that says what it flushed" {
+	np_in "$NS_B" attach b0 tc security >/dev/null
+	in_ns "$NS_A" ping -c 5 -i 0.01 -q 10.77.0.2 >/dev/null
+	local flows
+	flows=$(np_in "$NS_B" -j show flows | jq -e 'arrays | length')
+	[ "$flows" -gt 0 ]
+	run np_in "$NS_B" -j flush flows
+	[ "$status" -eq 0 ]
+	[ "$(jq -s length <<<"$output")" -eq 1 ]
+	[ "$(jq -r '.[0].table' <<<"$output")" = flows ]
+	# As many entries as the table held (nothing else sends on this veth meanwhile).
+	[ "$(jq '.[0].entries' <<<"$output")" -eq "$flows" ]
+	[ "$(np_in "$NS_B" -j show flows | jq length)" -eq 0 ]
+	run np_in "$NS_B" -j flush stats
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.[] | "\(.table) \(.interface)"] | join(",")' <<<"$output")" = "stats b0" ]
+	run np_in "$NS_B" -j flush alerts
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.[0].table' <<<"$output")" = alerts ]
+	np_in "$NS_B" detach all >/dev/null
+	# Nothing pinned: still one document.
+	run np_in "$NS_B" -j flush flows
+	[ "$status" -eq 0 ]
+	[ "$output" = "[]" ]
+}
+
+@test "-j show stats interval: JSON Lines, one object per sample" {
+	np_in "$NS_B" attach b0 >/dev/null
+	run np_in "$NS_B" -j show stats interval 0.2 count 3
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 3 ]
+	local l
+	for l in "${lines[@]}"; do
+		[ "$(jq -r '.interface' <<<"$l")" = b0 ]
+		jq -e '.rx_packets_rate >= 0 and (.time | test("Z$"))' <<<"$l" >/dev/null
+	done
+}
