@@ -45,8 +45,9 @@ static const struct np_cmd show_cmds[] = {
 	  "VXLAN tunnels, their inner flows, or parse counters", NP_CMD_PROM },
 	{ "topology", cmd_show_topology, NULL, NULL,
 	  "vxlan devices, remote VTEPs and pod CIDRs (rtnetlink, subnet.env)", NP_CMD_PROM },
-	{ "sockets", cmd_show_sockets, NULL, "[state S] [comm C] [pid N] [netns ID] [port N]",
-	  "active and recently closed TCP connections", 0 },
+	{ "sockets", cmd_show_sockets, NULL,
+	  "[totals] [state S] [comm C] [pid N] [netns ID] [port N]",
+	  "active and recently closed TCP connections (totals: per network namespace)", 0 },
 	{ 0 },
 };
 

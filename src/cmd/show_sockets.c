@@ -84,6 +84,27 @@ static int open_conns(struct np_ctx *ctx)
 	return fd;
 }
 
+/* show sockets totals: the TCP totals of every network namespace. */
+static int show_totals(struct np_ctx *ctx, int argc, char **argv)
+{
+	struct np_tcp_netns *t;
+	int n, err;
+
+	if (argc > 1)
+		return np_usage(ctx, "show sockets totals: unexpected '%s'", argv[1]);
+	err = np_state_open(ctx, 0);
+	if (err)
+		return err;
+	if (!np_pin_exists(ctx, "maps/np_tcp_totals"))
+		return np_err(ctx, "socket is not attached; try 'netprobe attach socket'");
+	err = np_tcp_totals_list(ctx, &t, &n);
+	if (err)
+		return np_err(ctx, "cannot read the TCP totals: %s", strerror(-err));
+	np_tcp_totals_print(ctx, NULL, t, n);
+	free(t);
+	return NP_EXIT_OK;
+}
+
 int cmd_show_sockets(struct np_ctx *ctx, int argc, char **argv)
 {
 	struct np_sock_filter f;
@@ -97,6 +118,8 @@ int cmd_show_sockets(struct np_ctx *ctx, int argc, char **argv)
 		       NP_SOCK_FILTER_ARGS);
 		return NP_EXIT_OK;
 	}
+	if (argc && !strcmp(argv[0], "totals"))
+		return show_totals(ctx, argc, argv);
 	err = np_sock_args(ctx, "show sockets", argc, argv, &f, NULL, NULL);
 	if (err)
 		return err;

@@ -26,9 +26,6 @@ enum {
 	C_TIME, C_IF, C_IFINDEX, C_RX_PKTS, C_RX_BYTES, C_TX_PKTS, C_TX_BYTES,
 	C_XDP_PKTS, C_XDP_BYTES, C_RX_HOOK,
 	C_RX_PPS, C_RX_BPS, C_TX_PPS, C_TX_BPS,
-	/* TCP totals per network namespace (socket probe): extra objects */
-	C_KIND, C_NETNS, C_OPENED, C_ACCEPTED, C_CLOSED, C_RETRANS, C_RST_SENT, C_RST_RECV,
-	C_EV_LOST,
 };
 
 #define M(name, help) NP_P_COUNTER, "netprobe_interface_" name "_total", help
@@ -54,15 +51,6 @@ static const struct np_col cols[] = {
 	[C_RX_BPS] = { "rx_bytes_rate", "RX RATE", 12, NP_K_BYTE_RATE },
 	[C_TX_PPS] = { "tx_packets_rate", "TX PKT/S", 10, NP_K_RATE },
 	[C_TX_BPS] = { "tx_bytes_rate", "TX RATE", 12, NP_K_BYTE_RATE },
-	[C_KIND] = { "kind", NULL, 0, NP_K_STR },
-	[C_NETNS] = { "netns", NULL, 10, NP_K_U64 },
-	[C_OPENED] = { "connections_opened", NULL, 10, NP_K_COUNT },
-	[C_ACCEPTED] = { "connections_accepted", NULL, 10, NP_K_COUNT },
-	[C_CLOSED] = { "connections_closed", NULL, 10, NP_K_COUNT },
-	[C_RETRANS] = { "retransmits", NULL, 10, NP_K_COUNT },
-	[C_RST_SENT] = { "resets_sent", NULL, 10, NP_K_COUNT },
-	[C_RST_RECV] = { "resets_received", NULL, 10, NP_K_COUNT },
-	[C_EV_LOST] = { "events_lost", NULL, 0, NP_K_COUNT },
 };
 
 /* Columns without rates: the rate columns are hidden in plain output then. */
@@ -247,42 +235,6 @@ static int stats_interval(struct np_ctx *ctx, const char *dev, double interval, 
 
 /* ---- TCP totals of the socket probe, per network namespace ---- */
 
-/* Plain: the TCP columns get headers, the device columns lose theirs. */
-static struct np_col cols_tcp[ARRAY_SIZE(cols)];
-
-static void tcp_row(struct np_out *o, const struct np_tcp_netns *t)
-{
-	out_row_begin(o);
-	out_str(o, C_KIND, "tcp");
-	out_u64(o, C_NETNS, t->netns);
-	out_u64(o, C_OPENED, t->tot.active_opens);
-	out_u64(o, C_ACCEPTED, t->tot.passive_opens);
-	out_u64(o, C_CLOSED, t->tot.closed);
-	out_u64(o, C_RETRANS, t->tot.retrans_segs);
-	out_u64(o, C_RST_SENT, t->tot.resets_sent);
-	out_u64(o, C_RST_RECV, t->tot.resets_received);
-	out_u64(o, C_EV_LOST, t->tot.events_lost);
-	out_row_end(o);
-}
-
-static void tcp_table_plain(struct np_ctx *ctx, const struct np_tcp_netns *t, int n)
-{
-	static const char *const headers[] = {
-		[C_NETNS] = "NETNS", [C_OPENED] = "OPENED", [C_ACCEPTED] = "ACCEPTED",
-		[C_CLOSED] = "CLOSED", [C_RETRANS] = "RETRANS", [C_RST_SENT] = "RST SENT",
-		[C_RST_RECV] = "RST RECV",
-	};
-
-	for (size_t c = 0; c < ARRAY_SIZE(cols); c++) {
-		cols_tcp[c] = cols[c];
-		cols_tcp[c].header = c < ARRAY_SIZE(headers) ? headers[c] : NULL;
-	}
-	out_table_begin(ctx->out, "tcp", cols_tcp, ARRAY_SIZE(cols_tcp), NP_LAYOUT_TABLE);
-	for (int i = 0; i < n; i++)
-		tcp_row(ctx->out, &t[i]);
-	out_table_end(ctx->out);
-}
-
 enum { P_NETNS, P_KIND, P_DIRECTION, P_CONNS, P_RETRANS, P_RESETS, P_LOST };
 
 static const struct np_col prom_tcp_cols[] = {
@@ -332,9 +284,10 @@ static void tcp_table_prom(struct np_ctx *ctx, const struct np_tcp_netns *t, int
 }
 
 /*
- * Devices, then the TCP totals when the socket probe is attached: in JSON
- * as more objects of the same array ("kind": "tcp", no "interface"), in
- * plain as a second table, in Prometheus as the socket/tcp families.
+ * Devices, then the TCP totals when the socket probe is attached: in plain
+ * as a second table, in Prometheus as the socket/tcp families. Under -j the
+ * list holds devices only (one kind of object); the totals are in
+ * 'show sockets totals'.
  */
 static int print_snapshot(struct np_ctx *ctx, const struct sample *s, int n, bool with_tcp)
 {
@@ -342,6 +295,7 @@ static int print_snapshot(struct np_ctx *ctx, const struct sample *s, int n, boo
 	struct np_tcp_netns *t = NULL;
 	int nt = 0, err = 0;
 
+	with_tcp &= fmt != NP_FMT_JSON;
 	if (with_tcp && (err = np_tcp_totals_list(ctx, &t, &nt)))
 		np_warn(ctx, "cannot read the TCP totals: %s", strerror(-err));
 	/* Without interval the rate columns stay hidden in plain text. */
@@ -352,12 +306,10 @@ static int print_snapshot(struct np_ctx *ctx, const struct sample *s, int n, boo
 		out_table_begin(ctx->out, NULL, cols_norate, ARRAY_SIZE(cols), NP_LAYOUT_TABLE);
 		for (int i = 0; i < n && !out_broken(ctx->out); i++)
 			print_sample(ctx, &s[i], NULL, 0, 0);
-		for (int i = 0; i < nt && fmt == NP_FMT_JSON; i++)
-			tcp_row(ctx->out, &t[i]);
 		out_table_end(ctx->out);
 	}
 	if (nt && fmt == NP_FMT_PLAIN)
-		tcp_table_plain(ctx, t, nt);
+		np_tcp_totals_print(ctx, "tcp", t, nt);
 	else if (nt && fmt == NP_FMT_PROM)
 		tcp_table_prom(ctx, t, nt);
 	free(t);

@@ -285,3 +285,37 @@ int np_tcp_totals_list(struct np_ctx *ctx, struct np_tcp_netns **out, int *n)
 	*n = cnt;
 	return 0;
 }
+
+enum { T_NETNS, T_OPENED, T_ACCEPTED, T_CLOSED, T_RETRANS, T_RST_SENT, T_RST_RECV, T_LOST };
+
+static const struct np_col totals_cols[] = {
+	[T_NETNS] = { "netns", "NETNS", 10, NP_K_U64 },
+	[T_OPENED] = { "connections_opened", "OPENED", 10, NP_K_COUNT },
+	[T_ACCEPTED] = { "connections_accepted", "ACCEPTED", 10, NP_K_COUNT },
+	[T_CLOSED] = { "connections_closed", "CLOSED", 10, NP_K_COUNT },
+	[T_RETRANS] = { "retransmits", "RETRANS", 10, NP_K_COUNT },
+	[T_RST_SENT] = { "resets_sent", "RST SENT", 10, NP_K_COUNT },
+	[T_RST_RECV] = { "resets_received", "RST RECV", 10, NP_K_COUNT },
+	[T_LOST] = { "events_lost", NULL, 0, NP_K_COUNT },
+};
+
+void np_tcp_totals_print(struct np_ctx *ctx, const char *key, const struct np_tcp_netns *t,
+			 int n)
+{
+	struct np_out *o = ctx->out;
+
+	out_table_begin(o, key, totals_cols, ARRAY_SIZE(totals_cols), NP_LAYOUT_TABLE);
+	for (int i = 0; i < n && !out_broken(o); i++) {
+		out_row_begin(o);
+		out_u64(o, T_NETNS, t[i].netns);
+		out_u64(o, T_OPENED, t[i].tot.active_opens);
+		out_u64(o, T_ACCEPTED, t[i].tot.passive_opens);
+		out_u64(o, T_CLOSED, t[i].tot.closed);
+		out_u64(o, T_RETRANS, t[i].tot.retrans_segs);
+		out_u64(o, T_RST_SENT, t[i].tot.resets_sent);
+		out_u64(o, T_RST_RECV, t[i].tot.resets_received);
+		out_u64(o, T_LOST, t[i].tot.events_lost);
+		out_row_end(o);
+	}
+	out_table_end(o);
+}

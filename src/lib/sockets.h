@@ -70,5 +70,11 @@ struct np_tcp_netns {
  * none when the socket probe is not attached. Free *out.
  */
 int np_tcp_totals_list(struct np_ctx *ctx, struct np_tcp_netns **out, int *n);
+/*
+ * The totals as a list of per-namespace objects (plain table, JSON array);
+ * key names the list inside an open object, NULL at top level.
+ */
+void np_tcp_totals_print(struct np_ctx *ctx, const char *key, const struct np_tcp_netns *t,
+			 int n);
 
 #endif /* NP_SOCKETS_H */

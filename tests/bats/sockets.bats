@@ -163,10 +163,10 @@ wait_exit() {
 	wait "$1"
 }
 
-# tcp_total NETNS FIELD: a TCP total of show stats --json.
+# tcp_total NETNS FIELD: a TCP total of show sockets totals --json.
 tcp_total() {
-	"$NP" -j show stats | jq --argjson ns "$1" \
-		".[] | select(.kind == \"tcp\" and .netns == \$ns) | .$2"
+	"$NP" -j show sockets totals | jq --argjson ns "$1" \
+		".[] | select(.netns == \$ns) | .$2"
 }
 
 @test "K connections: pids, comms, ports and byte counts of both ends; totals" {
@@ -205,7 +205,9 @@ tcp_total() {
 	[ "$(tcp_total "$NETNS_A" connections_closed)" -eq "$K" ]
 	[ "$(tcp_total "$NETNS_B" connections_accepted)" -eq "$K" ]
 	[ "$(tcp_total "$NETNS_B" connections_closed)" -eq "$K" ]
-	# Device objects of show stats keep their shape; Prometheus output is valid.
+	# show stats' JSON list holds devices only: one kind of object.
+	[ "$("$NP" -j show stats | jq '[.[] | select(.interface == null)] | length')" -eq 0 ]
+	# Prometheus output is valid.
 	run "$NP" --prom show stats
 	[ "$status" -eq 0 ]
 	grep -qx "netprobe_socket_connections_total{netns=\"$NETNS_A\",kind=\"opened\"} $K" <<<"$output"
