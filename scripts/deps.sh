@@ -6,7 +6,7 @@ set -eu
 
 build="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjansson-dev bpftool pkg-config"
 run="iproute2"
-test_tools="bats jq strace iputils-ping socat python3 tcpdump tcpreplay tshark iperf3 nmap hping3 nftables
+test_tools="bats jq strace prometheus-node-exporter curl iputils-ping socat python3 tcpdump tcpreplay tshark iperf3 nmap hping3 nftables
 prometheus procps util-linux ethtool bridge-utils bash-completion man-db xxd"
 
 want="$build $run"

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /* netprobe: node-local network monitor built on pinned eBPF state. */
 #include <argp.h>
+#include <ctype.h>
+#include <sys/stat.h>
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -22,14 +24,19 @@ struct options {
 	bool version;
 	int nargs;
 	char **args;
+	char *labels[8];	/* --prom-label K=V */
+	int nlabels;
+	bool bad_label;
 };
 
-enum { OPT_PROM = 1000, OPT_PIN_ROOT };
+enum { OPT_PROM = 1000, OPT_PIN_ROOT, OPT_PROM_LABEL };
 
 static const struct argp_option argp_options[] = {
 	{ "json", 'j', NULL, 0, "Print one JSON document on stdout", 0 },
 	{ "pretty", 'p', NULL, 0, "Pretty-print JSON (implies --json)", 0 },
 	{ "prom", OPT_PROM, NULL, 0, "Print Prometheus text exposition format", 0 },
+	{ "prom-label", OPT_PROM_LABEL, "K=V", 0,
+	  "A label on every Prometheus sample (repeatable)", 0 },
 	{ "numeric", 'n', NULL, 0, "Exact numbers instead of human units", 0 },
 	{ "quiet", 'q', NULL, 0, "Print no notes on stderr", 0 },
 	{ "verbose", 'v', NULL, 0, "Print debug output, including libbpf's", 0 },
@@ -69,6 +76,12 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 	case OPT_PIN_ROOT:
 		ctx->pin_root = arg;
 		break;
+	case OPT_PROM_LABEL:
+		if (opts->nlabels == (int)ARRAY_SIZE(opts->labels))
+			opts->bad_label = true;
+		else
+			opts->labels[opts->nlabels++] = arg;
+		break;
 	case 'V':
 		opts->version = true;
 		break;
@@ -85,6 +98,50 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 }
 
 int cmd_version(struct np_ctx *ctx, int argc, char **argv);
+
+/* A Prometheus label name: [a-zA-Z_][a-zA-Z0-9_]*, not reserved (__*). */
+static bool label_name_ok(const char *s, size_t len)
+{
+	if (!len || (len >= 2 && s[0] == '_' && s[1] == '_') || isdigit((unsigned char)s[0]))
+		return false;
+	for (size_t i = 0; i < len; i++)
+		if (!isalnum((unsigned char)s[i]) && s[i] != '_')
+			return false;
+	return true;
+}
+
+/*
+ * --prom-label K=V, and pin_netns=<inode> when netprobe runs outside the
+ * host's network namespace (that of PID 1; also when PID 1's cannot be
+ * read, as in a sandbox): several pin roots (one per namespace) can then
+ * share one textfile directory without two files holding the same series.
+ */
+static int prom_labels(struct np_ctx *ctx, struct options *opts)
+{
+	struct stat self, host;
+	char name[64], ino[16];
+
+	if (opts->bad_label)
+		return np_usage(ctx, "at most %zu --prom-label options", ARRAY_SIZE(opts->labels));
+	for (int i = 0; i < opts->nlabels; i++) {
+		const char *eq = strchr(opts->labels[i], '=');
+		size_t len = eq ? (size_t)(eq - opts->labels[i]) : 0;
+
+		if (!eq || !label_name_ok(opts->labels[i], len) || len >= sizeof(name))
+			return np_usage(ctx, "--prom-label: '%s' is not NAME=VALUE with a Prometheus "
+					"label name", opts->labels[i]);
+		snprintf(name, sizeof(name), "%.*s", (int)len, opts->labels[i]);
+		if (out_prom_label(ctx->out, name, eq + 1))
+			return np_err(ctx, "out of memory");
+	}
+	if (!stat("/proc/self/ns/net", &self) &&
+	    (stat("/proc/1/ns/net", &host) || self.st_ino != host.st_ino)) {
+		snprintf(ino, sizeof(ino), "%lu", (unsigned long)self.st_ino);
+		if (out_prom_label(ctx->out, "pin_netns", ino))
+			return np_err(ctx, "out of memory");
+	}
+	return 0;
+}
 
 static int verbose_level;
 
@@ -228,6 +285,9 @@ int main(int argc, char **argv)
 		ret = NP_EXIT_FAIL;
 		goto out;
 	}
+	ret = prom_labels(&ctx, &opts);
+	if (ret)
+		goto out;
 	if (ctx.pin_root[0] != '/') {
 		ret = np_usage(&ctx, "--pin-root must be an absolute path");
 	} else if (opts.version) {

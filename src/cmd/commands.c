@@ -26,6 +26,7 @@ int cmd_flush_alerts(struct np_ctx *ctx, int argc, char **argv);
 int cmd_watch_alerts(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_vxlan(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_topology(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_all(struct np_ctx *ctx, int argc, char **argv);
 
 static const struct np_cmd show_cmds[] = {
 	{ "stats", cmd_show_stats, NULL, "[dev DEV] [interval SEC [count N]]",
@@ -45,6 +46,8 @@ static const struct np_cmd show_cmds[] = {
 	  "VXLAN tunnels, their inner flows, or parse counters", NP_CMD_PROM },
 	{ "topology", cmd_show_topology, NULL, NULL,
 	  "vxlan devices, remote VTEPs and pod CIDRs (rtnetlink, subnet.env)", NP_CMD_PROM },
+	{ "all", cmd_show_all, NULL, NULL,
+	  "every Prometheus series netprobe has, in one document (--prom only)", NP_CMD_PROM },
 	{ "sockets", cmd_show_sockets, NULL,
 	  "[totals] [state S] [comm C] [pid N] [netns ID] [port N]",
 	  "active and recently closed TCP connections (totals: per network namespace)", 0 },

@@ -41,6 +41,7 @@ struct np_out {
 	bool started;
 	bool ended;
 	int werr;		/* errno of the first write that failed, 0 if none */
+	char *const_labels;	/* Prometheus: k="v",... on every sample, or NULL */
 	char *error_doc;	/* the message of the JSON error document written */
 
 	/* JSON nesting: separators per level. */
@@ -287,6 +288,7 @@ int out_free(struct np_out *o)
 	free(o->fams);
 	free(o->rowbuf);
 	free(o->error_doc);
+	free(o->const_labels);
 	free(o);
 	return err;
 }
@@ -680,10 +682,24 @@ static void row_plain(struct np_out *o)
 	}
 }
 
+int out_prom_label(struct np_out *o, const char *name, const char *value)
+{
+	char esc[512], *s;
+
+	fmt_prom_label(esc, sizeof(esc), value);
+	if (asprintf(&s, "%s%s%s=\"%s\"", o->const_labels ?: "", o->const_labels ? "," : "",
+		     name, esc) < 0)
+		return -ENOMEM;
+	free(o->const_labels);
+	o->const_labels = s;
+	return 0;
+}
+
 static void row_prom(struct np_out *o)
 {
-	char labels[1024] = "", val[64], esc[512];
-	size_t len = 0;
+	char labels[2048] = "", val[64], esc[512];
+	size_t len = o->const_labels ? (size_t)snprintf(labels, sizeof(labels), "%s",
+							 o->const_labels) : 0;
 
 	for (int i = 0; i < o->ncols; i++) {
 		if (o->cols[i].prom != NP_P_LABEL || o->cells[i].type == CELL_NONE ||

@@ -55,6 +55,8 @@ enum np_layout {
 struct np_out;
 
 struct np_out *out_new(enum np_format fmt, bool pretty, bool numeric, FILE *f);
+/* A label on every Prometheus sample (--prom-label); value escaped here. */
+int out_prom_label(struct np_out *o, const char *name, const char *value);
 /*
  * Finishes the document and flushes it (once; later calls only report).
  * Returns 0, or -errno of the first write that failed: -EPIPE when the

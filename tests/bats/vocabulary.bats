@@ -27,7 +27,7 @@ table_commands() {
 		run np_in "$NS_B" --prom $cmd
 		case "$cmd" in
 		"show stats"|"show flows"|"show drops"|"show netfilter"|"show alerts"|"show vxlan"|\
-		"show topology"|feature)
+		"show topology"|"show all"|feature)
 			# Attached or not: valid exposition, or a one-line runtime error.
 			if [ "$status" -eq 0 ]; then
 				promtool check metrics <<<"$output" || { echo "$cmd: $output"; return 1; }
@@ -101,4 +101,47 @@ table_commands() {
 		[ "$(jq -r '.interface' <<<"$l")" = b0 ]
 		jq -e '.rx_packets_rate >= 0 and (.time | test("Z$"))' <<<"$l" >/dev/null
 	done
+}
+
+@test "node_exporter's textfile collector takes two netprobe files from two pin roots" {
+	skip_unless_cmd prometheus-node-exporter curl promtool
+	local dir="$BATS_TEST_TMPDIR/textfile" log="$BATS_TEST_TMPDIR/ne.log" port pid
+	mkdir -p "$dir"
+	# A second pin root for the second namespace, on a bpffs of its own.
+	local root_b="$BATS_TEST_TMPDIR/bpffs-b"
+	mkdir -p "$root_b"
+	mount -t bpf bpffs "$root_b"
+	np_in "$NS_A" attach a0 >/dev/null
+	NETPROBE_PIN_ROOT="$root_b/netprobe" np_in "$NS_B" attach b0 >/dev/null
+	in_ns "$NS_A" ping -c 4 -i 0.01 -q 10.77.0.2 >/dev/null
+	# As the cron line does it: write, then rename.
+	np_in "$NS_A" --prom show all >"$dir/a.prom.tmp" && mv "$dir/a.prom.tmp" "$dir/a.prom"
+	NETPROBE_PIN_ROOT="$root_b/netprobe" np_in "$NS_B" --prom --prom-label node=b show all \
+		>"$dir/b.prom.tmp" && mv "$dir/b.prom.tmp" "$dir/b.prom"
+	promtool check metrics <"$dir/a.prom"
+	port=$((20000 + RANDOM % 20000))
+	prometheus-node-exporter --collector.disable-defaults --collector.textfile \
+		--collector.textfile.directory="$dir" --web.listen-address="127.0.0.1:$port" \
+		>"$log" 2>&1 3>&- &
+	pid=$!
+	local m="" i
+	for i in $(seq 50); do
+		m=$(curl -sf "http://127.0.0.1:$port/metrics") && break
+		sleep 0.1
+	done
+	kill "$pid"
+	wait "$pid" || true
+	umount "$root_b"
+	grep -qx 'node_textfile_scrape_error 0' <<<"$m"
+	! grep -q "collected before" "$log"
+	# Both files' series, told apart by the namespace netprobe ran in.
+	local netns_a netns_b
+	netns_a=$(in_ns "$NS_A" stat -Lc %i /proc/self/ns/net)
+	netns_b=$(in_ns "$NS_B" stat -Lc %i /proc/self/ns/net)
+	grep -q "^netprobe_interface_tx_packets_total{interface=\"a0\",pin_netns=\"$netns_a\"} " <<<"$m"
+	grep -q "^netprobe_interface_rx_packets_total{interface=\"b0\",node=\"b\",pin_netns=\"$netns_b\"} " <<<"$m"
+	# The values are the kernel's: a0 sent what its counter says.
+	[ "$(grep "^netprobe_interface_tx_packets_total{interface=\"a0\"," <<<"$m" | awk '{print $2}')" -eq \
+	  "$(dev_counter "$NS_A" a0 tx packets)" ]
+	[ "$(grep -c '^netprobe_build_info' <<<"$m")" -eq 2 ]
 }
