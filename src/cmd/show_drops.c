@@ -29,27 +29,29 @@
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
 
-enum { C_REASON, C_IF, C_IFINDEX, C_NETNS, C_L3, C_PROTO, C_COUNT };
+enum { C_REASON, C_IF, C_IFINDEX, C_NETNS, C_NETNS_NAME, C_L3, C_PROTO, C_COUNT };
 
 static const struct np_col cols[] = {
 	[C_REASON] = { "reason", "REASON", -26, NP_K_STR, NP_P_LABEL },
 	[C_IF] = { "interface", "INTERFACE", -12, NP_K_STR, NP_P_LABEL },
 	[C_IFINDEX] = { "ifindex", NULL, 0, NP_K_U64 },
-	[C_NETNS] = { "netns", "NETNS", 10, NP_K_U64, NP_P_LABEL },
-	[C_L3] = { "l3proto", NULL, 0, NP_K_STR, NP_P_LABEL },
+	[C_NETNS] = { "netns", NULL, 0, NP_K_U64, NP_P_LABEL },
+	[C_NETNS_NAME] = { "netns_name", "NETNS", 12, NP_K_STR },
+	[C_L3] = { "l3proto", "L3", -5, NP_K_STR, NP_P_LABEL },
 	[C_PROTO] = { "proto", "PROTO", -7, NP_K_STR, NP_P_LABEL },
 	[C_COUNT] = { "count", "COUNT", 10, NP_K_COUNT, NP_P_COUNTER, "netprobe_drops_total",
 		      "Packets the kernel dropped (skb:kfree_skb), by drop reason." },
 };
 
-enum { F_REASON, F_IF, F_IFINDEX, F_NETNS, F_PROTO, F_SRC, F_SPORT, F_DST, F_DPORT,
-       F_COUNT, F_FIRST, F_LAST };
+enum { F_REASON, F_IF, F_IFINDEX, F_NETNS, F_NETNS_NAME, F_PROTO, F_SRC, F_SPORT, F_DST,
+       F_DPORT, F_COUNT, F_FIRST, F_LAST };
 
 static const struct np_col flow_cols[] = {
 	[F_REASON] = { "reason", "REASON", -22, NP_K_STR },
 	[F_IF] = { "interface", "INTERFACE", -10, NP_K_STR },
 	[F_IFINDEX] = { "ifindex", NULL, 0, NP_K_U64 },
 	[F_NETNS] = { "netns", NULL, 0, NP_K_U64 },
+	[F_NETNS_NAME] = { "netns_name", "NETNS", 12, NP_K_STR },
 	[F_PROTO] = { "proto", "PROTO", -6, NP_K_STR },
 	[F_SRC] = { "src", "SRC", -15, NP_K_STR },
 	[F_SPORT] = { "sport", "SPORT", 5, NP_K_U64 },
@@ -180,7 +182,7 @@ static void print_count(struct np_ctx *ctx, const struct np_drop_reasons *r,
 	out_str(o, C_REASON, np_drop_reason_name(r, k->reason, reason, sizeof(reason)));
 	out_str(o, C_IF, dev_name(k->netns, k->ifindex, self, ifname));
 	out_u64(o, C_IFINDEX, k->ifindex);
-	out_u64(o, C_NETNS, k->netns);
+	np_out_netns(o, C_NETNS, C_NETNS_NAME, k->netns);
 	out_str(o, C_L3, l3_name(k->l3proto, l3, sizeof(l3)));
 	out_str(o, C_PROTO, is_ip(k->l3proto) ? l4_name(k->l4proto, l4, sizeof(l4))
 					      : l3_name(k->l3proto, l3, sizeof(l3)));
@@ -276,7 +278,7 @@ static void print_flow(struct np_ctx *ctx, const struct np_drop_reasons *r,
 	out_str(o, F_REASON, np_drop_reason_name(r, k->reason, reason, sizeof(reason)));
 	out_str(o, F_IF, dev_name(k->netns, k->ifindex, self, ifname));
 	out_u64(o, F_IFINDEX, k->ifindex);
-	out_u64(o, F_NETNS, k->netns);
+	np_out_netns(o, F_NETNS, F_NETNS_NAME, k->netns);
 	out_str(o, F_PROTO, l4_name(k->proto, l4, sizeof(l4)));
 	out_str(o, F_SRC, src);
 	out_u64(o, F_SPORT, k->sport);

@@ -14,15 +14,17 @@
 #include <unistd.h>
 
 #include "lib/cmd.h"
+#include "lib/netns.h"
 #include "lib/maps.h"
 #include "lib/netfilter.h"
 #include "lib/out.h"
 #include "lib/state.h"
 
-enum { C_NETNS, C_FAMILY, C_HOOK, C_PACKETS, C_BYTES };
+enum { C_NETNS, C_NETNS_NAME, C_FAMILY, C_HOOK, C_PACKETS, C_BYTES };
 
 static const struct np_col cols[] = {
-	[C_NETNS] = { "netns", "NETNS", 10, NP_K_U64, NP_P_LABEL },
+	[C_NETNS] = { "netns", NULL, 0, NP_K_U64, NP_P_LABEL },
+	[C_NETNS_NAME] = { "netns_name", "NETNS", 12, NP_K_STR },
 	[C_FAMILY] = { "family", "FAMILY", -6, NP_K_STR, NP_P_LABEL },
 	[C_HOOK] = { "hook", "HOOK", -11, NP_K_STR, NP_P_LABEL },
 	[C_PACKETS] = { "packets", "PACKETS", 12, NP_K_COUNT, NP_P_COUNTER,
@@ -108,7 +110,7 @@ int cmd_show_netfilter(struct np_ctx *ctx, int argc, char **argv)
 		if (fd >= 0)
 			np_percpu_sum(fd, &key, (__u64 *)&c, 2);
 		out_row_begin(ctx->out);
-		out_u64(ctx->out, C_NETNS, rows[i].netns);
+		np_out_netns(ctx->out, C_NETNS, C_NETNS_NAME, rows[i].netns);
 		out_str(ctx->out, C_FAMILY, np_nf_families[rows[i].family].name);
 		out_str(ctx->out, C_HOOK, np_nf_hooks[rows[i].hook]);
 		out_u64(ctx->out, C_PACKETS, c.packets);

@@ -698,8 +698,7 @@ int out_prom_label(struct np_out *o, const char *name, const char *value)
 static void row_prom(struct np_out *o)
 {
 	char labels[2048] = "", val[64], esc[512];
-	size_t len = o->const_labels ? (size_t)snprintf(labels, sizeof(labels), "%s",
-							 o->const_labels) : 0;
+	size_t len = 0;
 
 	for (int i = 0; i < o->ncols; i++) {
 		if (o->cols[i].prom != NP_P_LABEL || o->cells[i].type == CELL_NONE ||
@@ -712,6 +711,10 @@ static void row_prom(struct np_out *o)
 		len += snprintf(labels + len, len < sizeof(labels) ? sizeof(labels) - len : 0,
 				"%s%s=\"%s\"", len ? "," : "", o->cols[i].key, esc);
 	}
+	/* The invocation's own labels (--prom-label, pin_netns) come last. */
+	if (o->const_labels)
+		len += snprintf(labels + len, len < sizeof(labels) ? sizeof(labels) - len : 0,
+				"%s%s", len ? "," : "", o->const_labels);
 	for (int i = 0; i < o->ncols; i++) {
 		struct family *fam = &o->fams[i];
 		const struct cell *c = &o->cells[i];

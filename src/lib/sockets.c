@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "maps.h"
 #include "inet.h"
+#include "netns.h"
 #include "sockets.h"
 #include "state.h"
 
@@ -33,7 +34,8 @@ static const struct np_col all_cols[NP_SC_MAX] = {
 	[NP_SC_EVENT] = { "event", "EVENT", -7, NP_K_STR },
 	[NP_SC_PID] = { "pid", "PID", 7, NP_K_U64 },
 	[NP_SC_COMM] = { "comm", "COMM", -15, NP_K_STR },
-	[NP_SC_NETNS] = { "netns", "NETNS", 10, NP_K_U64 },
+	[NP_SC_NETNS] = { "netns", NULL, 0, NP_K_U64 },
+	[NP_SC_NETNS_NAME] = { "netns_name", "NETNS", 12, NP_K_STR },
 	[NP_SC_STATE] = { "state", "STATE", -11, NP_K_STR },
 	[NP_SC_SRC] = { "src", "SRC", -15, NP_K_STR },
 	[NP_SC_SPORT] = { "sport", "SPORT", 5, NP_K_U64 },
@@ -220,7 +222,7 @@ void np_sock_row(struct np_out *o, __u64 cookie, const struct np_conn *c, __u64 
 		out_str(o, NP_SC_FROM_STATE, np_tcp_state_name(from_state));
 	}
 	row_owner(o, c);
-	out_u64(o, NP_SC_NETNS, c->netns);
+	np_out_netns(o, NP_SC_NETNS, NP_SC_NETNS_NAME, c->netns);
 	out_str(o, NP_SC_STATE, np_tcp_state_name(c->state));
 	np_addr_str(c->saddr, addr, sizeof(addr));
 	out_str(o, NP_SC_SRC, addr);
@@ -286,10 +288,11 @@ int np_tcp_totals_list(struct np_ctx *ctx, struct np_tcp_netns **out, int *n)
 	return 0;
 }
 
-enum { T_NETNS, T_OPENED, T_ACCEPTED, T_CLOSED, T_RETRANS, T_RST_SENT, T_RST_RECV, T_LOST };
+enum { T_NETNS, T_NETNS_NAME, T_OPENED, T_ACCEPTED, T_CLOSED, T_RETRANS, T_RST_SENT, T_RST_RECV, T_LOST };
 
 static const struct np_col totals_cols[] = {
-	[T_NETNS] = { "netns", "NETNS", 10, NP_K_U64 },
+	[T_NETNS] = { "netns", NULL, 0, NP_K_U64 },
+	[T_NETNS_NAME] = { "netns_name", "NETNS", 12, NP_K_STR },
 	[T_OPENED] = { "connections_opened", "OPENED", 10, NP_K_COUNT },
 	[T_ACCEPTED] = { "connections_accepted", "ACCEPTED", 10, NP_K_COUNT },
 	[T_CLOSED] = { "connections_closed", "CLOSED", 10, NP_K_COUNT },
@@ -307,7 +310,7 @@ void np_tcp_totals_print(struct np_ctx *ctx, const char *key, const struct np_tc
 	out_table_begin(o, key, totals_cols, ARRAY_SIZE(totals_cols), NP_LAYOUT_TABLE);
 	for (int i = 0; i < n && !out_broken(o); i++) {
 		out_row_begin(o);
-		out_u64(o, T_NETNS, t[i].netns);
+		np_out_netns(o, T_NETNS, T_NETNS_NAME, t[i].netns);
 		out_u64(o, T_OPENED, t[i].tot.active_opens);
 		out_u64(o, T_ACCEPTED, t[i].tot.passive_opens);
 		out_u64(o, T_CLOSED, t[i].tot.closed);

@@ -95,7 +95,7 @@ drop_flows_sum() {
 	[ "$status" -eq 0 ]
 	echo "$output"
 	grep -q "^netprobe_drops_total{reason=\"NO_SOCKET\",interface=\"b0\",.*} $sent\$" \
-		<<<"$output"
+		<<<"$(np_prom_plain <<<"$output")"
 }
 
 # Three namespaces in a line, C - R - S, R forwarding between 10.79.1.0/24
@@ -187,7 +187,7 @@ netns_inode() {
 	[ "$(nf_row "$output" "$c" ipv4 forward packets)" -eq 0 ]
 	run "$NP" --prom show netfilter
 	grep -q "^netprobe_netfilter_packets_total{netns=\"$r\",family=\"ipv4\",hook=\"forward\"} 6\$" \
-		<<<"$output"
+		<<<"$(np_prom_plain <<<"$output")"
 }
 
 @test "drops and netfilter: errors, idempotent attach, detach leaves nothing" {

@@ -263,13 +263,13 @@ replay_and_compare() {
 	run np_in "$NS_B" --prom show flows top 2
 	[ "$status" -eq 0 ]
 	promtool check metrics <<<"$output"
-	[ "$(grep -c '^netprobe_flow_packets_total{' <<<"$output")" -eq 2 ]
-	grep -q '^netprobe_flow_table_entries 4$' <<<"$output"
-	grep -q '^netprobe_flow_evictions_total 0$' <<<"$output"
+	[ "$(grep -c '^netprobe_flow_packets_total{' <<<"$(np_prom_plain <<<"$output")")" -eq 2 ]
+	grep -q '^netprobe_flow_table_entries 4$' <<<"$(np_prom_plain <<<"$output")"
+	grep -q '^netprobe_flow_evictions_total 0$' <<<"$(np_prom_plain <<<"$output")"
 	# Without top N no per-flow series: their number is unbounded.
 	run np_in "$NS_B" --prom show flows
 	promtool check metrics <<<"$output"
-	[ "$(grep -c '^netprobe_flow_packets_total' <<<"$output" || true)" -eq 0 ]
+	[ "$(grep -c '^netprobe_flow_packets_total' <<<"$(np_prom_plain <<<"$output")" || true)" -eq 0 ]
 }
 
 @test "a device without Ethernet header (tun): flows from the IP header" {

@@ -115,3 +115,9 @@ json_valid() {
 np_root_empty() {
 	[ ! -e "$NETPROBE_PIN_ROOT" ] || [ -z "$(ls -A "$NETPROBE_PIN_ROOT")" ]
 }
+
+# np_prom_plain: Prometheus text without the pin_netns label netprobe adds
+# outside the host's network namespace (every test runs in one).
+np_prom_plain() {
+	sed -E 's/,?pin_netns="[0-9]+"//; s/\{\}//'
+}

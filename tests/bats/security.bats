@@ -114,8 +114,8 @@ alerts() {
 	[ "$(alerts | jq length)" -eq 0 ]
 	run np_in "$NS_B" --prom show alerts
 	echo "$output"
-	grep -qx 'netprobe_alerts_total{kind="port-scan"} 1' <<<"$output"
-	grep -qx 'netprobe_alerts_total{kind="syn-flood"} 0' <<<"$output"
+	grep -qx 'netprobe_alerts_total{kind="port-scan"} 1' <<<"$(np_prom_plain <<<"$output")"
+	grep -qx 'netprobe_alerts_total{kind="syn-flood"} 0' <<<"$(np_prom_plain <<<"$output")"
 	promtool check metrics <<<"$output"
 }
 

@@ -210,8 +210,8 @@ tcp_total() {
 	# Prometheus output is valid.
 	run "$NP" --prom show stats
 	[ "$status" -eq 0 ]
-	grep -qx "netprobe_socket_connections_total{netns=\"$NETNS_A\",kind=\"opened\"} $K" <<<"$output"
-	grep -qx "netprobe_socket_connections_total{netns=\"$NETNS_B\",kind=\"accepted\"} $K" <<<"$output"
+	grep -qx "netprobe_socket_connections_total{netns=\"$NETNS_A\",kind=\"opened\"} $K" <<<"$(np_prom_plain <<<"$output")"
+	grep -qx "netprobe_socket_connections_total{netns=\"$NETNS_B\",kind=\"accepted\"} $K" <<<"$(np_prom_plain <<<"$output")"
 	if command -v promtool >/dev/null; then promtool check metrics <<<"$output"; fi
 }
 

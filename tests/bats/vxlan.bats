@@ -203,7 +203,7 @@ np_flows() {
 
 	run np_in "$NODE1" --prom show vxlan
 	[ "$status" -eq 0 ]
-	grep -q '^netprobe_vxlan_packets_total{interface="ul0",direction="egress",vni="1",local="192.168.77.1",remote="192.168.77.2"} [1-9]' <<<"$output"
+	grep -q '^netprobe_vxlan_packets_total{interface="ul0",direction="egress",vni="1",local="192.168.77.1",remote="192.168.77.2"} [1-9]' <<<"$(np_prom_plain <<<"$output")"
 	if command -v promtool >/dev/null; then
 		promtool check metrics <<<"$output"
 		np_in "$NODE1" --prom show vxlan counters | promtool check metrics
@@ -242,7 +242,7 @@ np_flows() {
 	  "02:fa:00:00:00:01 192.168.77.1 10.244.1.0/24" ]
 	run np_in "$NODE2" --prom show topology
 	[ "$status" -eq 0 ]
-	grep -q '^netprobe_vxlan_remote_vteps{name="flannel.1",vni="1",local="192.168.77.2"} 1$' <<<"$output"
+	grep -q '^netprobe_vxlan_remote_vteps{name="flannel.1",vni="1",local="192.168.77.2"} 1$' <<<"$(np_prom_plain <<<"$output")"
 	if command -v promtool >/dev/null; then
 		promtool check metrics <<<"$output"
 	fi
