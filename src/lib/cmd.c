@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <ctype.h>
 #include <errno.h>
-#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,30 +150,61 @@ int np_arg_next(struct np_ctx *ctx, int argc, char **argv, int *i, const char **
 	return 0;
 }
 
-int np_arg_u64(struct np_ctx *ctx, const char *kw, const char *s, __u64 min, __u64 max,
-	       __u64 *out)
+bool np_decimal_u64(const char *s, __u64 *out)
 {
 	unsigned long long v;
 	char *end;
 
+	/* strtoull alone takes "0x10" as 16, "010" as 8, " 5" and "-1" too. */
+	for (const char *p = s; *p; p++)
+		if (!isdigit((unsigned char)*p))
+			return false;
 	errno = 0;
-	v = strtoull(s, &end, 0);
-	if (errno || end == s || *end || *s == '-' || v < min || v > max)
+	v = strtoull(s, &end, 10);
+	if (errno || end == s)
+		return false;
+	*out = v;
+	return true;
+}
+
+int np_arg_u64(struct np_ctx *ctx, const char *kw, const char *s, __u64 min, __u64 max,
+	       __u64 *out)
+{
+	__u64 v;
+
+	if (!np_decimal_u64(s, &v) || v < min || v > max)
 		return np_usage(ctx, "%s: '%s' is not a number from %llu to %llu", kw, s,
 				(unsigned long long)min, (unsigned long long)max);
 	*out = v;
 	return 0;
 }
 
+/* Digits with at most one '.': no sign, exponent, hex, inf or nan. */
+static bool is_decimal_fraction(const char *s)
+{
+	int digits = 0, dots = 0;
+
+	for (; *s; s++) {
+		if (*s == '.')
+			dots++;
+		else if (isdigit((unsigned char)*s))
+			digits++;
+		else
+			return false;
+	}
+	return digits && dots <= 1;
+}
+
 int np_arg_double(struct np_ctx *ctx, const char *kw, const char *s, double min, double max,
 		  double *out)
 {
-	double v;
-	char *end;
+	double v = 0;
+	char *end = NULL;
 
 	errno = 0;
-	v = strtod(s, &end);
-	if (errno || end == s || *end || !isfinite(v) || v < min || v > max)
+	if (is_decimal_fraction(s))
+		v = strtod(s, &end);
+	if (!end || errno || *end || v < min || v > max)
 		return np_usage(ctx, "%s: '%s' is not a number from %g to %g", kw, s, min, max);
 	*out = v;
 	return 0;

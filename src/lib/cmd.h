@@ -44,7 +44,10 @@ int np_kw(struct np_ctx *ctx, const char *arg, const char *const *words, const c
 /* True if arg is "help" (or -h/--help). */
 bool np_is_help(const char *arg);
 
-/* Value parsers for keyword arguments; report usage errors through ctx. */
+/* A decimal number, digits only ("010" is ten; no sign, space or 0x); false if not. */
+bool np_decimal_u64(const char *s, __u64 *out);
+
+/* Value parsers for keyword arguments, decimal only; report usage errors through ctx. */
 int np_arg_u64(struct np_ctx *ctx, const char *kw, const char *s, __u64 min, __u64 max,
 	       __u64 *out);
 int np_arg_double(struct np_ctx *ctx, const char *kw, const char *s, double min, double max,

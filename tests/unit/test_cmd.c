@@ -46,12 +46,24 @@ int main(void)
 	CHECK(np_kw(&ctx, "zz", words, "t") == -1);
 
 	CHECK(np_arg_u64(&ctx, "n", "42", 0, 100, &v) == 0 && v == 42);
-	CHECK(np_arg_u64(&ctx, "n", "0x10", 0, 100, &v) == 0 && v == 16);
+	/* Decimal only: 010 is ten, 0x10 and signs and spaces are no numbers. */
+	CHECK(np_arg_u64(&ctx, "n", "010", 0, 100, &v) == 0 && v == 10);
+	CHECK(np_arg_u64(&ctx, "n", "0x10", 0, 100, &v) == NP_EXIT_USAGE);
+	CHECK(np_arg_u64(&ctx, "n", "+5", 0, 100, &v) == NP_EXIT_USAGE);
+	CHECK(np_arg_u64(&ctx, "n", " 5", 0, 100, &v) == NP_EXIT_USAGE);
+	CHECK(np_arg_u64(&ctx, "n", "", 0, 100, &v) == NP_EXIT_USAGE);
+	CHECK(np_arg_u64(&ctx, "n", "18446744073709551616", 0, ~0ull, &v) == NP_EXIT_USAGE);
 	CHECK(np_arg_u64(&ctx, "n", "-1", 0, 100, &v) == NP_EXIT_USAGE);
 	CHECK(np_arg_u64(&ctx, "n", "101", 0, 100, &v) == NP_EXIT_USAGE);
 	CHECK(np_arg_u64(&ctx, "n", "4x", 0, 100, &v) == NP_EXIT_USAGE);
 	CHECK(np_arg_double(&ctx, "s", "0.5", 0.01, 10, &d) == 0 && d == 0.5);
 	CHECK(np_arg_double(&ctx, "s", "nan", 0.01, 10, &d) == NP_EXIT_USAGE);
+	CHECK(np_arg_double(&ctx, "s", "2", 0.01, 10, &d) == 0 && d == 2);
+	CHECK(np_arg_double(&ctx, "s", ".5", 0.01, 10, &d) == 0 && d == 0.5);
+	CHECK(np_arg_double(&ctx, "s", "0x1", 0.01, 10, &d) == NP_EXIT_USAGE);
+	CHECK(np_arg_double(&ctx, "s", "1e1", 0.01, 10, &d) == NP_EXIT_USAGE);
+	CHECK(np_arg_double(&ctx, "s", "1.2.3", 0.01, 10, &d) == NP_EXIT_USAGE);
+	CHECK(np_arg_double(&ctx, "s", ".", 0.01, 10, &d) == NP_EXIT_USAGE);
 
 	char *argv1[] = { "flo", "x", "y" };
 	CHECK(np_cmd_dispatch(&ctx, sub, "t", 3, argv1) == 0 && ran == 3);

@@ -1,0 +1,46 @@
+#!/usr/bin/env bats
+# One vocabulary (issue 11): the command line means one thing everywhere.
+# Numbers are decimal, a keyword is given once, errors name the command that
+# was typed and the attach that is missing, and no request is silently ignored.
+
+load helpers
+
+setup() {
+	np_setup_root
+	np_veth_pair
+}
+
+teardown() {
+	np_teardown
+}
+
+# usage_error PATTERN: $output is one "Error: ..." line matching PATTERN, exit 2.
+usage_error() {
+	echo "status=$status output=$output"
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == Error:* ]]
+	[[ "${lines[0]}" == $1 ]]
+}
+
+# runtime_error PATTERN: the same with exit 1.
+runtime_error() {
+	echo "status=$status output=$output"
+	[ "$status" -eq 1 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == Error:* ]]
+	[[ "${lines[0]}" == $1 ]]
+}
+
+@test "numbers are decimal: 010 is ten, 0x10 is no number" {
+	np_in "$NS_A" attach a0 flows 02000 >/dev/null
+	[ "$(np_in "$NS_A" -j status | jq .flows_max_entries)" -eq 2000 ]
+	run np_in "$NS_A" show flows port 0x10
+	usage_error "*port: '0x10' is not a number from 0 to 65535*"
+	run np_in "$NS_A" show stats interval 0x1
+	usage_error "*interval: '0x1' is not a number*"
+	run np_in "$NS_A" show stats interval 1 count " 2"
+	usage_error "*count: ' 2' is not a number*"
+	run np_in "$NS_A" show drops reason 0x2
+	usage_error "*unknown drop reason '0x2'*"
+}
