@@ -75,7 +75,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		opts->help = true;
 		break;
 	case ARGP_KEY_ARG:
+		/* Options end at the command: the rest is its own ("top -5"). */
 		opts->args[opts->nargs++] = arg;
+		while (state->next < state->argc)
+			opts->args[opts->nargs++] = state->argv[state->next++];
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -150,13 +153,15 @@ static void print_usage(void)
 	       "0 ok, 1 error, 2 usage error.\nSee netprobe(8).\n");
 }
 
-/* Output format must be known before argp reports anything. */
+/* Output format must be known before argp reports anything; options end at the command. */
 static enum np_format prescan_format(int argc, char **argv)
 {
 	enum np_format fmt = NP_FMT_PLAIN;
 
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "--pretty") ||
+	for (int i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--pin-root"))
+			i++;
+		else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "--pretty") ||
 		    (argv[i][0] == '-' && argv[i][1] != '-' && strpbrk(argv[i], "jp")))
 			fmt = NP_FMT_JSON;
 		else if (!strcmp(argv[i], "--prom"))
@@ -181,8 +186,8 @@ int main(int argc, char **argv)
 	if (!ctx.pin_root || !*ctx.pin_root)
 		ctx.pin_root = NP_DEFAULT_PIN_ROOT;
 	opts.ctx = &ctx;
-	if (argp_parse(&argp, argc, argv, ARGP_NO_HELP | ARGP_NO_ERRS | ARGP_NO_EXIT, NULL,
-		       &opts)) {
+	if (argp_parse(&argp, argc, argv,
+		       ARGP_IN_ORDER | ARGP_NO_HELP | ARGP_NO_ERRS | ARGP_NO_EXIT, NULL, &opts)) {
 		ret = np_usage(&ctx, "unknown or incomplete option; try 'netprobe help'");
 		goto out;
 	}

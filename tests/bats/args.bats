@@ -44,3 +44,26 @@ runtime_error() {
 	run np_in "$NS_A" show drops reason 0x2
 	usage_error "*unknown drop reason '0x2'*"
 }
+
+@test "options end at the command: a negative number gets the value error" {
+	run "$NP" show flows top -5
+	usage_error "*top: '-5' is not a number from 1 to *"
+	run "$NP" show flows port -1
+	usage_error "*port: '-1' is not a number from 0 to 65535*"
+	run "$NP" -j show flows top -5
+	[ "$status" -eq 2 ]
+	[[ "$(jq -r .error <<<"$output")" == "top: '-5' is not a number"* ]]
+	# Options before the command still work; after it they are the command's.
+	np_in "$NS_A" attach a0 >/dev/null
+	run np_in "$NS_A" -j -n show stats
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.[0].interface' <<<"$output")" = a0 ]
+	run np_in "$NS_A" --pin-root "$NETPROBE_PIN_ROOT" -j show stats
+	[ "$(jq -r '.[0].interface' <<<"$output")" = a0 ]
+	run "$NP" show stats -j
+	usage_error "*show stats: unknown keyword '-j'*"
+	"$NP" -h | grep -q '^Usage: netprobe'
+	"$NP" show stats -h | grep -q '^Usage: netprobe show stats'
+	run "$NP" --no-such-option status
+	usage_error "*unknown or incomplete option*"
+}
