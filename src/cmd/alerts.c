@@ -27,10 +27,11 @@ static int parse_filter(struct np_ctx *ctx, int argc, char **argv, unsigned int 
 	static const char *const words[] = { "kind", "active", NULL };
 	static const char *const kinds[] = { "port-scan", "syn-flood", NULL };
 	const char *v;
+	__u64 seen = 0;
 	int err, k;
 
 	for (int i = 0; i < argc; i++) {
-		k = np_kw(ctx, argv[i], words, "show alerts");
+		k = np_kw_once(ctx, argv[i], words, "show alerts", &seen);
 		if (k < 0)
 			return NP_EXIT_USAGE;
 		if (k == 1) {

@@ -94,6 +94,7 @@ static int parse_device_args(struct np_ctx *ctx, int argc, char **argv,
 	static const char *const tc_words[] = { "tcx", "clsact", NULL };
 	static const int tc_values[] = { NP_TC_TCX, NP_TC_CLSACT };
 	const char *words[40];
+	__u64 seen = 0;
 	int nw = 0, err;
 
 	for (int i = 0; np_probes[i]; i++)
@@ -110,11 +111,14 @@ static int parse_device_args(struct np_ctx *ctx, int argc, char **argv,
 	for (int i = 1; i < argc; i++) {
 		const char *kw, *v;
 		__u64 n;
-		int k = np_kw(ctx, argv[i], words, "attach DEV");
+		int k = np_kw_once(ctx, argv[i], words, "attach DEV", &seen);
 
 		if (k < 0)
 			return NP_EXIT_USAGE;
 		kw = words[k];
+		/* A probe twice is that probe once ("tc tc", "all tc"); vxlan-port adds ports. */
+		if (k <= nw - 5 || !strcmp(kw, "vxlan-port"))
+			seen &= ~(1ull << k);
 		if (!strcmp(kw, "all")) {
 			for (int j = 0; np_probes[j]; j++)
 				if (np_probes[j]->per_device && np_probes[j]->in_all)

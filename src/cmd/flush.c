@@ -20,6 +20,7 @@ int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv)
 	static const char *const words[] = { "dev", NULL };
 	struct np_dev_entry *devs;
 	const char *dev = NULL;
+	__u64 seen = 0;
 	int n, err, hit = 0;
 
 	for (int i = 0; i < argc; i++) {
@@ -27,7 +28,7 @@ int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv)
 			printf("Usage: netprobe flush stats [dev DEV]\n");
 			return NP_EXIT_OK;
 		}
-		if (np_kw(ctx, argv[i], words, "flush stats") < 0)
+		if (np_kw_once(ctx, argv[i], words, "flush stats", &seen) < 0)
 			return NP_EXIT_USAGE;
 		if ((err = np_arg_next(ctx, argc, argv, &i, &dev)))
 			return err;

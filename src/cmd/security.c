@@ -100,11 +100,11 @@ static int parse_thresholds(struct np_ctx *ctx, int argc, char **argv, struct np
 					     "syn-complete", NULL };
 	const char *v;
 	double secs;
-	__u64 n;
+	__u64 n, seen = 0;
 	int err;
 
 	for (int i = 0; i < argc; i++) {
-		int k = np_kw(ctx, argv[i], words, "set security");
+		int k = np_kw_once(ctx, argv[i], words, "set security", &seen);
 
 		if (k < 0)
 			return NP_EXIT_USAGE;

@@ -358,10 +358,11 @@ static int parse_args(struct np_ctx *ctx, const struct np_drop_reasons *r, int a
 {
 	static const char *const words[] = { "flows", "reason", "dev", "proto", "top", NULL };
 	const char *v;
+	__u64 seen = 0;
 	int k, err;
 
 	for (int i = 0; i < argc; i++) {
-		k = np_kw(ctx, argv[i], words, "show drops");
+		k = np_kw_once(ctx, argv[i], words, "show drops", &seen);
 		if (k < 0)
 			return NP_EXIT_USAGE;
 		if (k == 0) {

@@ -287,10 +287,11 @@ static int parse_args(struct np_ctx *ctx, int argc, char **argv, struct show *s,
 	static const char *const words[] = { "dev", "proto", "src", "dst", "port", "sort", "top",
 					     NULL };
 	const char *v;
+	__u64 seen = 0;
 	int err;
 
 	for (int i = 0; i < argc; i++) {
-		int k = np_kw(ctx, argv[i], words, "show flows");
+		int k = np_kw_once(ctx, argv[i], words, "show flows", &seen);
 
 		if (k < 0)
 			return NP_EXIT_USAGE;

@@ -369,7 +369,7 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 	const char *dev = NULL, *v;
 	struct sample *s;
 	double interval = 0;
-	__u64 count = 0;
+	__u64 count = 0, seen = 0;
 	int n, err;
 
 	for (int i = 0; i < argc; i++) {
@@ -379,7 +379,7 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 			printf("Usage: netprobe show stats [dev DEV] [interval SEC [count N]]\n");
 			return NP_EXIT_OK;
 		}
-		k = np_kw(ctx, argv[i], words, "show stats");
+		k = np_kw_once(ctx, argv[i], words, "show stats", &seen);
 		if (k < 0)
 			return NP_EXIT_USAGE;
 		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))

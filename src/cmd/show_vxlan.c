@@ -490,11 +490,11 @@ static int parse_args(struct np_ctx *ctx, int argc, char **argv, struct query *q
 					     NULL };
 	static const char *const sorts[] = { "packets", "bytes", "last", NULL };
 	const char *v;
-	__u64 n;
+	__u64 n, seen = 0;
 	int err, k;
 
 	for (int i = 0; i < argc; i++) {
-		k = np_kw(ctx, argv[i], words, "show vxlan");
+		k = np_kw_once(ctx, argv[i], words, "show vxlan", &seen);
 		if (k < 0)
 			return NP_EXIT_USAGE;
 		if (k <= 1) {

@@ -142,6 +142,22 @@ int np_kw(struct np_ctx *ctx, const char *arg, const char *const *words, const c
 	return i;
 }
 
+int np_kw_once(struct np_ctx *ctx, const char *arg, const char *const *words,
+	       const char *what, __u64 *seen)
+{
+	int i = np_kw(ctx, arg, words, what);
+	__u64 bit = i >= 0 && i < 64 ? 1ull << i : 0;
+
+	if (i < 0)
+		return i;
+	if (*seen & bit) {
+		np_usage(ctx, "%s: '%s' given twice", what, words[i]);
+		return -1;
+	}
+	*seen |= bit;
+	return i;
+}
+
 int np_arg_next(struct np_ctx *ctx, int argc, char **argv, int *i, const char **val)
 {
 	if (*i + 1 >= argc)

@@ -41,6 +41,14 @@ void np_cmd_help(FILE *f, const struct np_cmd *table, const char *prefix);
  * reporting a usage error through ctx.
  */
 int np_kw(struct np_ctx *ctx, const char *arg, const char *const *words, const char *what);
+/*
+ * np_kw for the keywords of a command line, each given once: a keyword
+ * matched before is a usage error ("what: 'top' given twice"). *seen holds
+ * one bit per word and starts at 0; a caller whose keyword may repeat
+ * (attach's probes, vxlan-port) clears that keyword's bit.
+ */
+int np_kw_once(struct np_ctx *ctx, const char *arg, const char *const *words,
+	       const char *what, __u64 *seen);
 /* True if arg is "help" (or -h/--help). */
 bool np_is_help(const char *arg);
 

@@ -67,3 +67,29 @@ runtime_error() {
 	run "$NP" --no-such-option status
 	usage_error "*unknown or incomplete option*"
 }
+
+@test "a keyword given twice is a usage error; a probe twice is that probe once" {
+	run "$NP" show flows top 10 top 5
+	usage_error "*show flows: 'top' given twice*"
+	run np_in "$NS_A" attach a0 flows 1024 flows 2048
+	usage_error "*attach DEV: 'flows' given twice*"
+	np_root_empty
+	run "$NP" show stats dev a dev b
+	usage_error "*show stats: 'dev' given twice*"
+	# A prefix is the keyword it stands for.
+	run "$NP" show stats interval 1 in 2
+	usage_error "*show stats: 'interval' given twice*"
+	for args in "show drops flows flows" "show drops top 1 top 2" "show vxlan dev a dev b" \
+		"show alerts active active" "show sockets port 1 port 2" "watch sockets count 1 count 2" \
+		"watch alerts count 1 count 2" "flush stats dev a dev b" "set security syn-rate 1 syn-rate 2" \
+		"attach a0 mode native mode generic" "attach a0 tc-mode tcx tc-mode clsact"; do
+		run np_in "$NS_A" $args
+		usage_error "*: '*' given twice*"
+	done
+	np_root_empty
+	run np_in "$NS_A" -j attach a0 tc tc
+	[ "$status" -eq 0 ]
+	[ "$(jq '[.[] | select(.target == "a0")] | length' <<<"$output")" -eq 2 ]
+	run np_in "$NS_A" -q attach a0 all tc
+	[ "$status" -eq 0 ]
+}

@@ -45,6 +45,14 @@ int main(void)
 	CHECK(np_kw(&ctx, "i", words, "t") == -2);
 	CHECK(np_kw(&ctx, "zz", words, "t") == -1);
 
+	/* A keyword once; a prefix of one given before is the same keyword. */
+	__u64 seen = 0;
+	CHECK(np_kw_once(&ctx, "dev", words, "t", &seen) == 0);
+	CHECK(np_kw_once(&ctx, "count", words, "t", &seen) == 2);
+	CHECK(np_kw_once(&ctx, "de", words, "t", &seen) == -1);
+	CHECK(np_kw_once(&ctx, "zz", words, "t", &seen) == -1);
+	CHECK(np_kw_once(&ctx, "in", words, "t", &seen) == 3);
+
 	CHECK(np_arg_u64(&ctx, "n", "42", 0, 100, &v) == 0 && v == 42);
 	/* Decimal only: 010 is ten, 0x10 and signs and spaces are no numbers. */
 	CHECK(np_arg_u64(&ctx, "n", "010", 0, 100, &v) == 0 && v == 10);
