@@ -38,7 +38,7 @@ static int parse_filter(struct np_ctx *ctx, int argc, char **argv, unsigned int 
 			*active = true;
 			continue;
 		}
-		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+		if ((err = np_arg_next(ctx, "show alerts", argc, argv, &i, &v)))
 			return err;
 		k = np_kw(ctx, v, kinds, "show alerts kind");
 		if (k < 0)

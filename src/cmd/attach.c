@@ -30,7 +30,8 @@ const struct np_probe *const np_probes[] = {
 	NULL,
 };
 
-const struct np_probe *np_probe_find(struct np_ctx *ctx, const char *name, bool per_device)
+const struct np_probe *np_probe_find(struct np_ctx *ctx, const char *name, bool per_device,
+				     const char *what)
 {
 	const char *names[32];
 	const struct np_probe *found[32];
@@ -43,7 +44,7 @@ const struct np_probe *np_probe_find(struct np_ctx *ctx, const char *name, bool 
 		names[n++] = np_probes[i]->name;
 	}
 	names[n] = NULL;
-	i = np_kw(ctx, name, names, per_device ? "attach DEV" : "attach");
+	i = np_kw_noun(ctx, name, names, what, "probe");
 	return i >= 0 ? found[i] : NULL;
 }
 
@@ -126,10 +127,10 @@ static int parse_device_args(struct np_ctx *ctx, int argc, char **argv,
 			continue;
 		}
 		if (k < nw - 5) {
-			add_probe(probes, nprobes, np_probe_find(ctx, kw, true));
+			add_probe(probes, nprobes, np_probe_find(ctx, kw, true, "attach DEV"));
 			continue;
 		}
-		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+		if ((err = np_arg_next(ctx, "attach DEV", argc, argv, &i, &v)))
 			return err;
 		if (!strcmp(kw, "mode"))
 			err = parse_mode(ctx, kw, v, xdp_words, xdp_values, &a->dev.xdp_mode);
@@ -138,7 +139,7 @@ static int parse_device_args(struct np_ctx *ctx, int argc, char **argv,
 		else if (!strcmp(kw, "flows"))
 			err = np_arg_u64(ctx, kw, v, 1024, 1u << 26, &a->flow_entries);
 		else if (a->nvxlan_ports >= (int)ARRAY_SIZE(a->vxlan_ports))
-			err = np_usage(ctx, "at most %zu vxlan-port keywords",
+			err = np_usage(ctx, "attach DEV: at most %zu vxlan-port keywords",
 				       ARRAY_SIZE(a->vxlan_ports));
 		else if (!(err = np_arg_u64(ctx, kw, v, 1, 65535, &n)))
 			a->vxlan_ports[a->nvxlan_ports++] = n;
@@ -186,7 +187,7 @@ static int attach_host(struct np_ctx *ctx, int argc, char **argv)
 	struct np_hooks_snapshot before;
 	int err;
 
-	probe = np_probe_find(ctx, argv[0], false);
+	probe = np_probe_find(ctx, argv[0], false, "attach");
 	if (!probe)
 		return NP_EXIT_USAGE;
 	if (argc > 1)

@@ -145,11 +145,18 @@ int cmd_detach(struct np_ctx *ctx, int argc, char **argv)
 	if ((!strcmp(argv[0], "all") || is_host_probe(argv[0])) && argc > 1)
 		return np_usage(ctx, "detach %s: unexpected '%s'", argv[0], argv[1]);
 	for (int i = 1; i < argc; i++) {
-		if (nprobes == (int)ARRAY_SIZE(probes))
-			return np_usage(ctx, "detach: too many probes");
-		probes[nprobes] = np_probe_find(ctx, argv[i], true);
-		if (!probes[nprobes++])
+		const struct np_probe *p = np_probe_find(ctx, argv[i], true, "detach DEV");
+		bool again = false;
+
+		if (!p)
 			return NP_EXIT_USAGE;
+		/* A probe twice is that probe once, as in attach. */
+		for (int j = 0; j < nprobes; j++)
+			again |= probes[j] == p;
+		if (!again && nprobes == (int)ARRAY_SIZE(probes))
+			return np_usage(ctx, "detach DEV: too many probes");
+		if (!again)
+			probes[nprobes++] = p;
 	}
 	ret = np_state_open(ctx, NP_ST_WRITE | NP_ST_MAY_BE_EMPTY |
 			    (!strcmp(argv[0], "all") ? NP_ST_ANY_LAYOUT : 0));

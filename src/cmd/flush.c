@@ -30,7 +30,7 @@ int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv)
 		}
 		if (np_kw_once(ctx, argv[i], words, "flush stats", &seen) < 0)
 			return NP_EXIT_USAGE;
-		if ((err = np_arg_next(ctx, argc, argv, &i, &dev)))
+		if ((err = np_arg_next(ctx, "flush stats", argc, argv, &i, &dev)))
 			return err;
 	}
 	err = np_state_open(ctx, NP_ST_WRITE);

@@ -108,7 +108,7 @@ static int parse_thresholds(struct np_ctx *ctx, int argc, char **argv, struct np
 
 		if (k < 0)
 			return NP_EXIT_USAGE;
-		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+		if ((err = np_arg_next(ctx, "set security", argc, argv, &i, &v)))
 			return err;
 		if (k == 1) {
 			if ((err = np_arg_double(ctx, words[k], v, 0.01, 3600, &secs)))

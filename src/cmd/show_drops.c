@@ -369,7 +369,7 @@ static int parse_args(struct np_ctx *ctx, const struct np_drop_reasons *r, int a
 			f->flows = true;
 			continue;
 		}
-		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+		if ((err = np_arg_next(ctx, "show drops", argc, argv, &i, &v)))
 			return err;
 		if (k == 1) {
 			if (np_drop_reason_parse(r, v, &f->reason))

@@ -295,7 +295,7 @@ static int parse_args(struct np_ctx *ctx, int argc, char **argv, struct show *s,
 
 		if (k < 0)
 			return NP_EXIT_USAGE;
-		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+		if ((err = np_arg_next(ctx, "show flows", argc, argv, &i, &v)))
 			return err;
 		if ((err = parse_value(ctx, words[k], v, s, a)))
 			return err;

@@ -382,7 +382,7 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 		k = np_kw_once(ctx, argv[i], words, "show stats", &seen);
 		if (k < 0)
 			return NP_EXIT_USAGE;
-		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+		if ((err = np_arg_next(ctx, "show stats", argc, argv, &i, &v)))
 			return err;
 		if (k == 0)
 			dev = v;

@@ -503,7 +503,7 @@ static int parse_args(struct np_ctx *ctx, int argc, char **argv, struct query *q
 			q->view = k == 0 ? V_FLOWS : V_COUNTERS;
 			continue;
 		}
-		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+		if ((err = np_arg_next(ctx, "show vxlan", argc, argv, &i, &v)))
 			return err;
 		if (k == 2) {
 			q->dev = v;

@@ -125,7 +125,8 @@ void np_cmd_help(FILE *f, const struct np_cmd *table, const char *prefix)
 	help_level(f, table, prefix);
 }
 
-int np_kw(struct np_ctx *ctx, const char *arg, const char *const *words, const char *what)
+int np_kw_noun(struct np_ctx *ctx, const char *arg, const char *const *words, const char *what,
+	       const char *noun)
 {
 	int n = 0, i;
 	char list[256];
@@ -137,9 +138,14 @@ int np_kw(struct np_ctx *ctx, const char *arg, const char *const *words, const c
 		candidates(list, sizeof(list), arg, words, sizeof(*words), n);
 		np_usage(ctx, "%s: '%s' is ambiguous: %s", what, arg, list);
 	} else if (i == -1) {
-		np_usage(ctx, "%s: unknown keyword '%s'", what, arg);
+		np_usage(ctx, "%s: unknown %s '%s'", what, noun, arg);
 	}
 	return i;
+}
+
+int np_kw(struct np_ctx *ctx, const char *arg, const char *const *words, const char *what)
+{
+	return np_kw_noun(ctx, arg, words, what, "keyword");
 }
 
 int np_kw_once(struct np_ctx *ctx, const char *arg, const char *const *words,
@@ -158,10 +164,11 @@ int np_kw_once(struct np_ctx *ctx, const char *arg, const char *const *words,
 	return i;
 }
 
-int np_arg_next(struct np_ctx *ctx, int argc, char **argv, int *i, const char **val)
+int np_arg_next(struct np_ctx *ctx, const char *what, int argc, char **argv, int *i,
+		const char **val)
 {
 	if (*i + 1 >= argc)
-		return np_usage(ctx, "'%s' needs a value", argv[*i]);
+		return np_usage(ctx, "%s: '%s' needs a value", what, argv[*i]);
 	*val = argv[++*i];
 	return 0;
 }

@@ -41,6 +41,9 @@ void np_cmd_help(FILE *f, const struct np_cmd *table, const char *prefix);
  * reporting a usage error through ctx.
  */
 int np_kw(struct np_ctx *ctx, const char *arg, const char *const *words, const char *what);
+/* np_kw that names what words are in its message: "what: unknown probe 'x'". */
+int np_kw_noun(struct np_ctx *ctx, const char *arg, const char *const *words, const char *what,
+	       const char *noun);
 /*
  * np_kw for the keywords of a command line, each given once: a keyword
  * matched before is a usage error ("what: 'top' given twice"). *seen holds
@@ -60,7 +63,8 @@ int np_arg_u64(struct np_ctx *ctx, const char *kw, const char *s, __u64 min, __u
 	       __u64 *out);
 int np_arg_double(struct np_ctx *ctx, const char *kw, const char *s, double min, double max,
 		  double *out);
-/* Takes the value after a keyword: *i advanced; error if missing. */
-int np_arg_next(struct np_ctx *ctx, int argc, char **argv, int *i, const char **val);
+/* Takes the value after a keyword: *i advanced; error if missing ("what: 'top' needs a value"). */
+int np_arg_next(struct np_ctx *ctx, const char *what, int argc, char **argv, int *i,
+		const char **val);
 
 #endif /* NP_CMD_H */

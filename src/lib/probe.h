@@ -30,7 +30,9 @@ struct np_probe {
 
 /* The probes, in the order `attach DEV all` applies them (src/cmd/attach.c). */
 extern const struct np_probe *const np_probes[];
-const struct np_probe *np_probe_find(struct np_ctx *ctx, const char *name, bool per_device);
+/* The probe named name (or a unique prefix); else a usage error that names what. */
+const struct np_probe *np_probe_find(struct np_ctx *ctx, const char *name, bool per_device,
+				     const char *what);
 
 /* Device probes built on the traffic program (src/cmd/attach_traffic.c). */
 extern const struct np_probe np_probe_tc;

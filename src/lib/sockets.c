@@ -127,7 +127,7 @@ int np_sock_args(struct np_ctx *ctx, const char *what, int argc, char **argv,
 
 		if (k < 0)
 			return NP_EXIT_USAGE;
-		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+		if ((err = np_arg_next(ctx, what, argc, argv, &i, &v)))
 			return err;
 		if (k < nfilter)
 			err = filter_value(ctx, k, v, f);

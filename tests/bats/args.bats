@@ -93,3 +93,25 @@ runtime_error() {
 	run np_in "$NS_A" -q attach a0 all tc
 	[ "$status" -eq 0 ]
 }
+
+@test "messages name the command that was typed" {
+	np_in "$NS_A" attach a0 >/dev/null
+	run np_in "$NS_A" detach a0 bogus
+	usage_error "Error: detach DEV: unknown probe 'bogus'"
+	run np_in "$NS_A" -j detach a0 bogus
+	[ "$status" -eq 2 ]
+	[ "$(jq -r .error <<<"$output")" = "detach DEV: unknown probe 'bogus'" ]
+	run np_in "$NS_A" attach a0 bogus
+	usage_error "Error: attach DEV: unknown keyword 'bogus'"
+	run np_in "$NS_A" show flows top
+	usage_error "Error: show flows: 'top' needs a value"
+	run np_in "$NS_A" attach a0 mode
+	usage_error "Error: attach DEV: 'mode' needs a value"
+	run np_in "$NS_A" watch sockets count
+	usage_error "Error: watch sockets: 'count' needs a value"
+	# Still attached: the bad requests changed nothing.
+	[ "$(np_in "$NS_A" -j status | jq '[.attachments[] | select(.target == "a0")] | length')" -eq 2 ]
+	run np_in "$NS_A" -j detach a0 tc tc
+	[ "$status" -eq 0 ]
+	[ "$(jq '[.[] | select(.state == "detached")] | length' <<<"$output")" -eq 2 ]
+}
