@@ -24,10 +24,8 @@ int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv)
 	int n, err, hit = 0;
 
 	for (int i = 0; i < argc; i++) {
-		if (np_is_help(argv[i])) {
-			printf("Usage: netprobe flush stats [dev DEV]\n");
-			return NP_EXIT_OK;
-		}
+		if (np_is_help(argv[i]))
+			return np_cmd_usage(ctx, "Usage: netprobe flush stats [dev DEV]\n");
 		if (np_kw_once(ctx, argv[i], words, "flush stats", &seen) < 0)
 			return NP_EXIT_USAGE;
 		if ((err = np_arg_next(ctx, "flush stats", argc, argv, &i, &dev)))

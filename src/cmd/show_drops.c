@@ -399,10 +399,8 @@ int cmd_show_drops(struct np_ctx *ctx, int argc, char **argv)
 	int err;
 
 	for (int i = 0; i < argc; i++)
-		if (np_is_help(argv[i])) {
-			printf(USAGE);
-			return NP_EXIT_OK;
-		}
+		if (np_is_help(argv[i]))
+			return np_cmd_usage(ctx, USAGE);
 	/* Without BTF, reasons print as numbers and only numbers parse. */
 	np_drop_reasons_load(&r);
 	err = parse_args(ctx, &r, argc, argv, &f);

@@ -375,10 +375,9 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		int k;
 
-		if (np_is_help(argv[i])) {
-			printf("Usage: netprobe show stats [dev DEV] [interval SEC [count N]]\n");
-			return NP_EXIT_OK;
-		}
+		if (np_is_help(argv[i]))
+			return np_cmd_usage(ctx, "Usage: netprobe show stats [dev DEV] "
+					    "[interval SEC [count N]]\n");
 		k = np_kw_once(ctx, argv[i], words, "show stats", &seen);
 		if (k < 0)
 			return NP_EXIT_USAGE;

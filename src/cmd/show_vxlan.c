@@ -558,13 +558,11 @@ int cmd_show_vxlan(struct np_ctx *ctx, int argc, char **argv)
 	struct query q = { .view = V_TUNNELS };
 	int err;
 
-	if (argc && np_is_help(argv[argc - 1])) {
-		printf("Usage: netprobe show vxlan [dev DEV] [vni N]\n"
-		       "       netprobe show vxlan flows [dev DEV] [vni N] "
-		       "[sort packets|bytes|last] [top N]\n"
-		       "       netprobe show vxlan counters [dev DEV]\n");
-		return NP_EXIT_OK;
-	}
+	if (argc && np_is_help(argv[argc - 1]))
+		return np_cmd_usage(ctx, "Usage: netprobe show vxlan [dev DEV] [vni N]\n"
+				    "       netprobe show vxlan flows [dev DEV] [vni N] "
+				    "[sort packets|bytes|last] [top N]\n"
+				    "       netprobe show vxlan counters [dev DEV]\n");
 	err = parse_args(ctx, argc, argv, &q);
 	if (err)
 		return err;

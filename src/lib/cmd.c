@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <ctype.h>
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "out.h"
 
 bool np_is_help(const char *arg)
 {
@@ -43,6 +45,14 @@ static int table_len(const struct np_cmd *table)
 	return n;
 }
 
+/* "netprobe show" -> "show": command paths as the JSON help names them. */
+static const char *table_prefix(const char *what)
+{
+	const char *sp = strchr(what, ' ');
+
+	return sp ? sp + 1 : "";
+}
+
 const struct np_cmd *np_cmd_find(const struct np_cmd *table, const char *name,
 				 bool *ambiguous)
 {
@@ -67,19 +77,32 @@ static void candidates(char *buf, size_t n, const char *arg, const char *const *
 	}
 }
 
-int np_cmd_dispatch(struct np_ctx *ctx, const struct np_cmd *table, const char *what,
-		    int argc, char **argv)
+/* A table level's help: plain text, or its rows under --json. */
+static int level_help(struct np_ctx *ctx, const struct np_cmd *table, const char *what)
 {
+	if (out_format(ctx->out) == NP_FMT_JSON)
+		np_cmd_help_json(ctx, table, table_prefix(what));
+	else
+		np_cmd_help(stdout, table, what);
+	return NP_EXIT_OK;
+}
+
+/* Runs argv[0] from table, or with help_of only asks the command for its help. */
+static int dispatch(struct np_ctx *ctx, const struct np_cmd *table, const char *what,
+		    int argc, char **argv, bool help_of)
+{
+	static char help_word[] = "help";
+	char *help_argv[] = { help_word, NULL };
 	const struct np_cmd *cmd;
 	bool ambiguous;
 	char list[256];
 
+	if (argc < 1 && help_of)
+		return level_help(ctx, table, what);
 	if (argc < 1)
 		return np_usage(ctx, "%s: missing command; try '%s help'", what, what);
-	if (np_is_help(argv[0]) && !np_cmd_find(table, "help", &ambiguous)) {
-		np_cmd_help(stdout, table, what);
-		return NP_EXIT_OK;
-	}
+	if (np_is_help(argv[0]) && !np_cmd_find(table, "help", &ambiguous))
+		return level_help(ctx, table, what);
 	cmd = np_cmd_find(table, argv[0], &ambiguous);
 	if (!cmd && ambiguous) {
 		candidates(list, sizeof(list), argv[0], (const char *const *)&table[0].name,
@@ -93,9 +116,29 @@ int np_cmd_dispatch(struct np_ctx *ctx, const struct np_cmd *table, const char *
 		char next[128];
 
 		snprintf(next, sizeof(next), "%s %s", what, cmd->name);
-		return np_cmd_dispatch(ctx, cmd->sub, next, argc - 1, argv + 1);
+		return dispatch(ctx, cmd->sub, next, argc - 1, argv + 1, help_of);
 	}
-	return cmd->fn(ctx, argc - 1, argv + 1);
+	if (help_of && argc > 1)
+		return np_usage(ctx, "help %s%s%s: unexpected '%s'", table_prefix(what),
+				*table_prefix(what) ? " " : "", cmd->name, argv[1]);
+	ctx->cmd = cmd;
+	ctx->cmd_level = what;
+	/* COMMAND help under --json: its row of the table, whatever the command prints. */
+	if ((help_of || (argc > 1 && np_is_help(argv[1]))) && np_cmd_usage_json(ctx))
+		return NP_EXIT_OK;
+	return help_of ? cmd->fn(ctx, 1, help_argv) : cmd->fn(ctx, argc - 1, argv + 1);
+}
+
+int np_cmd_dispatch(struct np_ctx *ctx, const struct np_cmd *table, const char *what,
+		    int argc, char **argv)
+{
+	return dispatch(ctx, table, what, argc, argv, false);
+}
+
+int np_cmd_help_of(struct np_ctx *ctx, const struct np_cmd *table, const char *what,
+		   int argc, char **argv)
+{
+	return dispatch(ctx, table, what, argc, argv, true);
 }
 
 static void help_level(FILE *f, const struct np_cmd *table, const char *prefix)
@@ -123,6 +166,73 @@ void np_cmd_help(FILE *f, const struct np_cmd *table, const char *prefix)
 {
 	fprintf(f, "Usage:\n");
 	help_level(f, table, prefix);
+}
+
+enum { H_CMD, H_ARGS, H_HELP };
+
+static const struct np_col help_cols[] = {
+	[H_CMD] = { "command", "COMMAND", -20, NP_K_STR },
+	[H_ARGS] = { "args", "ARGS", -40, NP_K_STR },
+	[H_HELP] = { "help", "HELP", -1, NP_K_STR },
+};
+
+static void help_row(struct np_ctx *ctx, const struct np_cmd *c, const char *path)
+{
+	out_row_begin(ctx->out);
+	out_str(ctx->out, H_CMD, path);
+	out_str(ctx->out, H_ARGS, c->args ? c->args : "");
+	out_str(ctx->out, H_HELP, c->help);
+	out_row_end(ctx->out);
+}
+
+static void help_rows(struct np_ctx *ctx, const struct np_cmd *table, const char *prefix)
+{
+	for (const struct np_cmd *c = table; c->name; c++) {
+		char path[128];
+
+		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? " " : "", c->name);
+		if (c->sub)
+			help_rows(ctx, c->sub, path);
+		else
+			help_row(ctx, c, path);
+	}
+}
+
+void np_cmd_help_json(struct np_ctx *ctx, const struct np_cmd *table, const char *prefix)
+{
+	out_table_begin(ctx->out, NULL, help_cols, ARRAY_SIZE(help_cols), NP_LAYOUT_TABLE);
+	help_rows(ctx, table, prefix);
+	out_table_end(ctx->out);
+}
+
+bool np_cmd_usage_json(struct np_ctx *ctx)
+{
+	char path[128];
+
+	if (out_format(ctx->out) != NP_FMT_JSON)
+		return false;
+	if (!ctx->cmd) {
+		np_cmd_help_json(ctx, np_commands, "");
+		return true;
+	}
+	snprintf(path, sizeof(path), "%s%s%s", table_prefix(ctx->cmd_level),
+		 *table_prefix(ctx->cmd_level) ? " " : "", ctx->cmd->name);
+	out_table_begin(ctx->out, NULL, help_cols, ARRAY_SIZE(help_cols), NP_LAYOUT_TABLE);
+	help_row(ctx, ctx->cmd, path);
+	out_table_end(ctx->out);
+	return true;
+}
+
+int np_cmd_usage(struct np_ctx *ctx, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (np_cmd_usage_json(ctx))
+		return NP_EXIT_OK;
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	return NP_EXIT_OK;
 }
 
 int np_kw_noun(struct np_ctx *ctx, const char *arg, const char *const *words, const char *what,

@@ -32,8 +32,24 @@ const struct np_cmd *np_cmd_find(const struct np_cmd *table, const char *name,
 /* Runs argv[0] from table; "what" names the level in messages. */
 int np_cmd_dispatch(struct np_ctx *ctx, const struct np_cmd *table, const char *what,
 		    int argc, char **argv);
+/*
+ * netprobe help COMMAND...: what `COMMAND... help` prints, the help of a
+ * table level or of one command (argv: the words after "help").
+ */
+int np_cmd_help_of(struct np_ctx *ctx, const struct np_cmd *table, const char *what,
+		   int argc, char **argv);
 /* Prints the help of a table level (prefix is e.g. "netprobe show"). */
 void np_cmd_help(FILE *f, const struct np_cmd *table, const char *prefix);
+/* The same as the table's rows for --json (prefix e.g. "show", "" for the top). */
+void np_cmd_help_json(struct np_ctx *ctx, const struct np_cmd *table, const char *prefix);
+/*
+ * A command's own help: under --json the table row of the command being
+ * run (as `netprobe -j help` has it), else fmt as text. Returns NP_EXIT_OK.
+ */
+int np_cmd_usage(struct np_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The JSON half of np_cmd_usage: true if it printed the row (--json). */
+bool np_cmd_usage_json(struct np_ctx *ctx);
 
 /*
  * Keyword matching against a NULL-terminated list, with the same prefix

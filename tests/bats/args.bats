@@ -115,3 +115,38 @@ runtime_error() {
 	[ "$status" -eq 0 ]
 	[ "$(jq '[.[] | select(.state == "detached")] | length' <<<"$output")" -eq 2 ]
 }
+
+@test "help COMMAND is COMMAND help; under -j every help is JSON" {
+	[ "$("$NP" help show)" = "$("$NP" show help)" ]
+	[ "$("$NP" help show flows)" = "$("$NP" show flows help)" ]
+	[ "$("$NP" help attach)" = "$("$NP" attach help)" ]
+	"$NP" help show flows | grep -q '^Usage: netprobe show flows'
+	run "$NP" help show flows dev
+	usage_error "Error: help show flows: unexpected 'dev'"
+	run "$NP" help frobnicate
+	usage_error "*unknown command 'frobnicate'*"
+	# The rows of the table for that level, as netprobe -j help has them.
+	local all
+	all=$("$NP" -j help)
+	[ "$("$NP" -j show flows help)" = "$(jq -c '[.[] | select(.command == "show flows")]' <<<"$all")" ]
+	[ "$("$NP" -j help show flows)" = "$("$NP" -j show flows help)" ]
+	[ "$("$NP" -j show help)" = "$(jq -c '[.[] | select(.command | startswith("show "))]' <<<"$all")" ]
+	[ "$("$NP" -j help show)" = "$("$NP" -j show help)" ]
+	for cmd in "attach" "detach" "status" "show stats" "show stats dev a0" "show drops" \
+		"show vxlan flows" "show topology" "show sockets" "flush stats" "flush flows" \
+		"flush alerts" "watch alerts" "watch sockets" "set security" "dump" "feature" \
+		"version" "flush" "watch" "set"; do
+		run "$NP" -j $cmd help
+		echo "$cmd: $status $output"
+		[ "$status" -eq 0 ]
+		jq -e 'type == "array" and length > 0 and (.[0] | has("command", "args", "help"))' <<<"$output"
+	done
+	[ "$("$NP" -j attach help | jq -r '.[0].command')" = attach ]
+	[ "$("$NP" -j show stats dev a0 help | jq -r '.[0].command')" = "show stats" ]
+	# A bare netprobe -j: one JSON document, a usage error.
+	run "$NP" -j
+	[ "$status" -eq 2 ]
+	jq -e '.error | test("missing command")' <<<"$output"
+	run "$NP"
+	[ "$status" -eq 2 ]
+}
