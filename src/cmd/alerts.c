@@ -62,8 +62,8 @@ int cmd_show_alerts(struct np_ctx *ctx, int argc, char **argv)
 	}
 	if ((err = parse_filter(ctx, argc, argv, &kind, &active)))
 		return err;
-	if ((err = np_state_open(ctx, 0)))
-		return err;
+	if ((err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY)))
+		return err == NP_STATE_EMPTY ? np_err(ctx, NOT_ATTACHED) : err;
 	err = np_alerts_read(ctx, &alerts, &n);
 	if (err == -ENOENT)
 		return np_err(ctx, NOT_ATTACHED);

@@ -404,9 +404,9 @@ int cmd_show_drops(struct np_ctx *ctx, int argc, char **argv)
 	/* Without BTF, reasons print as numbers and only numbers parse. */
 	np_drop_reasons_load(&r);
 	err = parse_args(ctx, &r, argc, argv, &f);
-	err = err ?: np_state_open(ctx, 0);
-	if (!err && !np_pin_exists(ctx, "links/drops/kfree_skb"))
-		err = np_err(ctx, "drops is not attached; try 'netprobe attach drops'");
+	err = err ?: np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
+	if (err == NP_STATE_EMPTY || (!err && !np_pin_exists(ctx, "links/drops/kfree_skb")))
+		err = np_err(ctx, "the drops probe is not attached; run 'netprobe attach drops'");
 	if (!err)
 		err = f.flows ? show_flows(ctx, &r, &f) : show_counts(ctx, &r, &f);
 	np_drop_reasons_free(&r);

@@ -70,12 +70,14 @@ static __u64 mono_now(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+#define NOT_ATTACHED "the socket probe is not attached; run 'netprobe attach socket'"
+
 static int open_conns(struct np_ctx *ctx)
 {
 	int fd;
 
 	if (!np_pin_exists(ctx, "links/" NP_SOCKET_PROBE)) {
-		np_err(ctx, "the socket probe is not attached; run 'netprobe attach socket'");
+		np_err(ctx, NOT_ATTACHED);
 		return -1;
 	}
 	fd = np_map_open(ctx, "np_conns");
@@ -103,7 +105,9 @@ int cmd_show_sockets(struct np_ctx *ctx, int argc, char **argv)
 	if (out_format(ctx->out) == NP_FMT_PROM)
 		return np_usage(ctx, "show sockets has no Prometheus form; the TCP totals are "
 				"in 'netprobe --prom show stats'");
-	err = np_state_open(ctx, 0);
+	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
+	if (err == NP_STATE_EMPTY)
+		return np_err(ctx, NOT_ATTACHED);
 	if (err)
 		return err;
 	fd = open_conns(ctx);

@@ -26,6 +26,7 @@
 #include "lib/state.h"
 
 #define VXLAN_BITS (NP_DEV_VXLAN_INGRESS | NP_DEV_VXLAN_EGRESS)
+#define NOT_ATTACHED "the vxlan probe is not attached; run 'netprobe attach DEV vxlan'"
 
 enum view { V_TUNNELS, V_FLOWS, V_COUNTERS };
 enum sort_by { S_NONE, S_PACKETS, S_BYTES, S_LAST };
@@ -547,7 +548,7 @@ static int vxlan_devices(struct np_ctx *ctx, struct query *q)
 	}
 	q->devs = all;
 	if (!q->ndevs)
-		return np_err(ctx, "no vxlan probe is attached; try 'netprobe attach DEV vxlan'");
+		return np_err(ctx, NOT_ATTACHED);
 	if (q->dev && !hit)
 		return np_err(ctx, "the vxlan probe is not attached to '%s'", q->dev);
 	return 0;
@@ -566,7 +567,9 @@ int cmd_show_vxlan(struct np_ctx *ctx, int argc, char **argv)
 	err = parse_args(ctx, argc, argv, &q);
 	if (err)
 		return err;
-	err = np_state_open(ctx, 0);
+	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
+	if (err == NP_STATE_EMPTY)
+		return np_err(ctx, NOT_ATTACHED);
 	if (err)
 		return err;
 	err = vxlan_devices(ctx, &q);

@@ -150,3 +150,40 @@ runtime_error() {
 	run "$NP"
 	[ "$status" -eq 2 ]
 }
+
+# not_attached_says: each command of the table names the attach that it lacks.
+not_attached_says() {
+	local args want
+	while IFS='|' read -r args want; do
+		run np_in "$NS_A" $args
+		runtime_error "*$want*"
+	done <<-'EOF2'
+	show drops|run 'netprobe attach drops'
+	show drops flows|run 'netprobe attach drops'
+	show netfilter|run 'netprobe attach netfilter'
+	show sockets|run 'netprobe attach socket'
+	watch sockets count 1|run 'netprobe attach socket'
+	show alerts|run 'netprobe attach DEV security'
+	flush alerts|run 'netprobe attach DEV security'
+	watch alerts count 1|run 'netprobe attach DEV security'
+	set security syn-rate 5|run 'netprobe attach DEV security'
+	show vxlan|run 'netprobe attach DEV vxlan'
+	show vxlan flows|run 'netprobe attach DEV vxlan'
+	EOF2
+}
+
+@test "not attached: each show, flush and watch names the attach it needs" {
+	# Nothing pinned at all.
+	not_attached_says
+	run np_in "$NS_A" show stats
+	runtime_error "*'netprobe attach DEV'*"
+	run np_in "$NS_A" show flows
+	runtime_error "*'netprobe attach DEV'*"
+	np_root_empty
+	# Something else pinned: the same words.
+	np_in "$NS_A" attach a0 >/dev/null
+	not_attached_says
+	run np_in "$NS_A" -j show drops
+	[ "$status" -eq 1 ]
+	[ "$(jq -r .error <<<"$output")" = "the drops probe is not attached; run 'netprobe attach drops'" ]
+}
