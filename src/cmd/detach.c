@@ -80,6 +80,22 @@ static int detach_dir(struct np_ctx *ctx, const char *dir)
 	return np_unpin_dir(ctx, dir);
 }
 
+/* A device this namespace does not have and netprobe has no trace of: a typo. */
+static bool dev_unknown(struct np_ctx *ctx, const char *dev)
+{
+	char d[NP_DIR_MAX], rel[NP_DIR_MAX + 8];
+	struct np_device rec;
+
+	if (if_nametoindex(dev) || !np_dev_find(ctx, dev, NULL, &rec))
+		return false;
+	np_dir_name(dev, d);
+	snprintf(rel, sizeof(rel), "links/%s", d);
+	if (np_pin_exists(ctx, rel))
+		return false;
+	snprintf(rel, sizeof(rel), "progs/%s", d);
+	return !np_pin_exists(ctx, rel);
+}
+
 static int detach_all(struct np_ctx *ctx)
 {
 	char **dirs;
@@ -160,6 +176,13 @@ int cmd_detach(struct np_ctx *ctx, int argc, char **argv)
 	}
 	ret = np_state_open(ctx, NP_ST_WRITE | NP_ST_MAY_BE_EMPTY |
 			    (!strcmp(argv[0], "all") ? NP_ST_ANY_LAYOUT : 0));
+	/* Detaching what is not attached is fine; a device that is nowhere is not. */
+	if ((!ret || ret == NP_STATE_EMPTY) && strcmp(argv[0], "all") && !is_host_probe(argv[0]) &&
+	    dev_unknown(ctx, argv[0])) {
+		np_state_gc(ctx);	/* what opening for writing made */
+		np_state_close(ctx);
+		return np_dev_not_attached(ctx, argv[0]);
+	}
 	if (ret == NP_STATE_EMPTY) {
 		/* Nothing pinned at all: nothing to detach. */
 		out_table_begin(ctx->out, NULL, cols, ARRAY_SIZE(cols), NP_LAYOUT_TABLE);

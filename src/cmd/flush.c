@@ -21,7 +21,7 @@ int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv)
 	struct np_dev_entry *devs;
 	const char *dev = NULL;
 	__u64 seen = 0;
-	int n, err, hit = 0;
+	int n, err;
 
 	for (int i = 0; i < argc; i++) {
 		if (np_is_help(argv[i]))
@@ -31,20 +31,27 @@ int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv)
 		if ((err = np_arg_next(ctx, "flush stats", argc, argv, &i, &dev)))
 			return err;
 	}
-	err = np_state_open(ctx, NP_ST_WRITE);
+	/* Nothing pinned, nothing to zero: and no pin root made for it either. */
+	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
+	if (err == NP_STATE_EMPTY)
+		return dev ? np_dev_not_attached(ctx, dev) : NP_EXIT_OK;
+	err = err ?: np_state_open(ctx, NP_ST_WRITE);
 	if (err)
 		return err;
-	np_devices_list(ctx, &devs, &n);
-	for (int i = 0; i < n; i++) {
-		if (dev && strcmp(dev, devs[i].name))
-			continue;
-		np_dev_forget_counters(ctx, devs[i].rec.ifindex);
-		hit++;
+	if (dev) {
+		struct np_device rec;
+
+		err = np_dev_require_traffic(ctx, dev, &rec);
+		if (!err)
+			np_dev_forget_counters(ctx, rec.ifindex);
+		np_state_close(ctx);
+		return err;
 	}
+	np_devices_list(ctx, &devs, &n);
+	for (int i = 0; i < n; i++)
+		np_dev_forget_counters(ctx, devs[i].rec.ifindex);
 	free(devs);
 	np_state_close(ctx);
-	if (dev && !hit)
-		return np_err(ctx, "nothing is attached to '%s'", dev);
 	return NP_EXIT_OK;
 }
 

@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 
 #include "lib/cmd.h"
+#include "lib/device.h"
 #include "lib/drop_reason.h"
 #include "lib/maps.h"
 #include "lib/netns.h"
@@ -378,9 +379,10 @@ static int parse_args(struct np_ctx *ctx, const struct np_drop_reasons *r, int a
 			f->by_reason = true;
 		} else if (k == 2) {
 			f->by_dev = true;
-			f->ifindex = if_nametoindex(v);
+			/* Drops need no attach of the device: any device of this namespace. */
+			f->ifindex = np_dev_name_ok(v) ? if_nametoindex(v) : 0;
 			if (!f->ifindex)
-				return np_err(ctx, "no device '%s' in this network namespace", v);
+				return np_err(ctx, "device '%s' does not exist", v);
 			f->netns = np_netns_self();
 		} else if (k == 3) {
 			if ((err = parse_proto(ctx, v, f)))

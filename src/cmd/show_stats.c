@@ -367,6 +367,7 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 {
 	static const char *const words[] = { "dev", "interval", "count", NULL };
 	const char *dev = NULL, *v;
+	struct np_device rec;
 	struct sample *s;
 	double interval = 0;
 	__u64 count = 0, seen = 0;
@@ -394,18 +395,18 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 	}
 	if (count && !interval)
 		return np_usage(ctx, "show stats: count needs interval");
-	err = np_state_open(ctx, 0);
+	err = np_state_open(ctx, dev ? NP_ST_MAY_BE_EMPTY : 0);
+	if (err == NP_STATE_EMPTY)
+		return np_dev_not_attached(ctx, dev);
 	if (err)
+		return err;
+	if (dev && (err = np_dev_require_traffic(ctx, dev, &rec)))
 		return err;
 	if (interval)
 		return stats_interval(ctx, dev, interval, count);
 	err = take_sample(ctx, dev, &s, &n);
 	if (err)
 		return err;
-	if (dev && !n) {
-		free(s);
-		return np_err(ctx, "nothing is attached to '%s'", dev);
-	}
 	err = print_snapshot(ctx, s, n, !dev);
 	free(s);
 	return err;

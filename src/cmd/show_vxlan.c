@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "lib/cmd.h"
+#include "lib/device.h"
 #include "lib/maps.h"
 #include "lib/out.h"
 #include "lib/overlay.h"
@@ -530,6 +531,17 @@ static int parse_args(struct np_ctx *ctx, int argc, char **argv, struct query *q
 	return 0;
 }
 
+/* dev DEV without the vxlan probe: unknown to netprobe, or attached without it. */
+static int dev_lacks_vxlan(struct np_ctx *ctx, const char *dev)
+{
+	struct np_device rec;
+
+	if (np_dev_find(ctx, dev, NULL, &rec))
+		return np_dev_not_attached(ctx, dev);
+	return np_err(ctx, "the vxlan probe is not attached to '%s'; run 'netprobe attach %s "
+		      "vxlan'", dev, dev);
+}
+
 /* The devices with the vxlan probe (and the one asked for, if any). */
 static int vxlan_devices(struct np_ctx *ctx, struct query *q)
 {
@@ -547,10 +559,19 @@ static int vxlan_devices(struct np_ctx *ctx, struct query *q)
 		hit += q->dev && !strcmp(q->dev, all[i].name);
 	}
 	q->devs = all;
+	/* A device renamed since: rows go by the name it was attached with. */
+	for (int i = 0; q->dev && !hit && i < q->ndevs; i++) {
+		char now[IF_NAMESIZE];
+
+		if (!strcmp(q->dev, np_dev_name_now(ctx, all[i].name, &all[i].rec, now))) {
+			q->dev = all[i].name;
+			hit++;
+		}
+	}
+	if (q->dev && !hit)
+		return dev_lacks_vxlan(ctx, q->dev);
 	if (!q->ndevs)
 		return np_err(ctx, NOT_ATTACHED);
-	if (q->dev && !hit)
-		return np_err(ctx, "the vxlan probe is not attached to '%s'", q->dev);
 	return 0;
 }
 
@@ -569,7 +590,7 @@ int cmd_show_vxlan(struct np_ctx *ctx, int argc, char **argv)
 		return err;
 	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
 	if (err == NP_STATE_EMPTY)
-		return np_err(ctx, NOT_ATTACHED);
+		return q.dev ? np_dev_not_attached(ctx, q.dev) : np_err(ctx, NOT_ATTACHED);
 	if (err)
 		return err;
 	err = vxlan_devices(ctx, &q);

@@ -89,6 +89,47 @@ int np_dev_record_get(struct np_ctx *ctx, const char *dev, struct np_device *rec
 	return err;
 }
 
+int np_dev_find(struct np_ctx *ctx, const char *dev, char *name, struct np_device *rec)
+{
+	struct np_dev_entry *all;
+	int n, err = -ENOENT;
+
+	if (np_devices_list(ctx, &all, &n))
+		return -ENOENT;
+	for (int pass = 0; pass < 2 && err; pass++)
+		for (int i = 0; i < n && err; i++) {
+			char now[IF_NAMESIZE];
+
+			/* The name it was attached with first, then the name it has now. */
+			if (strcmp(dev, pass ? np_dev_name_now(ctx, all[i].name, &all[i].rec, now)
+					     : all[i].name))
+				continue;
+			if (name)
+				memcpy(name, all[i].name, NP_IFNAMSIZ);
+			*rec = all[i].rec;
+			err = 0;
+		}
+	free(all);
+	return err;
+}
+
+int np_dev_not_attached(struct np_ctx *ctx, const char *dev)
+{
+	if (!np_dev_name_ok(dev) || !if_nametoindex(dev))
+		return np_err(ctx, "device '%s' does not exist", dev);
+	return np_err(ctx, "nothing is attached to '%s'", dev);
+}
+
+int np_dev_require_traffic(struct np_ctx *ctx, const char *dev, struct np_device *rec)
+{
+	if (np_dev_find(ctx, dev, NULL, rec))
+		return np_dev_not_attached(ctx, dev);
+	if (!(rec->hooks & (NP_DEV_XDP | NP_DEV_TC_INGRESS | NP_DEV_TC_EGRESS)))
+		return np_err(ctx, "neither tc nor xdp is attached to '%s'; run 'netprobe attach "
+			      "%s'", dev, dev);
+	return 0;
+}
+
 /* A record that holds nothing netprobe must still undo can go. */
 static bool record_empty(const struct np_device *rec)
 {

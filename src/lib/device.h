@@ -108,6 +108,23 @@ int np_dev_hook_detach(struct np_ctx *ctx, const char *dev, const struct np_dev_
 int np_dev_detach(struct np_ctx *ctx, const char *dev);
 /* Reads dev's record; returns 0 or -ENOENT. */
 int np_dev_record_get(struct np_ctx *ctx, const char *dev, struct np_device *rec);
+/*
+ * The record of the device a user calls dev: recorded as dev, or renamed
+ * to dev since. name (NULL or NP_IFNAMSIZ bytes) gets the recorded name.
+ * Returns 0 or -ENOENT.
+ */
+int np_dev_find(struct np_ctx *ctx, const char *dev, char *name, struct np_device *rec);
+/*
+ * What every command that takes a device says when netprobe has no record
+ * of it: "device 'X' does not exist" when this network namespace has no
+ * such device either, else "nothing is attached to 'X'". Returns NP_EXIT_FAIL.
+ */
+int np_dev_not_attached(struct np_ctx *ctx, const char *dev);
+/*
+ * dev DEV of show stats, show flows and flush stats: the record of dev,
+ * which must carry tc or xdp; else says why not. 0 or NP_EXIT_FAIL.
+ */
+int np_dev_require_traffic(struct np_ctx *ctx, const char *dev, struct np_device *rec);
 /* Drops counters of ifindex from the per-device maps. */
 void np_dev_forget_counters(struct np_ctx *ctx, __u32 ifindex);
 /* The mode name of a recorded hook: native, generic, tcx, clsact. */

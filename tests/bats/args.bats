@@ -187,3 +187,47 @@ not_attached_says() {
 	[ "$status" -eq 1 ]
 	[ "$(jq -r .error <<<"$output")" = "the drops probe is not attached; run 'netprobe attach drops'" ]
 }
+
+# dev_messages: every command that takes a device, about nosuch0 (nowhere)
+# and lo (here, nothing of netprobe's on it).
+dev_messages() {
+	local cmd
+	for cmd in "attach %s" "show stats dev %s" "show stats dev %s interval 1 count 1" \
+		"show flows dev %s" "show vxlan dev %s" "show vxlan flows dev %s" \
+		"flush stats dev %s" "detach %s"; do
+		run np_in "$NS_A" $(printf "$cmd" nosuch0)
+		runtime_error "Error: device 'nosuch0' does not exist"
+		[[ "$cmd" == attach* || "$cmd" == detach* ]] && continue
+		run np_in "$NS_A" $(printf "$cmd" lo)
+		runtime_error "Error: nothing is attached to 'lo'"
+	done
+}
+
+@test "unknown devices: one message from every command that takes a device" {
+	# Nothing pinned at all, then another device attached: the same words.
+	dev_messages
+	np_root_empty
+	np_in "$NS_A" attach a0 >/dev/null
+	dev_messages
+	run np_in "$NS_A" -j show stats dev nosuch0
+	[ "$status" -eq 1 ]
+	[ "$(jq -r .error <<<"$output")" = "device 'nosuch0' does not exist" ]
+	# Drops need no attach of the device, but it must exist.
+	run np_in "$NS_A" show drops dev nosuch0
+	runtime_error "Error: device 'nosuch0' does not exist"
+	# A device with other probes than the one asked for says which attach it lacks.
+	run np_in "$NS_A" show vxlan dev a0
+	runtime_error "*vxlan probe is not attached to 'a0'; run 'netprobe attach a0 vxlan'"
+	# Detaching what is not attached, from a device that exists, stays fine.
+	run np_in "$NS_A" -j detach lo
+	[ "$status" -eq 0 ]
+	[ "$output" = "[]" ]
+	np_in "$NS_A" detach a0 >/dev/null
+	run np_in "$NS_A" -j detach a0
+	[ "$status" -eq 0 ]
+	[ "$output" = "[]" ]
+	np_root_empty
+	# Flushing nothing pins nothing.
+	np_in "$NS_A" flush stats
+	np_root_empty
+}
