@@ -83,12 +83,25 @@ static void add_probe(const struct np_probe **probes, int *nprobes, const struct
 	probes[(*nprobes)++] = p;
 }
 
+/* The keywords that tune probes; follow: one without its probe may mean the attached one. */
+static const struct {
+	const char *word;
+	unsigned int opt;
+	bool follow;
+} options[] = {
+	{ "mode", NP_OPT_MODE, true },
+	{ "tc-mode", NP_OPT_TC_MODE, false },
+	{ "flows", NP_OPT_FLOWS, false },
+	{ "vxlan-port", NP_OPT_VXLAN_PORT, true },
+};
+
 /*
- * Device keywords; probes[] (room for every probe) gets the chosen probes,
- * each once (none = tc).
+ * Device keywords; probes[] (room for every probe) gets the probes named,
+ * each once, and *given the options (NP_OPT_*) given.
  */
 static int parse_device_args(struct np_ctx *ctx, int argc, char **argv,
-			     struct np_attach_args *a, const struct np_probe **probes, int *nprobes)
+			     struct np_attach_args *a, const struct np_probe **probes, int *nprobes,
+			     unsigned int *given)
 {
 	static const char *const xdp_words[] = { "native", "generic", NULL };
 	static const int xdp_values[] = { NP_XDP_NATIVE, NP_XDP_GENERIC };
@@ -132,6 +145,9 @@ static int parse_device_args(struct np_ctx *ctx, int argc, char **argv,
 		}
 		if ((err = np_arg_next(ctx, "attach DEV", argc, argv, &i, &v)))
 			return err;
+		for (size_t o = 0; o < ARRAY_SIZE(options); o++)
+			if (!strcmp(kw, options[o].word))
+				*given |= options[o].opt;
 		if (!strcmp(kw, "mode"))
 			err = parse_mode(ctx, kw, v, xdp_words, xdp_values, &a->dev.xdp_mode);
 		else if (!strcmp(kw, "tc-mode"))
@@ -146,8 +162,68 @@ static int parse_device_args(struct np_ctx *ctx, int argc, char **argv,
 		if (err)
 			return err;
 	}
+	return 0;
+}
+
+static bool served(const struct np_probe *const *probes, int nprobes, unsigned int opt)
+{
+	for (int i = 0; i < nprobes; i++)
+		if (probes[i]->options & opt)
+			return true;
+	return false;
+}
+
+/* "the tc, xdp or vxlan probe": the device probes opt applies to. */
+static void probes_of(unsigned int opt, char *buf, size_t n)
+{
+	const char *names[16];
+	size_t len = 0;
+	int k = 0;
+
+	for (int i = 0; np_probes[i] && k < 16; i++)
+		if (np_probes[i]->per_device && (np_probes[i]->options & opt))
+			names[k++] = np_probes[i]->name;
+	buf[0] = '\0';
+	for (int i = 0; i < k && len < n; i++)
+		len += snprintf(buf + len, n - len, "%s%s", !i ? "" : i == k - 1 ? " or " : ", ",
+				names[i]);
+}
+
+/*
+ * What an attach asks for: the probes named, and the attached probe a mode
+ * or vxlan-port without its probe is for (which checks or adds to it); with
+ * neither, tc. An option that applies to none of them is a usage error:
+ * nothing is silently ignored.
+ */
+static int complete_probes(struct np_ctx *ctx, const struct np_attach_args *a,
+			   const struct np_probe **probes, int *nprobes, unsigned int given)
+{
+	char names[128];
+
+	for (size_t o = 0; o < ARRAY_SIZE(options); o++) {
+		unsigned int opt = options[o].opt;
+
+		if (!(given & opt) || !options[o].follow || served(probes, *nprobes, opt))
+			continue;
+		for (int i = 0; np_probes[i]; i++)
+			if (np_probes[i]->per_device && (np_probes[i]->options & opt) &&
+			    np_dev_bits_live(ctx, a->dev.dev, np_probes[i]->dev_bits,
+					     a->dev.ifindex))
+				add_probe(probes, nprobes, np_probes[i]);
+	}
 	if (!*nprobes)
 		probes[(*nprobes)++] = &np_probe_tc;
+	for (size_t o = 0; o < ARRAY_SIZE(options); o++) {
+		if (!(given & options[o].opt) || served(probes, *nprobes, options[o].opt))
+			continue;
+		probes_of(options[o].opt, names, sizeof(names));
+		if (options[o].follow)
+			return np_usage(ctx, "attach DEV: %s applies to the %s probe, which is "
+					"neither given nor attached to %s", options[o].word, names,
+					a->dev.dev);
+		return np_usage(ctx, "attach DEV: %s applies to the %s probe; none is given",
+				options[o].word, names);
+	}
 	return 0;
 }
 
@@ -156,9 +232,10 @@ static int attach_device(struct np_ctx *ctx, int argc, char **argv)
 	const struct np_probe *probes[ARRAY_SIZE(np_probe_slots)];
 	struct np_attach_args a = { .dev.dev = argv[0] };
 	struct np_hooks_snapshot before;
-	int nprobes, err;
+	unsigned int given = 0;
+	int nprobes = 0, err;
 
-	err = parse_device_args(ctx, argc, argv, &a, probes, &nprobes);
+	err = parse_device_args(ctx, argc, argv, &a, probes, &nprobes, &given);
 	if (err)
 		return err;
 	err = np_dev_resolve(ctx, &a.dev);
@@ -169,12 +246,15 @@ static int attach_device(struct np_ctx *ctx, int argc, char **argv)
 		return err;
 	/* A record of a device renamed to this name follows it first. */
 	np_dev_adopt(ctx, &a.dev);
-	np_hooks_snapshot(ctx, a.dev.dev, &before);
-	for (int i = 0; i < nprobes && !err; i++)
-		err = probes[i]->attach(ctx, &a);
-	if (!err)
-		np_hooks_report(ctx, a.dev.dev, &before);
-	np_hooks_snapshot_free(&before);
+	err = complete_probes(ctx, &a, probes, &nprobes, given);
+	if (!err) {
+		np_hooks_snapshot(ctx, a.dev.dev, &before);
+		for (int i = 0; i < nprobes && !err; i++)
+			err = probes[i]->attach(ctx, &a);
+		if (!err)
+			np_hooks_report(ctx, a.dev.dev, &before);
+		np_hooks_snapshot_free(&before);
+	}
 	np_state_gc(ctx);
 	np_state_close(ctx);
 	return err;

@@ -253,6 +253,8 @@ static int vxlan_detach(struct np_ctx *ctx, const char *dev)
 const struct np_probe np_probe_vxlan = {
 	.name = "vxlan",
 	.per_device = true,
+	.options = NP_OPT_TC_MODE | NP_OPT_FLOWS | NP_OPT_VXLAN_PORT,
+	.dev_bits = NP_DEV_VXLAN_INGRESS | NP_DEV_VXLAN_EGRESS,
 	.in_all = true,
 	.help = "VXLAN tunnels and inner flows on the underlay (UDP 4789, 8472, vxlan-port N)",
 	.attach = vxlan_attach,

@@ -250,6 +250,14 @@ bool np_dev_hook_live(struct np_ctx *ctx, const char *dev, const struct np_dev_h
 	       np_dev_hook_state(ctx, dev, &rec, hook, now) == NP_HS_OK;
 }
 
+bool np_dev_bits_live(struct np_ctx *ctx, const char *dev, __u32 bits, int ifindex)
+{
+	for (const struct np_dev_hook *h = hooks; h->name; h++)
+		if ((h->bit & bits) && np_dev_hook_live(ctx, dev, h, ifindex))
+			return true;
+	return false;
+}
+
 const char *np_dev_hook_mode(const struct np_dev_hook *hook, const struct np_device *rec)
 {
 	if (hook->kind == NP_KIND_XDP)

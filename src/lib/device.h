@@ -90,6 +90,8 @@ const char *np_dev_name_now(struct np_ctx *ctx, const char *dev, const struct np
 /* True if hook is attached to dev, runs there and dev is at ifindex. */
 bool np_dev_hook_live(struct np_ctx *ctx, const char *dev, const struct np_dev_hook *hook,
 		      int ifindex);
+/* True if any hook of dev among bits (NP_DEV_*) is live, as np_dev_hook_live. */
+bool np_dev_bits_live(struct np_ctx *ctx, const char *dev, __u32 bits, int ifindex);
 /*
  * For a live hook: keeps it (res->existed) unless another mode was asked
  * for explicitly, which is refused with a reason. Returns 0 or an exit code.

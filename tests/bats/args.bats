@@ -231,3 +231,44 @@ dev_messages() {
 	np_in "$NS_A" flush stats
 	np_root_empty
 }
+
+# a0_hooks: the hooks attached to a0, sorted, one line.
+a0_hooks() {
+	np_in "$NS_A" -j status | jq -r '[.attachments[] | select(.target == "a0") | .hook] | sort | join(" ")'
+}
+
+@test "attach never ignores a request: mode, vxlan-port, tc-mode and flows need their probe" {
+	run np_in "$NS_A" attach a0 mode native
+	usage_error "*mode applies to the xdp probe*"
+	run np_in "$NS_A" attach a0 tc mode generic
+	usage_error "*mode applies to the xdp probe*"
+	run np_in "$NS_A" attach a0 vxlan-port 4790
+	usage_error "*vxlan-port applies to the vxlan probe*"
+	run np_in "$NS_A" attach a0 xdp tc-mode clsact
+	usage_error "*tc-mode applies to the tc, vxlan or security probe*"
+	run np_in "$NS_A" attach a0 security flows 2048
+	usage_error "*flows applies to the tc, xdp or vxlan probe*"
+	np_root_empty
+	# Their probe given: fine. tc is the default probe, so these apply to it.
+	np_in "$NS_A" -q attach a0 tc-mode tcx flows 2048 >/dev/null
+	[ "$(a0_hooks)" = "tc_egress tc_ingress" ]
+	np_in "$NS_A" -q attach a0 xdp mode generic >/dev/null
+	# Their probe attached already: mode is checked against it, not dropped.
+	run np_in "$NS_A" -j attach a0 mode generic
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.[] | select(.hook == "xdp") | .state' <<<"$output")" = unchanged ]
+	run np_in "$NS_A" attach a0 tc mode native
+	runtime_error "*xdp runs in generic mode*"
+	# ... and vxlan-port is added to the attached vxlan probe.
+	np_in "$NS_A" -q attach a0 vxlan >/dev/null
+	run np_in "$NS_A" attach a0 vxlan-port 4790
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"port 4790 is now parsed as VXLAN"* ]]
+	[ "$(np_in "$NS_A" -j show vxlan counters | jq -r '.[0].ports')" = 4789,4790,8472 ]
+	[ "$(a0_hooks)" = "tc_egress tc_ingress vxlan_egress vxlan_ingress xdp" ]
+	# Still refused where no probe of the command takes them.
+	run np_in "$NS_A" attach a0 security flows 2048
+	usage_error "*flows applies to the tc, xdp or vxlan probe*"
+	run np_in "$NS_A" attach a0 xdp tc-mode tcx
+	usage_error "*tc-mode applies to the tc, vxlan or security probe*"
+}
