@@ -133,11 +133,20 @@ static int detach_device(struct np_ctx *ctx, const char *dev, const struct np_pr
 	if (req.ifindex)
 		np_dev_adopt(ctx, &req);
 	if (!nprobes) {
+		struct np_device rec;
+		bool have = !np_dev_record_get(ctx, dev, &rec);
+
 		/* Each probe first, so that it can drop its own per-device entries. */
 		for (int i = 0; np_probes[i]; i++)
 			if (np_probes[i]->per_device && np_probes[i]->detach)
 				np_probes[i]->detach(ctx, dev);
-		return np_dev_detach(ctx, dev);
+		err = np_dev_detach(ctx, dev);
+		/* The last hook took the record along: its counters and flows go by its ifindex. */
+		if (have && !err) {
+			np_dev_forget_counters(ctx, rec.ifindex);
+			np_dev_forget_flows(ctx, rec.ifindex);
+		}
+		return err;
 	}
 	for (int i = 0; i < nprobes && !err; i++)
 		err = probes[i]->detach(ctx, dev);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <bpf/bpf.h>
 
 #include "device.h"
+#include "flowtable.h"
 #include "link.h"
 #include "maps.h"
 #include "netns.h"
@@ -653,6 +655,26 @@ void np_dev_forget_counters(struct np_ctx *ctx, __u32 ifindex)
 	close(fd);
 }
 
+void np_dev_forget_flows(struct np_ctx *ctx, __u32 ifindex)
+{
+	int fd = np_map_open(ctx, "np_flows");
+	__u64 n = 0;
+
+	if (fd >= 0) {
+		np_map_purge_ifindex(fd, offsetof(struct np_flow_key, ifindex), ifindex, &n);
+		close(fd);
+		/* Removed, not evicted: the table's eviction count stays true. */
+		if (n)
+			np_flow_stats_add_deleted(ctx, n);
+	}
+	fd = np_map_open(ctx, "np_vxlan_flows");
+	if (fd >= 0) {
+		np_map_purge_ifindex(fd, offsetof(struct np_vxlan_flow_key, inner.ifindex), ifindex,
+				     NULL);
+		close(fd);
+	}
+}
+
 int np_dev_detach(struct np_ctx *ctx, const char *dev)
 {
 	struct np_device rec;
@@ -672,5 +694,6 @@ int np_dev_detach(struct np_ctx *ctx, const char *dev)
 	rec.hooks = rec.pending = 0;
 	err = record_put(ctx, dev, &rec);
 	np_dev_forget_counters(ctx, rec.ifindex);
+	np_dev_forget_flows(ctx, rec.ifindex);
 	return np_unpin_dir(ctx, dev) ?: err;
 }

@@ -106,7 +106,7 @@ int np_dev_hook_attach(struct np_ctx *ctx, const struct np_dev_req *req,
  * -EXDEV: its cls_bpf filter is in another network namespace (untouched).
  */
 int np_dev_hook_detach(struct np_ctx *ctx, const char *dev, const struct np_dev_hook *hook);
-/* Removes every hook of dev, its record and its traffic counters (-EXDEV as above). */
+/* Removes every hook of dev, its record, counters and flows (-EXDEV as above). */
 int np_dev_detach(struct np_ctx *ctx, const char *dev);
 /* Reads dev's record; returns 0 or -ENOENT. */
 int np_dev_record_get(struct np_ctx *ctx, const char *dev, struct np_device *rec);
@@ -129,6 +129,8 @@ int np_dev_not_attached(struct np_ctx *ctx, const char *dev);
 int np_dev_require_traffic(struct np_ctx *ctx, const char *dev, struct np_device *rec);
 /* Drops counters of ifindex from the per-device maps. */
 void np_dev_forget_counters(struct np_ctx *ctx, __u32 ifindex);
+/* Drops the flows of ifindex from np_flows (as deleted) and np_vxlan_flows. */
+void np_dev_forget_flows(struct np_ctx *ctx, __u32 ifindex);
 /* The mode name of a recorded hook: native, generic, tcx, clsact. */
 const char *np_dev_hook_mode(const struct np_dev_hook *hook, const struct np_device *rec);
 

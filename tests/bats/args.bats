@@ -272,3 +272,25 @@ a0_hooks() {
 	run np_in "$NS_A" attach a0 xdp tc-mode tcx
 	usage_error "*tc-mode applies to the tc, vxlan or security probe*"
 }
+
+@test "detach DEV removes its counters and flows: a new attach starts from 0" {
+	# lo keeps the shared maps pinned while a0 goes.
+	np_in "$NS_A" -q attach lo >/dev/null
+	np_in "$NS_A" -q attach a0 >/dev/null
+	in_ns "$NS_A" ping -c 5 -i 0.01 -q 10.77.0.2 >/dev/null
+	in_ns "$NS_A" ping -c 3 -i 0.01 -q 127.0.0.1 >/dev/null
+	[ "$(np_in "$NS_A" -j show stats dev a0 | jq '.[0].tx_packets')" -ge 5 ]
+	[ "$(np_in "$NS_A" -j show flows dev a0 | jq length)" -gt 0 ]
+	local lo_flows
+	lo_flows=$(np_in "$NS_A" -j show flows dev lo | jq length)
+	[ "$lo_flows" -gt 0 ]
+	np_in "$NS_A" detach a0 >/dev/null
+	[ "$(np_in "$NS_A" -j show flows | jq '[.[] | select(.interface == "a0")] | length')" -eq 0 ]
+	np_in "$NS_A" -q attach a0 >/dev/null
+	run np_in "$NS_A" -j show stats dev a0
+	[ "$(jq '.[0].rx_packets + .[0].tx_packets' <<<"$output")" -eq 0 ]
+	[ "$(np_in "$NS_A" -j show flows dev a0 | jq length)" -eq 0 ]
+	# lo's flows stay; the removed ones count as deleted, not as evictions.
+	[ "$(np_in "$NS_A" -j show flows dev lo | jq length)" -eq "$lo_flows" ]
+	[ "$(np_in "$NS_A" -j status | jq .flows_evictions)" -eq 0 ]
+}
