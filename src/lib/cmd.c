@@ -211,14 +211,13 @@ bool np_cmd_usage_json(struct np_ctx *ctx)
 
 	if (out_format(ctx->out) != NP_FMT_JSON)
 		return false;
-	if (!ctx->cmd) {
-		np_cmd_help_json(ctx, np_commands, "");
-		return true;
-	}
-	snprintf(path, sizeof(path), "%s%s%s", table_prefix(ctx->cmd_level),
-		 *table_prefix(ctx->cmd_level) ? " " : "", ctx->cmd->name);
 	out_table_begin(ctx->out, NULL, help_cols, ARRAY_SIZE(help_cols), NP_LAYOUT_TABLE);
-	help_row(ctx, ctx->cmd, path);
+	/* Not run through np_cmd_dispatch: no row to give, but still one document. */
+	if (ctx->cmd) {
+		snprintf(path, sizeof(path), "%s%s%s", table_prefix(ctx->cmd_level),
+			 *table_prefix(ctx->cmd_level) ? " " : "", ctx->cmd->name);
+		help_row(ctx, ctx->cmd, path);
+	}
 	out_table_end(ctx->out);
 	return true;
 }

@@ -78,6 +78,14 @@ int main(void)
 	char *argv2[] = { "sta" };
 	CHECK(np_cmd_dispatch(&ctx, sub, "t", 1, argv2) == NP_EXIT_USAGE);
 
+	/* help flows: the command asked for its help ("help" its one word). */
+	char *argv3[] = { "flo" };
+	ran = 0;
+	CHECK(np_cmd_help_of(&ctx, sub, "t", 1, argv3) == 0 && ran == 2);
+	char *argv4[] = { "flo", "x" };
+	CHECK(np_cmd_help_of(&ctx, sub, "t", 2, argv4) == NP_EXIT_USAGE);
+	CHECK(np_cmd_help_of(&ctx, sub, "t", 0, NULL) == 0);
+
 	out_free(ctx.out);
 	fclose(null);
 	UNIT_DONE();
