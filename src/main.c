@@ -89,7 +89,10 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		opts->help = true;
 		break;
 	case ARGP_KEY_ARG:
+		/* Options end at the command: the rest is its own ("top -5"). */
 		opts->args[opts->nargs++] = arg;
+		while (state->next < state->argc)
+			opts->args[opts->nargs++] = state->argv[state->next++];
 		break;
 	default:
 		return ARGP_ERR_UNKNOWN;
@@ -154,44 +157,16 @@ static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list 
 	return vfprintf(stderr, fmt, ap);
 }
 
-enum { H_CMD, H_ARGS, H_HELP };
-
-static const struct np_col help_cols[] = {
-	[H_CMD] = { "command", "COMMAND", -20, NP_K_STR },
-	[H_ARGS] = { "args", "ARGS", -40, NP_K_STR },
-	[H_HELP] = { "help", "HELP", -1, NP_K_STR },
-};
-
-static void help_rows(struct np_ctx *ctx, const struct np_cmd *table, const char *prefix)
-{
-	for (const struct np_cmd *c = table; c->name; c++) {
-		char path[128];
-
-		snprintf(path, sizeof(path), "%s%s%s", prefix, *prefix ? " " : "", c->name);
-		if (c->sub) {
-			help_rows(ctx, c->sub, path);
-			continue;
-		}
-		out_row_begin(ctx->out);
-		out_str(ctx->out, H_CMD, path);
-		out_str(ctx->out, H_ARGS, c->args ? c->args : "");
-		out_str(ctx->out, H_HELP, c->help);
-		out_row_end(ctx->out);
-	}
-}
-
 /* netprobe -j help: the command table as data, for scripts and tests. */
 static void print_usage_json(struct np_ctx *ctx)
 {
-	out_table_begin(ctx->out, NULL, help_cols, ARRAY_SIZE(help_cols), NP_LAYOUT_TABLE);
-	help_rows(ctx, np_commands, "");
-	out_table_end(ctx->out);
+	np_cmd_help_json(ctx, np_commands, "");
 }
 
 static void print_usage(void)
 {
 	printf("Usage: netprobe [OPTIONS] COMMAND [ARGS]\n"
-	       "       netprobe help | COMMAND help\n\n"
+	       "       netprobe help [COMMAND] | COMMAND help\n\n"
 	       "Options:\n"
 	       "  -j, --json          one JSON document on stdout\n"
 	       "  -p, --pretty        pretty-printed JSON\n"
@@ -208,13 +183,15 @@ static void print_usage(void)
 	       "0 ok, 1 error, 2 usage error.\nSee netprobe(8).\n");
 }
 
-/* Output format must be known before argp reports anything. */
+/* Output format must be known before argp reports anything; options end at the command. */
 static enum np_format prescan_format(int argc, char **argv)
 {
 	enum np_format fmt = NP_FMT_PLAIN;
 
-	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++) {
-		if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "--pretty") ||
+	for (int i = 1; i < argc && argv[i][0] == '-' && strcmp(argv[i], "--"); i++) {
+		if (!strcmp(argv[i], "--pin-root"))
+			i++;
+		else if (!strcmp(argv[i], "--json") || !strcmp(argv[i], "--pretty") ||
 		    (argv[i][0] == '-' && argv[i][1] != '-' && strpbrk(argv[i], "jp")))
 			fmt = NP_FMT_JSON;
 		else if (!strcmp(argv[i], "--prom"))
@@ -272,8 +249,8 @@ int main(int argc, char **argv)
 	if (!ctx.pin_root || !*ctx.pin_root)
 		ctx.pin_root = NP_DEFAULT_PIN_ROOT;
 	opts.ctx = &ctx;
-	if (argp_parse(&argp, argc, argv, ARGP_NO_HELP | ARGP_NO_ERRS | ARGP_NO_EXIT, NULL,
-		       &opts)) {
+	if (argp_parse(&argp, argc, argv,
+		       ARGP_IN_ORDER | ARGP_NO_HELP | ARGP_NO_ERRS | ARGP_NO_EXIT, NULL, &opts)) {
 		ret = np_usage(&ctx, "unknown or incomplete option; try 'netprobe help'");
 		goto out;
 	}
@@ -292,12 +269,17 @@ int main(int argc, char **argv)
 		ret = np_usage(&ctx, "--pin-root must be an absolute path");
 	} else if (opts.version) {
 		ret = cmd_version(&ctx, 0, NULL);
-	} else if (opts.help || (opts.nargs && np_is_help(opts.args[0]) && opts.nargs == 1)) {
+	} else if (opts.help || (opts.nargs == 1 && np_is_help(opts.args[0]))) {
 		if (opts.fmt == NP_FMT_JSON)
 			print_usage_json(&ctx);
 		else
 			print_usage();
 		ret = NP_EXIT_OK;
+	} else if (opts.nargs > 1 && np_is_help(opts.args[0])) {
+		/* netprobe help show flows: what netprobe show flows help says. */
+		ret = np_cmd_help_of(&ctx, np_commands, "netprobe", opts.nargs - 1, opts.args + 1);
+	} else if (!opts.nargs && opts.fmt == NP_FMT_JSON) {
+		ret = np_usage(&ctx, "missing command; try 'netprobe help'");
 	} else if (!opts.nargs) {
 		print_usage();
 		ret = NP_EXIT_USAGE;

@@ -29,17 +29,18 @@ static int parse_filter(struct np_ctx *ctx, int argc, char **argv, unsigned int 
 	static const char *const words[] = { "kind", "active", NULL };
 	static const char *const kinds[] = { "port-scan", "syn-flood", NULL };
 	const char *v;
+	__u64 seen = 0;
 	int err, k;
 
 	for (int i = 0; i < argc; i++) {
-		k = np_kw(ctx, argv[i], words, "show alerts");
+		k = np_kw_once(ctx, argv[i], words, "show alerts", &seen);
 		if (k < 0)
 			return NP_EXIT_USAGE;
 		if (k == 1) {
 			*active = true;
 			continue;
 		}
-		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+		if ((err = np_arg_next(ctx, "show alerts", argc, argv, &i, &v)))
 			return err;
 		k = np_kw(ctx, v, kinds, "show alerts kind");
 		if (k < 0)
@@ -63,8 +64,8 @@ int cmd_show_alerts(struct np_ctx *ctx, int argc, char **argv)
 	}
 	if ((err = parse_filter(ctx, argc, argv, &kind, &active)))
 		return err;
-	if ((err = np_state_open(ctx, 0)))
-		return err;
+	if ((err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY)))
+		return err == NP_STATE_EMPTY ? np_err(ctx, NOT_ATTACHED) : err;
 	err = np_alerts_read(ctx, &alerts, &n);
 	if (err == -ENOENT)
 		return np_err(ctx, NOT_ATTACHED);

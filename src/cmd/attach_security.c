@@ -78,6 +78,8 @@ static int security_detach(struct np_ctx *ctx, const char *dev)
 const struct np_probe np_probe_security = {
 	.name = "security",
 	.per_device = true,
+	.options = NP_OPT_TC_MODE,
+	.dev_bits = NP_DEV_SECURITY,
 	.in_all = true,
 	.help = "port scan and SYN flood detection at TC ingress (alerts)",
 	.attach = security_attach,

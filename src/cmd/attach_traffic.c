@@ -210,6 +210,8 @@ static int xdp_detach(struct np_ctx *ctx, const char *dev)
 const struct np_probe np_probe_tc = {
 	.name = "tc",
 	.per_device = true,
+	.options = NP_OPT_TC_MODE | NP_OPT_FLOWS,
+	.dev_bits = NP_DEV_TC_INGRESS | NP_DEV_TC_EGRESS,
 	.in_all = true,
 	.help = "TC ingress + egress counters and flows (TCX, or clsact on older kernels)",
 	.attach = tc_attach,
@@ -219,6 +221,8 @@ const struct np_probe np_probe_tc = {
 const struct np_probe np_probe_xdp = {
 	.name = "xdp",
 	.per_device = true,
+	.options = NP_OPT_MODE | NP_OPT_FLOWS,
+	.dev_bits = NP_DEV_XDP,
 	.in_all = false,
 	.help = "XDP ingress counters and flows (native, else generic)",
 	.attach = xdp_attach,

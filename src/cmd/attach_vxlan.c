@@ -12,11 +12,11 @@
 #include <errno.h>
 #include <limits.h>
 #include <stddef.h>
-#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 #include <bpf/bpf.h>
 
+#include "lib/maps.h"
 #include "lib/overlay.h"
 #include "lib/probe.h"
 #include "lib/state.h"
@@ -35,42 +35,6 @@ static const struct {
 	{ "np_vxlan_counters", offsetof(struct np_stats_key, ifindex) },
 };
 
-/* Deletes the entries of one map whose key holds ifindex at off. */
-static void purge_map(int fd, size_t off, __u32 ifindex)
-{
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	char *keys = NULL, *cur, *next;
-	size_t n = 0, cap = 0, ks;
-	bool first = true;
-
-	if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.key_size < off + sizeof(__u32))
-		return;
-	ks = info.key_size;
-	cur = malloc(ks);
-	next = malloc(ks);
-	/* Collect first: deleting while walking would restart the walk. */
-	while (cur && next && !bpf_map_get_next_key(fd, first ? NULL : cur, next)) {
-		first = false;
-		memcpy(cur, next, ks);
-		if (memcmp(next + off, &ifindex, sizeof(ifindex)))
-			continue;
-		if (n == cap) {
-			char *nk = realloc(keys, (cap = cap ? 2 * cap : 64) * ks);
-
-			if (!nk)
-				break;
-			keys = nk;
-		}
-		memcpy(keys + n++ * ks, next, ks);
-	}
-	for (size_t i = 0; i < n; i++)
-		bpf_map_delete_elem(fd, keys + i * ks);
-	free(keys);
-	free(cur);
-	free(next);
-}
-
 /* Removes everything the vxlan maps hold for ifindex. */
 static void vxlan_forget(struct np_ctx *ctx, __u32 ifindex)
 {
@@ -79,7 +43,7 @@ static void vxlan_forget(struct np_ctx *ctx, __u32 ifindex)
 
 		if (fd < 0)
 			continue;
-		purge_map(fd, per_device[i].ifindex_off, ifindex);
+		np_map_purge_ifindex(fd, per_device[i].ifindex_off, ifindex, NULL);
 		close(fd);
 	}
 }
@@ -253,6 +217,8 @@ static int vxlan_detach(struct np_ctx *ctx, const char *dev)
 const struct np_probe np_probe_vxlan = {
 	.name = "vxlan",
 	.per_device = true,
+	.options = NP_OPT_TC_MODE | NP_OPT_FLOWS | NP_OPT_VXLAN_PORT,
+	.dev_bits = NP_DEV_VXLAN_INGRESS | NP_DEV_VXLAN_EGRESS,
 	.in_all = true,
 	.help = "VXLAN tunnels and inner flows on the underlay (UDP 4789, 8472, vxlan-port N)",
 	.attach = vxlan_attach,

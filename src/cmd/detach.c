@@ -80,6 +80,22 @@ static int detach_dir(struct np_ctx *ctx, const char *dir)
 	return np_unpin_dir(ctx, dir);
 }
 
+/* A device this namespace does not have and netprobe has no trace of: a typo. */
+static bool dev_unknown(struct np_ctx *ctx, const char *dev)
+{
+	char d[NP_DIR_MAX], rel[NP_DIR_MAX + 8];
+	struct np_device rec;
+
+	if (if_nametoindex(dev) || !np_dev_find(ctx, dev, NULL, &rec))
+		return false;
+	np_dir_name(dev, d);
+	snprintf(rel, sizeof(rel), "links/%s", d);
+	if (np_pin_exists(ctx, rel))
+		return false;
+	snprintf(rel, sizeof(rel), "progs/%s", d);
+	return !np_pin_exists(ctx, rel);
+}
+
 static int detach_all(struct np_ctx *ctx)
 {
 	char **dirs;
@@ -117,11 +133,20 @@ static int detach_device(struct np_ctx *ctx, const char *dev, const struct np_pr
 	if (req.ifindex)
 		np_dev_adopt(ctx, &req);
 	if (!nprobes) {
+		struct np_device rec;
+		bool have = !np_dev_record_get(ctx, dev, &rec);
+
 		/* Each probe first, so that it can drop its own per-device entries. */
 		for (int i = 0; np_probes[i]; i++)
 			if (np_probes[i]->per_device && np_probes[i]->detach)
 				np_probes[i]->detach(ctx, dev);
-		return np_dev_detach(ctx, dev);
+		err = np_dev_detach(ctx, dev);
+		/* The last hook took the record along: its counters and flows go by its ifindex. */
+		if (have && !err) {
+			np_dev_forget_counters(ctx, rec.ifindex);
+			np_dev_forget_flows(ctx, rec.ifindex);
+		}
+		return err;
 	}
 	for (int i = 0; i < nprobes && !err; i++)
 		err = probes[i]->detach(ctx, dev);
@@ -145,14 +170,28 @@ int cmd_detach(struct np_ctx *ctx, int argc, char **argv)
 	if ((!strcmp(argv[0], "all") || is_host_probe(argv[0])) && argc > 1)
 		return np_usage(ctx, "detach %s: unexpected '%s'", argv[0], argv[1]);
 	for (int i = 1; i < argc; i++) {
-		if (nprobes == (int)ARRAY_SIZE(probes))
-			return np_usage(ctx, "detach: too many probes");
-		probes[nprobes] = np_probe_find(ctx, argv[i], true);
-		if (!probes[nprobes++])
+		const struct np_probe *p = np_probe_find(ctx, argv[i], true, "detach DEV");
+		bool again = false;
+
+		if (!p)
 			return NP_EXIT_USAGE;
+		/* A probe twice is that probe once, as in attach. */
+		for (int j = 0; j < nprobes; j++)
+			again |= probes[j] == p;
+		if (!again && nprobes == (int)ARRAY_SIZE(probes))
+			return np_usage(ctx, "detach DEV: too many probes");
+		if (!again)
+			probes[nprobes++] = p;
 	}
 	ret = np_state_open(ctx, NP_ST_WRITE | NP_ST_MAY_BE_EMPTY |
 			    (!strcmp(argv[0], "all") ? NP_ST_ANY_LAYOUT : 0));
+	/* Detaching what is not attached is fine; a device that is nowhere is not. */
+	if ((!ret || ret == NP_STATE_EMPTY) && strcmp(argv[0], "all") && !is_host_probe(argv[0]) &&
+	    dev_unknown(ctx, argv[0])) {
+		np_state_gc(ctx);	/* what opening for writing made */
+		np_state_close(ctx);
+		return np_dev_not_attached(ctx, argv[0]);
+	}
 	if (ret == NP_STATE_EMPTY) {
 		/* Nothing pinned at all: nothing to detach. */
 		out_table_begin(ctx->out, NULL, cols, ARRAY_SIZE(cols), NP_LAYOUT_TABLE);

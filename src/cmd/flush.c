@@ -21,33 +21,45 @@ int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv)
 	static const char *const words[] = { "dev", NULL };
 	struct np_dev_entry *devs;
 	const char *dev = NULL;
-	int n, err, hit = 0;
+	__u64 seen = 0;
+	int n, err;
 
 	for (int i = 0; i < argc; i++) {
-		if (np_is_help(argv[i])) {
-			printf("Usage: netprobe flush stats [dev DEV]\n");
-			return NP_EXIT_OK;
-		}
-		if (np_kw(ctx, argv[i], words, "flush stats") < 0)
+		if (np_is_help(argv[i]))
+			return np_cmd_usage(ctx, "Usage: netprobe flush stats [dev DEV]\n");
+		if (np_kw_once(ctx, argv[i], words, "flush stats", &seen) < 0)
 			return NP_EXIT_USAGE;
-		if ((err = np_arg_next(ctx, argc, argv, &i, &dev)))
+		if ((err = np_arg_next(ctx, "flush stats", argc, argv, &i, &dev)))
 			return err;
 	}
-	err = np_state_open(ctx, NP_ST_WRITE);
+	/* Nothing pinned, nothing to zero: and no pin root made for it either. */
+	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
+	if (err == NP_STATE_EMPTY && dev)
+		return np_dev_not_attached(ctx, dev);
+	if (err == NP_STATE_EMPTY) {
+		np_flush_report_begin(ctx);
+		np_flush_report_end(ctx);
+		return NP_EXIT_OK;
+	}
+	err = err ?: np_state_open(ctx, NP_ST_WRITE);
 	if (err)
 		return err;
-	np_devices_list(ctx, &devs, &n);
-	for (int i = 0; i < n; i++)
-		hit += !dev || !strcmp(dev, devs[i].name);
-	if (dev && !hit) {
-		free(devs);
+	if (dev) {
+		struct np_device rec;
+
+		err = np_dev_require_traffic(ctx, dev, &rec);
+		if (!err) {
+			np_dev_forget_counters(ctx, rec.ifindex);
+			np_flush_report_begin(ctx);
+			np_flush_report_row(ctx, "stats", dev, -1);
+			np_flush_report_end(ctx);
+		}
 		np_state_close(ctx);
-		return np_err(ctx, "nothing is attached to '%s'", dev);
+		return err;
 	}
+	np_devices_list(ctx, &devs, &n);
 	np_flush_report_begin(ctx);
 	for (int i = 0; i < n; i++) {
-		if (dev && strcmp(dev, devs[i].name))
-			continue;
 		np_dev_forget_counters(ctx, devs[i].rec.ifindex);
 		np_flush_report_row(ctx, "stats", devs[i].name, -1);
 	}

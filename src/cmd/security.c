@@ -100,15 +100,15 @@ static int parse_thresholds(struct np_ctx *ctx, int argc, char **argv, struct np
 					     "syn-complete", NULL };
 	const char *v;
 	double secs;
-	__u64 n;
+	__u64 n, seen = 0;
 	int err;
 
 	for (int i = 0; i < argc; i++) {
-		int k = np_kw(ctx, argv[i], words, "set security");
+		int k = np_kw_once(ctx, argv[i], words, "set security", &seen);
 
 		if (k < 0)
 			return NP_EXIT_USAGE;
-		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+		if ((err = np_arg_next(ctx, "set security", argc, argv, &i, &v)))
 			return err;
 		if (k == 1) {
 			if ((err = np_arg_double(ctx, words[k], v, 0.01, 3600, &secs)))

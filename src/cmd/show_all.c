@@ -64,10 +64,8 @@ int cmd_show_all(struct np_ctx *ctx, int argc, char **argv)
 	int err, ret = NP_EXIT_OK;
 	bool present;
 
-	if (argc && np_is_help(argv[0])) {
-		printf("Usage: netprobe --prom show all\n");
-		return NP_EXIT_OK;
-	}
+	if (argc && np_is_help(argv[0]))
+		return np_cmd_usage(ctx, "Usage: netprobe --prom show all\n");
 	if (argc)
 		return np_usage(ctx, "show all: unexpected '%s'", argv[0]);
 	if (out_format(ctx->out) != NP_FMT_PROM)

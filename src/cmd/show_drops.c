@@ -19,6 +19,7 @@
 #include <bpf/bpf.h>
 
 #include "lib/cmd.h"
+#include "lib/device.h"
 #include "lib/drop_reason.h"
 #include "lib/inet.h"
 #include "lib/maps.h"
@@ -330,17 +331,18 @@ static int parse_args(struct np_ctx *ctx, const struct np_drop_reasons *r, int a
 {
 	static const char *const words[] = { "flows", "reason", "dev", "proto", "top", NULL };
 	const char *v;
+	__u64 seen = 0;
 	int k, err;
 
 	for (int i = 0; i < argc; i++) {
-		k = np_kw(ctx, argv[i], words, "show drops");
+		k = np_kw_once(ctx, argv[i], words, "show drops", &seen);
 		if (k < 0)
 			return NP_EXIT_USAGE;
 		if (k == 0) {
 			f->flows = true;
 			continue;
 		}
-		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+		if ((err = np_arg_next(ctx, "show drops", argc, argv, &i, &v)))
 			return err;
 		if (k == 1) {
 			if (np_drop_reason_parse(r, v, &f->reason))
@@ -349,9 +351,10 @@ static int parse_args(struct np_ctx *ctx, const struct np_drop_reasons *r, int a
 			f->by_reason = true;
 		} else if (k == 2) {
 			f->by_dev = true;
-			f->ifindex = if_nametoindex(v);
+			/* Drops need no attach of the device: any device of this namespace. */
+			f->ifindex = np_dev_name_ok(v) ? if_nametoindex(v) : 0;
 			if (!f->ifindex)
-				return np_err(ctx, "no device '%s' in this network namespace", v);
+				return np_err(ctx, "device '%s' does not exist", v);
 			f->netns = np_netns_self();
 		} else if (k == 3) {
 			if ((err = parse_proto(ctx, v, f)))
@@ -370,19 +373,17 @@ int cmd_show_drops(struct np_ctx *ctx, int argc, char **argv)
 	int err;
 
 	for (int i = 0; i < argc; i++)
-		if (np_is_help(argv[i])) {
-			printf(USAGE);
-			return NP_EXIT_OK;
-		}
+		if (np_is_help(argv[i]))
+			return np_cmd_usage(ctx, USAGE);
 	/* Without BTF, reasons print as numbers and only numbers parse. */
 	np_drop_reasons_load(&r);
 	err = parse_args(ctx, &r, argc, argv, &f);
 	if (!err && f.flows && out_format(ctx->out) == NP_FMT_PROM)
 		err = np_usage(ctx, "show drops flows has no Prometheus form (one series per "
 			       "flow); --prom show drops has the counts");
-	err = err ?: np_state_open(ctx, 0);
-	if (!err && !np_pin_exists(ctx, "links/drops/kfree_skb"))
-		err = np_err(ctx, "drops is not attached; try 'netprobe attach drops'");
+	err = err ?: np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
+	if (err == NP_STATE_EMPTY || (!err && !np_pin_exists(ctx, "links/drops/kfree_skb")))
+		err = np_err(ctx, "the drops probe is not attached; run 'netprobe attach drops'");
 	if (!err)
 		err = f.flows ? show_flows(ctx, &r, &f) : show_counts(ctx, &r, &f);
 	np_drop_reasons_free(&r);

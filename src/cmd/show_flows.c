@@ -287,14 +287,15 @@ static int parse_args(struct np_ctx *ctx, int argc, char **argv, struct show *s,
 	static const char *const words[] = { "dev", "proto", "src", "dst", "port", "sort", "top",
 					     NULL };
 	const char *v;
+	__u64 seen = 0;
 	int err;
 
 	for (int i = 0; i < argc; i++) {
-		int k = np_kw(ctx, argv[i], words, "show flows");
+		int k = np_kw_once(ctx, argv[i], words, "show flows", &seen);
 
 		if (k < 0)
 			return NP_EXIT_USAGE;
-		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+		if ((err = np_arg_next(ctx, "show flows", argc, argv, &i, &v)))
 			return err;
 		if ((err = parse_value(ctx, words[k], v, s, a)))
 			return err;
@@ -302,22 +303,15 @@ static int parse_args(struct np_ctx *ctx, int argc, char **argv, struct show *s,
 	return 0;
 }
 
-/* dev DEV: an attached device by its record, else any device of this namespace. */
+/* dev DEV: an attached device, by the name it was attached with or has now. */
 static int resolve_dev(struct show *s, const char *dev)
 {
-	struct np_dev_entry *devs;
-	int n;
+	struct np_device rec;
+	int err = np_dev_require_traffic(s->ctx, dev, &rec);
 
-	np_devices_list(s->ctx, &devs, &n);
-	for (int i = 0; i < n && !s->filter.ifindex; i++)
-		if (!strcmp(devs[i].name, dev))
-			s->filter.ifindex = devs[i].rec.ifindex;
-	free(devs);
-	if (!s->filter.ifindex)
-		s->filter.ifindex = if_nametoindex(dev);
-	if (!s->filter.ifindex)
-		return np_err(s->ctx, "nothing is attached to '%s'", dev);
-	return 0;
+	if (!err)
+		s->filter.ifindex = rec.ifindex;
+	return err;
 }
 
 /* Names of attached devices as recorded, even when run in another namespace. */
@@ -386,7 +380,9 @@ int cmd_show_flows(struct np_ctx *ctx, int argc, char **argv)
 	err = parse_args(ctx, argc, argv, &s, &a);
 	if (err)
 		return err;
-	err = np_state_open(ctx, 0);
+	err = np_state_open(ctx, a.dev ? NP_ST_MAY_BE_EMPTY : 0);
+	if (err == NP_STATE_EMPTY)
+		return np_dev_not_attached(ctx, a.dev);
 	if (err)
 		return err;
 	if (a.dev && (err = resolve_dev(&s, a.dev)))

@@ -20,6 +20,8 @@
 #include "lib/out.h"
 #include "lib/state.h"
 
+#define NOT_ATTACHED "the netfilter probe is not attached; run 'netprobe attach netfilter'"
+
 enum { C_NETNS, C_NETNS_NAME, C_FAMILY, C_HOOK, C_PACKETS, C_BYTES };
 
 static const struct np_col cols[] = {
@@ -88,7 +90,9 @@ int cmd_show_netfilter(struct np_ctx *ctx, int argc, char **argv)
 	}
 	if (argc)
 		return np_usage(ctx, "show netfilter: unexpected '%s'", argv[0]);
-	err = np_state_open(ctx, 0);
+	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
+	if (err == NP_STATE_EMPTY)
+		return np_err(ctx, NOT_ATTACHED);
 	if (err)
 		return err;
 	err = linked_hooks(ctx, &rows, &n);
@@ -97,7 +101,7 @@ int cmd_show_netfilter(struct np_ctx *ctx, int argc, char **argv)
 			      strerror(-err));
 	if (!n) {
 		free(rows);
-		return np_err(ctx, "netfilter is not attached; try 'netprobe attach netfilter'");
+		return np_err(ctx, NOT_ATTACHED);
 	}
 	fd = np_map_open(ctx, "np_nf_stats");
 	out_table_begin(ctx->out, NULL, cols, ARRAY_SIZE(cols), NP_LAYOUT_TABLE);

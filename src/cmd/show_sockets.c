@@ -70,12 +70,14 @@ static __u64 mono_now(void)
 	return ts.tv_sec * 1000000000ull + ts.tv_nsec;
 }
 
+#define NOT_ATTACHED "the socket probe is not attached; run 'netprobe attach socket'"
+
 static int open_conns(struct np_ctx *ctx)
 {
 	int fd;
 
 	if (!np_pin_exists(ctx, "links/" NP_SOCKET_PROBE)) {
-		np_err(ctx, "the socket probe is not attached; run 'netprobe attach socket'");
+		np_err(ctx, NOT_ATTACHED);
 		return -1;
 	}
 	fd = np_map_open(ctx, "np_conns");
@@ -92,11 +94,13 @@ static int show_totals(struct np_ctx *ctx, int argc, char **argv)
 
 	if (argc > 1)
 		return np_usage(ctx, "show sockets totals: unexpected '%s'", argv[1]);
-	err = np_state_open(ctx, 0);
+	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
+	if (err == NP_STATE_EMPTY)
+		return np_err(ctx, NOT_ATTACHED);
 	if (err)
 		return err;
 	if (!np_pin_exists(ctx, "maps/np_tcp_totals"))
-		return np_err(ctx, "socket is not attached; try 'netprobe attach socket'");
+		return np_err(ctx, NOT_ATTACHED);
 	err = np_tcp_totals_list(ctx, &t, &n);
 	if (err)
 		return np_err(ctx, "cannot read the TCP totals: %s", strerror(-err));
@@ -123,7 +127,9 @@ int cmd_show_sockets(struct np_ctx *ctx, int argc, char **argv)
 	err = np_sock_args(ctx, "show sockets", argc, argv, &f, NULL, NULL);
 	if (err)
 		return err;
-	err = np_state_open(ctx, 0);
+	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
+	if (err == NP_STATE_EMPTY)
+		return np_err(ctx, NOT_ATTACHED);
 	if (err)
 		return err;
 	fd = open_conns(ctx);

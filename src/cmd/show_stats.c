@@ -320,22 +320,22 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 {
 	static const char *const words[] = { "dev", "interval", "count", NULL };
 	const char *dev = NULL, *v;
+	struct np_device rec;
 	struct sample *s;
 	double interval = 0;
-	__u64 count = 0;
+	__u64 count = 0, seen = 0;
 	int n, err;
 
 	for (int i = 0; i < argc; i++) {
 		int k;
 
-		if (np_is_help(argv[i])) {
-			printf("Usage: netprobe show stats [dev DEV] [interval SEC [count N]]\n");
-			return NP_EXIT_OK;
-		}
-		k = np_kw(ctx, argv[i], words, "show stats");
+		if (np_is_help(argv[i]))
+			return np_cmd_usage(ctx, "Usage: netprobe show stats [dev DEV] "
+					    "[interval SEC [count N]]\n");
+		k = np_kw_once(ctx, argv[i], words, "show stats", &seen);
 		if (k < 0)
 			return NP_EXIT_USAGE;
-		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+		if ((err = np_arg_next(ctx, "show stats", argc, argv, &i, &v)))
 			return err;
 		if (k == 0)
 			dev = v;
@@ -351,18 +351,18 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 	if (interval && out_format(ctx->out) == NP_FMT_PROM)
 		return np_usage(ctx, "show stats: --prom is one snapshot for a scraper; interval "
 				"is for people (plain) and scripts (-j, JSON Lines)");
-	err = np_state_open(ctx, 0);
+	err = np_state_open(ctx, dev ? NP_ST_MAY_BE_EMPTY : 0);
+	if (err == NP_STATE_EMPTY)
+		return np_dev_not_attached(ctx, dev);
 	if (err)
+		return err;
+	if (dev && (err = np_dev_require_traffic(ctx, dev, &rec)))
 		return err;
 	if (interval)
 		return stats_interval(ctx, dev, interval, count);
 	err = take_sample(ctx, dev, &s, &n);
 	if (err)
 		return err;
-	if (dev && !n) {
-		free(s);
-		return np_err(ctx, "nothing is attached to '%s'", dev);
-	}
 	err = print_snapshot(ctx, s, n, !dev);
 	free(s);
 	return err;

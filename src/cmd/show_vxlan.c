@@ -20,6 +20,7 @@
 #include <bpf/libbpf.h>
 
 #include "lib/cmd.h"
+#include "lib/device.h"
 #include "lib/inet.h"
 #include "lib/maps.h"
 #include "lib/out.h"
@@ -27,6 +28,7 @@
 #include "lib/state.h"
 
 #define VXLAN_BITS (NP_DEV_VXLAN_INGRESS | NP_DEV_VXLAN_EGRESS)
+#define NOT_ATTACHED "the vxlan probe is not attached; run 'netprobe attach DEV vxlan'"
 
 enum view { V_TUNNELS, V_FLOWS, V_COUNTERS };
 enum sort_by { S_NONE, S_PACKETS, S_BYTES, S_LAST };
@@ -478,11 +480,11 @@ static int parse_args(struct np_ctx *ctx, int argc, char **argv, struct query *q
 					     NULL };
 	static const char *const sorts[] = { "packets", "bytes", "last", NULL };
 	const char *v;
-	__u64 n;
+	__u64 n, seen = 0;
 	int err, k;
 
 	for (int i = 0; i < argc; i++) {
-		k = np_kw(ctx, argv[i], words, "show vxlan");
+		k = np_kw_once(ctx, argv[i], words, "show vxlan", &seen);
 		if (k < 0)
 			return NP_EXIT_USAGE;
 		if (k <= 1) {
@@ -491,7 +493,7 @@ static int parse_args(struct np_ctx *ctx, int argc, char **argv, struct query *q
 			q->view = k == 0 ? V_FLOWS : V_COUNTERS;
 			continue;
 		}
-		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+		if ((err = np_arg_next(ctx, "show vxlan", argc, argv, &i, &v)))
 			return err;
 		if (k == 2) {
 			q->dev = v;
@@ -517,6 +519,17 @@ static int parse_args(struct np_ctx *ctx, int argc, char **argv, struct query *q
 	return 0;
 }
 
+/* dev DEV without the vxlan probe: unknown to netprobe, or attached without it. */
+static int dev_lacks_vxlan(struct np_ctx *ctx, const char *dev)
+{
+	struct np_device rec;
+
+	if (np_dev_find(ctx, dev, NULL, &rec))
+		return np_dev_not_attached(ctx, dev);
+	return np_err(ctx, "the vxlan probe is not attached to '%s'; run 'netprobe attach %s "
+		      "vxlan'", dev, dev);
+}
+
 /* The devices with the vxlan probe (and the one asked for, if any). */
 static int vxlan_devices(struct np_ctx *ctx, struct query *q)
 {
@@ -534,10 +547,19 @@ static int vxlan_devices(struct np_ctx *ctx, struct query *q)
 		hit += q->dev && !strcmp(q->dev, all[i].name);
 	}
 	q->devs = all;
-	if (!q->ndevs)
-		return np_err(ctx, "no vxlan probe is attached; try 'netprobe attach DEV vxlan'");
+	/* A device renamed since: rows go by the name it was attached with. */
+	for (int i = 0; q->dev && !hit && i < q->ndevs; i++) {
+		char now[IF_NAMESIZE];
+
+		if (!strcmp(q->dev, np_dev_name_now(ctx, all[i].name, &all[i].rec, now))) {
+			q->dev = all[i].name;
+			hit++;
+		}
+	}
 	if (q->dev && !hit)
-		return np_err(ctx, "the vxlan probe is not attached to '%s'", q->dev);
+		return dev_lacks_vxlan(ctx, q->dev);
+	if (!q->ndevs)
+		return np_err(ctx, NOT_ATTACHED);
 	return 0;
 }
 
@@ -546,17 +568,17 @@ int cmd_show_vxlan(struct np_ctx *ctx, int argc, char **argv)
 	struct query q = { .view = V_TUNNELS };
 	int err;
 
-	if (argc && np_is_help(argv[argc - 1])) {
-		printf("Usage: netprobe show vxlan [dev DEV] [vni N]\n"
-		       "       netprobe show vxlan flows [dev DEV] [vni N] "
-		       "[sort packets|bytes|last] [top N]\n"
-		       "       netprobe show vxlan counters [dev DEV]\n");
-		return NP_EXIT_OK;
-	}
+	if (argc && np_is_help(argv[argc - 1]))
+		return np_cmd_usage(ctx, "Usage: netprobe show vxlan [dev DEV] [vni N]\n"
+				    "       netprobe show vxlan flows [dev DEV] [vni N] "
+				    "[sort packets|bytes|last] [top N]\n"
+				    "       netprobe show vxlan counters [dev DEV]\n");
 	err = parse_args(ctx, argc, argv, &q);
 	if (err)
 		return err;
-	err = np_state_open(ctx, 0);
+	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
+	if (err == NP_STATE_EMPTY)
+		return q.dev ? np_dev_not_attached(ctx, q.dev) : np_err(ctx, NOT_ATTACHED);
 	if (err)
 		return err;
 	err = vxlan_devices(ctx, &q);

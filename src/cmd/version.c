@@ -8,6 +8,8 @@
 
 int cmd_version(struct np_ctx *ctx, int argc, char **argv)
 {
+	if (argc && np_is_help(argv[0]))
+		return np_cmd_usage(ctx, "Usage: netprobe version\n");
 	if (argc)
 		return np_usage(ctx, "version: unexpected '%s'", argv[0]);
 	out_object_begin(ctx->out);

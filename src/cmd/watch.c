@@ -96,6 +96,12 @@ static void catch_signals(void)
 	sigaction(SIGTERM, &sa, NULL);
 }
 
+static int not_attached(struct np_ctx *ctx, const struct np_watch_src *src)
+{
+	return np_err(ctx, "%s: the %s probe is not attached; run 'netprobe attach %s%s'",
+		      src->what, src->probe, src->per_device ? "DEV " : "", src->probe);
+}
+
 static int open_ring(struct np_ctx *ctx, const struct np_watch_src *src)
 {
 	char rel[64];
@@ -106,8 +112,7 @@ static int open_ring(struct np_ctx *ctx, const struct np_watch_src *src)
 	else
 		snprintf(rel, sizeof(rel), "links/%s", src->probe);
 	if (!np_pin_exists(ctx, rel))
-		return -np_err(ctx, "%s: the %s probe is not attached; run 'netprobe attach %s%s'",
-			       src->what, src->probe, src->per_device ? "DEV " : "", src->probe);
+		return -not_attached(ctx, src);
 	fd = np_map_open(ctx, src->map);
 	if (fd < 0)
 		return -np_err(ctx, "%s: cannot open %s/maps/%s: %s", src->what, ctx->pin_root,
@@ -142,7 +147,9 @@ int np_watch_run(struct np_ctx *ctx, const struct np_watch_src *src, __u64 count
 
 	if (out_format(ctx->out) == NP_FMT_PROM)
 		return np_usage(ctx, "%s has no Prometheus form", src->what);
-	err = np_state_open(ctx, 0);
+	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
+	if (err == NP_STATE_EMPTY)
+		return not_attached(ctx, src);
 	if (err)
 		return err;
 	fd = open_ring(ctx, src);

@@ -36,12 +36,13 @@ static int parse_args(struct np_ctx *ctx, int argc, char **argv, __u64 *count)
 {
 	static const char *const words[] = { "count", NULL };
 	const char *v;
+	__u64 seen = 0;
 	int err;
 
 	for (int i = 0; i < argc; i++) {
-		if (np_kw(ctx, argv[i], words, "watch alerts") < 0)
+		if (np_kw_once(ctx, argv[i], words, "watch alerts", &seen) < 0)
 			return NP_EXIT_USAGE;
-		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+		if ((err = np_arg_next(ctx, "watch alerts", argc, argv, &i, &v)))
 			return err;
 		if ((err = np_arg_u64(ctx, "count", v, 1, 1ull << 40, count)))
 			return err;

@@ -36,8 +36,24 @@ const struct np_cmd *np_cmd_find(const struct np_cmd *table, const char *name,
 /* Runs argv[0] from table; "what" names the level in messages. */
 int np_cmd_dispatch(struct np_ctx *ctx, const struct np_cmd *table, const char *what,
 		    int argc, char **argv);
+/*
+ * netprobe help COMMAND...: what `COMMAND... help` prints, the help of a
+ * table level or of one command (argv: the words after "help").
+ */
+int np_cmd_help_of(struct np_ctx *ctx, const struct np_cmd *table, const char *what,
+		   int argc, char **argv);
 /* Prints the help of a table level (prefix is e.g. "netprobe show"). */
 void np_cmd_help(FILE *f, const struct np_cmd *table, const char *prefix);
+/* The same as the table's rows for --json (prefix e.g. "show", "" for the top). */
+void np_cmd_help_json(struct np_ctx *ctx, const struct np_cmd *table, const char *prefix);
+/*
+ * A command's own help: under --json the table row of the command being
+ * run (as `netprobe -j help` has it), else fmt as text. Returns NP_EXIT_OK.
+ */
+int np_cmd_usage(struct np_ctx *ctx, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+/* The JSON half of np_cmd_usage: true if it printed the row (--json). */
+bool np_cmd_usage_json(struct np_ctx *ctx);
 
 /*
  * Keyword matching against a NULL-terminated list, with the same prefix
@@ -45,15 +61,30 @@ void np_cmd_help(FILE *f, const struct np_cmd *table, const char *prefix);
  * reporting a usage error through ctx.
  */
 int np_kw(struct np_ctx *ctx, const char *arg, const char *const *words, const char *what);
+/* np_kw that names what words are in its message: "what: unknown probe 'x'". */
+int np_kw_noun(struct np_ctx *ctx, const char *arg, const char *const *words, const char *what,
+	       const char *noun);
+/*
+ * np_kw for the keywords of a command line, each given once: a keyword
+ * matched before is a usage error ("what: 'top' given twice"). *seen holds
+ * one bit per word and starts at 0; a caller whose keyword may repeat
+ * (attach's probes, vxlan-port) clears that keyword's bit.
+ */
+int np_kw_once(struct np_ctx *ctx, const char *arg, const char *const *words,
+	       const char *what, __u64 *seen);
 /* True if arg is "help" (or -h/--help). */
 bool np_is_help(const char *arg);
 
-/* Value parsers for keyword arguments; report usage errors through ctx. */
+/* A decimal number, digits only ("010" is ten; no sign, space or 0x); false if not. */
+bool np_decimal_u64(const char *s, __u64 *out);
+
+/* Value parsers for keyword arguments, decimal only; report usage errors through ctx. */
 int np_arg_u64(struct np_ctx *ctx, const char *kw, const char *s, __u64 min, __u64 max,
 	       __u64 *out);
 int np_arg_double(struct np_ctx *ctx, const char *kw, const char *s, double min, double max,
 		  double *out);
-/* Takes the value after a keyword: *i advanced; error if missing. */
-int np_arg_next(struct np_ctx *ctx, int argc, char **argv, int *i, const char **val);
+/* Takes the value after a keyword: *i advanced; error if missing ("what: 'top' needs a value"). */
+int np_arg_next(struct np_ctx *ctx, const char *what, int argc, char **argv, int *i,
+		const char **val);
 
 #endif /* NP_CMD_H */

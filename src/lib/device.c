@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <bpf/bpf.h>
 
 #include "device.h"
+#include "flowtable.h"
 #include "link.h"
 #include "maps.h"
 #include "netns.h"
@@ -87,6 +89,47 @@ int np_dev_record_get(struct np_ctx *ctx, const char *dev, struct np_device *rec
 		err = -errno;
 	close(fd);
 	return err;
+}
+
+int np_dev_find(struct np_ctx *ctx, const char *dev, char *name, struct np_device *rec)
+{
+	struct np_dev_entry *all;
+	int n, err = -ENOENT;
+
+	if (np_devices_list(ctx, &all, &n))
+		return -ENOENT;
+	for (int pass = 0; pass < 2 && err; pass++)
+		for (int i = 0; i < n && err; i++) {
+			char now[IF_NAMESIZE];
+
+			/* The name it was attached with first, then the name it has now. */
+			if (strcmp(dev, pass ? np_dev_name_now(ctx, all[i].name, &all[i].rec, now)
+					     : all[i].name))
+				continue;
+			if (name)
+				memcpy(name, all[i].name, NP_IFNAMSIZ);
+			*rec = all[i].rec;
+			err = 0;
+		}
+	free(all);
+	return err;
+}
+
+int np_dev_not_attached(struct np_ctx *ctx, const char *dev)
+{
+	if (!np_dev_name_ok(dev) || !if_nametoindex(dev))
+		return np_err(ctx, "device '%s' does not exist", dev);
+	return np_err(ctx, "nothing is attached to '%s'", dev);
+}
+
+int np_dev_require_traffic(struct np_ctx *ctx, const char *dev, struct np_device *rec)
+{
+	if (np_dev_find(ctx, dev, NULL, rec))
+		return np_dev_not_attached(ctx, dev);
+	if (!(rec->hooks & (NP_DEV_XDP | NP_DEV_TC_INGRESS | NP_DEV_TC_EGRESS)))
+		return np_err(ctx, "neither tc nor xdp is attached to '%s'; run 'netprobe attach "
+			      "%s'", dev, dev);
+	return 0;
 }
 
 /* A record that holds nothing netprobe must still undo can go. */
@@ -207,6 +250,14 @@ bool np_dev_hook_live(struct np_ctx *ctx, const char *dev, const struct np_dev_h
 
 	return !np_dev_record_get(ctx, dev, &rec) && rec.ifindex == (__u32)ifindex &&
 	       np_dev_hook_state(ctx, dev, &rec, hook, now) == NP_HS_OK;
+}
+
+bool np_dev_bits_live(struct np_ctx *ctx, const char *dev, __u32 bits, int ifindex)
+{
+	for (const struct np_dev_hook *h = hooks; h->name; h++)
+		if ((h->bit & bits) && np_dev_hook_live(ctx, dev, h, ifindex))
+			return true;
+	return false;
 }
 
 const char *np_dev_hook_mode(const struct np_dev_hook *hook, const struct np_device *rec)
@@ -604,6 +655,26 @@ void np_dev_forget_counters(struct np_ctx *ctx, __u32 ifindex)
 	close(fd);
 }
 
+void np_dev_forget_flows(struct np_ctx *ctx, __u32 ifindex)
+{
+	int fd = np_map_open(ctx, "np_flows");
+	__u64 n = 0;
+
+	if (fd >= 0) {
+		np_map_purge_ifindex(fd, offsetof(struct np_flow_key, ifindex), ifindex, &n);
+		close(fd);
+		/* Removed, not evicted: the table's eviction count stays true. */
+		if (n)
+			np_flow_stats_add_deleted(ctx, n);
+	}
+	fd = np_map_open(ctx, "np_vxlan_flows");
+	if (fd >= 0) {
+		np_map_purge_ifindex(fd, offsetof(struct np_vxlan_flow_key, inner.ifindex), ifindex,
+				     NULL);
+		close(fd);
+	}
+}
+
 int np_dev_detach(struct np_ctx *ctx, const char *dev)
 {
 	struct np_device rec;
@@ -623,5 +694,6 @@ int np_dev_detach(struct np_ctx *ctx, const char *dev)
 	rec.hooks = rec.pending = 0;
 	err = record_put(ctx, dev, &rec);
 	np_dev_forget_counters(ctx, rec.ifindex);
+	np_dev_forget_flows(ctx, rec.ifindex);
 	return np_unpin_dir(ctx, dev) ?: err;
 }

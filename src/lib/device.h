@@ -90,6 +90,8 @@ const char *np_dev_name_now(struct np_ctx *ctx, const char *dev, const struct np
 /* True if hook is attached to dev, runs there and dev is at ifindex. */
 bool np_dev_hook_live(struct np_ctx *ctx, const char *dev, const struct np_dev_hook *hook,
 		      int ifindex);
+/* True if any hook of dev among bits (NP_DEV_*) is live, as np_dev_hook_live. */
+bool np_dev_bits_live(struct np_ctx *ctx, const char *dev, __u32 bits, int ifindex);
 /*
  * For a live hook: keeps it (res->existed) unless another mode was asked
  * for explicitly, which is refused with a reason. Returns 0 or an exit code.
@@ -104,12 +106,31 @@ int np_dev_hook_attach(struct np_ctx *ctx, const struct np_dev_req *req,
  * -EXDEV: its cls_bpf filter is in another network namespace (untouched).
  */
 int np_dev_hook_detach(struct np_ctx *ctx, const char *dev, const struct np_dev_hook *hook);
-/* Removes every hook of dev, its record and its traffic counters (-EXDEV as above). */
+/* Removes every hook of dev, its record, counters and flows (-EXDEV as above). */
 int np_dev_detach(struct np_ctx *ctx, const char *dev);
 /* Reads dev's record; returns 0 or -ENOENT. */
 int np_dev_record_get(struct np_ctx *ctx, const char *dev, struct np_device *rec);
+/*
+ * The record of the device a user calls dev: recorded as dev, or renamed
+ * to dev since. name (NULL or NP_IFNAMSIZ bytes) gets the recorded name.
+ * Returns 0 or -ENOENT.
+ */
+int np_dev_find(struct np_ctx *ctx, const char *dev, char *name, struct np_device *rec);
+/*
+ * What every command that takes a device says when netprobe has no record
+ * of it: "device 'X' does not exist" when this network namespace has no
+ * such device either, else "nothing is attached to 'X'". Returns NP_EXIT_FAIL.
+ */
+int np_dev_not_attached(struct np_ctx *ctx, const char *dev);
+/*
+ * dev DEV of show stats, show flows and flush stats: the record of dev,
+ * which must carry tc or xdp; else says why not. 0 or NP_EXIT_FAIL.
+ */
+int np_dev_require_traffic(struct np_ctx *ctx, const char *dev, struct np_device *rec);
 /* Drops counters of ifindex from the per-device maps. */
 void np_dev_forget_counters(struct np_ctx *ctx, __u32 ifindex);
+/* Drops the flows of ifindex from np_flows (as deleted) and np_vxlan_flows. */
+void np_dev_forget_flows(struct np_ctx *ctx, __u32 ifindex);
 /* The mode name of a recorded hook: native, generic, tcx, clsact. */
 const char *np_dev_hook_mode(const struct np_dev_hook *hook, const struct np_device *rec);
 

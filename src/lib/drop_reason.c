@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "cmd.h"
 #include "drop_reason.h"
 #include "../../bpf/netprobe.h"
 
@@ -60,13 +61,11 @@ const char *np_drop_reason_name(const struct np_drop_reasons *r, __u32 reason, c
 int np_drop_reason_parse(const struct np_drop_reasons *r, const char *s, __u32 *reason)
 {
 	const struct btf_enum *e;
-	char *end;
-	unsigned long v;
+	__u64 v;
 
 	if (!strncasecmp(s, PREFIX, strlen(PREFIX)))
 		s += strlen(PREFIX);
-	v = strtoul(s, &end, 0);
-	if (*s >= '0' && *s <= '9' && !*end && v <= 0xffffffffUL) {
+	if (np_decimal_u64(s, &v) && v <= 0xffffffffUL) {
 		*reason = v;
 		return 0;
 	}

@@ -179,6 +179,73 @@ int np_map_walk(int fd, size_t key_size, size_t value_size, bool delete,
 	return ret;
 }
 
+/* The keys of a walk that hold one ifindex. */
+struct purge {
+	size_t key_size, off;
+	__u32 ifindex;
+	char *keys;
+	size_t n, cap;
+};
+
+static int purge_collect(const void *key, const void *value, void *arg)
+{
+	struct purge *p = arg;
+
+	(void)value;
+	if (memcmp((const char *)key + p->off, &p->ifindex, sizeof(p->ifindex)))
+		return 0;
+	if (p->n == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 64;
+		char *k = realloc(p->keys, cap * p->key_size);
+
+		if (!k)
+			return -ENOMEM;
+		p->keys = k;
+		p->cap = cap;
+	}
+	memcpy(p->keys + p->n++ * p->key_size, key, p->key_size);
+	return 0;
+}
+
+/* What the kernel writes per entry: per-CPU maps hold one value per possible CPU. */
+static size_t walk_value_size(const struct bpf_map_info *info)
+{
+	int ncpus;
+
+	if (info->type != BPF_MAP_TYPE_PERCPU_HASH && info->type != BPF_MAP_TYPE_LRU_PERCPU_HASH)
+		return info->value_size;
+	ncpus = libbpf_num_possible_cpus();
+	return ((info->value_size + 7) & ~7u) * (ncpus > 0 ? ncpus : 1);
+}
+
+int np_map_purge_ifindex(int fd, size_t off, __u32 ifindex, __u64 *deleted)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	struct purge p = { .off = off, .ifindex = ifindex };
+	int err;
+
+	if (deleted)
+		*deleted = 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	if (info.key_size < off + sizeof(ifindex))
+		return -EINVAL;
+	p.key_size = info.key_size;
+	/* Collect first: deleting while the walk goes on would move its position. */
+	err = np_map_walk(fd, info.key_size, walk_value_size(&info), false, purge_collect, &p);
+	for (size_t i = 0; !err && i < p.n; i++) {
+		if (!bpf_map_delete_elem(fd, p.keys + i * p.key_size)) {
+			if (deleted)
+				(*deleted)++;
+		} else if (errno != ENOENT) {
+			err = -errno;	/* ENOENT: the LRU evicted it meanwhile */
+		}
+	}
+	free(p.keys);
+	return err;
+}
+
 int np_percpu_sum(int map_fd, const void *key, __u64 *sum, int n_u64)
 {
 	int ncpus = libbpf_num_possible_cpus();

@@ -26,6 +26,13 @@ typedef int (*np_map_walk_fn)(const void *key, const void *value, void *arg);
 int np_map_walk(int fd, size_t key_size, size_t value_size, bool delete,
 		np_map_walk_fn fn, void *arg);
 
+/*
+ * Deletes the entries of a hash map whose key holds ifindex (a __u32 at
+ * byte off): one np_map_walk to find them, then the deletes. *deleted (may
+ * be NULL) gets how many went. Returns 0 or -errno.
+ */
+int np_map_purge_ifindex(int fd, size_t off, __u32 ifindex, __u64 *deleted);
+
 /* Sum over CPUs of n_u64 __u64 counters per CPU (per-CPU map value). */
 int np_percpu_sum(int map_fd, const void *key, __u64 *sum, int n_u64);
 

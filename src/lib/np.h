@@ -17,6 +17,7 @@ enum np_exit {
 };
 
 struct np_out;
+struct np_cmd;
 
 /* One per invocation; passed to every command handler instead of globals. */
 struct np_ctx {
@@ -27,6 +28,8 @@ struct np_ctx {
 	bool numeric;		/* -n: exact numbers, no human units */
 	int lock_fd;		/* held flock on the pin root, or -1 */
 	bool foreign_layout;	/* pins of another layout (detach all only) */
+	const struct np_cmd *cmd;	/* the command running, for its help */
+	const char *cmd_level;		/* its table level, e.g. "netprobe show" */
 };
 
 /* Errors go through the output layer: JSON object on stdout under --json. */

@@ -17,11 +17,21 @@ struct np_attach_args {
 	int nvxlan_ports;
 };
 
+/* The keywords of `attach DEV` that tune a probe; each applies to some. */
+enum np_attach_opt {
+	NP_OPT_MODE = 1 << 0,		/* mode native|generic */
+	NP_OPT_TC_MODE = 1 << 1,	/* tc-mode tcx|clsact */
+	NP_OPT_FLOWS = 1 << 2,		/* flows N */
+	NP_OPT_VXLAN_PORT = 1 << 3,	/* vxlan-port N */
+};
+
 struct np_probe {
 	const char *name;
 	bool per_device;
 	bool in_all;			/* part of `attach DEV all` */
 	const char *help;
+	unsigned int options;		/* NP_OPT_* that apply to it */
+	__u32 dev_bits;			/* NP_DEV_* bits of its hooks in np_devices */
 	int (*attach)(struct np_ctx *ctx, const struct np_attach_args *args);
 	/* Device probes: remove this probe's hooks from dev. NULL for host probes,
 	 * which are removed as a whole directory. */
@@ -30,7 +40,9 @@ struct np_probe {
 
 /* The probes, in the order `attach DEV all` applies them (src/cmd/attach.c). */
 extern const struct np_probe *const np_probes[];
-const struct np_probe *np_probe_find(struct np_ctx *ctx, const char *name, bool per_device);
+/* The probe named name (or a unique prefix); else a usage error that names what. */
+const struct np_probe *np_probe_find(struct np_ctx *ctx, const char *name, bool per_device,
+				     const char *what);
 
 /* Device probes built on the traffic program (src/cmd/attach_traffic.c). */
 extern const struct np_probe np_probe_tc;

@@ -118,6 +118,7 @@ int np_sock_args(struct np_ctx *ctx, const char *what, int argc, char **argv,
 {
 	const char *words[16] = { "state", "comm", "pid", "netns", "port" };
 	int nfilter = 5, n = nfilter;
+	__u64 seen = 0;
 
 	np_sock_filter_init(f);
 	for (int j = 0; extra && extra[j] && n < (int)ARRAY_SIZE(words) - 1; j++)
@@ -125,11 +126,11 @@ int np_sock_args(struct np_ctx *ctx, const char *what, int argc, char **argv,
 	words[n] = NULL;
 	for (int i = 0; i < argc; i++) {
 		const char *v;
-		int k = np_kw(ctx, argv[i], words, what), err;
+		int k = np_kw_once(ctx, argv[i], words, what, &seen), err;
 
 		if (k < 0)
 			return NP_EXIT_USAGE;
-		if ((err = np_arg_next(ctx, argc, argv, &i, &v)))
+		if ((err = np_arg_next(ctx, what, argc, argv, &i, &v)))
 			return err;
 		if (k < nfilter)
 			err = filter_value(ctx, k, v, f);

@@ -302,7 +302,7 @@ replay_and_compare() {
 	jq -e '.error | test("port")' <<<"$output"
 	run np_in "$NS_B" show flows dev nosuchdev
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"nothing is attached to 'nosuchdev'"* ]]
+	[[ "$output" == *"device 'nosuchdev' does not exist"* ]]
 }
 
 @test "flows N: set at attach, a different size is refused, detach leaves nothing" {

@@ -443,7 +443,7 @@ hex_patch() {
 	replay_setup
 	run np_in "$NS_B" show vxlan
 	[ "$status" -eq 1 ]
-	[[ "$output" == *"nothing is attached"* ]]
+	[[ "$output" == *"vxlan probe is not attached"*"attach DEV vxlan'"* ]]
 	run np_in "$NS_B" attach b0 all flows 2048
 	[ "$status" -eq 0 ]
 	[ "$(np_in "$NS_B" -j status | jq '.maps[] | select(.name == "np_vxlan_flows") | .max_entries')" -eq 2048 ]
