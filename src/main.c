@@ -171,6 +171,7 @@ static void print_usage(void)
 	       "  -j, --json          one JSON document on stdout\n"
 	       "  -p, --pretty        pretty-printed JSON\n"
 	       "      --prom          Prometheus text format\n"
+	       "      --prom-label K=V  a label on every Prometheus sample\n"
 	       "  -n, --numeric       exact numbers, no human units\n"
 	       "  -q, --quiet         no notes on stderr\n"
 	       "  -v, --verbose       debug output (twice: libbpf's too)\n"

@@ -10,21 +10,6 @@
 #include "flowfilter.h"
 #include "inet.h"
 
-/* A decimal number without sign, spaces or leading junk; -1 if not. */
-static long parse_decimal(const char *s, long max)
-{
-	char *end;
-	long v;
-
-	if (!isdigit((unsigned char)*s))
-		return -1;
-	errno = 0;
-	v = strtol(s, &end, 10);
-	if (errno || *end || v > max)
-		return -1;
-	return v;
-}
-
 static void cidr_mask(struct np_cidr *c)
 {
 	for (int i = 0; i < 16; i++) {
@@ -58,7 +43,7 @@ int np_cidr_parse(const char *s, struct np_cidr *out)
 	} else if (inet_pton(AF_INET6, host, out->addr) != 1) {
 		return -EINVAL;
 	}
-	if (slash && (prefix = parse_decimal(slash + 1, v4 ? 32 : 128)) < 0)
+	if (slash && (prefix = np_parse_decimal(slash + 1, v4 ? 32 : 128)) < 0)
 		return -EINVAL;
 	if (prefix < 0)
 		prefix = v4 ? 32 : 128;

@@ -36,6 +36,18 @@ static const struct {
 	{ "qinq", 0x88a8 }, { "lldp", 0x88cc }, { "mpls", 0x8847 },
 };
 
+long np_parse_decimal(const char *s, long max)
+{
+	char *end;
+	long v;
+
+	if (!isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	return errno || *end || v > max ? -1 : v;
+}
+
 int np_l3_parse(const char *s)
 {
 	for (size_t i = 0; i < sizeof(l3protos) / sizeof(l3protos[0]); i++)
@@ -75,16 +87,7 @@ int np_proto_parse(const char *s)
 			return protos[i].proto;
 	if (!strcasecmp(s, "ipv6-icmp"))
 		return IPPROTO_ICMPV6;
-	{
-		char *end;
-		long v;
-
-		if (!isdigit((unsigned char)*s))
-			return -1;
-		errno = 0;
-		v = strtol(s, &end, 10);
-		return errno || *end || v > 255 ? -1 : (int)v;
-	}
+	return np_parse_decimal(s, 255);
 }
 
 const char *np_proto_name(__u8 proto)

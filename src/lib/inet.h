@@ -27,6 +27,8 @@ const char *np_addr_str(const __u8 addr[16], char *buf, size_t n);
 /* TCP flags as 8 positions "CEUAPRSF", '.' where unset, e.g. "...A..S.". */
 void np_tcp_flags_str(__u32 flags, char *buf, size_t n);
 
+/* A decimal number from 0 to max, no sign, space or other base; -1 if not. */
+long np_parse_decimal(const char *s, long max);
 /* The protocol's name, else its number in buf. */
 const char *np_proto_str(__u8 proto, char *buf, size_t n);
 /* "ipv4", "ipv6", "arp", ...: the ethertype, or -1. */

@@ -334,7 +334,8 @@ fuzz_run() {
 		elif [ "$mode" = json ]; then
 			first=
 			[ ! -s "$out" ] || read -r first <"$out" || true
-			if [[ $PATH_ == watch* ]] && ((rc == 0)) && [[ $first != "["* ]]; then
+			if fuzz_blocking && ((rc == 0)) && [[ $first != "["* ]]; then
+				# watch and show stats interval: JSON Lines, as things come.
 				VIOLATIONS+=("-j $PATH_: JSON Lines, one object per event (none without)")
 				printf '%d\tlines\n' "$i" >>"$T/manifest"
 			elif [[ $first == Usage:* ]] && ((rc == 0)); then

@@ -30,7 +30,7 @@ teardown() {
 	run np_in "$NS_A" --prom show stats
 	[ "$status" -eq 0 ]
 	echo "$output"
-	[[ "$output" == *'netprobe_interface_rx_packets_total{interface="a0"}'* ]]
+	[[ "$(np_prom_plain <<<"$output")" == *'netprobe_interface_rx_packets_total{interface="a0"}'* ]]
 	promtool check metrics <<<"$output"
 	np_in "$NS_A" --prom feature | promtool check metrics
 }

@@ -73,8 +73,7 @@ skip_closed_under_valgrind() {
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '.[0].interface' <<<"$output")" = a0 ]
 	# flush reports what it zeroed: that report is lost too.
-	run np_in "$NS_A" flush stats >&-
-	[ "$status" -eq 1 ]
+	lost_output '>&-' flush stats
 }
 
 @test "an error document that cannot be written is not lost: it is on stderr" {
@@ -104,6 +103,8 @@ skip_closed_under_valgrind() {
 		# shellcheck disable=SC2086
 		np_in "$NS_A" $fmt show stats 2>"$ERR" | head -c 1 >/dev/null
 		[ ! -s "$ERR" ]
+		# dump has no Prometheus form (a usage error, tested elsewhere).
+		[ "$fmt" = --prom ] && continue
 		# shellcheck disable=SC2086
 		np_in "$NS_A" $fmt dump 2>"$ERR" | head -1 >/dev/null
 		[ ! -s "$ERR" ]
