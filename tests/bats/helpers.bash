@@ -36,7 +36,8 @@ np_teardown() {
 			nsenter --net="/run/netns/$ns" "$NP" -q detach all >/dev/null 2>&1 || true
 		done
 		"$NP" -q detach all >/dev/null 2>&1 || true
-		umount "$NP_BPFFS" 2>/dev/null || true
+		# Lazily if something still holds it: never leave a mount behind.
+		umount "$NP_BPFFS" 2>/dev/null || umount -l "$NP_BPFFS" 2>/dev/null || true
 		rmdir "$NP_BPFFS" 2>/dev/null || true
 	fi
 	for ns in "${NP_NETNS[@]}"; do
