@@ -34,7 +34,7 @@ static const struct np_cmd show_cmds[] = {
 	{ "flows", cmd_show_flows, NULL,
 	  "[dev DEV] [proto P] [src CIDR] [dst CIDR] [port N] [sort packets|bytes|last] [top N]",
 	  "flows: who talks to whom, how much", NP_CMD_PROM },
-	{ "drops", cmd_show_drops, NULL, "[flows] [reason R] [dev DEV] [proto P] [top N]",
+	{ "drops", cmd_show_drops, NULL, "[flows] [reason R] [dev DEV] [netns NS] [proto P] [top N]",
 	  "packets the kernel dropped, by reason (flows: by 5-tuple)", NP_CMD_PROM },
 	{ "netfilter", cmd_show_netfilter, NULL, NULL,
 	  "packets and bytes per netfilter hook and family", NP_CMD_PROM },
@@ -49,7 +49,7 @@ static const struct np_cmd show_cmds[] = {
 	{ "all", cmd_show_all, NULL, NULL,
 	  "every Prometheus series netprobe has, in one document (--prom only)", NP_CMD_PROM },
 	{ "sockets", cmd_show_sockets, NULL,
-	  "[totals] [state S] [comm C] [pid N] [netns ID] [port N]",
+	  "[totals] [state S] [comm C] [pid N] [netns NS] [port N]",
 	  "active and recently closed TCP connections (totals: per network namespace)", 0 },
 	{ 0 },
 };
@@ -64,7 +64,7 @@ static const struct np_cmd flush_cmds[] = {
 static const struct np_cmd watch_cmds[] = {
 	{ "alerts", cmd_watch_alerts, NULL, "[count N]", "alerts live, as they are raised", 0 },
 	{ "sockets", cmd_watch_sockets, NULL,
-	  "[state S] [comm C] [pid N] [netns ID] [port N] [count N]",
+	  "[state S] [comm C] [pid N] [netns NS] [port N] [count N]",
 	  "live TCP connect, accept and close events", 0 },
 	{ 0 },
 };

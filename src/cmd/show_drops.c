@@ -69,6 +69,7 @@ struct filter {
 	__u32 reason;
 	bool by_dev;
 	__u32 netns, ifindex;
+	__u32 in_netns;		/* netns NAME|ID: 0 = any */
 	int l3proto;		/* ethertype to match, or -1 */
 	int l4proto;		/* IPPROTO_* to match, or -1 */
 	__u64 top;		/* 0: all */
@@ -107,6 +108,8 @@ static bool match(const struct filter *f, __u32 reason, __u32 netns, __u32 ifind
 	if (f->by_reason && reason != f->reason)
 		return false;
 	if (f->by_dev && (netns != f->netns || ifindex != f->ifindex))
+		return false;
+	if (f->in_netns && netns != f->in_netns)
 		return false;
 	if (f->l3proto >= 0 && l3 != f->l3proto)
 		return false;
@@ -324,12 +327,14 @@ static int show_flows(struct np_ctx *ctx, const struct np_drop_reasons *r,
 
 /* ---- command ---- */
 
-#define USAGE "Usage: netprobe show drops [flows] [reason R] [dev DEV] [proto P] [top N]\n"
+#define USAGE "Usage: netprobe show drops [flows] [reason R] [dev DEV] [netns NS] [proto P] " \
+	      "[top N]\n"
 
 static int parse_args(struct np_ctx *ctx, const struct np_drop_reasons *r, int argc,
 		      char **argv, struct filter *f)
 {
-	static const char *const words[] = { "flows", "reason", "dev", "proto", "top", NULL };
+	static const char *const words[] = { "flows", "reason", "dev", "proto", "top", "netns",
+					     NULL };
 	const char *v;
 	__u64 seen = 0;
 	int k, err;
@@ -358,6 +363,9 @@ static int parse_args(struct np_ctx *ctx, const struct np_drop_reasons *r, int a
 			f->netns = np_netns_self();
 		} else if (k == 3) {
 			if ((err = parse_proto(ctx, v, f)))
+				return err;
+		} else if (k == 5) {
+			if ((err = np_arg_netns(ctx, "show drops", v, &f->in_netns)))
 				return err;
 		} else if ((err = np_arg_u64(ctx, "top", v, 1, 1u << 30, &f->top))) {
 			return err;

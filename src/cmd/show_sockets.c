@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * netprobe show sockets [state S] [comm C] [pid N] [netns ID] [port N]
+ * netprobe show sockets [state S] [comm C] [pid N] [netns NS] [port N]
  *
  * Active and recently closed TCP connections from the pinned np_conns LRU
  * (the socket probe), oldest first. Closed connections stay listed until

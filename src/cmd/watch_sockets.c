@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * netprobe watch sockets [state S] [comm C] [pid N] [netns ID] [port N]
+ * netprobe watch sockets [state S] [comm C] [pid N] [netns NS] [port N]
  *                        [count N]
  *
  * Live TCP connect / accept / close events from the socket probe's np_events

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include "netns.h"
+#include "np.h"
 #include "out.h"
 
 #define NETNS_RUN_DIR	"/run/netns"
@@ -82,6 +83,14 @@ int np_netns_parse(const char *s, __u32 *inode)
 	if (errno || *end || !v || v > 0xffffffffull)
 		return -EINVAL;
 	*inode = v;
+	return 0;
+}
+
+int np_arg_netns(struct np_ctx *ctx, const char *what, const char *v, __u32 *inode)
+{
+	if (np_netns_parse(v, inode))
+		return np_usage(ctx, "%s: netns '%s' is neither a name in " NETNS_RUN_DIR
+				" nor a namespace inode", what, v);
 	return 0;
 }
 

@@ -104,9 +104,14 @@ static int filter_value(struct np_ctx *ctx, int k, const char *v, struct np_sock
 	case 2:
 		f->has_pid = true;
 		return np_arg_u64(ctx, "pid", v, 1, 0xffffffffu, &f->pid);
-	case 3:
+	case 3: {
+		__u32 ns;
+		int err = np_arg_netns(ctx, "netns", v, &ns);
+
 		f->has_netns = true;
-		return np_arg_u64(ctx, "netns", v, 1, 0xffffffffu, &f->netns);
+		f->netns = ns;
+		return err;
+	}
 	default:
 		f->has_port = true;
 		return np_arg_u64(ctx, "port", v, 1, 65535, &f->port);

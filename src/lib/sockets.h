@@ -36,7 +36,7 @@ struct np_sock_filter {
 };
 
 #define NP_SOCK_STATE_OPEN 100
-#define NP_SOCK_FILTER_ARGS "[state S] [comm C] [pid N] [netns ID] [port N]"
+#define NP_SOCK_FILTER_ARGS "[state S] [comm C] [pid N] [netns NS] [port N]"
 
 void np_sock_filter_init(struct np_sock_filter *f);
 /*

@@ -90,6 +90,17 @@ drop_flows_sum() {
 	run np_in "$NS_B" -j show drops flows reason NO_SOCKET dev b0
 	[ "$status" -eq 0 ]
 	[ "$(drop_flows_sum "$output" 10.77.0.2 7778)" -eq "$sent" ]
+	# netns by its /run/netns name or its inode, from any namespace.
+	local ino
+	ino=$(in_ns "$NS_B" stat -Lc %i /proc/self/ns/net)
+	for ns in "$NS_B" "$ino"; do
+		run "$NP" -j show drops reason NO_SOCKET netns "$ns" proto udp
+		[ "$status" -eq 0 ]
+		[ "$(jq '[.[].count] | add' <<<"$output")" -eq "$noports" ]
+		[ "$(jq -r '[.[].netns_name] | unique | .[]' <<<"$output")" = "$NS_B" ]
+	done
+	run "$NP" show drops netns no-such-ns-here
+	[ "$status" -eq 2 ]
 	# The Prometheus series of the same row.
 	run np_in "$NS_B" --prom show drops reason NO_SOCKET dev b0 proto udp
 	[ "$status" -eq 0 ]
