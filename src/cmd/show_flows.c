@@ -93,6 +93,7 @@ struct show {
 	__u64 mono_to_real;
 	struct ifname *names;
 	int nnames;
+	struct np_col cols[ARRAY_SIZE(flow_cols)];	/* as shown: HOOK when XDP is on */
 };
 
 static const char *ifname_of(struct show *s, __u32 ifindex)
@@ -192,12 +193,11 @@ static void fit_columns(const struct np_flow_top *t, struct np_col *cols)
 
 static void print_collected(struct show *s)
 {
-	struct np_col cols[ARRAY_SIZE(flow_cols)];
+	struct np_col *cols = s->cols;
 
-	memcpy(cols, flow_cols, sizeof(cols));
 	np_flow_top_sort(&s->top);
 	fit_columns(&s->top, cols);
-	out_table_begin(s->ctx->out, NULL, cols, ARRAY_SIZE(cols), NP_LAYOUT_TABLE);
+	out_table_begin(s->ctx->out, NULL, cols, ARRAY_SIZE(s->cols), NP_LAYOUT_TABLE);
 	for (size_t i = 0; i < s->top.n && s->rows && !out_broken(s->ctx->out); i++)
 		print_flow(s, &s->top.v[i].key, &s->top.v[i].val);
 	out_table_end(s->ctx->out);
@@ -321,7 +321,14 @@ static void names_init(struct show *s)
 	int n;
 
 	np_devices_list(s->ctx, &devs, &n);
-	s->names = calloc(n ? n : 1, sizeof(*s->names));
+	memcpy(s->cols, flow_cols, sizeof(s->cols));
+	/* Which hook saw a flow tells rows apart once XDP and TC both count. */
+	for (int i = 0; i < n; i++)
+		if (devs[i].rec.hooks & NP_DEV_XDP) {
+			s->cols[C_HOOK].header = "HOOK";
+			s->cols[C_HOOK].width = -4;
+		}
+	s->names = calloc(n > 0 ? (size_t)n : 1, sizeof(*s->names));
 	for (int i = 0; i < n && s->names; i++) {
 		char now[IF_NAMESIZE];
 
@@ -346,8 +353,7 @@ static int show_flows(struct show *s)
 	names_init(s);
 	s->mono_to_real = np_mono_to_real_offset();
 	if (!s->collect && s->rows)
-		out_table_begin(s->ctx->out, NULL, flow_cols, ARRAY_SIZE(flow_cols),
-				NP_LAYOUT_TABLE);
+		out_table_begin(s->ctx->out, NULL, s->cols, ARRAY_SIZE(s->cols), NP_LAYOUT_TABLE);
 	err = np_flow_table_walk(fd, on_flow, s);
 	close(fd);
 	if (!s->collect && s->rows)

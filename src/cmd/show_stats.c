@@ -302,6 +302,14 @@ static int print_snapshot(struct np_ctx *ctx, const struct sample *s, int n, boo
 	memcpy(cols_norate, cols, sizeof(cols));
 	for (int c = C_RX_PPS; c <= C_TX_BPS; c++)
 		cols_norate[c].header = NULL;
+	/* The XDP counters, where a device has XDP beside (or instead of) TC. */
+	for (int i = 0; i < n; i++)
+		if (s[i].rec.hooks & NP_DEV_XDP) {
+			cols_norate[C_XDP_PKTS].header = "XDP PACKETS";
+			cols_norate[C_XDP_PKTS].width = 12;
+			cols_norate[C_XDP_BYTES].header = "XDP BYTES";
+			cols_norate[C_XDP_BYTES].width = 12;
+		}
 	if (n || !nt || fmt != NP_FMT_PLAIN) {
 		out_table_begin(ctx->out, NULL, cols_norate, ARRAY_SIZE(cols), NP_LAYOUT_TABLE);
 		for (int i = 0; i < n && !out_broken(ctx->out); i++)

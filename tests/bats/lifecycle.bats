@@ -97,6 +97,12 @@ np_prog_ids() {
 	run np_in "$NS_B" -j show stats
 	[ $(( $(jq '.[0].rx_packets' <<<"$output") - np0 )) -eq $(( $(dev_counter "$NS_B" b0 rx packets) - rx0 )) ]
 	[ $(( $(jq '.[0].rx_bytes' <<<"$output") - npb0 )) -eq $(( $(dev_counter "$NS_B" b0 rx bytes) - rxb0 )) ]
+	# Plain text shows what tells rows apart once XDP counts: its counters, the hook.
+	[[ "$(np_in "$NS_B" show stats | head -1)" == *"XDP PACKETS"*"XDP BYTES"* ]]
+	np_in "$NS_B" attach b0 >/dev/null
+	in_ns "$NS_A" ping -c 2 -i 0.01 -q 10.77.0.2 >/dev/null
+	[[ "$(np_in "$NS_B" show flows | head -1)" == *" HOOK "* ]]
+	[ "$(np_in "$NS_B" -j show flows | jq -r '[.[].hook] | unique | join(" ")')" = "tc xdp" ]
 }
 
 @test "xdp on a veth warns about GRO; native mode is used when the driver has it" {
