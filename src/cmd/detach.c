@@ -16,10 +16,12 @@
 #include "lib/probe.h"
 #include "lib/state.h"
 
-enum { C_TARGET, C_HOOK, C_STATE };
+enum { C_TARGET, C_IF, C_PROBE, C_HOOK, C_STATE };
 
 static const struct np_col cols[] = {
-	[C_TARGET] = { "target", "TARGET", -12, NP_K_STR },
+	[C_TARGET] = { NULL, "TARGET", -12, NP_K_STR },
+	[C_IF] = { "interface", NULL, 0, NP_K_STR },
+	[C_PROBE] = { "probe", NULL, 0, NP_K_STR },
 	[C_HOOK] = { "hook", "HOOK", -28, NP_K_STR },
 	[C_STATE] = { "state", "STATE", -10, NP_K_STR },
 };
@@ -47,7 +49,7 @@ static void report_removed(struct np_ctx *ctx, const char *dir,
 		if (still)
 			continue;
 		out_row_begin(ctx->out);
-		out_str(ctx->out, C_TARGET, dir);
+		np_hooks_target(ctx->out, C_TARGET, C_IF, C_PROBE, dir, before->names[i]);
 		out_str(ctx->out, C_HOOK, before->names[i]);
 		out_str(ctx->out, C_STATE, "detached");
 		out_row_end(ctx->out);

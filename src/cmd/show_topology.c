@@ -23,7 +23,7 @@ enum { D_NAME, D_IFINDEX, D_VNI, D_PORT, D_LOCAL, D_UNDERLAY, D_MAC, D_MTU, D_LE
        D_VTEPS, D_ROUTES };
 
 static const struct np_col dev_cols[] = {
-	[D_NAME] = { "name", "DEVICE", -12, NP_K_STR, NP_P_LABEL },
+	[D_NAME] = { "interface", "DEVICE", -12, NP_K_STR, NP_P_LABEL },
 	[D_IFINDEX] = { "ifindex", NULL, 0, NP_K_U64 },
 	[D_VNI] = { "vni", "VNI", 8, NP_K_U64, NP_P_LABEL },
 	[D_PORT] = { "dstport", "PORT", 6, NP_K_U64 },
@@ -41,7 +41,7 @@ static const struct np_col dev_cols[] = {
 enum { V_DEV, V_VNI, V_MAC, V_REMOTE, V_CIDR, V_GW, V_STATE };
 
 static const struct np_col vtep_cols[] = {
-	[V_DEV] = { "device", "DEVICE", -12, NP_K_STR },
+	[V_DEV] = { "interface", "DEVICE", -12, NP_K_STR },
 	[V_VNI] = { "vni", "VNI", 8, NP_K_U64 },
 	[V_MAC] = { "mac", "VTEP MAC", -17, NP_K_STR },
 	[V_REMOTE] = { "remote", "NODE IP", -16, NP_K_STR },
@@ -53,7 +53,7 @@ static const struct np_col vtep_cols[] = {
 enum { R_DEV, R_CIDR, R_GW, R_ONLINK, R_MAC, R_REMOTE, R_TABLE };
 
 static const struct np_col route_cols[] = {
-	[R_DEV] = { "device", "DEVICE", -12, NP_K_STR },
+	[R_DEV] = { "interface", "DEVICE", -12, NP_K_STR },
 	[R_CIDR] = { "pod_cidr", "POD CIDR", -18, NP_K_STR },
 	[R_GW] = { "gateway", "GATEWAY", -16, NP_K_STR },
 	[R_ONLINK] = { "onlink", "ONLINK", -6, NP_K_BOOL },

@@ -83,7 +83,7 @@ static const struct np_col tunnel_cols[] = {
 	[T_REMOTE] = { "remote", "REMOTE", -16, NP_K_STR, NP_P_LABEL },
 	[T_NODE] = { "remote_node", NULL, 0, NP_K_STR },
 	[T_CIDR] = { "pod_cidr", "POD CIDR", -18, NP_K_STR },
-	[T_VXDEV] = { "vxlan_device", NULL, 0, NP_K_STR },
+	[T_VXDEV] = { "vxlan_interface", NULL, 0, NP_K_STR },
 	[T_MAC] = { "vtep_mac", NULL, 0, NP_K_STR },
 	[T_PKTS] = { "packets", "PACKETS", 10, NP_K_COUNT, NP_P_COUNTER,
 		     "netprobe_vxlan_packets_total",

@@ -15,10 +15,12 @@
 #include "lib/state.h"
 #include "../bpf/netprobe.h"
 
-enum { A_TARGET, A_HOOK, A_TYPE, A_MODE, A_PROG, A_LINK, A_STATE, A_NOW, A_RUNS, A_RUNTIME, A_AVG };
+enum { A_TARGET, A_IF, A_PROBE, A_HOOK, A_TYPE, A_MODE, A_PROG, A_LINK, A_STATE, A_NOW, A_RUNS, A_RUNTIME, A_AVG };
 
 static const struct np_col att_cols[] = {
-	[A_TARGET] = { "target", "TARGET", -12, NP_K_STR },
+	[A_TARGET] = { NULL, "TARGET", -12, NP_K_STR },
+	[A_IF] = { "interface", NULL, 0, NP_K_STR },
+	[A_PROBE] = { "probe", NULL, 0, NP_K_STR },
 	[A_HOOK] = { "hook", "HOOK", -28, NP_K_STR },
 	[A_TYPE] = { "link_type", "LINK TYPE", -14, NP_K_STR },
 	[A_MODE] = { "mode", "MODE", -14, NP_K_STR },
@@ -72,7 +74,7 @@ static void print_attachments(struct np_ctx *ctx)
 
 			np_hook_view(ctx, dirs[i], hooks.names[j], &v);
 			out_row_begin(ctx->out);
-			out_str(ctx->out, A_TARGET, dirs[i]);
+			np_hooks_target(ctx->out, A_TARGET, A_IF, A_PROBE, dirs[i], hooks.names[j]);
 			out_str(ctx->out, A_HOOK, hooks.names[j]);
 			out_str(ctx->out, A_TYPE, v.link_type);
 			out_str(ctx->out, A_MODE, v.mode);

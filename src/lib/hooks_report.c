@@ -77,6 +77,13 @@ void np_hooks_snapshot_free(struct np_hooks_snapshot *s)
 	s->n = 0;
 }
 
+void np_hooks_target(struct np_out *o, int target_col, int if_col, int probe_col,
+		     const char *dir, const char *hook)
+{
+	out_str(o, target_col, dir);
+	out_str(o, np_dev_hook_by_name(hook) ? if_col : probe_col, dir);
+}
+
 void np_hook_view(struct np_ctx *ctx, const char *dir, const char *name, struct np_hook_view *v)
 {
 	const struct np_dev_hook *hook = np_dev_hook_by_name(name);
@@ -125,10 +132,12 @@ void np_hook_view(struct np_ctx *ctx, const char *dir, const char *name, struct 
 		v->mode = v->link_type;
 }
 
-enum { C_TARGET, C_HOOK, C_MODE, C_PROG, C_LINK, C_STATE };
+enum { C_TARGET, C_IF, C_PROBE, C_HOOK, C_MODE, C_PROG, C_LINK, C_STATE };
 
 static const struct np_col cols[] = {
-	[C_TARGET] = { "target", "TARGET", -12, NP_K_STR },
+	[C_TARGET] = { NULL, "TARGET", -12, NP_K_STR },
+	[C_IF] = { "interface", NULL, 0, NP_K_STR },
+	[C_PROBE] = { "probe", NULL, 0, NP_K_STR },
 	[C_HOOK] = { "hook", "HOOK", -28, NP_K_STR },
 	[C_MODE] = { "mode", "MODE", -14, NP_K_STR },
 	[C_PROG] = { "prog_id", "PROG", 6, NP_K_U64 },
@@ -152,7 +161,7 @@ void np_hooks_report(struct np_ctx *ctx, const char *dir, const struct np_hooks_
 			existed |= !strcmp(before->names[j], names[i]) && before->prog_ids &&
 				   before->prog_ids[j] == v.prog_id;
 		out_row_begin(ctx->out);
-		out_str(ctx->out, C_TARGET, dir);
+		np_hooks_target(ctx->out, C_TARGET, C_IF, C_PROBE, dir, names[i]);
 		out_str(ctx->out, C_HOOK, names[i]);
 		out_str(ctx->out, C_MODE, v.mode);
 		out_u64(ctx->out, C_PROG, v.prog_id);

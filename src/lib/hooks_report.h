@@ -5,6 +5,8 @@
 
 #include "np.h"
 
+struct np_out;
+
 struct np_hooks_snapshot {
 	char **names;
 	__u32 *prog_ids;
@@ -17,6 +19,13 @@ void np_hooks_snapshot_free(struct np_hooks_snapshot *s);
 /* Prints the hooks of <dir>: "unchanged" if the same program was there before,
  * else "attached". */
 void np_hooks_report(struct np_ctx *ctx, const char *dir, const struct np_hooks_snapshot *before);
+
+/*
+ * Who a hook row is about: TARGET in plain text; in JSON "interface" for a
+ * device's hook, "probe" for a host probe's (socket, drops, netfilter).
+ */
+void np_hooks_target(struct np_out *o, int target_col, int if_col, int probe_col,
+		     const char *dir, const char *hook);
 
 /* Fills what status and attach show of one hook. */
 struct np_hook_view {

@@ -388,8 +388,9 @@ void out_table_begin(struct np_out *o, const char *key, const struct np_col *col
 	for (int i = 0; i < ncols && o->cells && o->fmt == NP_FMT_JSON; i++) {
 		struct cell *c = &o->cells[i];
 
-		if (asprintf(&c->jkey, "\"%s\":%s", cols[i].key,
-			     o->pretty && layout != NP_LAYOUT_STREAM ? " " : "") < 0)
+		/* A column without a key is for people only: plain text. */
+		if (!cols[i].key || asprintf(&c->jkey, "\"%s\":%s", cols[i].key,
+					     o->pretty && layout != NP_LAYOUT_STREAM ? " " : "") < 0)
 			c->jkey = NULL;
 		c->jkeylen = c->jkey ? strlen(c->jkey) : 0;
 	}

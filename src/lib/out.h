@@ -35,7 +35,8 @@ enum np_prom {
 };
 
 struct np_col {
-	const char *key;	/* JSON field name: a contract, never rename */
+	const char *key;	/* JSON field name: a contract, never rename; NULL:
+				 * a column of plain text only */
 	const char *header;	/* plain column header; NULL hides it in plain */
 	int width;		/* plain width; negative aligns left */
 	enum np_kind kind;

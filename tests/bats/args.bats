@@ -89,7 +89,7 @@ runtime_error() {
 	np_root_empty
 	run np_in "$NS_A" -j attach a0 tc tc
 	[ "$status" -eq 0 ]
-	[ "$(jq '[.[] | select(.target == "a0")] | length' <<<"$output")" -eq 2 ]
+	[ "$(jq '[.[] | select(.interface == "a0")] | length' <<<"$output")" -eq 2 ]
 	run np_in "$NS_A" -q attach a0 all tc
 	[ "$status" -eq 0 ]
 }
@@ -110,7 +110,7 @@ runtime_error() {
 	run np_in "$NS_A" watch sockets count
 	usage_error "Error: watch sockets: 'count' needs a value"
 	# Still attached: the bad requests changed nothing.
-	[ "$(np_in "$NS_A" -j status | jq '[.attachments[] | select(.target == "a0")] | length')" -eq 2 ]
+	[ "$(np_in "$NS_A" -j status | jq '[.attachments[] | select(.interface == "a0")] | length')" -eq 2 ]
 	run np_in "$NS_A" -j detach a0 tc tc
 	[ "$status" -eq 0 ]
 	[ "$(jq '[.[] | select(.state == "detached")] | length' <<<"$output")" -eq 2 ]
@@ -234,7 +234,7 @@ dev_messages() {
 
 # a0_hooks: the hooks attached to a0, sorted, one line.
 a0_hooks() {
-	np_in "$NS_A" -j status | jq -r '[.attachments[] | select(.target == "a0") | .hook] | sort | join(" ")'
+	np_in "$NS_A" -j status | jq -r '[.attachments[] | select(.interface == "a0") | .hook] | sort | join(" ")'
 }
 
 @test "attach never ignores a request: mode, vxlan-port, tc-mode and flows need their probe" {

@@ -69,7 +69,8 @@ consistent() {
 	local out
 	out=$(np_in "$NS_A" -j status) || return 1
 	jq -e . >/dev/null <<<"$out" || return 1
-	[ "$(jq -r '[.attachments[] | select(.state != "ok")] | length' <<<"$out")" -eq 0 ] ||
+	# Nothing attached (detach all came last) is a consistent state too.
+	[ "$(jq -r '[.attachments[]? | select(.state != "ok")] | length' <<<"$out")" -eq 0 ] ||
 		{ echo "not ok: $out" >&2; return 1; }
 }
 
@@ -247,10 +248,10 @@ links_of() {
 	run np_in "$NS_A" -j attach a0 security tc-mode tcx
 	[ "$status" -eq 0 ]
 	run np_in "$NS_A" -j status
-	[ "$(jq -r '[.attachments[] | select(.target == "a0") | "\(.hook)=\(.mode)"] | sort | join(" ")' <<<"$output")" = \
+	[ "$(jq -r '[.attachments[] | select(.interface == "a0") | "\(.hook)=\(.mode)"] | sort | join(" ")' <<<"$output")" = \
 	  "security_ingress=tcx tc_egress=clsact tc_ingress=clsact" ]
 	local progs
-	progs=$(jq -c '[.attachments[] | select(.target == "a0") | .prog_id]' <<<"$output")
+	progs=$(jq -c '[.attachments[] | select(.interface == "a0") | .prog_id]' <<<"$output")
 	np_in "$NS_A" detach a0 >/dev/null
 	[ -z "$(in_ns "$NS_A" tc filter show dev a0 ingress)" ]
 	[ -z "$(in_ns "$NS_A" tc filter show dev a0 egress)" ]
@@ -274,7 +275,7 @@ links_of() {
 	in_ns "$NS_A" ping -c 10 -i 0.01 -q 10.77.0.2 >/dev/null
 	[ $(( $(np_in "$NS_A" -j show stats dev a0 | jq '.[0].rx_packets') - np0 )) -eq \
 	  $(( $(dev_counter "$NS_A" a0 rx packets) - rx0 )) ]
-	progs=$(np_in "$NS_A" -j status | jq -c '[.attachments[] | select(.target == "a0") | .prog_id]')
+	progs=$(np_in "$NS_A" -j status | jq -c '[.attachments[] | select(.interface == "a0") | .prog_id]')
 	np_in "$NS_A" detach a0 >/dev/null
 	[ -z "$(in_ns "$NS_A" tc filter show dev a0 ingress)" ]
 	! in_ns "$NS_A" tc qdisc show dev a0 | grep -q clsact
@@ -303,7 +304,7 @@ links_of() {
 	in_ns "$NS_A" ping -c 10 -i 0.01 -q 10.77.0.2 >/dev/null
 	[ $(( $(np_in "$NS_A" -j show stats | jq '.[] | select(.interface == "a9") | .rx_packets') - np0 )) -eq \
 	  $(( $(dev_counter "$NS_A" a9 rx packets) - rx0 )) ]
-	[ "$(np_in "$NS_A" -j status | jq -r '[.attachments[] | "\(.target) \(.state)"] | unique | .[]')" = "a9 ok" ]
+	[ "$(np_in "$NS_A" -j status | jq -r '[.attachments[] | "\(.interface) \(.state)"] | unique | .[]')" = "a9 ok" ]
 	np_in "$NS_A" detach a9 >/dev/null
 	np_root_empty
 }

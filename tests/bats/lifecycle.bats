@@ -184,9 +184,9 @@ np_prog_ids() {
 	ip -n "$NS_A" link set a0.100 up
 	run np_in "$NS_A" -j attach a0.100
 	[ "$status" -eq 0 ]
-	[ "$(jq -r '.[0].target' <<<"$output")" = a0.100 ]
+	[ "$(jq -r '.[0].interface' <<<"$output")" = a0.100 ]
 	run np_in "$NS_A" -j status
-	[ "$(jq -r '[.attachments[] | select(.target == "a0.100") | .state] | unique | .[]' <<<"$output")" = ok ]
+	[ "$(jq -r '[.attachments[] | select(.interface == "a0.100") | .state] | unique | .[]' <<<"$output")" = ok ]
 	np_in "$NS_A" -j show stats dev a0.100 | jq -e '.[0].interface == "a0.100"'
 	run np_in "$NS_A" -j detach a0.100
 	[ "$(jq 'length' <<<"$output")" -eq 2 ]

@@ -48,7 +48,7 @@ topology() {
 			[ "${#stderr_lines[@]}" -eq 1 ]
 		done
 		topology "$path" -j
-		jq -e '.subnet_env == null and .vxlan_devices[0].name == "vx0"' <<<"$output"
+		jq -e '.subnet_env == null and .vxlan_devices[0].interface == "vx0"' <<<"$output"
 	done
 	# -q silences the warning, not the command.
 	topology "$BATS_TEST_TMPDIR/fifo" -jq

@@ -225,7 +225,7 @@ np_flows() {
 	local link
 	link=$(ip -n "$NODE1" -j -d link show flannel.1)
 	[ "$(jq -r '.vxlan_devices | length' <<<"$output")" -eq 1 ]
-	[ "$(jq -r '.vxlan_devices[0] | [.name, .vni, .dstport, .local, .underlay, .mac] | map(tostring) | join(" ")' <<<"$output")" = \
+	[ "$(jq -r '.vxlan_devices[0] | [.interface, .vni, .dstport, .local, .underlay, .mac] | map(tostring) | join(" ")' <<<"$output")" = \
 	  "$(jq -r '.[0] | [.ifname, .linkinfo.info_data.id, .linkinfo.info_data.port, .linkinfo.info_data.local, .linkinfo.info_data.link, .address] | map(tostring) | join(" ")' <<<"$link")" ]
 	# Remote VTEPs: what bridge(8) lists with a dst, MAC -> node IP.
 	[ "$(jq -r '.remote_vteps[] | [.mac, .remote] | join(" ")' <<<"$output" | sort)" = \
@@ -242,7 +242,7 @@ np_flows() {
 	  "02:fa:00:00:00:01 192.168.77.1 10.244.1.0/24" ]
 	run np_in "$NODE2" --prom show topology
 	[ "$status" -eq 0 ]
-	grep -q '^netprobe_vxlan_remote_vteps{name="flannel.1",vni="1",local="192.168.77.2"} 1$' <<<"$(np_prom_plain <<<"$output")"
+	grep -q '^netprobe_vxlan_remote_vteps{interface="flannel.1",vni="1",local="192.168.77.2"} 1$' <<<"$(np_prom_plain <<<"$output")"
 	if command -v promtool >/dev/null; then
 		promtool check metrics <<<"$output"
 	fi
