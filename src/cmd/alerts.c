@@ -91,28 +91,17 @@ int cmd_show_alerts(struct np_ctx *ctx, int argc, char **argv)
 	return NP_EXIT_OK;
 }
 
-static int count_one(const void *key, const void *value, void *arg)
-{
-	(void)key;
-	(void)value;
-	(*(int *)arg)++;
-	return 0;
-}
-
-/* Deletes every entry of a pinned (not per-CPU) map; returns how many, or -errno. */
+/* Empties a pinned map; returns how many entries it held, or -errno. */
 static int map_clear(struct np_ctx *ctx, const char *name)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info);
-	int fd, n = 0, err;
+	int fd = np_map_open(ctx, name), err;
+	__u64 n = 0;
 
-	fd = np_map_open(ctx, name);
 	if (fd < 0)
 		return fd;
-	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno
-		: np_map_walk(fd, info.key_size, info.value_size, true, count_one, &n);
+	err = np_map_clear(fd, &n);
 	close(fd);
-	return err ? err : n;
+	return err ? err : (int)n;
 }
 
 int cmd_flush_alerts(struct np_ctx *ctx, int argc, char **argv)

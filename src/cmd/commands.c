@@ -16,6 +16,10 @@ int cmd_watch_sockets(struct np_ctx *ctx, int argc, char **argv);
 int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_flows(struct np_ctx *ctx, int argc, char **argv);
 int cmd_flush_flows(struct np_ctx *ctx, int argc, char **argv);
+int cmd_flush_drops(struct np_ctx *ctx, int argc, char **argv);
+int cmd_flush_netfilter(struct np_ctx *ctx, int argc, char **argv);
+int cmd_flush_vxlan(struct np_ctx *ctx, int argc, char **argv);
+int cmd_flush_sockets(struct np_ctx *ctx, int argc, char **argv);
 int cmd_dump(struct np_ctx *ctx, int argc, char **argv);
 int cmd_feature(struct np_ctx *ctx, int argc, char **argv);
 int cmd_version(struct np_ctx *ctx, int argc, char **argv);
@@ -58,6 +62,10 @@ static const struct np_cmd flush_cmds[] = {
 	{ "stats", cmd_flush_stats, NULL, "[dev DEV]", "zero the traffic counters", 0 },
 	{ "flows", cmd_flush_flows, NULL, NULL, "empty the flow table", 0 },
 	{ "alerts", cmd_flush_alerts, NULL, NULL, "forget alerts and detection state", 0 },
+	{ "drops", cmd_flush_drops, NULL, NULL, "empty the drop counters and dropped flows", 0 },
+	{ "netfilter", cmd_flush_netfilter, NULL, NULL, "zero the netfilter hook counters", 0 },
+	{ "vxlan", cmd_flush_vxlan, NULL, NULL, "empty the tunnels, inner flows and counters", 0 },
+	{ "sockets", cmd_flush_sockets, NULL, NULL, "forget connections and TCP totals", 0 },
 	{ 0 },
 };
 

@@ -2,6 +2,8 @@
 /*
  * netprobe flush stats [dev DEV]: zero traffic counters, keep the hooks.
  * netprobe flush flows: empty the flow table.
+ * netprobe flush drops|netfilter|vxlan|sockets: empty that probe's tables.
+ * netprobe flush all: every table netprobe has (hooks and settings stay).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -21,8 +23,8 @@ int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv)
 	static const char *const words[] = { "dev", NULL };
 	struct np_dev_entry *devs;
 	const char *dev = NULL;
-	__u64 seen = 0;
-	int n, err;
+	__u64 seen = 0, cleared;
+	int n, err, fd;
 
 	for (int i = 0; i < argc; i++) {
 		if (np_is_help(argv[i]))
@@ -63,6 +65,12 @@ int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv)
 		np_dev_forget_counters(ctx, devs[i].rec.ifindex);
 		np_flush_report_row(ctx, "stats", devs[i].name, -1);
 	}
+	/* The TCP totals of the socket probe are counters of show stats too. */
+	fd = np_map_open(ctx, "np_tcp_totals");
+	if (fd >= 0 && !np_map_clear(fd, &cleared))
+		np_flush_report_row(ctx, "tcp_totals", NULL, cleared);
+	if (fd >= 0)
+		close(fd);
 	np_flush_report_end(ctx);
 	free(devs);
 	np_state_close(ctx);
@@ -117,4 +125,91 @@ int cmd_flush_flows(struct np_ctx *ctx, int argc, char **argv)
 	np_flush_report_row(ctx, "flows", NULL, deleted);
 	np_flush_report_end(ctx);
 	return NP_EXIT_OK;
+}
+
+/* A probe's tables, emptied together; entries are counted in the first. */
+struct table {
+	const char *name;
+	const char *probe;		/* the attach that makes them */
+	const char *const maps[6];
+};
+
+static const struct table tables[] = {
+	{ "drops", "drops", { "np_drops", "np_drop_flows" } },
+	{ "netfilter", "netfilter", { "np_nf_stats" } },
+	{ "vxlan", "DEV vxlan", { "np_vxlan_tunnels", "np_vxlan_flows", "np_vxlan_counters" } },
+	{ "sockets", "socket", { "np_conns", "np_tcp_totals" } },
+};
+
+/* Empties t's maps that are pinned; -ENOENT if none is. */
+static int table_clear(struct np_ctx *ctx, const struct table *t, __u64 *entries)
+{
+	int err = -ENOENT;
+
+	*entries = 0;
+	for (int i = 0; t->maps[i]; i++) {
+		int fd = np_map_open(ctx, t->maps[i]), e;
+		__u64 n;
+
+		if (fd == -ENOENT)
+			continue;
+		e = fd < 0 ? fd : np_map_clear(fd, &n);
+		if (fd >= 0)
+			close(fd);
+		if (e)
+			return e;
+		if (err == -ENOENT)
+			*entries = n;
+		err = 0;
+	}
+	return err;
+}
+
+static int flush_table(struct np_ctx *ctx, const struct table *t, int argc, char **argv)
+{
+	__u64 entries;
+	int err;
+
+	if (argc && np_is_help(argv[0]))
+		return np_cmd_usage(ctx, "Usage: netprobe flush %s\n", t->name);
+	if (argc)
+		return np_usage(ctx, "flush %s: unexpected '%s'", t->name, argv[0]);
+	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
+	if (err == NP_STATE_EMPTY || (!err && !np_pin_exists(ctx, "maps/np_meta")))
+		err = -ENOENT;
+	else if (!err)
+		err = np_state_open(ctx, NP_ST_WRITE);
+	if (err > 0)
+		return err;
+	err = err ?: table_clear(ctx, t, &entries);
+	np_state_close(ctx);
+	if (err == -ENOENT)
+		return np_err(ctx, "the %s probe is not attached; run 'netprobe attach %s'",
+			      t->name, t->probe);
+	if (err)
+		return np_err(ctx, "cannot flush %s: %s", t->name, strerror(-err));
+	np_flush_report_begin(ctx);
+	np_flush_report_row(ctx, t->name, NULL, entries);
+	np_flush_report_end(ctx);
+	return NP_EXIT_OK;
+}
+
+int cmd_flush_drops(struct np_ctx *ctx, int argc, char **argv)
+{
+	return flush_table(ctx, &tables[0], argc, argv);
+}
+
+int cmd_flush_netfilter(struct np_ctx *ctx, int argc, char **argv)
+{
+	return flush_table(ctx, &tables[1], argc, argv);
+}
+
+int cmd_flush_vxlan(struct np_ctx *ctx, int argc, char **argv)
+{
+	return flush_table(ctx, &tables[2], argc, argv);
+}
+
+int cmd_flush_sockets(struct np_ctx *ctx, int argc, char **argv)
+{
+	return flush_table(ctx, &tables[3], argc, argv);
 }

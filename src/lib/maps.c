@@ -246,6 +246,29 @@ int np_map_purge_ifindex(int fd, size_t off, __u32 ifindex, __u64 *deleted)
 	return err;
 }
 
+static int count_entry(const void *key, const void *value, void *arg)
+{
+	(void)key;
+	(void)value;
+	(*(__u64 *)arg)++;
+	return 0;
+}
+
+int np_map_clear(int fd, __u64 *deleted)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	size_t vsize;
+
+	*deleted = 0;
+	if (bpf_obj_get_info_by_fd(fd, &info, &len))
+		return -errno;
+	vsize = info.value_size;
+	if (info.type == BPF_MAP_TYPE_PERCPU_HASH || info.type == BPF_MAP_TYPE_LRU_PERCPU_HASH)
+		vsize = ((vsize + 7) & ~7ul) * libbpf_num_possible_cpus();
+	return np_map_walk(fd, info.key_size, vsize, true, count_entry, deleted);
+}
+
 int np_percpu_sum(int map_fd, const void *key, __u64 *sum, int n_u64)
 {
 	int ncpus = libbpf_num_possible_cpus();

@@ -33,6 +33,12 @@ int np_map_walk(int fd, size_t key_size, size_t value_size, bool delete,
  */
 int np_map_purge_ifindex(int fd, size_t off, __u32 ifindex, __u64 *deleted);
 
+/*
+ * Deletes every entry of a hash map (per-CPU or not), batched; *deleted
+ * says how many. Returns 0 or -errno.
+ */
+int np_map_clear(int fd, __u64 *deleted);
+
 /* Sum over CPUs of n_u64 __u64 counters per CPU (per-CPU map value). */
 int np_percpu_sum(int map_fd, const void *key, __u64 *sum, int n_u64);
 

@@ -248,3 +248,30 @@ netns_inode() {
 	[ "$status" -eq 0 ]
 	np_root_empty
 }
+
+@test "flush drops and flush netfilter empty their tables; what comes after counts from zero" {
+	np_veth_pair
+	"$NP" attach drops >/dev/null
+	np_in "$NS_B" attach netfilter >/dev/null
+	udp_send "$NS_A" 10.77.0.2 7779 5
+	[ "$(np_in "$NS_B" -j show drops reason NO_SOCKET netns "$NS_B" | jq '[.[].count] | add')" -eq 5 ]
+	run "$NP" -j flush drops
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.[0].table' <<<"$output")" = drops ]
+	[ "$(jq '.[0].entries' <<<"$output")" -ge 1 ]
+	[ "$(np_in "$NS_B" -j show drops reason NO_SOCKET netns "$NS_B" | jq length)" -eq 0 ]
+	local noports0
+	noports0=$(snmp "$NS_B" Udp NoPorts)
+	udp_send "$NS_A" 10.77.0.2 7779 7
+	[ "$(np_in "$NS_B" -j show drops reason NO_SOCKET netns "$NS_B" | jq '[.[].count] | add')" -eq \
+	  $(( $(snmp "$NS_B" Udp NoPorts) - noports0 )) ]
+	# Netfilter: zero, then the input hook counts exactly the datagrams that came in.
+	run np_in "$NS_B" -j flush netfilter
+	[ "$status" -eq 0 ]
+	[ "$(np_in "$NS_B" -j show netfilter | jq '[.[].packets] | add // 0')" -eq 0 ]
+	udp_send "$NS_A" 10.77.0.2 7779 4
+	[ "$(np_in "$NS_B" -j show netfilter | jq '[.[] | select(.family == "ipv4" and .hook == "input") | .packets] | add')" -eq 4 ]
+	run "$NP" flush vxlan
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"attach DEV vxlan"* ]]
+}

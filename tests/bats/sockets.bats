@@ -213,6 +213,14 @@ tcp_total() {
 	grep -qx "netprobe_socket_connections_total{netns=\"$NETNS_A\",kind=\"opened\"} $K" <<<"$(np_prom_plain <<<"$output")"
 	grep -qx "netprobe_socket_connections_total{netns=\"$NETNS_B\",kind=\"accepted\"} $K" <<<"$(np_prom_plain <<<"$output")"
 	if command -v promtool >/dev/null; then promtool check metrics <<<"$output"; fi
+	# flush stats zeroes the TCP totals too; flush sockets forgets the connections.
+	"$NP" flush stats >/dev/null
+	[ "$("$NP" -j show sockets totals | jq length)" -eq 0 ]
+	[ "$("$NP" -j show sockets | jq length)" -gt 0 ]
+	run "$NP" -j flush sockets
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '.[0].table' <<<"$output")" = sockets ]
+	[ "$("$NP" -j show sockets | jq length)" -eq 0 ]
 }
 
 @test "an open connection: established, with its owner and live byte counts" {
