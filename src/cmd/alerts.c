@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * netprobe show alerts [kind port-scan|syn-flood] [active]
- * netprobe flush alerts
+ * (netprobe flush alerts: src/cmd/flush.c)
  *
  * Alerts are kept by the kernel in the pinned np_alerts LRU, so they are
  * there whether or not anybody was watching. --prom prints the kernel's
@@ -88,54 +88,5 @@ int cmd_show_alerts(struct np_ctx *ctx, int argc, char **argv)
 	}
 	out_table_end(ctx->out);
 	free(alerts);
-	return NP_EXIT_OK;
-}
-
-/* Empties a pinned map; returns how many entries it held, or -errno. */
-static int map_clear(struct np_ctx *ctx, const char *name)
-{
-	int fd = np_map_open(ctx, name), err;
-	__u64 n = 0;
-
-	if (fd < 0)
-		return fd;
-	err = np_map_clear(fd, &n);
-	close(fd);
-	return err ? err : (int)n;
-}
-
-int cmd_flush_alerts(struct np_ctx *ctx, int argc, char **argv)
-{
-	/* The tracking state goes too: an attack still going on is raised anew. */
-	static const char *const maps[] = { "np_alerts", "np_sec_scan", "np_sec_seen",
-					    "np_sec_flood", "np_sec_pending", NULL };
-	long long cleared = 0;
-	int err;
-
-	if (argc > 0 && np_is_help(argv[0])) {
-		printf("Usage: netprobe flush alerts\n");
-		return NP_EXIT_OK;
-	}
-	if (argc > 0)
-		return np_usage(ctx, "flush alerts: unexpected '%s'", argv[0]);
-	if ((err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY)))
-		return err == NP_STATE_EMPTY ? np_err(ctx, NOT_ATTACHED) : err;
-	if (!np_pin_exists(ctx, "maps/np_alerts"))
-		return np_err(ctx, NOT_ATTACHED);
-	if ((err = np_state_open(ctx, NP_ST_WRITE)))
-		return err;
-	for (int i = 0; maps[i] && !err; i++) {
-		int n = map_clear(ctx, maps[i]);
-
-		err = n == -ENOENT || n >= 0 ? 0 : n;
-		if (i == 0 && n > 0)
-			cleared = n;
-	}
-	np_state_close(ctx);
-	if (err)
-		return np_err(ctx, "cannot flush the alerts: %s", strerror(-err));
-	np_flush_report_begin(ctx);
-	np_flush_report_row(ctx, "alerts", NULL, cleared);
-	np_flush_report_end(ctx);
 	return NP_EXIT_OK;
 }

@@ -20,6 +20,7 @@ int cmd_flush_drops(struct np_ctx *ctx, int argc, char **argv);
 int cmd_flush_netfilter(struct np_ctx *ctx, int argc, char **argv);
 int cmd_flush_vxlan(struct np_ctx *ctx, int argc, char **argv);
 int cmd_flush_sockets(struct np_ctx *ctx, int argc, char **argv);
+int cmd_flush_all(struct np_ctx *ctx, int argc, char **argv);
 int cmd_dump(struct np_ctx *ctx, int argc, char **argv);
 int cmd_feature(struct np_ctx *ctx, int argc, char **argv);
 int cmd_version(struct np_ctx *ctx, int argc, char **argv);
@@ -66,6 +67,7 @@ static const struct np_cmd flush_cmds[] = {
 	{ "netfilter", cmd_flush_netfilter, NULL, NULL, "zero the netfilter hook counters", 0 },
 	{ "vxlan", cmd_flush_vxlan, NULL, NULL, "empty the tunnels, inner flows and counters", 0 },
 	{ "sockets", cmd_flush_sockets, NULL, NULL, "forget connections and TCP totals", 0 },
+	{ "all", cmd_flush_all, NULL, NULL, "every table at once; hooks and settings stay", 0 },
 	{ 0 },
 };
 

@@ -18,13 +18,33 @@
 #include "lib/report.h"
 #include "lib/state.h"
 
+/* Every device's counters and the TCP totals, a row each (the report is open). */
+static void stats_clear(struct np_ctx *ctx)
+{
+	struct np_dev_entry *devs;
+	__u64 cleared;
+	int n, fd;
+
+	np_devices_list(ctx, &devs, &n);
+	for (int i = 0; i < n; i++) {
+		np_dev_forget_counters(ctx, devs[i].rec.ifindex);
+		np_flush_report_row(ctx, "stats", devs[i].name, -1);
+	}
+	free(devs);
+	/* The TCP totals of the socket probe are counters of show stats too. */
+	fd = np_map_open(ctx, "np_tcp_totals");
+	if (fd >= 0 && !np_map_clear(fd, &cleared))
+		np_flush_report_row(ctx, "tcp_totals", NULL, cleared);
+	if (fd >= 0)
+		close(fd);
+}
+
 int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv)
 {
 	static const char *const words[] = { "dev", NULL };
-	struct np_dev_entry *devs;
 	const char *dev = NULL;
-	__u64 seen = 0, cleared;
-	int n, err, fd;
+	__u64 seen = 0;
+	int err;
 
 	for (int i = 0; i < argc; i++) {
 		if (np_is_help(argv[i]))
@@ -59,22 +79,29 @@ int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv)
 		np_state_close(ctx);
 		return err;
 	}
-	np_devices_list(ctx, &devs, &n);
 	np_flush_report_begin(ctx);
-	for (int i = 0; i < n; i++) {
-		np_dev_forget_counters(ctx, devs[i].rec.ifindex);
-		np_flush_report_row(ctx, "stats", devs[i].name, -1);
-	}
-	/* The TCP totals of the socket probe are counters of show stats too. */
-	fd = np_map_open(ctx, "np_tcp_totals");
-	if (fd >= 0 && !np_map_clear(fd, &cleared))
-		np_flush_report_row(ctx, "tcp_totals", NULL, cleared);
-	if (fd >= 0)
-		close(fd);
+	stats_clear(ctx);
 	np_flush_report_end(ctx);
-	free(devs);
 	np_state_close(ctx);
 	return NP_EXIT_OK;
+}
+
+/* Empties the flow table; deleted entries are not evictions (np_flow_stats). */
+static int flows_clear(struct np_ctx *ctx, __u64 *deleted)
+{
+	int fd = np_map_open(ctx, "np_flows"), err;
+
+	*deleted = 0;
+	if (fd < 0)
+		return fd;
+	err = np_flow_table_clear(fd, deleted);
+	close(fd);
+	if (*deleted) {
+		int e = np_flow_stats_add_deleted(ctx, *deleted);
+
+		err = err ?: e;
+	}
+	return err;
 }
 
 /* netprobe flush flows: empty the flow table, keep its counters honest. */
@@ -83,10 +110,8 @@ int cmd_flush_flows(struct np_ctx *ctx, int argc, char **argv)
 	__u64 deleted = 0;
 	int fd, err;
 
-	if (argc && np_is_help(argv[0])) {
-		printf("Usage: netprobe flush flows\n");
-		return NP_EXIT_OK;
-	}
+	if (argc && np_is_help(argv[0]))
+		return np_cmd_usage(ctx, "Usage: netprobe flush flows\n");
 	if (argc)
 		return np_usage(ctx, "flush flows: unexpected '%s'", argv[0]);
 	/* Nothing pinned, nothing to flush: and no pin root made for it either. */
@@ -105,19 +130,7 @@ int cmd_flush_flows(struct np_ctx *ctx, int argc, char **argv)
 	err = np_state_open(ctx, NP_ST_WRITE);
 	if (err)
 		return err;
-	fd = np_map_open(ctx, "np_flows");
-	if (fd < 0) {
-		np_state_close(ctx);
-		return np_err(ctx, "cannot open the flow table: %s", strerror(-fd));
-	}
-	err = np_flow_table_clear(fd, &deleted);
-	close(fd);
-	/* Deleted entries are not evictions: record them (see np_flow_stats). */
-	if (deleted) {
-		int e = np_flow_stats_add_deleted(ctx, deleted);
-
-		err = err ?: e;
-	}
+	err = flows_clear(ctx, &deleted);
 	np_state_close(ctx);
 	if (err)
 		return np_err(ctx, "cannot flush the flow table: %s", strerror(-err));
@@ -130,15 +143,23 @@ int cmd_flush_flows(struct np_ctx *ctx, int argc, char **argv)
 /* A probe's tables, emptied together; entries are counted in the first. */
 struct table {
 	const char *name;
-	const char *probe;		/* the attach that makes them */
+	const char *probe;		/* the probe that makes them ... */
+	const char *attach;		/* ... and its attach keywords */
 	const char *const maps[6];
 };
 
+enum { T_DROPS, T_NETFILTER, T_VXLAN, T_SOCKETS, T_ALERTS };
+
 static const struct table tables[] = {
-	{ "drops", "drops", { "np_drops", "np_drop_flows" } },
-	{ "netfilter", "netfilter", { "np_nf_stats" } },
-	{ "vxlan", "DEV vxlan", { "np_vxlan_tunnels", "np_vxlan_flows", "np_vxlan_counters" } },
-	{ "sockets", "socket", { "np_conns", "np_tcp_totals" } },
+	[T_DROPS] = { "drops", "drops", "drops", { "np_drops", "np_drop_flows" } },
+	[T_NETFILTER] = { "netfilter", "netfilter", "netfilter", { "np_nf_stats" } },
+	[T_VXLAN] = { "vxlan", "vxlan", "DEV vxlan",
+		      { "np_vxlan_tunnels", "np_vxlan_flows", "np_vxlan_counters" } },
+	[T_SOCKETS] = { "sockets", "socket", "socket", { "np_conns", "np_tcp_totals" } },
+	/* The tracking state goes too: an attack still going on is raised anew. */
+	[T_ALERTS] = { "alerts", "security", "DEV security",
+		       { "np_alerts", "np_sec_scan", "np_sec_seen", "np_sec_flood",
+			 "np_sec_pending" } },
 };
 
 /* Empties t's maps that are pinned; -ENOENT if none is. */
@@ -185,7 +206,7 @@ static int flush_table(struct np_ctx *ctx, const struct table *t, int argc, char
 	np_state_close(ctx);
 	if (err == -ENOENT)
 		return np_err(ctx, "the %s probe is not attached; run 'netprobe attach %s'",
-			      t->name, t->probe);
+			      t->probe, t->attach);
 	if (err)
 		return np_err(ctx, "cannot flush %s: %s", t->name, strerror(-err));
 	np_flush_report_begin(ctx);
@@ -196,20 +217,62 @@ static int flush_table(struct np_ctx *ctx, const struct table *t, int argc, char
 
 int cmd_flush_drops(struct np_ctx *ctx, int argc, char **argv)
 {
-	return flush_table(ctx, &tables[0], argc, argv);
+	return flush_table(ctx, &tables[T_DROPS], argc, argv);
 }
 
 int cmd_flush_netfilter(struct np_ctx *ctx, int argc, char **argv)
 {
-	return flush_table(ctx, &tables[1], argc, argv);
+	return flush_table(ctx, &tables[T_NETFILTER], argc, argv);
 }
 
 int cmd_flush_vxlan(struct np_ctx *ctx, int argc, char **argv)
 {
-	return flush_table(ctx, &tables[2], argc, argv);
+	return flush_table(ctx, &tables[T_VXLAN], argc, argv);
 }
 
 int cmd_flush_sockets(struct np_ctx *ctx, int argc, char **argv)
 {
-	return flush_table(ctx, &tables[3], argc, argv);
+	return flush_table(ctx, &tables[T_SOCKETS], argc, argv);
+}
+
+int cmd_flush_alerts(struct np_ctx *ctx, int argc, char **argv)
+{
+	return flush_table(ctx, &tables[T_ALERTS], argc, argv);
+}
+
+/* netprobe flush all: every table, one report; the hooks and settings stay. */
+int cmd_flush_all(struct np_ctx *ctx, int argc, char **argv)
+{
+	__u64 entries;
+	int err;
+
+	if (argc && np_is_help(argv[0]))
+		return np_cmd_usage(ctx, "Usage: netprobe flush all\n");
+	if (argc)
+		return np_usage(ctx, "flush all: unexpected '%s'", argv[0]);
+	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
+	if (err && err != NP_STATE_EMPTY)
+		return err;
+	if (!err && (err = np_state_open(ctx, NP_ST_WRITE)))
+		return err;
+	np_flush_report_begin(ctx);
+	if (ctx->lock_fd >= 0) {
+		err = flows_clear(ctx, &entries);
+		if (!err)
+			np_flush_report_row(ctx, "flows", NULL, entries);
+		err = err == -ENOENT ? 0 : err;
+		stats_clear(ctx);
+		for (size_t i = 0; i < ARRAY_SIZE(tables) && !err; i++) {
+			/* np_tcp_totals went with stats: count the connections. */
+			err = table_clear(ctx, &tables[i], &entries);
+			if (!err)
+				np_flush_report_row(ctx, tables[i].name, NULL, entries);
+			err = err == -ENOENT ? 0 : err;
+		}
+	}
+	np_flush_report_end(ctx);
+	np_state_close(ctx);
+	if (err)
+		return np_err(ctx, "cannot flush: %s", strerror(-err));
+	return NP_EXIT_OK;
 }

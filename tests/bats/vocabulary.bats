@@ -84,6 +84,15 @@ table_commands() {
 	run np_in "$NS_B" -j flush alerts
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '.[0].table' <<<"$output")" = alerts ]
+	# flush all: every table in one report; the hooks stay and count on.
+	in_ns "$NS_A" ping -c 3 -i 0.01 -q 10.77.0.2 >/dev/null
+	run np_in "$NS_B" -j flush all
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.[].table] | join(" ")' <<<"$output")" = "flows stats alerts" ]
+	[ "$(jq '.[0].entries' <<<"$output")" -gt 0 ]
+	[ "$(np_in "$NS_B" -j show flows | jq length)" -eq 0 ]
+	[ "$(np_in "$NS_B" -j show stats | jq '.[0].rx_packets')" -eq 0 ]
+	[ "$(np_in "$NS_B" -j status | jq '.attachments | length')" -eq 3 ]
 	np_in "$NS_B" detach all >/dev/null
 	# Nothing pinned: still one document.
 	run np_in "$NS_B" -j flush flows
