@@ -145,10 +145,18 @@ int np_cmd_help_of(struct np_ctx *ctx, const struct np_cmd *table, const char *w
 	return dispatch(ctx, table, what, argc, argv, true);
 }
 
+const char *np_cmd_args(const struct np_cmd *c)
+{
+	if (c->synopsis)
+		return c->synopsis();
+	return c->args ? c->args : "";
+}
+
 static void help_level(FILE *f, const struct np_cmd *table, const char *prefix)
 {
 	for (const struct np_cmd *c = table; c->name; c++) {
-		char line[160];
+		const char *args = np_cmd_args(c);
+		char line[256];
 
 		if (c->sub) {
 			char next[128];
@@ -157,8 +165,7 @@ static void help_level(FILE *f, const struct np_cmd *table, const char *prefix)
 			help_level(f, c->sub, next);
 			continue;
 		}
-		snprintf(line, sizeof(line), "%s %s%s%s", prefix, c->name, c->args ? " " : "",
-			 c->args ? c->args : "");
+		snprintf(line, sizeof(line), "%s %s%s%s", prefix, c->name, *args ? " " : "", args);
 		if (strlen(line) > 52)
 			fprintf(f, "  %s\n  %-52s %s\n", line, "", c->help);
 		else
@@ -184,7 +191,7 @@ static void help_row(struct np_ctx *ctx, const struct np_cmd *c, const char *pat
 {
 	out_row_begin(ctx->out);
 	out_str(ctx->out, H_CMD, path);
-	out_str(ctx->out, H_ARGS, c->args ? c->args : "");
+	out_str(ctx->out, H_ARGS, np_cmd_args(c));
 	out_str(ctx->out, H_HELP, c->help);
 	out_row_end(ctx->out);
 }
@@ -224,6 +231,23 @@ bool np_cmd_usage_json(struct np_ctx *ctx)
 	}
 	out_table_end(ctx->out);
 	return true;
+}
+
+int np_cmd_help_self(struct np_ctx *ctx, const char *detail)
+{
+	const char *prefix, *args;
+
+	if (np_cmd_usage_json(ctx) || !ctx->cmd)
+		return NP_EXIT_OK;
+	prefix = table_prefix(ctx->cmd_level);
+	args = np_cmd_args(ctx->cmd);
+	printf("Usage: netprobe %s%s%s%s%s\n", prefix, *prefix ? " " : "", ctx->cmd->name,
+	       *args ? " " : "", args);
+	if (ctx->cmd->help)
+		printf("%s.\n", ctx->cmd->help);
+	if (detail)
+		printf("\n%s", detail);
+	return NP_EXIT_OK;
 }
 
 int np_cmd_usage(struct np_ctx *ctx, const char *fmt, ...)

@@ -19,7 +19,13 @@ struct np_cmd {
 	const char *args;		/* synopsis of keywords, e.g. "[dev DEV]" */
 	const char *help;		/* one line */
 	unsigned flags;			/* NP_CMD_* */
+	/* The synopsis made from a registry (probes, a table's filters), used
+	 * instead of args when set; a string that lives as long as the program. */
+	const char *(*synopsis)(void);
 };
+
+/* The synopsis of c: c->synopsis() when set, else c->args, else "". */
+const char *np_cmd_args(const struct np_cmd *c);
 
 /* The command has a Prometheus form; under --prom others are usage errors. */
 #define NP_CMD_PROM	(1u << 0)
@@ -52,6 +58,12 @@ void np_cmd_help_json(struct np_ctx *ctx, const struct np_cmd *table, const char
  */
 int np_cmd_usage(struct np_ctx *ctx, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/*
+ * The help of the command running, made from its table row: "Usage:
+ * netprobe PATH SYNOPSIS", its one-line help, then detail (NULL: none;
+ * else text ending in a newline). Under --json the row (np_cmd_usage_json).
+ */
+int np_cmd_help_self(struct np_ctx *ctx, const char *detail);
 /* The JSON half of np_cmd_usage: true if it printed the row (--json). */
 bool np_cmd_usage_json(struct np_ctx *ctx);
 
