@@ -31,58 +31,58 @@ int cmd_flush_alerts(struct np_ctx *ctx, int argc, char **argv);
 int cmd_watch_alerts(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_vxlan(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_topology(struct np_ctx *ctx, int argc, char **argv);
+const char *np_show_flows_synopsis(void);
 int cmd_show_all(struct np_ctx *ctx, int argc, char **argv);
 
 static const struct np_cmd show_cmds[] = {
 	{ "stats", cmd_show_stats, NULL, "[dev DEV] [interval SEC [count N]]",
-	  "per-device packets and bytes, and rates", NP_CMD_PROM },
-	{ "flows", cmd_show_flows, NULL,
-	  "[dev DEV] [proto P] [src CIDR] [dst CIDR] [port N] [sort packets|bytes|last] [top N]",
-	  "flows: who talks to whom, how much", NP_CMD_PROM },
+	  "per-device packets and bytes, and rates", NP_CMD_PROM, NULL },
+	{ "flows", cmd_show_flows, NULL, NULL, "flows: who talks to whom, how much", NP_CMD_PROM,
+	  np_show_flows_synopsis },
 	{ "drops", cmd_show_drops, NULL, "[flows] [reason R] [dev DEV] [netns NS] [proto P] [top N]",
-	  "packets the kernel dropped, by reason (flows: by 5-tuple)", NP_CMD_PROM },
+	  "packets the kernel dropped, by reason (flows: by 5-tuple)", NP_CMD_PROM, NULL },
 	{ "netfilter", cmd_show_netfilter, NULL, NULL,
-	  "packets and bytes per netfilter hook and family", NP_CMD_PROM },
+	  "packets and bytes per netfilter hook and family", NP_CMD_PROM, NULL },
 	{ "alerts", cmd_show_alerts, NULL, "[kind port-scan|syn-flood] [active]",
-	  "port scans and SYN floods the kernel detected", NP_CMD_PROM },
-	{ "security", cmd_show_security, NULL, NULL, "detection thresholds in force", 0 },
+	  "port scans and SYN floods the kernel detected", NP_CMD_PROM, NULL },
+	{ "security", cmd_show_security, NULL, NULL, "detection thresholds in force", 0, NULL },
 	{ "vxlan", cmd_show_vxlan, NULL,
 	  "[flows|counters] [dev DEV] [vni N] [sort packets|bytes|last] [top N]",
-	  "VXLAN tunnels, their inner flows, or parse counters", NP_CMD_PROM },
+	  "VXLAN tunnels, their inner flows, or parse counters", NP_CMD_PROM, NULL },
 	{ "topology", cmd_show_topology, NULL, NULL,
-	  "vxlan devices, remote VTEPs and pod CIDRs (rtnetlink, subnet.env)", NP_CMD_PROM },
+	  "vxlan devices, remote VTEPs and pod CIDRs (rtnetlink, subnet.env)", NP_CMD_PROM, NULL },
 	{ "all", cmd_show_all, NULL, NULL,
-	  "every Prometheus series netprobe has, in one document (--prom only)", NP_CMD_PROM },
+	  "every Prometheus series netprobe has, in one document (--prom only)", NP_CMD_PROM, NULL },
 	{ "sockets", cmd_show_sockets, NULL,
 	  "[totals] [state S] [comm C] [pid N] [netns NS] [port N]",
-	  "active and recently closed TCP connections (totals: per network namespace)", 0 },
+	  "active and recently closed TCP connections (totals: per network namespace)", 0, NULL },
 	{ 0 },
 };
 
 static const struct np_cmd flush_cmds[] = {
-	{ "stats", cmd_flush_stats, NULL, "[dev DEV]", "zero the traffic counters", 0 },
-	{ "flows", cmd_flush_flows, NULL, NULL, "empty the flow table", 0 },
-	{ "alerts", cmd_flush_alerts, NULL, NULL, "forget alerts and detection state", 0 },
-	{ "drops", cmd_flush_drops, NULL, NULL, "empty the drop counters and dropped flows", 0 },
-	{ "netfilter", cmd_flush_netfilter, NULL, NULL, "zero the netfilter hook counters", 0 },
-	{ "vxlan", cmd_flush_vxlan, NULL, NULL, "empty the tunnels, inner flows and counters", 0 },
-	{ "sockets", cmd_flush_sockets, NULL, NULL, "forget connections and TCP totals", 0 },
-	{ "all", cmd_flush_all, NULL, NULL, "every table at once; hooks and settings stay", 0 },
+	{ "stats", cmd_flush_stats, NULL, "[dev DEV]", "zero the traffic counters", 0, NULL },
+	{ "flows", cmd_flush_flows, NULL, NULL, "empty the flow table", 0, NULL },
+	{ "alerts", cmd_flush_alerts, NULL, NULL, "forget alerts and detection state", 0, NULL },
+	{ "drops", cmd_flush_drops, NULL, NULL, "empty the drop counters and dropped flows", 0, NULL },
+	{ "netfilter", cmd_flush_netfilter, NULL, NULL, "zero the netfilter hook counters", 0, NULL },
+	{ "vxlan", cmd_flush_vxlan, NULL, NULL, "empty the tunnels, inner flows and counters", 0, NULL },
+	{ "sockets", cmd_flush_sockets, NULL, NULL, "forget connections and TCP totals", 0, NULL },
+	{ "all", cmd_flush_all, NULL, NULL, "every table at once; hooks and settings stay", 0, NULL },
 	{ 0 },
 };
 
 static const struct np_cmd watch_cmds[] = {
-	{ "alerts", cmd_watch_alerts, NULL, "[count N]", "alerts live, as they are raised", 0 },
+	{ "alerts", cmd_watch_alerts, NULL, "[count N]", "alerts live, as they are raised", 0, NULL },
 	{ "sockets", cmd_watch_sockets, NULL,
 	  "[state S] [comm C] [pid N] [netns NS] [port N] [count N]",
-	  "live TCP connect, accept and close events", 0 },
+	  "live TCP connect, accept and close events", 0, NULL },
 	{ 0 },
 };
 
 static const struct np_cmd set_cmds[] = {
 	{ "security", cmd_set_security, NULL,
 	  "[scan-ports N] [scan-window SEC] [syn-rate N] [syn-complete PCT]",
-	  "detection thresholds, in force at once", 0 },
+	  "detection thresholds, in force at once", 0, NULL },
 	{ 0 },
 };
 
@@ -90,17 +90,17 @@ const struct np_cmd np_commands[] = {
 	{ "attach", cmd_attach, NULL,
 	  "DEV [tc|xdp|vxlan|security|all] [mode native|generic] [tc-mode tcx|clsact] [flows N] "
 	  "[vxlan-port N] | drops | netfilter | socket",
-	  "load, attach and pin programs", 0 },
+	  "load, attach and pin programs", 0, NULL },
 	{ "detach", cmd_detach, NULL,
 	  "DEV [tc|xdp|vxlan|security] | drops | netfilter | socket | all",
-	  "remove links and pins", 0 },
-	{ "status", cmd_status, NULL, NULL, "what is attached where", 0 },
-	{ "show", NULL, show_cmds, NULL, NULL, 0 },
-	{ "flush", NULL, flush_cmds, NULL, NULL, 0 },
-	{ "watch", NULL, watch_cmds, NULL, NULL, 0 },
-	{ "set", NULL, set_cmds, NULL, NULL, 0 },
-	{ "dump", cmd_dump, NULL, "[maps|progs|links]", "raw pinned maps, programs, links", 0 },
-	{ "feature", cmd_feature, NULL, NULL, "what this kernel supports", NP_CMD_PROM },
-	{ "version", cmd_version, NULL, NULL, "version information", 0 },
+	  "remove links and pins", 0, NULL },
+	{ "status", cmd_status, NULL, NULL, "what is attached where", 0, NULL },
+	{ "show", NULL, show_cmds, NULL, NULL, 0, NULL },
+	{ "flush", NULL, flush_cmds, NULL, NULL, 0, NULL },
+	{ "watch", NULL, watch_cmds, NULL, NULL, 0, NULL },
+	{ "set", NULL, set_cmds, NULL, NULL, 0, NULL },
+	{ "dump", cmd_dump, NULL, "[maps|progs|links]", "raw pinned maps, programs, links", 0, NULL },
+	{ "feature", cmd_feature, NULL, NULL, "what this kernel supports", NP_CMD_PROM, NULL },
+	{ "version", cmd_version, NULL, NULL, "version information", 0, NULL },
 	{ 0 },
 };

@@ -1,13 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * netprobe show flows [dev DEV] [proto P] [src CIDR] [dst CIDR] [port N]
- *                     [sort packets|bytes|last] [top N]
+ * netprobe show flows [dev DEV] [dir ingress|egress] [hook xdp|tc] [proto P]
+ *                     [src CIDR] [dst CIDR] [port N] [sport N] [dport N]
+ *                     [sort bytes|packets|last] [top N]
  *
- * Reads the pinned flow table in batches and filters in user space. Rows
- * stream straight to the output unless an order is asked for: `top N`
- * keeps a heap of N flows, `sort` alone keeps the matching flows (never
- * more than one copy of the table). Plain text is for people and sorts by
- * bytes by default; --json and --prom keep table order and stream.
+ * The flow table through the model (lib/model.h): the table walk makes
+ * records, the query filters them in user space, and rows stream straight
+ * to the output unless an order is asked for: `top N` keeps a heap of N
+ * flows, `sort` alone keeps the matching flows (never more than one copy
+ * of the table). Plain text is for people and sorts by bytes by default;
+ * --json and --prom keep table order and stream.
  */
 #include <errno.h>
 #include <net/if.h>
@@ -19,9 +21,9 @@
 
 #include "lib/cmd.h"
 #include "lib/device.h"
-#include "lib/flowfilter.h"
 #include "lib/flowtable.h"
 #include "lib/maps.h"
+#include "lib/model.h"
 #include "lib/out.h"
 #include "lib/state.h"
 
@@ -76,59 +78,84 @@ static const struct np_col summary_cols[] = {
 		      T("non_ip_packets", "Frames neither IPv4 nor IPv6, in no flow.") },
 };
 
-/* ifindex -> name: from the attach records, else this namespace's devices. */
-struct ifname {
-	__u32 ifindex;
-	char name[IF_NAMESIZE];
+/* A flow as the model sees it: the entry, and what tells its rows apart. */
+struct flow_rec {
+	struct np_flow_key key;
+	struct np_flow_value val;
+	__u8 egress;		/* 0 ingress (tc or xdp), 1 egress */
+	__u8 xdp;		/* 1 seen by XDP, 0 by tc */
+	__u8 has_ports;		/* sport/dport are ports (not ICMP type/code) */
 };
+
+static const char *const dir_words[] = { "ingress", "egress", NULL };
+static const char *const hook_words[] = { "xdp", "tc", NULL };
+static const unsigned hook_values[] = { 1, 0 };
+
+#define R(m) NP_FIELD(struct flow_rec, m)
+
+static const struct np_filter_def flow_filters[] = {
+	{ "dev", NP_M_DEV, R(key.ifindex), .meta = "DEV", .scope = NP_DEV_TRAFFIC },
+	{ "dir", NP_M_WORD, R(egress), .words = dir_words },
+	{ "hook", NP_M_WORD, R(xdp), .words = hook_words, .values = hook_values },
+	{ "proto", NP_M_PROTO, R(key.proto), .meta = "P" },
+	{ "src", NP_M_CIDR, R(key.src), .meta = "CIDR" },
+	{ "dst", NP_M_CIDR, R(key.dst), .meta = "CIDR" },
+	{ "port", NP_M_PORT, R(key.sport), R(key.dport), .cond = R(has_ports) },
+	{ "sport", NP_M_UINT, R(key.sport), .max = 65535, .cond = R(has_ports) },
+	{ "dport", NP_M_UINT, R(key.dport), .max = 65535, .cond = R(has_ports) },
+	{ 0 },
+};
+
+static const struct np_sort_def flow_sorts[] = {
+	{ "bytes", R(val.bytes) },
+	{ "packets", R(val.packets) },
+	{ "last", R(val.last_seen) },
+	{ 0 },
+};
+
+const struct np_table np_flows_table = {
+	.what = "show flows",
+	.rec_size = sizeof(struct flow_rec),
+	.filters = flow_filters,
+	.sorts = flow_sorts,
+	.top = true,
+	.ifindex = R(key.ifindex),
+};
+
+#undef R
+
+const char *np_show_flows_synopsis(void)
+{
+	static char buf[256];
+
+	return buf[0] ? buf : np_table_synopsis(&np_flows_table, buf, sizeof(buf));
+}
 
 struct show {
 	struct np_ctx *ctx;
-	struct np_flow_filter filter;
-	struct np_flow_top top;
-	bool collect;		/* sort or top: into top, printed at the end */
+	struct np_query q;
 	bool rows;		/* print flows at all (--prom: only with top N) */
-	__u64 entries;		/* every entry walked, filtered or not */
-	__u64 matched;		/* entries the filter let through */
 	__u64 mono_to_real;
-	struct ifname *names;
-	int nnames;
 	struct np_col cols[ARRAY_SIZE(flow_cols)];	/* as shown: HOOK when XDP is on */
 };
 
-static const char *ifname_of(struct show *s, __u32 ifindex)
+static void print_flow(struct np_query *q, const void *rec, void *arg)
 {
-	struct ifname *nv;
-	int i;
-
-	for (i = 0; i < s->nnames; i++)
-		if (s->names[i].ifindex == ifindex)
-			return s->names[i].name;
-	nv = realloc(s->names, (s->nnames + 1) * sizeof(*nv));
-	if (!nv)
-		return "?";
-	s->names = nv;
-	nv[i].ifindex = ifindex;
-	if (!if_indextoname(ifindex, nv[i].name))
-		snprintf(nv[i].name, sizeof(nv[i].name), "%u", ifindex);
-	s->nnames++;
-	return nv[i].name;
-}
-
-static void print_flow(struct show *s, const struct np_flow_key *k,
-		       const struct np_flow_value *v)
-{
+	const struct flow_rec *r = rec;
+	const struct np_flow_key *k = &r->key;
+	const struct np_flow_value *v = &r->val;
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], flags[16];
 	const char *proto = np_proto_name(k->proto);
+	struct show *s = arg;
 	struct np_out *o = s->ctx->out;
 
 	np_addr_str(k->src, src, sizeof(src));
 	np_addr_str(k->dst, dst, sizeof(dst));
 	out_row_begin(o);
-	out_str(o, C_IF, ifname_of(s, k->ifindex));
+	out_str(o, C_IF, np_query_names(q, rec)->dev);
 	out_u64(o, C_IFINDEX, k->ifindex);
-	out_str(o, C_DIR, k->dir == NP_HOOK_TC_EGRESS ? "egress" : "ingress");
-	out_str(o, C_HOOK, k->dir == NP_HOOK_XDP ? "xdp" : "tc");
+	out_str(o, C_DIR, dir_words[r->egress]);
+	out_str(o, C_HOOK, r->xdp ? "xdp" : "tc");
 	if (proto)
 		out_str(o, C_PROTO, proto);
 	else
@@ -153,54 +180,35 @@ static void print_flow(struct show *s, const struct np_flow_key *k,
 
 static int on_flow(const void *key, const void *value, void *arg)
 {
-	const struct np_flow_key *k = key;
-	const struct np_flow_value *v = value;
 	struct show *s = arg;
+	struct flow_rec r;
 
-	s->entries++;
-	if (!np_flow_match(&s->filter, k))
-		return 0;
-	s->matched++;
-	if (s->collect) {
-		struct np_flow f = { .key = *k, .val = *v };
-
-		return np_flow_top_add(&s->top, &f);
-	}
-	if (s->rows)
-		print_flow(s, k, v);
-	/* The reader went away (| head): stop reading the table. */
-	return out_broken(s->ctx->out) ? -EPIPE : 0;
+	memcpy(&r.key, key, sizeof(r.key));
+	memcpy(&r.val, value, sizeof(r.val));
+	r.egress = r.key.dir == NP_HOOK_TC_EGRESS;
+	r.xdp = r.key.dir == NP_HOOK_XDP;
+	r.has_ports = np_proto_has_ports(r.key.proto);
+	return np_query_add(&s->q, &r);
 }
 
 /* Plain text: address columns as wide as the widest address shown. */
-static void fit_columns(const struct np_flow_top *t, struct np_col *cols)
+static void fit_columns(const struct np_query *q, struct np_col *cols)
 {
 	int w = 7;
 
-	for (size_t i = 0; i < t->n; i++) {
+	for (size_t i = 0; i < np_query_rows(q); i++) {
+		const struct flow_rec *r = np_query_row(q, i);
 		char a[INET6_ADDRSTRLEN];
 		int len;
 
-		np_addr_str(t->v[i].key.src, a, sizeof(a));
+		np_addr_str(r->key.src, a, sizeof(a));
 		len = strlen(a);
-		np_addr_str(t->v[i].key.dst, a, sizeof(a));
+		np_addr_str(r->key.dst, a, sizeof(a));
 		len = len > (int)strlen(a) ? len : (int)strlen(a);
 		w = len > w ? len : w;
 	}
 	cols[C_SRC].width = -w;
 	cols[C_DST].width = -w;
-}
-
-static void print_collected(struct show *s)
-{
-	struct np_col *cols = s->cols;
-
-	np_flow_top_sort(&s->top);
-	fit_columns(&s->top, cols);
-	out_table_begin(s->ctx->out, NULL, cols, ARRAY_SIZE(s->cols), NP_LAYOUT_TABLE);
-	for (size_t i = 0; i < s->top.n && s->rows && !out_broken(s->ctx->out); i++)
-		print_flow(s, &s->top.v[i].key, &s->top.v[i].val);
-	out_table_end(s->ctx->out);
 }
 
 static void print_summary(struct show *s, const struct np_flow_summary *sum, __u64 shown)
@@ -223,7 +231,7 @@ static void print_summary(struct show *s, const struct np_flow_summary *sum, __u
 		out_table_end(o);
 	} else if (out_format(o) == NP_FMT_PLAIN) {
 		snprintf(line, sizeof(line), "%llu of %llu matching", (unsigned long long)shown,
-			 (unsigned long long)s->matched);
+			 (unsigned long long)s->q.matched);
 		out_kv_str(o, "shown", "flows shown:", line);
 		snprintf(line, sizeof(line), "%llu of %u entries, %llu evictions, %llu insert failures",
 			 (unsigned long long)sum->entries, sum->max_entries,
@@ -233,116 +241,28 @@ static void print_summary(struct show *s, const struct np_flow_summary *sum, __u
 	}
 }
 
-struct args {
-	const char *dev;
-	enum np_flow_sort sort;
-	__u64 top;
-};
-
-static int parse_cidr(struct np_ctx *ctx, const char *kw, const char *v, struct np_cidr *c)
-{
-	if (np_cidr_parse(v, c))
-		return np_usage(ctx, "%s: '%s' is not an address or prefix (e.g. 10.0.0.0/8, "
-				"2001:db8::/32)", kw, v);
-	return 0;
-}
-
-static int parse_value(struct np_ctx *ctx, const char *kw, const char *v, struct show *s,
-		       struct args *a)
-{
-	static const char *const sorts[] = { "bytes", "packets", "last", NULL };
-	static const enum np_flow_sort sort_by[] = { NP_SORT_BYTES, NP_SORT_PACKETS, NP_SORT_LAST };
-	__u64 n;
-	int k, err = 0;
-
-	if (!strcmp(kw, "dev")) {
-		a->dev = v;
-	} else if (!strcmp(kw, "proto")) {
-		s->filter.proto = np_proto_parse(v);
-		if (s->filter.proto < 0)
-			err = np_usage(ctx, "proto: '%s' is not a protocol name (tcp, udp, icmp, "
-				       "icmpv6, ...) or a number from 0 to 255", v);
-	} else if (!strcmp(kw, "src")) {
-		s->filter.has_src = true;
-		err = parse_cidr(ctx, kw, v, &s->filter.src);
-	} else if (!strcmp(kw, "dst")) {
-		s->filter.has_dst = true;
-		err = parse_cidr(ctx, kw, v, &s->filter.dst);
-	} else if (!strcmp(kw, "port")) {
-		err = np_arg_u64(ctx, kw, v, 0, 65535, &n);
-		s->filter.port = n;
-	} else if (!strcmp(kw, "sort")) {
-		k = np_kw(ctx, v, sorts, "show flows sort");
-		if (k < 0)
-			return NP_EXIT_USAGE;
-		a->sort = sort_by[k];
-	} else {
-		err = np_arg_u64(ctx, kw, v, 1, 100000000, &a->top);
-	}
-	return err;
-}
-
-static int parse_args(struct np_ctx *ctx, int argc, char **argv, struct show *s, struct args *a)
-{
-	static const char *const words[] = { "dev", "proto", "src", "dst", "port", "sort", "top",
-					     NULL };
-	const char *v;
-	__u64 seen = 0;
-	int err;
-
-	for (int i = 0; i < argc; i++) {
-		int k = np_kw_once(ctx, argv[i], words, "show flows", &seen);
-
-		if (k < 0)
-			return NP_EXIT_USAGE;
-		if ((err = np_arg_next(ctx, "show flows", argc, argv, &i, &v)))
-			return err;
-		if ((err = parse_value(ctx, words[k], v, s, a)))
-			return err;
-	}
-	return 0;
-}
-
-/* dev DEV: an attached device, by the name it was attached with or has now. */
-static int resolve_dev(struct show *s, const char *dev)
-{
-	struct np_device rec;
-	int err = np_dev_require_traffic(s->ctx, dev, &rec);
-
-	if (!err)
-		s->filter.ifindex = rec.ifindex;
-	return err;
-}
-
-/* Names of attached devices as recorded, even when run in another namespace. */
-static void names_init(struct show *s)
+/* Which hook saw a flow tells rows apart once XDP and TC both count. */
+static void columns_init(struct show *s)
 {
 	struct np_dev_entry *devs;
 	int n;
 
-	np_devices_list(s->ctx, &devs, &n);
 	memcpy(s->cols, flow_cols, sizeof(s->cols));
-	/* Which hook saw a flow tells rows apart once XDP and TC both count. */
+	if (np_devices_list(s->ctx, &devs, &n))
+		return;
 	for (int i = 0; i < n; i++)
 		if (devs[i].rec.hooks & NP_DEV_XDP) {
 			s->cols[C_HOOK].header = "HOOK";
 			s->cols[C_HOOK].width = -4;
 		}
-	s->names = calloc(n > 0 ? (size_t)n : 1, sizeof(*s->names));
-	for (int i = 0; i < n && s->names; i++) {
-		char now[IF_NAMESIZE];
-
-		s->names[i].ifindex = devs[i].rec.ifindex;
-		snprintf(s->names[i].name, sizeof(s->names[i].name), "%s",
-			 np_dev_name_now(s->ctx, devs[i].name, &devs[i].rec, now));
-		s->nnames++;
-	}
 	free(devs);
 }
 
 static int show_flows(struct show *s)
 {
+	struct np_query *q = &s->q;
 	struct np_flow_summary sum;
+	__u64 shown;
 	int fd, err;
 
 	fd = np_map_open(s->ctx, "np_flows");
@@ -350,58 +270,65 @@ static int show_flows(struct show *s)
 		return np_err(s->ctx, "no flow table: attach a device first ('netprobe attach DEV')");
 	if (fd < 0)
 		return np_err(s->ctx, "cannot open the flow table: %s", strerror(-fd));
-	names_init(s);
+	columns_init(s);
 	s->mono_to_real = np_mono_to_real_offset();
-	if (!s->collect && s->rows)
+	np_query_start(q, s->rows ? print_flow : NULL, s);
+	if (!q->collect && s->rows)
 		out_table_begin(s->ctx->out, NULL, s->cols, ARRAY_SIZE(s->cols), NP_LAYOUT_TABLE);
 	err = np_flow_table_walk(fd, on_flow, s);
 	close(fd);
-	if (!s->collect && s->rows)
+	if (!q->collect && s->rows)
 		out_table_end(s->ctx->out);
 	if (err == -EPIPE)
 		return NP_EXIT_OK;
 	if (err)
 		return np_err(s->ctx, "cannot read the flow table: %s", strerror(-err));
-	if (s->collect)
-		print_collected(s);
-	err = np_flow_summary_read(s->ctx, s->entries, &sum);
+	if (q->collect) {
+		fit_columns(q, s->cols);
+		out_table_begin(s->ctx->out, NULL, s->cols, ARRAY_SIZE(s->cols), NP_LAYOUT_TABLE);
+	}
+	shown = np_query_end(q);
+	if (q->collect)
+		out_table_end(s->ctx->out);
+	err = np_flow_summary_read(s->ctx, q->seen, &sum);
 	if (!err)
-		print_summary(s, &sum, s->collect ? s->top.n : s->matched);
+		print_summary(s, &sum, shown);
 	return NP_EXIT_OK;
 }
 
 int cmd_show_flows(struct np_ctx *ctx, int argc, char **argv)
 {
 	struct show s = { .ctx = ctx };
-	struct args a = { 0 };
 	enum np_format fmt = out_format(ctx->out);
+	const char *dev = NULL;
 	int err;
 
-	if (argc && np_is_help(argv[0])) {
-		printf("Usage: netprobe show flows [dev DEV] [proto P] [src CIDR] [dst CIDR] "
-		       "[port N]\n                          [sort packets|bytes|last] [top N]\n");
-		return NP_EXIT_OK;
+	if (argc && np_is_help(argv[0]))
+		return np_cmd_help_self(ctx, "Rows come biggest first in plain text; under --json "
+					"in table order unless sort or top is given.\n");
+	/* dev DEV needs the attach records: the state first, then the keywords. */
+	for (int i = 0; i + 1 < argc; i++)
+		if (!strcmp(argv[i], "dev"))
+			dev = argv[i + 1];
+	err = np_state_open(ctx, dev ? NP_ST_MAY_BE_EMPTY : 0);
+	if (err == NP_STATE_EMPTY) {
+		/* Usage errors first: a bad keyword is that, attached or not. */
+		err = np_query_parse(&s.q, ctx, &np_flows_table, argc, argv);
+		np_query_free(&s.q);
+		return err ?: np_dev_not_attached(ctx, dev);
 	}
-	np_flow_filter_init(&s.filter);
-	err = parse_args(ctx, argc, argv, &s, &a);
 	if (err)
 		return err;
-	err = np_state_open(ctx, a.dev ? NP_ST_MAY_BE_EMPTY : 0);
-	if (err == NP_STATE_EMPTY)
-		return np_dev_not_attached(ctx, a.dev);
+	err = np_query_parse(&s.q, ctx, &np_flows_table, argc, argv);
 	if (err)
-		return err;
-	if (a.dev && (err = resolve_dev(&s, a.dev)))
-		return err;
+		goto out;
 	/* People get the biggest flows first; scripts get a stream. */
-	if (!a.sort && (a.top || fmt == NP_FMT_PLAIN))
-		a.sort = NP_SORT_BYTES;
+	if (s.q.top || fmt == NP_FMT_PLAIN)
+		np_query_default_sort(&s.q, "bytes");
 	/* Per-flow Prometheus series only for a bounded set: top N. */
-	s.rows = fmt != NP_FMT_PROM || a.top;
-	s.collect = s.rows && a.sort != NP_SORT_NONE;
-	np_flow_top_init(&s.top, a.sort, a.top);
+	s.rows = fmt != NP_FMT_PROM || s.q.top;
 	err = show_flows(&s);
-	np_flow_top_free(&s.top);
-	free(s.names);
+out:
+	np_query_free(&s.q);
 	return err;
 }

@@ -60,24 +60,3 @@ bool np_cidr_match(const struct np_cidr *c, const __u8 addr[16])
 		return false;
 	return !rest || !((c->addr[full] ^ addr[full]) & (__u8)(0xff << (8 - rest)));
 }
-
-void np_flow_filter_init(struct np_flow_filter *f)
-{
-	memset(f, 0, sizeof(*f));
-	f->proto = -1;
-	f->port = -1;
-}
-
-bool np_flow_match(const struct np_flow_filter *f, const struct np_flow_key *k)
-{
-	if (f->ifindex && k->ifindex != f->ifindex)
-		return false;
-	if (f->proto >= 0 && k->proto != f->proto)
-		return false;
-	if (f->port >= 0 && (!np_proto_has_ports(k->proto) ||
-			     (k->sport != f->port && k->dport != f->port)))
-		return false;
-	if (f->has_src && !np_cidr_match(&f->src, k->src))
-		return false;
-	return !f->has_dst || np_cidr_match(&f->dst, k->dst);
-}

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * Flow filters of `show flows` (proto, src/dst CIDR, port) and the text
+ * Address prefixes for the src/dst filters (lib/model.h) and the text
  * forms of flow key fields. Pure functions: tests/unit/flowfilter.c.
  */
 #ifndef NP_FLOWFILTER_H
@@ -21,16 +21,5 @@ struct np_cidr {
 /* "10.0.0.0/8", "10.1.2.3" (/32), "2001:db8::/32", "::1" (/128); 0 or -EINVAL. */
 int np_cidr_parse(const char *s, struct np_cidr *out);
 bool np_cidr_match(const struct np_cidr *c, const __u8 addr[16]);
-
-struct np_flow_filter {
-	__u32 ifindex;		/* 0: any device */
-	int proto;		/* -1: any */
-	int port;		/* -1: any; else sport or dport, port protocols only */
-	bool has_src, has_dst;
-	struct np_cidr src, dst;
-};
-
-void np_flow_filter_init(struct np_flow_filter *f);
-bool np_flow_match(const struct np_flow_filter *f, const struct np_flow_key *k);
 
 #endif /* NP_FLOWFILTER_H */

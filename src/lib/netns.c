@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "netns.h"
 #include "np.h"
@@ -62,6 +64,45 @@ const char *np_netns_name(__u32 inode)
 		if (names[i].inode == inode)
 			return names[i].name;
 	return NULL;
+}
+
+int np_netns_open(__u32 inode)
+{
+	char path[sizeof(NETNS_RUN_DIR) + 280];
+	struct dirent *de;
+	struct stat st;
+	int fd = -ENOENT;
+	DIR *d;
+
+	if (nnames < 0)
+		names_load();
+	for (int i = 0; i < nnames; i++)
+		if (names[i].inode == inode) {
+			snprintf(path, sizeof(path), NETNS_RUN_DIR "/%s", names[i].name);
+			fd = open(path, O_RDONLY | O_CLOEXEC);
+			if (fd >= 0 && !fstat(fd, &st) && st.st_ino == inode)
+				return fd;
+			if (fd >= 0)
+				close(fd);
+			fd = -ENOENT;
+		}
+	/* A namespace without a name (a container's): a process that lives in it. */
+	d = opendir("/proc");
+	while (d && fd < 0 && (de = readdir(d))) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/ns/net", de->d_name);
+		if (stat(path, &st) || st.st_ino != inode)
+			continue;
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (fd >= 0 && (fstat(fd, &st) || st.st_ino != inode)) {
+			close(fd);
+			fd = -ENOENT;
+		}
+	}
+	if (d)
+		closedir(d);
+	return fd >= 0 ? fd : -ENOENT;
 }
 
 int np_netns_parse(const char *s, __u32 *inode)

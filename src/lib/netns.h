@@ -16,6 +16,11 @@ __u32 np_netns_self(void);
 const char *np_netns_name(__u32 inode);
 /* A /run/netns name or a decimal inode; 0, or -EINVAL / -ENOENT. */
 int np_netns_parse(const char *s, __u32 *inode);
+/*
+ * An fd of the namespace with this inode, to setns() into: its /run/netns
+ * file, else a process's /proc/PID/ns/net. -ENOENT if none is found.
+ */
+int np_netns_open(__u32 inode);
 struct np_ctx;
 /* The value of a `netns NAME|ID` keyword of command what; usage error if neither. */
 int np_arg_netns(struct np_ctx *ctx, const char *what, const char *v, __u32 *inode);

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* Unit tests of src/lib/flowfilter.c and the top-N collector of flowtable.c. */
+/* Unit tests of src/lib/flowfilter.c and of the model's filters, sort and top N. */
 #undef NDEBUG
 #include <arpa/inet.h>
 #include <assert.h>
@@ -8,8 +8,10 @@
 #include <string.h>
 #include <netinet/in.h>
 
+#include "lib/cmd.h"
 #include "lib/flowfilter.h"
-#include "lib/flowtable.h"
+#include "lib/model.h"
+#include "lib/out.h"
 
 static struct np_flow_key key4(const char *src, const char *dst, __u8 proto, __u16 sport,
 			       __u16 dport)
@@ -137,56 +139,106 @@ static void test_text(void)
 	assert(!strcmp(buf, "........"));
 }
 
+/* A flow table as show flows describes it to the model. */
+struct rec {
+	struct np_flow_key key;
+	struct np_flow_value val;
+	__u8 has_ports;
+};
+
+#define R(m) NP_FIELD(struct rec, m)
+
+static const struct np_filter_def filters[] = {
+	{ "proto", NP_M_PROTO, R(key.proto), .meta = "P" },
+	{ "src", NP_M_CIDR, R(key.src), .meta = "CIDR" },
+	{ "dst", NP_M_CIDR, R(key.dst), .meta = "CIDR" },
+	{ "port", NP_M_PORT, R(key.sport), R(key.dport), .cond = R(has_ports) },
+	{ "dport", NP_M_UINT, R(key.dport), .max = 65535, .cond = R(has_ports) },
+	{ "ifindex", NP_M_UINT, R(key.ifindex), .meta = "N" },
+	{ 0 },
+};
+
+static const struct np_sort_def sorts[] = {
+	{ "bytes", R(val.bytes) },
+	{ "packets", R(val.packets) },
+	{ "last", R(val.last_seen) },
+	{ 0 },
+};
+
+static const struct np_table table = {
+	.what = "test", .rec_size = sizeof(struct rec), .filters = filters, .sorts = sorts,
+	.top = true,
+};
+
+static struct np_ctx ctx;
+
+/* A query of the words in line (space-separated); asserts it parses. */
+static void query(struct np_query *q, const char *line)
+{
+	char buf[256], *argv[32], *tok, *save;
+	int argc = 0;
+
+	snprintf(buf, sizeof(buf), "%s", line);
+	for (tok = strtok_r(buf, " ", &save); tok; tok = strtok_r(NULL, " ", &save))
+		argv[argc++] = tok;
+	assert(!np_query_parse(q, &ctx, &table, argc, argv));
+}
+
+static bool matches(const char *line, struct np_flow_key k)
+{
+	struct rec r = { .key = k, .has_ports = np_proto_has_ports(k.proto) };
+	struct np_query q;
+	bool m;
+
+	query(&q, line);
+	m = np_query_match(&q, &r);
+	np_query_free(&q);
+	return m;
+}
+
 static void test_filter(void)
 {
 	struct np_flow_key tcp = key4("10.1.2.3", "192.168.7.9", IPPROTO_TCP, 40000, 443);
 	struct np_flow_key icmp = key4("10.1.2.3", "192.168.7.9", IPPROTO_ICMP, 8, 0);
 	struct np_flow_key udp6 = key6("2001:db8::5", "2001:db8::53", IPPROTO_UDP);
-	struct np_flow_filter f;
+	struct np_query q;
+	char *bad[] = { "port", "65536" }, *twice[] = { "top", "1", "top", "2" };
 
-	np_flow_filter_init(&f);
-	assert(np_flow_match(&f, &tcp) && np_flow_match(&f, &icmp) && np_flow_match(&f, &udp6));
+	assert(matches("", tcp) && matches("", icmp) && matches("", udp6));
+	assert(matches("proto tcp", tcp) && !matches("proto tcp", icmp) &&
+	       !matches("proto 6", udp6));
 
-	f.proto = IPPROTO_TCP;
-	assert(np_flow_match(&f, &tcp) && !np_flow_match(&f, &icmp) && !np_flow_match(&f, &udp6));
-
-	np_flow_filter_init(&f);
-	f.port = 443;
-	assert(np_flow_match(&f, &tcp) && !np_flow_match(&f, &udp6));
-	f.port = 40000;
-	assert(np_flow_match(&f, &tcp));
+	assert(matches("port 443", tcp) && !matches("port 443", udp6));
+	assert(matches("port 40000", tcp));
 	/* ICMP type/code are not ports. */
-	f.port = 8;
-	assert(!np_flow_match(&f, &icmp));
-	f.port = 53;
-	assert(np_flow_match(&f, &udp6));
+	assert(!matches("port 8", icmp) && !matches("dport 0", icmp));
+	assert(matches("port 53", udp6) && matches("dport 53", udp6) && !matches("dport 1000", udp6));
 
-	np_flow_filter_init(&f);
-	f.has_src = true;
-	np_cidr_parse("10.0.0.0/8", &f.src);
-	assert(np_flow_match(&f, &tcp) && !np_flow_match(&f, &udp6));
-	f.has_dst = true;
-	np_cidr_parse("192.168.0.0/16", &f.dst);
-	assert(np_flow_match(&f, &tcp));
-	np_cidr_parse("192.169.0.0/16", &f.dst);
-	assert(!np_flow_match(&f, &tcp));
+	assert(matches("src 10.0.0.0/8", tcp) && !matches("src 10.0.0.0/8", udp6));
+	assert(matches("src 10.0.0.0/8 dst 192.168.0.0/16", tcp));
+	assert(!matches("src 10.0.0.0/8 dst 192.169.0.0/16", tcp));
 
 	/* Combined: all must hold. */
-	np_flow_filter_init(&f);
-	f.proto = IPPROTO_UDP;
-	f.port = 53;
-	f.has_dst = true;
-	np_cidr_parse("2001:db8::/32", &f.dst);
-	assert(np_flow_match(&f, &udp6) && !np_flow_match(&f, &tcp));
-	f.ifindex = 4;
-	assert(!np_flow_match(&f, &udp6));
-	f.ifindex = 3;
-	assert(np_flow_match(&f, &udp6));
+	assert(matches("proto udp port 53 dst 2001:db8::/32", udp6));
+	assert(!matches("proto udp port 53 dst 2001:db8::/32", tcp));
+	assert(!matches("proto udp port 53 dst 2001:db8::/32 ifindex 4", udp6));
+	assert(matches("proto udp port 53 dst 2001:db8::/32 ifindex 3", udp6));
+
+	/* Usage errors: out of range, a keyword twice. */
+	assert(np_query_parse(&q, &ctx, &table, 2, bad) == NP_EXIT_USAGE);
+	assert(np_query_parse(&q, &ctx, &table, 4, twice) == NP_EXIT_USAGE);
+
+	/* The synopsis is made from the table. */
+	char syn[256];
+
+	np_table_synopsis(&table, syn, sizeof(syn));
+	assert(!strcmp(syn, "[proto P] [src CIDR] [dst CIDR] [port N] [dport N] [ifindex N] "
+		       "[sort bytes|packets|last] [top N]"));
 }
 
-static struct np_flow flow(__u32 n, __u64 bytes, __u64 packets, __u64 last)
+static struct rec flow(__u32 n, __u64 bytes, __u64 packets, __u64 last)
 {
-	struct np_flow f = { .key = key4("10.0.0.1", "10.0.0.2", IPPROTO_UDP, n, 53) };
+	struct rec f = { .key = key4("10.0.0.1", "10.0.0.2", IPPROTO_UDP, n, 53) };
 
 	f.val.bytes = bytes;
 	f.val.packets = packets;
@@ -196,47 +248,56 @@ static struct np_flow flow(__u32 n, __u64 bytes, __u64 packets, __u64 last)
 
 static void test_top(void)
 {
-	struct np_flow_top t;
-	struct np_flow f;
+	const struct rec *r;
+	struct np_query q;
+	struct rec f;
 
 	/* Top 10 of 1000 by bytes: the heap keeps exactly the biggest. */
-	np_flow_top_init(&t, NP_SORT_BYTES, 10);
+	query(&q, "sort bytes top 10");
+	np_query_start(&q, NULL, NULL);
 	for (__u32 i = 0; i < 1000; i++) {
 		f = flow(i, (i * 7919) % 1000, 1, 0);
-		assert(!np_flow_top_add(&t, &f));
+		assert(!np_query_add(&q, &f));
 	}
-	assert(t.n == 10 && t.cap <= 10);
-	np_flow_top_sort(&t);
-	for (size_t i = 0; i < t.n; i++)
-		assert(t.v[i].val.bytes == 999 - i);
-	np_flow_top_free(&t);
+	assert(np_query_end(&q) == 10 && q.cap <= 10);
+	for (size_t i = 0; i < np_query_rows(&q); i++) {
+		r = np_query_row(&q, i);
+		assert(r->val.bytes == 999 - i);
+	}
+	np_query_free(&q);
 
-	/* By packets, then last seen; ties fall back to bytes. */
-	np_flow_top_init(&t, NP_SORT_PACKETS, 2);
+	/* By packets, then the other keys: ties fall back to bytes. */
+	query(&q, "sort packets top 2");
+	np_query_start(&q, NULL, NULL);
 	f = flow(1, 100, 5, 0);
-	np_flow_top_add(&t, &f);
+	np_query_add(&q, &f);
 	f = flow(2, 900, 1, 0);
-	np_flow_top_add(&t, &f);
+	np_query_add(&q, &f);
 	f = flow(3, 50, 5, 0);
-	np_flow_top_add(&t, &f);
-	np_flow_top_sort(&t);
-	assert(t.n == 2 && t.v[0].key.sport == 1 && t.v[1].key.sport == 3);
-	np_flow_top_free(&t);
+	np_query_add(&q, &f);
+	assert(np_query_end(&q) == 2);
+	assert(((const struct rec *)np_query_row(&q, 0))->key.sport == 1 &&
+	       ((const struct rec *)np_query_row(&q, 1))->key.sport == 3);
+	np_query_free(&q);
 
-	np_flow_top_init(&t, NP_SORT_LAST, 0);
+	/* Sort without top keeps every matching row. */
+	query(&q, "sort last proto udp");
+	np_query_start(&q, NULL, NULL);
 	for (__u32 i = 0; i < 5000; i++) {
 		f = flow(i, 1, 1, (i * 31) % 5000);
-		np_flow_top_add(&t, &f);
+		np_query_add(&q, &f);
 	}
-	assert(t.n == 5000);
-	np_flow_top_sort(&t);
-	for (size_t i = 1; i < t.n; i++)
-		assert(t.v[i - 1].val.last_seen > t.v[i].val.last_seen);
-	np_flow_top_free(&t);
+	assert(np_query_end(&q) == 5000 && q.seen == 5000 && q.matched == 5000);
+	for (size_t i = 1; i < np_query_rows(&q); i++)
+		assert(((const struct rec *)np_query_row(&q, i - 1))->val.last_seen >
+		       ((const struct rec *)np_query_row(&q, i))->val.last_seen);
+	np_query_free(&q);
 }
 
 int main(void)
 {
+	ctx.out = out_new(NP_FMT_PLAIN, false, false, fopen("/dev/null", "w"));
+	ctx.quiet = true;
 	test_cidr_parse();
 	test_cidr_match();
 	test_proto();

@@ -17,9 +17,9 @@ static int cmd_a(struct np_ctx *ctx, int argc, char **argv)
 }
 
 static const struct np_cmd sub[] = {
-	{ "stats", cmd_a, NULL, NULL, "x", 0 },
-	{ "status", cmd_a, NULL, NULL, "y", 0 },
-	{ "flows", cmd_a, NULL, NULL, "z", 0 },
+	{ "stats", cmd_a, NULL, NULL, "x", 0, NULL },
+	{ "status", cmd_a, NULL, NULL, "y", 0, NULL },
+	{ "flows", cmd_a, NULL, NULL, "z", 0, NULL },
 	{ 0 },
 };
 
