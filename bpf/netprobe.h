@@ -90,9 +90,16 @@ struct np_flow_key {
 	__u16 dport;		/* host byte order */
 	__u8 proto;		/* IPPROTO_* */
 	__u8 dir;		/* enum np_hook of the program that saw it */
-	__u16 pad;
+	__u8 flags;		/* NP_FLOW_F_* */
+	__u8 pad;
 	__u32 ifindex;
 };
+
+/*
+ * A later IP fragment (offset > 0): no L4 header, ports 0. Keyed apart, so
+ * that an ICMP fragment is not taken for an echo reply (type 0, code 0).
+ */
+#define NP_FLOW_F_LATER_FRAGMENT	(1u << 0)
 
 /* ---- drops and netfilter (issue 5) ---- */
 

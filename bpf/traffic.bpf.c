@@ -173,6 +173,7 @@ static __always_inline void parse_ipv4(void *ctx, bool xdp, __u32 off, __u32 len
 	if (frag & IP_OFFSET) {
 		/* Only the first fragment carries the L4 header. */
 		p->fragment = true;
+		p->key.flags |= NP_FLOW_F_LATER_FRAGMENT;
 		return;
 	}
 	if (ip.ihl < 5) {
@@ -201,6 +202,7 @@ static __always_inline __u32 skip_ipv6_ext(void *ctx, bool xdp, __u32 off, struc
 		if (nh == IPPROTO_FRAGMENT) {
 			if (bpf_ntohs(ext.frag_off) & ~7) {
 				p->fragment = true;
+				p->key.flags |= NP_FLOW_F_LATER_FRAGMENT;
 				return 0;
 			}
 			off += 8;

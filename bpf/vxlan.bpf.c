@@ -359,7 +359,9 @@ static __always_inline int inner_ipv4(struct __sk_buff *skb, __u32 off, struct n
 	v4_mapped(k->dst, ip.daddr);
 	k->proto = ip.protocol;
 	/* Later fragments carry no L4 header: their ports stay 0. */
-	if (!(bpf_ntohs(ip.frag_off) & IP_OFFSET))
+	if (bpf_ntohs(ip.frag_off) & IP_OFFSET)
+		k->flags |= NP_FLOW_F_LATER_FRAGMENT;
+	else
 		inner_ports(skb, off + ip.ihl * 4, k, tcp_flags);
 	return 0;
 }
@@ -396,7 +398,9 @@ static __always_inline int inner_ipv6(struct __sk_buff *skb, __u32 off, struct n
 		nh = ext[0];
 	}
 	k->proto = nh;
-	if (!later_frag)
+	if (later_frag)
+		k->flags |= NP_FLOW_F_LATER_FRAGMENT;
+	else
 		inner_ports(skb, off, k, tcp_flags);
 	return 0;
 }

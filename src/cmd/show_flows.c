@@ -29,7 +29,7 @@
 
 enum {
 	C_IF, C_IFINDEX, C_DIR, C_HOOK, C_PROTO, C_PROTO_NUM, C_SRC, C_SPORT, C_DST, C_DPORT,
-	C_PKTS, C_BYTES, C_FLAGS, C_FIRST, C_LAST, C_TRUNC, C_FRAGS,
+	C_PKTS, C_BYTES, C_FLAGS, C_FIRST, C_LAST, C_TRUNC, C_FRAGS, C_LATER_FRAG,
 };
 
 static const struct np_col flow_cols[] = {
@@ -53,6 +53,7 @@ static const struct np_col flow_cols[] = {
 	[C_LAST] = { "last_seen", "LAST SEEN", -19, NP_K_TIME },
 	[C_TRUNC] = { "truncated", NULL, 0, NP_K_COUNT },
 	[C_FRAGS] = { "fragments", NULL, 0, NP_K_COUNT },
+	[C_LATER_FRAG] = { "later_fragment", NULL, 0, NP_K_BOOL },
 };
 
 enum { S_MAX, S_ENTRIES, S_INSERTS, S_EVICT, S_FAIL, S_TRUNC, S_FRAGS, S_NONIP };
@@ -85,6 +86,7 @@ struct flow_rec {
 	__u8 egress;		/* 0 ingress (tc or xdp), 1 egress */
 	__u8 xdp;		/* 1 seen by XDP, 0 by tc */
 	__u8 has_ports;		/* sport/dport are ports (not ICMP type/code) */
+	__u8 later_fragment;	/* an IP fragment after the first: no L4 header */
 };
 
 static const char *const dir_words[] = { "ingress", "egress", NULL };
@@ -103,6 +105,7 @@ static const struct np_filter_def flow_filters[] = {
 	{ "port", NP_M_PORT, R(key.sport), R(key.dport), .cond = R(has_ports) },
 	{ "sport", NP_M_UINT, R(key.sport), .max = 65535, .cond = R(has_ports) },
 	{ "dport", NP_M_UINT, R(key.dport), .max = 65535, .cond = R(has_ports) },
+	{ "fragments", NP_M_FLAG, R(later_fragment), .meta = NULL },
 	{ 0 },
 };
 
@@ -162,9 +165,18 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 		out_u64(o, C_PROTO, k->proto);
 	out_u64(o, C_PROTO_NUM, k->proto);
 	out_str(o, C_SRC, src);
-	out_u64(o, C_SPORT, k->sport);
 	out_str(o, C_DST, dst);
-	out_u64(o, C_DPORT, k->dport);
+	if (r->later_fragment && out_format(o) == NP_FMT_PLAIN) {
+		out_str(o, C_SPORT, "frag");
+		out_str(o, C_DPORT, "frag");
+	} else if (r->later_fragment) {
+		/* No L4 header: no ports, no ICMP type/code. */
+		out_null(o, C_SPORT);
+		out_null(o, C_DPORT);
+	} else {
+		out_u64(o, C_SPORT, k->sport);
+		out_u64(o, C_DPORT, k->dport);
+	}
 	out_u64(o, C_PKTS, v->packets);
 	out_u64(o, C_BYTES, v->bytes);
 	if (k->proto == IPPROTO_TCP) {
@@ -175,6 +187,7 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 	out_u64(o, C_LAST, v->last_seen + s->mono_to_real);
 	out_u64(o, C_TRUNC, v->truncated);
 	out_u64(o, C_FRAGS, v->fragments);
+	out_bool(o, C_LATER_FRAG, r->later_fragment);
 	out_row_end(o);
 }
 
@@ -187,7 +200,8 @@ static int on_flow(const void *key, const void *value, void *arg)
 	memcpy(&r.val, value, sizeof(r.val));
 	r.egress = r.key.dir == NP_HOOK_TC_EGRESS;
 	r.xdp = r.key.dir == NP_HOOK_XDP;
-	r.has_ports = np_proto_has_ports(r.key.proto);
+	r.later_fragment = !!(r.key.flags & NP_FLOW_F_LATER_FRAGMENT);
+	r.has_ports = np_proto_has_ports(r.key.proto) && !r.later_fragment;
 	return np_query_add(&s->q, &r);
 }
 

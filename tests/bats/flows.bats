@@ -21,8 +21,8 @@ teardown() {
 
 # tshark_flows FILE [DISPLAY-FILTER]: the flows of a capture, one line each:
 # "proto src dst sport dport packets bytes", bytes = frame.cap_len (what a
-# replay sends). IP reassembly is off: a later fragment counts under its
-# addresses with ports 0; ICMP type/code stand in for ports. Outer headers
+# replay sends). IP reassembly is off: a later fragment is a flow of its
+# own, under its addresses with ports "frag"; ICMP type/code stand in for ports. Outer headers
 # only (first occurrence), whatever they carry.
 tshark_flows() {
 	tshark -r "$1" -n -o ip.defragment:FALSE -o ipv6.defragment:FALSE ${2:+-Y "$2"} \
@@ -52,6 +52,8 @@ tshark_flows() {
 		if (!frag && p == 1) { sport = $18; dport = $19 }
 		if (!frag && p == 58) { sport = $20; dport = $21 }
 		k = p " " src " " dst " " sport + 0 " " dport + 0
+		if (frag)
+			k = p " " src " " dst " frag frag"
 		pk[k]++; by[k] += $1
 	}
 	END { for (k in pk) print k, pk[k], by[k] }' | sort
@@ -63,7 +65,7 @@ np_flows() {
 	shift
 	np_in "$ns" -j show flows "$@" | jq -r '.[] | select(.interface == "b0" and
 		.direction == "ingress") |
-		"\(.proto_number) \(.src) \(.dst) \(.sport) \(.dport) \(.packets) \(.bytes)"' | sort
+		"\(.proto_number) \(.src) \(.dst) \(.sport // "frag") \(.dport // "frag") \(.packets) \(.bytes)"' | sort
 }
 
 # status_field NS FIELD: one number from `netprobe -j status`.
@@ -102,7 +104,7 @@ replay_and_compare() {
 	[ "$(np_in "$NS_B" -j show flows | jq '[.[].bytes] | add')" -eq "$file_bytes" ]
 }
 
-@test "ipfrag_v4v6_dns: later fragments count with ports 0, and are counted" {
+@test "ipfrag_v4v6_dns: later fragments are flows of their own, marked, without ports" {
 	np_in "$NS_B" attach b0
 	replay_and_compare "$PCAPS/ipfrag_v4v6_dns.pcap"
 	local later
@@ -112,8 +114,18 @@ replay_and_compare() {
 	[ "$later" -gt 0 ]
 	[ "$(status_field "$NS_B" flows_fragments)" -eq "$later" ]
 	[ "$(np_in "$NS_B" -j show flows | jq '[.[].fragments] | add')" -eq "$later" ]
-	[ "$(np_in "$NS_B" -j show flows | jq '[.[] | select(.sport == 0 and .dport == 0) |
+	# Marked in the key: their own rows, no ports (not ICMP type 0 code 0).
+	[ "$(np_in "$NS_B" -j show flows | jq '[.[] | select(.later_fragment) |
 		.packets] | add')" -eq "$later" ]
+	np_in "$NS_B" -j show flows | jq -e 'all(.[]; (.later_fragment | type == "boolean") and
+		(if .later_fragment then .sport == null and .dport == null and .fragments == .packets
+		 else (.sport | type == "number") end))'
+	[ "$(np_in "$NS_B" -j show flows fragments | jq '[.[].packets] | add')" -eq "$later" ]
+	[ "$(np_in "$NS_B" -j show flows fragments proto udp | jq 'length')" -ge 1 ]
+	# Plain text says so where the ports would be.
+	run np_in "$NS_B" show flows fragments
+	[ "$status" -eq 0 ]
+	grep -Eq ' frag .* frag ' <<<"$output"
 }
 
 @test "malformed_dns_frags_snaplen: truncated frames count what was sent" {
@@ -153,6 +165,11 @@ replay_and_compare() {
 		replay_and_compare "$PCAPS/$f.pcap"
 	done
 	[ "$(np_in "$NS_B" -j show flows | jq -r '[.[].hook] | unique | join(",")')" = xdp ]
+	# XDP sees ingress only: hook xdp is every ingress flow, and the plain
+	# text has a HOOK column once XDP is attached.
+	diff <(tshark_flows "$PCAPS/ipv6_http_tcp_udp.pcap") <(np_flows "$NS_B" hook xdp dir ingress)
+	[ "$(np_in "$NS_B" -j show flows hook tc dir ingress)" = "[]" ]
+	np_in "$NS_B" show flows top 1 | grep -q '^INTERFACE.*HOOK'
 }
 
 @test "a full small table evicts the oldest flows and counts them" {
@@ -214,6 +231,14 @@ replay_and_compare() {
 		<(np_flows "$NS_B" proto tcp port 80 src 141.142.220.118)
 	diff <(tshark_flows "$f" 'udp.port == 5355 && ipv6.src == fe80::/16 && ipv6.dst == ff02::/16') \
 		<(np_flows "$NS_B" dst ff02::/16 port 5355 src fe80::/16 proto udp)
+	diff <(tshark_flows "$f" 'udp.srcport == 53 || tcp.srcport == 53') \
+		<(np_flows "$NS_B" sport 53)
+	diff <(tshark_flows "$f" 'tcp.dstport == 80') <(np_flows "$NS_B" dport 80 proto tcp)
+	# dir and hook: everything replayed came in through tc on b0.
+	diff <(tshark_flows "$f") <(np_flows "$NS_B" dir ingress hook tc)
+	[ "$(np_in "$NS_B" -j show flows dev b0 dir egress hook tc | jq '[.[].direction] |
+		unique == ["egress"] or . == []')" = true ]
+	[ "$(np_in "$NS_B" -j show flows hook xdp)" = "[]" ]
 	# Prefixes of keywords work; a filter matching nothing gives [].
 	diff <(tshark_flows "$f" 'ip.proto == 6 || ipv6.nxt == 6') <(np_flows "$NS_B" pro tcp)
 	[ "$(np_in "$NS_B" -j show flows src 192.0.2.0/24)" = "[]" ]
