@@ -27,6 +27,7 @@ struct options {
 	char *labels[8];	/* --prom-label K=V */
 	int nlabels;
 	bool bad_label;
+	bool bits;		/* -b */
 };
 
 enum { OPT_PROM = 1000, OPT_PIN_ROOT, OPT_PROM_LABEL };
@@ -38,6 +39,7 @@ static const struct argp_option argp_options[] = {
 	{ "prom-label", OPT_PROM_LABEL, "K=V", 0,
 	  "A label on every Prometheus sample (repeatable)", 0 },
 	{ "numeric", 'n', NULL, 0, "Exact numbers instead of human units", 0 },
+	{ "bits", 'b', NULL, 0, "Rates in bits per second (plain text)", 0 },
 	{ "quiet", 'q', NULL, 0, "Print no notes on stderr", 0 },
 	{ "verbose", 'v', NULL, 0, "Print debug output, including libbpf's", 0 },
 	{ "pin-root", OPT_PIN_ROOT, "DIR", 0,
@@ -66,6 +68,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case 'n':
 		ctx->numeric = true;
+		break;
+	case 'b':
+		opts->bits = true;
 		break;
 	case 'q':
 		ctx->quiet = true;
@@ -173,6 +178,7 @@ static void print_usage(void)
 	       "      --prom          Prometheus text format\n"
 	       "      --prom-label K=V  a label on every Prometheus sample\n"
 	       "  -n, --numeric       exact numbers, no human units\n"
+	       "  -b, --bits          rates in bits per second (kbit/s, Mbit/s)\n"
 	       "  -q, --quiet         no notes on stderr\n"
 	       "  -v, --verbose       debug output (twice: libbpf's too)\n"
 	       "      --pin-root DIR  pinned state (default %s or $NETPROBE_PIN_ROOT)\n"
@@ -266,6 +272,13 @@ int main(int argc, char **argv)
 	ret = prom_labels(&ctx, &opts);
 	if (ret)
 		goto out;
+	/* JSON and Prometheus keep one unit, bytes per second: a script multiplies. */
+	if (opts.bits && opts.fmt != NP_FMT_PLAIN) {
+		ret = np_usage(&ctx, "-b is for plain text; JSON and Prometheus rates are bytes "
+			       "per second");
+		goto out;
+	}
+	out_set_bits(ctx.out, opts.bits);
 	if (ctx.pin_root[0] != '/') {
 		ret = np_usage(&ctx, "--pin-root must be an absolute path");
 	} else if (opts.version) {

@@ -320,21 +320,14 @@ int cmd_show_flows(struct np_ctx *ctx, int argc, char **argv)
 	if (argc && np_is_help(argv[0]))
 		return np_cmd_help_self(ctx, "Rows come biggest first in plain text; under --json "
 					"in table order unless sort or top is given.\n");
-	/* dev DEV needs the attach records: the state first, then the keywords. */
-	for (int i = 0; i + 1 < argc; i++)
-		if (!strcmp(argv[i], "dev"))
-			dev = argv[i + 1];
-	err = np_state_open(ctx, dev ? NP_ST_MAY_BE_EMPTY : 0);
-	if (err == NP_STATE_EMPTY) {
-		/* Usage errors first: a bad keyword is that, attached or not. */
-		err = np_query_parse(&s.q, ctx, &np_flows_table, argc, argv);
-		np_query_free(&s.q);
-		return err ?: np_dev_not_attached(ctx, dev);
-	}
-	if (err)
-		return err;
 	err = np_query_parse(&s.q, ctx, &np_flows_table, argc, argv);
 	if (err)
+		goto out;
+	dev = np_query_str(&s.q, "dev");
+	err = np_state_open(ctx, dev ? NP_ST_MAY_BE_EMPTY : 0);
+	if (err == NP_STATE_EMPTY)
+		err = np_dev_not_attached(ctx, dev);
+	if (err || (err = np_query_bind(&s.q)))
 		goto out;
 	/* People get the biggest flows first; scripts get a stream. */
 	if (s.q.top || fmt == NP_FMT_PLAIN)

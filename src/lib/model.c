@@ -134,7 +134,11 @@ static int parse_value(struct np_query *q, const struct np_filter_def *d, const 
 		val->u = i;
 		return 0;
 	case NP_M_DEV:
-		return parse_dev(q, d, v, val);
+		/* Named now, found by np_query_bind() once the state is open. */
+		if (!np_dev_name_ok(v))
+			return np_err(q->ctx, "device '%s' does not exist", v);
+		snprintf(val->str, sizeof(val->str), "%s", v);
+		return 0;
 	case NP_M_NETNS:
 		if (np_arg_netns(q->ctx, what, v, &ns))
 			return NP_EXIT_USAGE;
@@ -218,6 +222,26 @@ int np_query_parse(struct np_query *q, struct np_ctx *ctx, const struct np_table
 		}
 	}
 	return 0;
+}
+
+int np_query_bind(struct np_query *q)
+{
+	for (int i = 0; i < q->nf; i++) {
+		struct np_filter_val *val = &q->f[i];
+		int err;
+
+		if (val->def->how == NP_M_DEV && (err = parse_dev(q, val->def, val->str, val)))
+			return err;
+	}
+	return 0;
+}
+
+const char *np_query_str(const struct np_query *q, const char *kw)
+{
+	for (int i = 0; i < q->nf; i++)
+		if (!strcmp(q->f[i].def->kw, kw))
+			return q->f[i].str;
+	return NULL;
 }
 
 bool np_query_has(const struct np_query *q, const char *kw, __u64 *v)

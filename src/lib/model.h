@@ -136,9 +136,19 @@ struct np_query {
  */
 const char *np_table_synopsis(const struct np_table *t, char *buf, size_t n);
 
-/* Parses argv (each keyword once); 0 or a usage error already reported. */
+/*
+ * Parses argv (each keyword once); 0 or a usage error already reported.
+ * Needs no state: usage errors come first, whatever is attached.
+ */
 int np_query_parse(struct np_query *q, struct np_ctx *ctx, const struct np_table *t,
 		   int argc, char **argv);
+/*
+ * Finds the devices of `dev DEV` filters, which need the attach records:
+ * call it after np_state_open(). 0 or an error already reported.
+ */
+int np_query_bind(struct np_query *q);
+/* The text of kw's value (NP_M_DEV: the name, NP_M_STR), NULL if not given. */
+const char *np_query_str(const struct np_query *q, const char *kw);
 /* True if the keyword kw was given; *v gets its value (NP_M_OPT, UINT, FLAG: 1). */
 bool np_query_has(const struct np_query *q, const char *kw, __u64 *v);
 /* Sets the order when the command line gave none (word of t->sorts; NULL: none). */

@@ -37,6 +37,7 @@ struct np_out {
 	enum np_format fmt;
 	bool pretty;
 	bool numeric;
+	bool bits;		/* -b: byte rates in bits per second (plain text) */
 	FILE *f;
 	bool started;
 	bool ended;
@@ -73,6 +74,11 @@ struct np_out *out_new(enum np_format fmt, bool pretty, bool numeric, FILE *f)
 	o->f = f;
 	o->first[0] = true;
 	return o;
+}
+
+void out_set_bits(struct np_out *o, bool bits)
+{
+	o->bits = bits;
 }
 
 enum np_format out_format(const struct np_out *o)
@@ -489,7 +495,9 @@ static void cell_text(struct np_out *o, int i, char *buf, size_t n)
 		snprintf(buf, n, "%s", c->u ? "yes" : "no");
 		break;
 	case CELL_DOUBLE:
-		if (k == NP_K_BYTE_RATE) {
+		if (k == NP_K_BYTE_RATE && o->bits) {
+			fmt_bits_rate(buf, n, c->d, o->numeric);
+		} else if (k == NP_K_BYTE_RATE) {
 			fmt_bytes(buf, n, (__u64)(c->d + 0.5), o->numeric);
 			strncat(buf, "/s", n - strlen(buf) - 1);
 		} else if (o->numeric || c->d < 100000) {
@@ -924,6 +932,18 @@ void fmt_bytes(char *buf, size_t n, __u64 v, bool numeric)
 		snprintf(buf, n, "%" PRIu64, (uint64_t)v);
 	else
 		fmt_scaled(buf, n, v, units, " ");
+}
+
+void fmt_bits_rate(char *buf, size_t n, double bytes_per_sec, bool numeric)
+{
+	static const char *const units[] = { "bit/s", "kbit/s", "Mbit/s", "Gbit/s", "Tbit/s",
+					     NULL };
+	__u64 bits = (__u64)(bytes_per_sec * 8 + 0.5);
+
+	if (numeric)
+		snprintf(buf, n, "%" PRIu64 " bit/s", (uint64_t)bits);
+	else
+		fmt_scaled(buf, n, bits, units, " ");
 }
 
 void fmt_duration(char *buf, size_t n, __u64 ns)

@@ -56,6 +56,8 @@ enum np_layout {
 struct np_out;
 
 struct np_out *out_new(enum np_format fmt, bool pretty, bool numeric, FILE *f);
+/* -b: plain text gives byte rates as bit rates (kbit/s, Mbit/s: 1000s, as iperf3). */
+void out_set_bits(struct np_out *o, bool bits);
 /* A label on every Prometheus sample (--prom-label); value escaped here. */
 int out_prom_label(struct np_out *o, const char *name, const char *value);
 /*
@@ -119,6 +121,8 @@ FILE *out_failing_stream(int err);
 /* Human units, also used by unit tests. buf of at least 32 bytes. */
 void fmt_count(char *buf, size_t n, __u64 v, bool numeric);
 void fmt_bytes(char *buf, size_t n, __u64 v, bool numeric);
+/* Bytes per second as bits per second: "12.3 Mbit/s"; "12345 bit/s" exact. */
+void fmt_bits_rate(char *buf, size_t n, double bytes_per_sec, bool numeric);
 void fmt_duration(char *buf, size_t n, __u64 ns);
 /* RFC 3339 UTC with microseconds, e.g. 2026-11-22T00:31:37.123456Z */
 void fmt_rfc3339(char *buf, size_t n, __u64 realtime_ns);

@@ -188,7 +188,7 @@ accepted() {
 		'netprobe show flows top ' 'netprobe show flows port ' 'netprobe attach lo flows ' \
 		'netprobe show stats interval ' 'netprobe show sockets comm ' 'netprobe attach drops ' \
 		'netprobe detach all ' 'netprobe status '
-	[ "${OFFER['netprobe show flows ']}" = "dev dst port proto sort src top" ]
+	[ "${OFFER['netprobe show flows ']}" = "dev dir dport dst fragments hook port proto sort sport src top" ]
 	[ "${OFFER['netprobe show drops flows ']}" = "dev flows netns proto reason top" ]
 	has "${OFFER['netprobe show vxlan flows ']}" dev vni sort top
 	[ "${OFFER['netprobe show flows src 10.0.0.0/8 ']}" = "${OFFER['netprobe show flows ']}" ]

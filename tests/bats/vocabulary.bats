@@ -112,6 +112,19 @@ table_commands() {
 	done
 }
 
+@test "-b: rates in bits per second in plain text; JSON keeps bytes per second" {
+	np_in "$NS_B" attach b0 >/dev/null
+	run np_in "$NS_B" -b show stats interval 0.2 count 1
+	[ "$status" -eq 0 ]
+	# No traffic: every rate is 0, spoken in bits.
+	grep -Eq '^b0 .* 0 bit/s .* 0 bit/s' <<<"$output"
+	run np_in "$NS_B" -b -j show stats
+	[ "$status" -eq 2 ]
+	[ "$(jq -r .error <<<"$output")" = "-b is for plain text; JSON and Prometheus rates are bytes per second" ]
+	run np_in "$NS_B" -b --prom show stats
+	[ "$status" -eq 2 ]
+}
+
 @test "node_exporter's textfile collector takes two netprobe files from two pin roots" {
 	skip_unless_cmd prometheus-node-exporter curl promtool
 	local dir="$BATS_TEST_TMPDIR/textfile" log="$BATS_TEST_TMPDIR/ne.log" port pid

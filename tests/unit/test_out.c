@@ -28,6 +28,15 @@ static void test_units(void)
 	CHECK_STR(b, "85.4 KB");
 	fmt_bytes(b, sizeof(b), 85400, true);
 	CHECK_STR(b, "85400");
+	/* -b: bits per second in 1000s, as iperf3 speaks. */
+	fmt_bits_rate(b, sizeof(b), 125000.0, false);
+	CHECK_STR(b, "1.0 Mbit/s");
+	fmt_bits_rate(b, sizeof(b), 15.5, false);
+	CHECK_STR(b, "124 bit/s");
+	fmt_bits_rate(b, sizeof(b), 1543210.0, true);
+	CHECK_STR(b, "12345680 bit/s");
+	fmt_bits_rate(b, sizeof(b), 1.25e9, false);
+	CHECK_STR(b, "10.0 Gbit/s");
 	fmt_duration(b, sizeof(b), 1500000000ull);
 	CHECK_STR(b, "1.5s");
 	fmt_duration(b, sizeof(b), 250);
