@@ -167,3 +167,53 @@ table_commands() {
 	  "$(dev_counter "$NS_A" a0 tx packets)" ]
 	[ "$(grep -c '^netprobe_build_info' <<<"$m")" -eq 2 ]
 }
+
+# json_docs: the JSON of every show/status/dump command, as one stream of
+# {"cmd": ..., "doc": ...} objects, with every probe attached and traffic seen.
+json_docs() {
+	local cmd
+	for cmd in "status" "show stats" "show flows" "show drops" "show drops flows" \
+		"show netfilter" "show alerts" "show security" "show sockets" "show sockets totals" \
+		"show vxlan" "show vxlan flows" "show vxlan counters" "show topology" "feature" \
+		"version" "dump maps" "dump progs" "dump links"; do
+		# shellcheck disable=SC2086
+		np_in "$NS_B" -j $cmd | jq -c --arg cmd "$cmd" '{cmd: $cmd, doc: .}'
+	done
+}
+
+@test "JSON contract: one name, one type: every key has the same JSON type in every command" {
+	np_in "$NS_B" attach b0 all >/dev/null
+	np_in "$NS_B" attach drops >/dev/null
+	np_in "$NS_B" attach socket >/dev/null
+	np_in "$NS_B" attach netfilter >/dev/null
+	in_ns "$NS_B" bash -c 'exec 3<>/dev/tcp/10.77.0.1/9' 2>/dev/null || true
+	in_ns "$NS_A" ping -c 3 -i 0.01 -q 10.77.0.2 >/dev/null
+	local docs
+	docs=$(json_docs)
+	# Every key of every object at any depth, with its type; null is "unknown", any type.
+	jq -s -r '[.[] | .cmd as $c | .doc | paths as $p | select($p | last | type == "string") |
+		{cmd: $c, key: ($p | last), type: (getpath($p) | type)}] |
+		map(select(.key != null and .type != "null")) |
+		group_by(.key) | map(select(([.[].type] | unique | length) > 1)) |
+		map("\(.[0].key): " + (map("\(.cmd)=\(.type)") | unique | join(", "))) | .[]' \
+		<<<"$docs" >"$BATS_TEST_TMPDIR/mixed"
+	cat "$BATS_TEST_TMPDIR/mixed"
+	[ ! -s "$BATS_TEST_TMPDIR/mixed" ]
+	# The concepts the issue named, with their one type.
+	jq -s -e '[.[].doc | .. | objects] |
+		all(.[]; (has("interface") | not) or (.interface | type == "string")) and
+		all(.[]; (has("netns") | not) or (.netns | type == "number")) and
+		all(.[]; (has("tcp_flags") | not) or (.tcp_flags | type == "string")) and
+		all(.[]; (has("active") | not) or (.active | type == "boolean")) and
+		all(.[]; (has("pod_cidr") | not) or (.pod_cidr | type == "array")) and
+		all(.[]; (has("ports") | not) or (.ports | type == "array"))' <<<"$docs"
+	# Every time is RFC 3339: keys that hold times are strings like 2026-12-01T12:00:00.123456Z.
+	jq -s -e '[.[].doc | .. | objects | to_entries[] |
+		select(.key | test("(^|_)(time|seen|opened|closed|attached|since|started|raised)$"))
+		| .value | select(. != null)] |
+		all(.[]; type == "string" and test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$"))' <<<"$docs"
+	# No device under another name.
+	jq -s -e '[.[].doc | .. | objects | keys[]] | unique |
+		(index("device") == null and index("dev") == null and index("target") == null and
+		 index("vxlan_device") == null)' <<<"$docs"
+}
