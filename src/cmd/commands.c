@@ -32,6 +32,7 @@ int cmd_watch_alerts(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_vxlan(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_topology(struct np_ctx *ctx, int argc, char **argv);
 const char *np_show_flows_synopsis(void);
+const char *np_show_drops_synopsis(void);
 int cmd_show_all(struct np_ctx *ctx, int argc, char **argv);
 
 static const struct np_cmd show_cmds[] = {
@@ -39,8 +40,9 @@ static const struct np_cmd show_cmds[] = {
 	  "per-device packets and bytes, and rates", NP_CMD_PROM, NULL },
 	{ "flows", cmd_show_flows, NULL, NULL, "flows: who talks to whom, how much", NP_CMD_PROM,
 	  np_show_flows_synopsis },
-	{ "drops", cmd_show_drops, NULL, "[flows] [reason R] [dev DEV] [netns NS] [proto P] [top N]",
-	  "packets the kernel dropped, by reason (flows: by 5-tuple)", NP_CMD_PROM, NULL },
+	{ "drops", cmd_show_drops, NULL, NULL,
+	  "packets the kernel dropped, by reason (flows: by 5-tuple)", NP_CMD_PROM,
+	  np_show_drops_synopsis },
 	{ "netfilter", cmd_show_netfilter, NULL, NULL,
 	  "packets and bytes per netfilter hook and family", NP_CMD_PROM, NULL },
 	{ "alerts", cmd_show_alerts, NULL, "[kind port-scan|syn-flood] [active]",

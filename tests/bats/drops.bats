@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # Drop reasons (skb:kfree_skb) and netfilter hook counters against the
-# kernel's own counters: nftables rule counters and /proc/net/snmp.
+# kernel's own counters: nftables rule counters and /proc/net/snmp(6), and the
+# sender's own plan of datagrams for what each keyword selects.
 #
 # The drops probe is host-wide: other namespaces' drops land in the same
 # maps, so every number here is taken for the test's own device (dev b0,
@@ -33,6 +34,40 @@ snmp() {
 	in_ns "$1" awk -v g="$2:" -v f="$3" \
 		'$1 == g && !h { for (i = 2; i <= NF; i++) c[$i] = i; h = 1; next }
 		 $1 == g && h { print $c[f] }' /proc/net/snmp
+}
+
+# snmp6 NS FIELD: a counter of /proc/net/snmp6 in NS.
+snmp6() {
+	in_ns "$1" awk -v f="$2" '$1 == f { print $2 }' /proc/net/snmp6
+}
+
+# udp_plan NS: sends the datagrams of stdin's lines "SRC SPORT DST DPORT N", N from
+# SRC:SPORT to DST:DPORT, a line's datagrams together and the lines in order.
+udp_plan() {
+	in_ns "$1" python3 -c '
+import socket, sys
+for line in sys.stdin:
+    src, sport, dst, dport, n = line.split()
+    fam = socket.AF_INET6 if ":" in src else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_DGRAM) as s:
+        s.bind((src, int(sport)))
+        for _ in range(int(n)):
+            s.sendto(b"drop", (dst, int(dport)))
+'
+}
+
+# flow_rows JSON: the rows of show drops flows as plan lines, in their order.
+flow_rows() {
+	jq -r '.[] | "\(.src) \(.sport) \(.dst) \(.dport) \(.count)"' <<<"$1"
+}
+
+# usage_error_line: the last run was a usage error, one line that says GLOB.
+usage_error_line() {
+	echo "status $status: $output"
+	[ "$status" -eq 2 ]
+	[ "${#lines[@]}" -eq 1 ]
+	[[ "${lines[0]}" == Error:* ]]
+	[[ "${lines[0]}" == $1 ]]
 }
 
 # drop_flows_sum JSON DST DPORT: dropped count over the flows to DST:DPORT.
@@ -274,4 +309,202 @@ netns_inode() {
 	run "$NP" flush vxlan
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"attach DEV vxlan"* ]]
+}
+
+# The sender's plan is the oracle: each line's datagrams die as NO_SOCKET in
+# NS_B (nothing listens there), one flow per line. 10.77.0.3 and .4 are
+# second addresses of a0 and b0; the IPv6 pair is longer than 15 characters.
+V6A=fd77:1111:2222:3333::1
+V6B=fd77:1111:2222:3333::2
+DROP_PLAN="10.77.0.1 40001 10.77.0.2 5001 3
+10.77.0.1 40002 10.77.0.2 5002 1
+10.77.0.3 40003 10.77.0.2 5001 5
+10.77.0.1 40001 10.77.0.4 5003 2
+10.77.0.3 40002 10.77.0.4 5001 4
+$V6A 40006 $V6B 5006 6"
+
+# plan_rows AWK-CONDITION: the plan's lines that the condition selects, in plan order.
+plan_rows() {
+	awk "$1" <<<"$DROP_PLAN"
+}
+
+# drops_of_plan: the veth pair with the plan's addresses, drops attached, the
+# plan sent; checks the kernel's NoPorts deltas against the plan.
+drops_of_plan() {
+	np_veth_pair
+	ip -n "$NS_A" addr add 10.77.0.3/24 dev a0
+	ip -n "$NS_B" addr add 10.77.0.4/24 dev b0
+	in_ns "$NS_A" sysctl -qw net.ipv6.conf.a0.disable_ipv6=0
+	in_ns "$NS_B" sysctl -qw net.ipv6.conf.b0.disable_ipv6=0
+	ip -n "$NS_A" addr add "$V6A/64" dev a0 nodad
+	ip -n "$NS_B" addr add "$V6B/64" dev b0 nodad
+	# Neighbours known before the plan: no datagram waits in a queue.
+	in_ns "$NS_A" ping -c 1 -W 2 -q 10.77.0.2 >/dev/null
+	in_ns "$NS_A" ping -c 1 -W 2 -q -I 10.77.0.3 10.77.0.4 >/dev/null
+	in_ns "$NS_A" ping -6 -c 1 -W 2 -q "$V6B" >/dev/null
+	run "$NP" attach drops
+	[ "$status" -eq 0 ]
+	local v4 v6
+	v4=$(snmp "$NS_B" Udp NoPorts)
+	v6=$(snmp6 "$NS_B" Udp6NoPorts)
+	udp_plan "$NS_A" <<<"$DROP_PLAN"
+	V4_NOPORTS=$(( $(snmp "$NS_B" Udp NoPorts) - v4 ))
+	V6_NOPORTS=$(( $(snmp6 "$NS_B" Udp6NoPorts) - v6 ))
+	echo "NoPorts deltas: ipv4 $V4_NOPORTS ipv6 $V6_NOPORTS"
+	[ "$V4_NOPORTS" -eq "$(plan_rows '$1 !~ /:/ { n += $5 } END { print n }')" ]
+	[ "$V6_NOPORTS" -eq "$(plan_rows '$1 ~ /:/ { n += $5 } END { print n }')" ]
+}
+
+@test "show drops flows: src, dst, port, sport, dport, proto select exactly the flows sent" {
+	drops_of_plan
+	local base="show drops flows reason NO_SOCKET dev b0" kw want got
+	# Every flow of the plan, and nothing else of NO_SOCKET UDP on b0.
+	run np_in "$NS_B" -j $base proto udp
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[ "$(flow_rows "$output" | sort)" = "$(sort <<<"$DROP_PLAN")" ]
+	while IFS='|' read -r kw want; do
+		run np_in "$NS_B" -j $base $kw
+		[ "$status" -eq 0 ]
+		got=$(flow_rows "$output" | sort)
+		echo "$kw: got [$got] want [$(plan_rows "$want" | sort)]"
+		[ -n "$got" ]
+		[ "$got" = "$(plan_rows "$want" | sort)" ]
+	done <<-'EOF'
+	sport 40001|$2 == 40001
+	dport 5001|$4 == 5001
+	port 40002|$2 == 40002 || $4 == 40002
+	port 5003|$2 == 5003 || $4 == 5003
+	src 10.77.0.3|$1 == "10.77.0.3"
+	src 10.77.0.2/31|$1 == "10.77.0.3"
+	src 10.77.0.0/24 dst 10.77.0.4/32|$3 == "10.77.0.4"
+	src 10.77.0.1 dport 5001|$1 == "10.77.0.1" && $4 == 5001
+	dst fd77:1111:2222:3333::/64|$3 ~ /^fd77:/
+	proto ipv4 sport 40002|$1 !~ /:/ && $2 == 40002
+	proto ipv6|$1 ~ /:/
+	EOF
+	# A prefix that holds none of them: no row.
+	run np_in "$NS_B" -j $base src 10.77.0.128/25
+	[ "$status" -eq 0 ]
+	[ "$output" = "[]" ]
+	# Both address families' sums are the kernel's NoPorts deltas.
+	run np_in "$NS_B" -j $base proto ipv4
+	[ "$(jq '[.[].count] | add' <<<"$output")" -eq "$V4_NOPORTS" ]
+	run np_in "$NS_B" -j $base proto ipv6
+	[ "$(jq '[.[].count] | add' <<<"$output")" -eq "$V6_NOPORTS" ]
+	jq -e 'all(.[]; .proto == "udp" and .proto_number == 17)' <<<"$output"
+}
+
+@test "show drops: sort count (the default), sort last and top N order the flows as they were sent" {
+	drops_of_plan
+	local base="show drops flows reason NO_SOCKET dev b0 proto udp"
+	# Most drops first: the plan's counts are all different.
+	run np_in "$NS_B" -j $base
+	[ "$(flow_rows "$output")" = "$(sort -k5,5nr <<<"$DROP_PLAN")" ]
+	run np_in "$NS_B" -j $base sort count
+	[ "$(flow_rows "$output")" = "$(sort -k5,5nr <<<"$DROP_PLAN")" ]
+	run np_in "$NS_B" -j $base top 1
+	[ "$(flow_rows "$output")" = "$(sort -k5,5nr <<<"$DROP_PLAN" | head -1)" ]
+	# Last dropped first: the plan sent the lines in order.
+	run np_in "$NS_B" -j $base sort last
+	echo "$output"
+	[ "$(flow_rows "$output")" = "$(tac <<<"$DROP_PLAN")" ]
+	run np_in "$NS_B" -j $base sort last top 2
+	[ "$(flow_rows "$output")" = "$(tac <<<"$DROP_PLAN" | head -2)" ]
+	jq -e 'all(.[]; .first_seen <= .last_seen)' <<<"$output"
+	# The counts: one row per L3 protocol, the bigger first; top 1 is IPv4's.
+	run np_in "$NS_B" -j show drops reason NO_SOCKET dev b0 proto udp
+	[ "$(jq -r '[.[] | "\(.l3proto) \(.count)"] | join(",")' <<<"$output")" = \
+		"ipv4 $V4_NOPORTS,ipv6 $V6_NOPORTS" ]
+	run np_in "$NS_B" -j show drops reason NO_SOCKET dev b0 proto udp top 1
+	[ "$(jq -r '[.[] | "\(.l3proto) \(.count)"] | join(",")' <<<"$output")" = "ipv4 $V4_NOPORTS" ]
+	# Plain text: the address columns fit the longest address, every row aligned
+	# under its header.
+	run np_in "$NS_B" show drops flows reason NO_SOCKET dev b0 proto udp
+	[ "$status" -eq 0 ]
+	echo "$output"
+	local hdr="${lines[0]}" line src dst rest at_src at_dst
+	at_src=${hdr%%SRC*}
+	at_dst=${hdr%%DST*}
+	for line in "${lines[@]:1}"; do
+		read -r _ _ _ _ src _ dst rest <<<"$line"
+		[ "${line:${#at_src}:${#src}}" = "$src" ]
+		[ "${line:${#at_dst}:${#dst}}" = "$dst" ]
+	done
+	[[ "$output" == *"$V6A"*"$V6B"* ]]
+}
+
+@test "show drops from another namespace: netns NAME on both views, devices by their names" {
+	drops_of_plan
+	# Drops in NS_A too: NS_B sends to a port nobody has in NS_A.
+	local a0 b0 ino_b
+	a0=$(snmp "$NS_A" Udp NoPorts)
+	udp_send "$NS_B" 10.77.0.1 7780 7
+	a0=$(( $(snmp "$NS_A" Udp NoPorts) - a0 ))
+	[ "$a0" -eq 7 ]
+	b0=$(ip -n "$NS_B" -j link show b0 | jq '.[0].ifindex')
+	ino_b=$(netns_inode "$NS_B")
+	# From the host's namespace: b0 is named by entering NS_B (here its
+	# ifindex may well be another device's).
+	run "$NP" -j show drops reason NO_SOCKET netns "$NS_B" proto udp
+	[ "$status" -eq 0 ]
+	echo "$output"
+	[ "$(jq -r '[.[] | "\(.interface) \(.ifindex) \(.netns) \(.netns_name)"] | unique | .[]' \
+		<<<"$output")" = "b0 $b0 $ino_b $NS_B" ]
+	[ "$(jq '[.[].count] | add' <<<"$output")" -eq $(( V4_NOPORTS + V6_NOPORTS )) ]
+	run "$NP" -j show drops flows reason NO_SOCKET netns "$NS_B" proto udp
+	[ "$status" -eq 0 ]
+	[ "$(jq -r '[.[] | "\(.interface) \(.ifindex) \(.netns) \(.netns_name)"] | unique | .[]' \
+		<<<"$output")" = "b0 $b0 $ino_b $NS_B" ]
+	[ "$(flow_rows "$output" | sort)" = "$(sort <<<"$DROP_PLAN")" ]
+	# NS_A's drops on their own, by name; none of NS_B's.
+	run "$NP" -j show drops flows reason NO_SOCKET netns "$NS_A" proto udp
+	[ "$(jq -r '[.[] | "\(.interface) \(.netns_name) \(.dst) \(.dport)"] | unique | .[]' \
+		<<<"$output")" = "a0 $NS_A 10.77.0.1 7780" ]
+	[ "$(jq '[.[].count] | add' <<<"$output")" -eq "$a0" ]
+	run "$NP" -j show drops reason NO_SOCKET netns "$NS_A" proto udp
+	[ "$(jq -r '.[] | "\(.interface) \(.count)"' <<<"$output")" = "a0 $a0" ]
+	# Plain text names them too.
+	run "$NP" show drops reason NO_SOCKET netns "$NS_B" proto ipv6
+	echo "$output"
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$(awk 'NR == 2 { print $2, $3, $6 }' <<<"$output")" = "b0 $NS_B $V6_NOPORTS" ]
+	# dev DEV names an attached device of another namespace too.
+	np_in "$NS_B" attach b0 >/dev/null
+	run "$NP" -j show drops reason NO_SOCKET dev b0 proto udp
+	[ "$status" -eq 0 ]
+	[ "$(jq '[.[].count] | add' <<<"$output")" -eq $(( V4_NOPORTS + V6_NOPORTS )) ]
+	[ "$(jq -r '[.[].netns_name] | unique | .[]' <<<"$output")" = "$NS_B" ]
+}
+
+@test "show drops: usage errors, one line and exit 2, attached or not" {
+	local args want pass
+	for pass in before after; do
+		[ "$pass" = after ] && "$NP" attach drops >/dev/null
+		while IFS='|' read -r args want; do
+			run "$NP" $args
+			usage_error_line "$want"
+		done <<-'EOF'
+		show drops sport 53|*'sport' only with flows*
+		show drops reason NO_SOCKET dport 53|*'dport' only with flows*
+		show drops src 10.0.0.0/8|*'src' only with flows*
+		show drops sort last|*'sort last' only with flows*
+		show drops flows sport 1 sport 2|*'sport' given twice*
+		show drops reason NO_SOCKET reason 2|*'reason' given twice*
+		show drops flows netns 1 top 1 netns 2|*'netns' given twice*
+		show drops flows top 1 flows|*'flows' given twice*
+		show drops flows src 10.0.0.256|*src: '10.0.0.256' is not an address or prefix*
+		show drops flows dst 10.0.0.0/33|*dst: '10.0.0.0/33' is not an address or prefix*
+		show drops flows dst nonsense|*dst: 'nonsense' is not an address or prefix*
+		show drops flows port 65536|*port: '65536' is not a number from 0 to 65535*
+		show drops flows sport 0x35|*sport: '0x35' is not a number*
+		show drops flows sort bytes|*sort: unknown*'bytes'*
+		show drops top 0|*top: '0' is not a number from 1*
+		show drops flows sport|*'sport' needs a value*
+		--prom show drops flows|*no Prometheus form*
+		EOF
+	done
+	run "$NP" -j show drops flows sport 1 sport 2
+	[ "$status" -eq 2 ]
+	[ "$(jq -r .error <<<"$output")" = "show drops: 'sport' given twice" ]
 }
