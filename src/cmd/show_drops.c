@@ -211,17 +211,6 @@ static void out_netns(struct np_out *o, int num_col, int name_col, __u32 inode,
 }
 
 /* proto: the name, else the number; proto_number beside it. */
-static void out_proto(struct np_out *o, int col, int num_col, __u8 proto)
-{
-	const char *name = np_proto_name(proto);
-
-	if (name)
-		out_str(o, col, name);
-	else
-		out_u64(o, col, proto);
-	out_u64(o, num_col, proto);
-}
-
 static int max_int(int a, int b)
 {
 	return a > b ? a : b;
@@ -277,7 +266,7 @@ static void print_count(struct np_query *q, const void *rec, void *arg)
 	out_str(o, C_L3, np_l3_name(r->l3proto, l3, sizeof(l3)));
 	/* Not IP: the L3 protocol is all there is to say. */
 	if (is_ip(r->l3proto))
-		out_proto(o, C_PROTO, C_PROTO_NUM, r->l4proto);
+		np_out_proto(o, C_PROTO, C_PROTO_NUM, r->l4proto);
 	else
 		out_str(o, C_PROTO, l3);
 	out_u64(o, C_COUNT, r->count);
@@ -349,7 +338,7 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 		out_str(o, F_IF, names->dev);
 	out_u64(o, F_IFINDEX, r->ifindex);
 	out_netns(o, F_NETNS, F_NETNS_NAME, r->netns, names->netns);
-	out_proto(o, F_PROTO, F_PROTO_NUM, r->l4proto);
+	np_out_proto(o, F_PROTO, F_PROTO_NUM, r->l4proto);
 	out_str(o, F_SRC, src);
 	out_u64(o, F_SPORT, r->sport);
 	out_str(o, F_DST, dst);

@@ -148,7 +148,6 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 	const struct np_flow_key *k = &r->key;
 	const struct np_flow_value *v = &r->val;
 	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], flags[16];
-	const char *proto = np_proto_name(k->proto);
 	struct show *s = arg;
 	struct np_out *o = s->ctx->out;
 
@@ -159,11 +158,7 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 	out_u64(o, C_IFINDEX, k->ifindex);
 	out_str(o, C_DIR, dir_words[r->egress]);
 	out_str(o, C_HOOK, r->xdp ? "xdp" : "tc");
-	if (proto)
-		out_str(o, C_PROTO, proto);
-	else
-		out_u64(o, C_PROTO, k->proto);
-	out_u64(o, C_PROTO_NUM, k->proto);
+	np_out_proto(o, C_PROTO, C_PROTO_NUM, k->proto);
 	out_str(o, C_SRC, src);
 	out_str(o, C_DST, dst);
 	if (r->later_fragment && out_format(o) == NP_FMT_PLAIN) {

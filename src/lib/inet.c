@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 
 #include "inet.h"
+#include "out.h"
 
 const __u8 np_v4mapped_prefix[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
 
@@ -205,3 +206,10 @@ void np_tcp_flags_str(__u32 flags, char *buf, size_t n)
 		buf[i] = '\0';
 }
 
+void np_out_proto(struct np_out *o, int col, int num_col, __u8 proto)
+{
+	char buf[8];
+
+	out_str(o, col, np_proto_str(proto, buf, sizeof(buf)));
+	out_u64(o, num_col, proto);
+}

@@ -36,4 +36,11 @@ int np_l3_parse(const char *s);
 /* The ethertype's name, else "0x86dd"-style hex in buf. */
 const char *np_l3_name(__u16 ethertype, char *buf, size_t n);
 
+struct np_out;
+/*
+ * A protocol in a row: its name at col, always a string ("tcp", or "253"
+ * for one without a name: one JSON type), and its number at num_col.
+ */
+void np_out_proto(struct np_out *o, int col, int num_col, __u8 proto);
+
 #endif /* NP_INET_H */

@@ -189,10 +189,10 @@ accepted() {
 		'netprobe show stats interval ' 'netprobe show sockets comm ' 'netprobe attach drops ' \
 		'netprobe detach all ' 'netprobe status '
 	[ "${OFFER['netprobe show flows ']}" = "dev dir dport dst fragments hook port proto sort sport src top" ]
-	[ "${OFFER['netprobe show drops flows ']}" = "dev flows netns proto reason top" ]
+	[ "${OFFER['netprobe show drops flows ']}" = "dev dport dst flows netns port proto reason sort sport src top" ]
 	has "${OFFER['netprobe show vxlan flows ']}" dev vni sort top
 	[ "${OFFER['netprobe show flows src 10.0.0.0/8 ']}" = "${OFFER['netprobe show flows ']}" ]
-	[ "${OFFER['netprobe show drops flows reason NO_SOCKET ']}" = "dev flows netns proto reason top" ]
+	[ "${OFFER['netprobe show drops flows reason NO_SOCKET ']}" = "dev dport dst flows netns port proto reason sort sport src top" ]
 	has "${OFFER['netprobe show flows dev ']}" lo
 	has "${OFFER['netprobe show flows proto ']}" tcp udp icmp icmpv6
 	has "${OFFER['netprobe show drops proto ']}" tcp udp icmp icmpv6 ipv4 ipv6 arp
@@ -231,7 +231,7 @@ accepted() {
 	[ -n "${OFFER['netprobe sh fl ']}" ]
 	[ "${OFFER['netprobe sh fl ']}" = "${OFFER['netprobe show flows ']}" ]
 	[ "${OFFER['netprobe sh fl so ']}" = "bytes last packets" ]
-	[ "${OFFER['netprobe sh dr fl ']}" = "dev flows netns proto reason top" ]
+	[ "${OFFER['netprobe sh dr fl ']}" = "dev dport dst flows netns port proto reason sort sport src top" ]
 	[ "${OFFER['netprobe sh fl so b']}" = bytes ]
 	[ "${OFFER['netprobe attach lo t']}" = "tc tc-mode" ]
 	[ "${OFFER['netprobe attach lo tc-m ']}" = "clsact tcx" ]
