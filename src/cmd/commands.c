@@ -32,6 +32,7 @@ int cmd_watch_alerts(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_vxlan(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_topology(struct np_ctx *ctx, int argc, char **argv);
 const char *np_show_flows_synopsis(void);
+const char *np_show_netfilter_synopsis(void);
 int cmd_show_all(struct np_ctx *ctx, int argc, char **argv);
 
 static const struct np_cmd show_cmds[] = {
@@ -42,7 +43,8 @@ static const struct np_cmd show_cmds[] = {
 	{ "drops", cmd_show_drops, NULL, "[flows] [reason R] [dev DEV] [netns NS] [proto P] [top N]",
 	  "packets the kernel dropped, by reason (flows: by 5-tuple)", NP_CMD_PROM, NULL },
 	{ "netfilter", cmd_show_netfilter, NULL, NULL,
-	  "packets and bytes per netfilter hook and family", NP_CMD_PROM, NULL },
+	  "packets and bytes per netfilter hook and family", NP_CMD_PROM,
+	  np_show_netfilter_synopsis },
 	{ "alerts", cmd_show_alerts, NULL, "[kind port-scan|syn-flood] [active]",
 	  "port scans and SYN floods the kernel detected", NP_CMD_PROM, NULL },
 	{ "security", cmd_show_security, NULL, NULL, "detection thresholds in force", 0, NULL },
