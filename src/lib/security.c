@@ -139,8 +139,8 @@ const struct np_col np_alert_cols[] = {
 	[A_SRC] = { "src", "SRC", -15, NP_K_STR },
 	[A_DST] = { "dst", "DST", -15, NP_K_STR },
 	[A_DPORT] = { "dport", "PORT", 5, NP_K_U64 },
-	[A_PORTS] = { "ports", "PORTS", 6, NP_K_U64 },
-	[A_HOSTS] = { "hosts", NULL, 0, NP_K_U64 },
+	[A_PORTS] = { "port_count", "PORTS", 6, NP_K_U64 },
+	[A_HOSTS] = { "host_count", NULL, 0, NP_K_U64 },
 	[A_RATE] = { "rate", "RATE/S", 7, NP_K_COUNT },
 	[A_COUNT] = { "count", "SYNS", 7, NP_K_COUNT },
 	[A_COMPLETED] = { "completed", NULL, 0, NP_K_COUNT },
@@ -189,7 +189,7 @@ static const struct np_col kind_cols[] = {
 	[K_TOTAL] = { "alerts_total", "ALERTS", 8, NP_K_COUNT, NP_P_COUNTER,
 		      "netprobe_alerts_total",
 		      "Alerts raised by the kernel since the security maps were created." },
-	[K_ACTIVE] = { "active", "ACTIVE", 7, NP_K_COUNT, NP_P_GAUGE, "netprobe_alerts_active",
+	[K_ACTIVE] = { "active_count", "ACTIVE", 7, NP_K_COUNT, NP_P_GAUGE, "netprobe_alerts_active",
 		       "Alerts whose episode is still going on, among those kept." },
 };
 

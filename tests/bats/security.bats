@@ -96,10 +96,10 @@ alerts() {
 	[ "$(jq -r '.[0].kind' <<<"$output")" = port-scan ]
 	[ "$(jq -r '.[0].src' <<<"$output")" = 10.77.0.1 ]
 	[ "$(jq -r '.[0].dst' <<<"$output")" = 10.77.0.2 ]
-	[ "$(jq '.[0].ports' <<<"$output")" -eq "$ports" ]
-	[ "$(jq '.[0].ports' <<<"$output")" -ge 20 ]
+	[ "$(jq '.[0].port_count' <<<"$output")" -eq "$ports" ]
+	[ "$(jq '.[0].port_count' <<<"$output")" -ge 20 ]
 	[ "$(jq '.[0].count' <<<"$output")" -eq "$syns" ]
-	[ "$(jq '.[0].hosts' <<<"$output")" -eq 1 ]
+	[ "$(jq '.[0].host_count' <<<"$output")" -eq 1 ]
 	[ "$(jq -r '.[0].active' <<<"$output")" = true ]
 
 	# The watcher saw the alert as raised, as one JSON object on one line.
@@ -107,7 +107,7 @@ alerts() {
 	cat "$TMP/watch"
 	[ "$(wc -l <"$TMP/watch")" -eq 1 ]
 	[ "$(jq -r '.kind + " " + .src' "$TMP/watch")" = "port-scan 10.77.0.1" ]
-	[ "$(jq '.ports' "$TMP/watch")" -ge 20 ]
+	[ "$(jq '.port_count' "$TMP/watch")" -ge 20 ]
 
 	# The counter is the kernel's, and outlives a flush of the rows.
 	np_in "$NS_B" flush alerts
@@ -201,7 +201,7 @@ alerts() {
 	echo "$output"
 	[ "$(jq length <<<"$output")" -eq 1 ]
 	[ "$(jq -r '.[0].kind + " " + .[0].src' <<<"$output")" = "port-scan 10.77.0.1" ]
-	[ "$(jq '.[0].ports' <<<"$output")" -eq 200 ]
+	[ "$(jq '.[0].port_count' <<<"$output")" -eq 200 ]
 	[ "$(np_in "$NS_B" -j status |
 	     jq '.attachments[] | select(.hook=="security_ingress") | .prog_id')" -eq "$prog0" ]
 }
@@ -220,7 +220,7 @@ alerts() {
 	[ "$(jq length <<<"$output")" -eq 1 ]
 	[ "$(jq -r '.[0] | .kind + " " + .src + " " + .dst' <<<"$output")" = \
 	  "port-scan 10.0.2.9 10.0.2.8" ]
-	[ "$(jq '.[0].ports' <<<"$output")" -eq "$ports" ]
+	[ "$(jq '.[0].port_count' <<<"$output")" -eq "$ports" ]
 	[ "$(jq '.[0].count' <<<"$output")" -eq "$probes" ]
 
 	np_in "$NS_B" flush alerts
@@ -312,7 +312,7 @@ alerts() {
 	[ "$(jq length <<<"$output")" -eq 1 ]
 	[ "$(jq -r '.[0] | .kind + " " + .src + " " + .dst' <<<"$output")" = \
 	  "port-scan fd77::1 fd77::2" ]
-	[ "$(jq '.[0].ports' <<<"$output")" -eq "$ports" ]
+	[ "$(jq '.[0].port_count' <<<"$output")" -eq "$ports" ]
 }
 
 @test "security runs first at ingress and the tc counters still see every packet" {
