@@ -174,7 +174,7 @@ alerts() {
 	[ "$(jq '.[0].dport' <<<"$output")" -eq 80 ]
 	[ "$(jq '.[0].count' <<<"$output")" -eq "$fast" ]
 	[ "$(jq '.[0].completed' <<<"$output")" -eq 0 ]
-	[ "$(jq '.[0].sources' <<<"$output")" -eq 1 ]
+	[ "$(jq '.[0].source_count' <<<"$output")" -eq 1 ]
 	[ "$(jq '.[0].rate' <<<"$output")" -ge 20 ]
 }
 
@@ -241,7 +241,7 @@ alerts() {
 	[ "$(jq -r '.[0].src' <<<"$output")" = "$first" ]
 	# An estimate: within 15% of the distinct sources in the file.
 	local est
-	est=$(jq '.[0].sources' <<<"$output")
+	est=$(jq '.[0].source_count' <<<"$output")
 	[ $((est * 100)) -ge $((nsrc * 85)) ] && [ $((est * 100)) -le $((nsrc * 115)) ]
 }
 
