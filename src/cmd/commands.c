@@ -33,6 +33,9 @@ int cmd_show_vxlan(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_topology(struct np_ctx *ctx, int argc, char **argv);
 const char *np_show_flows_synopsis(void);
 const char *np_show_drops_synopsis(void);
+const char *np_show_netfilter_synopsis(void);
+const char *np_show_alerts_synopsis(void);
+const char *np_watch_alerts_synopsis(void);
 int cmd_show_all(struct np_ctx *ctx, int argc, char **argv);
 
 static const struct np_cmd show_cmds[] = {
@@ -44,9 +47,10 @@ static const struct np_cmd show_cmds[] = {
 	  "packets the kernel dropped, by reason (flows: by 5-tuple)", NP_CMD_PROM,
 	  np_show_drops_synopsis },
 	{ "netfilter", cmd_show_netfilter, NULL, NULL,
-	  "packets and bytes per netfilter hook and family", NP_CMD_PROM, NULL },
-	{ "alerts", cmd_show_alerts, NULL, "[kind port-scan|syn-flood] [active]",
-	  "port scans and SYN floods the kernel detected", NP_CMD_PROM, NULL },
+	  "packets and bytes per netfilter hook and family", NP_CMD_PROM,
+	  np_show_netfilter_synopsis },
+	{ "alerts", cmd_show_alerts, NULL, NULL,
+	  "port scans and SYN floods the kernel detected", NP_CMD_PROM, np_show_alerts_synopsis },
 	{ "security", cmd_show_security, NULL, NULL, "detection thresholds in force", 0, NULL },
 	{ "vxlan", cmd_show_vxlan, NULL,
 	  "[flows|counters] [dev DEV] [vni N] [sort packets|bytes|last] [top N]",
@@ -74,7 +78,8 @@ static const struct np_cmd flush_cmds[] = {
 };
 
 static const struct np_cmd watch_cmds[] = {
-	{ "alerts", cmd_watch_alerts, NULL, "[count N]", "alerts live, as they are raised", 0, NULL },
+	{ "alerts", cmd_watch_alerts, NULL, NULL, "alerts live, as they are raised", 0,
+	  np_watch_alerts_synopsis },
 	{ "sockets", cmd_watch_sockets, NULL,
 	  "[state S] [comm C] [pid N] [netns NS] [port N] [count N]",
 	  "live TCP connect, accept and close events", 0, NULL },

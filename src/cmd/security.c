@@ -87,7 +87,7 @@ int cmd_show_security(struct np_ctx *ctx, int argc, char **argv)
 	out_object_begin(ctx->out);
 	print_thresholds(ctx, &cfg);
 	print_devices(ctx);
-	np_alert_kinds_table(ctx, "alerts", alerts, n, &clk);
+	np_alert_kinds_table(ctx, "alerts", alerts, n, &clk, 0);
 	out_object_end(ctx->out);
 	free(alerts);
 	return NP_EXIT_OK;

@@ -11,8 +11,10 @@ const struct np_nf_family np_nf_families[NP_NF_NFAMILIES] = {
 	{ "ipv6", 10 },	/* NFPROTO_IPV6 */
 };
 
-const char *const np_nf_hooks[NP_NF_NHOOKS] = {
-	"prerouting", "input", "forward", "output", "postrouting",
+const char *const np_nf_family_words[NP_NF_NFAMILIES + 1] = { "ipv4", "ipv6", NULL };
+
+const char *const np_nf_hooks[NP_NF_NHOOKS + 1] = {
+	"prerouting", "input", "forward", "output", "postrouting", NULL,
 };
 
 void np_nf_pin_name(char *buf, size_t n, int family, int hook, __u32 netns)

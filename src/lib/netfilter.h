@@ -19,8 +19,10 @@ struct np_nf_family {
 };
 
 extern const struct np_nf_family np_nf_families[NP_NF_NFAMILIES];
-/* Indexed by NF_INET_* hook number. */
-extern const char *const np_nf_hooks[NP_NF_NHOOKS];
+/* The family names alone, indexed as np_nf_families, NULL-terminated (keyword values). */
+extern const char *const np_nf_family_words[NP_NF_NFAMILIES + 1];
+/* Indexed by NF_INET_* hook number; NULL-terminated (keyword values). */
+extern const char *const np_nf_hooks[NP_NF_NHOOKS + 1];
 
 void np_nf_pin_name(char *buf, size_t n, int family, int hook, __u32 netns);
 /* Splits a pin name into family index, hook number and netns; 0 or -EINVAL. */

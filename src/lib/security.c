@@ -2,7 +2,6 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <math.h>
-#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -134,17 +133,19 @@ enum {
 	A_SOURCES, A_FIRST, A_LAST, A_ACTIVE, A_IF, A_NCOLS,
 };
 
-const struct np_col np_alert_cols[] = {
+_Static_assert(A_NCOLS == NP_ALERT_NCOLS, "NP_ALERT_NCOLS is the number of alert columns");
+
+const struct np_col np_alert_cols[NP_ALERT_NCOLS] = {
 	[A_KIND] = { "kind", "KIND", -9, NP_K_STR },
 	[A_SRC] = { "src", "SRC", -15, NP_K_STR },
 	[A_DST] = { "dst", "DST", -15, NP_K_STR },
 	[A_DPORT] = { "dport", "PORT", 5, NP_K_U64 },
-	[A_PORTS] = { "ports", "PORTS", 6, NP_K_U64 },
-	[A_HOSTS] = { "hosts", NULL, 0, NP_K_U64 },
+	[A_PORTS] = { "port_count", "PORTS", 6, NP_K_U64 },
+	[A_HOSTS] = { "host_count", NULL, 0, NP_K_U64 },
 	[A_RATE] = { "rate", "RATE/S", 7, NP_K_COUNT },
 	[A_COUNT] = { "count", "SYNS", 7, NP_K_COUNT },
 	[A_COMPLETED] = { "completed", NULL, 0, NP_K_COUNT },
-	[A_SOURCES] = { "sources", NULL, 0, NP_K_COUNT },
+	[A_SOURCES] = { "source_count", NULL, 0, NP_K_COUNT },
 	[A_FIRST] = { "first_seen", "FIRST SEEN", -19, NP_K_TIME },
 	[A_LAST] = { "last_seen", "LAST SEEN", -19, NP_K_TIME },
 	[A_ACTIVE] = { "active", "ACTIVE", -6, NP_K_BOOL },
@@ -153,10 +154,87 @@ const struct np_col np_alert_cols[] = {
 
 const int np_alert_ncols = A_NCOLS;
 
-void np_alert_emit(struct np_out *o, const struct np_alert *a, const struct np_alert_clock *clk)
+void np_alert_cols_fit(struct np_col *cols, int w)
 {
-	char buf[INET6_ADDRSTRLEN + IF_NAMESIZE];
+	memcpy(cols, np_alert_cols, A_NCOLS * sizeof(*cols));
+	if (w > -cols[A_SRC].width)
+		cols[A_SRC].width = cols[A_DST].width = -w;
+}
+
+void np_alert_rec_make(struct np_alert_rec *r, const struct np_alert *a,
+		       const struct np_alert_clock *clk)
+{
+	memset(r, 0, sizeof(*r));
+	r->a = *a;
+	/* Per second: ports a scan touched, or SYNs a target got, at the peak. */
+	r->rate = a->window_ns ? a->peak * 1000000000ull / a->window_ns : 0;
+	if (a->kind == NP_ALERT_SYN_FLOOD)
+		r->sources = np_alert_sources(a);
+	r->active = clk->now_mono < a->active_until_ns;
+}
+
+static const char *const kind_words[] = { "port-scan", "syn-flood", NULL };
+static const unsigned kind_values[] = { NP_ALERT_PORT_SCAN, NP_ALERT_SYN_FLOOD };
+
+#define R(m) NP_FIELD(struct np_alert_rec, m)
+
+/* The filters both alert lists take: which alerts, by kind and address. */
+#define ALERT_FILTERS \
+	{ "kind", NP_M_WORD, R(a.kind), .words = kind_words, .values = kind_values }, \
+	{ "src", NP_M_CIDR, R(a.src), .meta = "CIDR" }, \
+	{ "dst", NP_M_CIDR, R(a.dst), .meta = "CIDR" }
+
+static const struct np_filter_def alert_filters[] = {
+	ALERT_FILTERS,
+	{ "active", NP_M_FLAG, .f = R(active) },
+	{ 0 },
+};
+
+static const struct np_filter_def alert_watch_filters[] = {
+	ALERT_FILTERS,
+	{ "count", NP_M_OPT, .min = 1, .max = 1ull << 40 },
+	{ 0 },
+};
+
+/* Biggest or latest first; ties go by the keys after. */
+static const struct np_sort_def alert_sorts[] = {
+	{ "last", R(a.last_ns) },
+	{ "first", R(a.first_ns) },
+	{ "count", R(a.syns) },
+	{ "ports", R(a.ports) },
+	{ "hosts", R(a.hosts) },
+	{ "rate", R(rate) },
+	{ "sources", R(sources) },
+	{ 0 },
+};
+
+const struct np_table np_alerts_table = {
+	.what = "show alerts",
+	.rec_size = sizeof(struct np_alert_rec),
+	.filters = alert_filters,
+	.sorts = alert_sorts,
+	.top = true,
+	.ifindex = R(a.ifindex),
+};
+
+const struct np_table np_alerts_watch_table = {
+	.what = "watch alerts",
+	.rec_size = sizeof(struct np_alert_rec),
+	.filters = alert_watch_filters,
+	.ifindex = R(a.ifindex),
+};
+
+#undef R
+#undef ALERT_FILTERS
+
+void np_alert_emit(struct np_query *q, const struct np_alert_rec *r,
+		   const struct np_alert_clock *clk)
+{
+	struct np_out *o = q->ctx->out;
+	const struct np_alert *a = &r->a;
 	bool flood = a->kind == NP_ALERT_SYN_FLOOD;
+	char buf[INET6_ADDRSTRLEN];
+	const char *dev;
 
 	out_str(o, A_KIND, np_alert_kind_name(a->kind));
 	np_addr_str(a->src, buf, sizeof(buf));
@@ -167,19 +245,18 @@ void np_alert_emit(struct np_out *o, const struct np_alert *a, const struct np_a
 		out_u64(o, A_DPORT, a->dport);
 	out_u64(o, A_PORTS, a->ports);
 	out_u64(o, A_HOSTS, a->hosts);
-	/* Per second: ports a scan touched, or SYNs a target got, at the peak. */
-	out_u64(o, A_RATE, a->window_ns ? a->peak * 1000000000ull / a->window_ns : 0);
+	out_u64(o, A_RATE, r->rate);
 	out_u64(o, A_COUNT, a->syns);
 	if (flood) {
 		out_u64(o, A_COMPLETED, a->completed);
-		out_u64(o, A_SOURCES, np_alert_sources(a));
+		out_u64(o, A_SOURCES, r->sources);
 	}
 	out_u64(o, A_FIRST, a->first_ns + clk->mono_to_real);
 	out_u64(o, A_LAST, a->last_ns + clk->mono_to_real);
-	out_bool(o, A_ACTIVE, clk->now_mono < a->active_until_ns);
-	if (!if_indextoname(a->ifindex, buf))
-		snprintf(buf, sizeof(buf), "%u", a->ifindex);
-	out_str(o, A_IF, buf);
+	out_bool(o, A_ACTIVE, r->active);
+	dev = np_query_names(q, r)->dev;
+	if (*dev)
+		out_str(o, A_IF, dev);
 }
 
 enum { K_KIND, K_TOTAL, K_ACTIVE };
@@ -189,12 +266,12 @@ static const struct np_col kind_cols[] = {
 	[K_TOTAL] = { "alerts_total", "ALERTS", 8, NP_K_COUNT, NP_P_COUNTER,
 		      "netprobe_alerts_total",
 		      "Alerts raised by the kernel since the security maps were created." },
-	[K_ACTIVE] = { "active", "ACTIVE", 7, NP_K_COUNT, NP_P_GAUGE, "netprobe_alerts_active",
+	[K_ACTIVE] = { "active_count", "ACTIVE", 7, NP_K_COUNT, NP_P_GAUGE, "netprobe_alerts_active",
 		       "Alerts whose episode is still going on, among those kept." },
 };
 
 void np_alert_kinds_table(struct np_ctx *ctx, const char *key, const struct np_alert *alerts,
-			  int n, const struct np_alert_clock *clk)
+			  int n, const struct np_alert_clock *clk, unsigned int kind)
 {
 	__u64 totals[NP_ALERT_KIND_MAX];
 
@@ -203,6 +280,8 @@ void np_alert_kinds_table(struct np_ctx *ctx, const char *key, const struct np_a
 	for (unsigned int k = 1; k < NP_ALERT_KIND_MAX; k++) {
 		__u64 active = 0;
 
+		if (kind && k != kind)
+			continue;
 		for (int i = 0; i < n; i++)
 			active += alerts[i].kind == k && clk->now_mono < alerts[i].active_until_ns;
 		out_row_begin(ctx->out);

@@ -8,6 +8,7 @@
 #define NP_SECURITY_H
 
 #include <stdbool.h>
+#include "model.h"
 #include "np.h"
 #include "out.h"
 #include "../../bpf/netprobe.h"
@@ -36,14 +37,40 @@ struct np_alert_clock {
 };
 void np_alert_clock_now(struct np_alert_clock *c);
 
-/* Columns of an alert row; open a table with them, then emit rows. */
-extern const struct np_col np_alert_cols[];
-extern const int np_alert_ncols;
-/* Emits the fields of a into the open row (show alerts, watch alerts). */
-void np_alert_emit(struct np_out *o, const struct np_alert *a, const struct np_alert_clock *clk);
+/*
+ * An alert as the model (model.h) sees it: the kept entry and what its row
+ * derives from it, so that filters and sort keys are fields.
+ */
+struct np_alert_rec {
+	struct np_alert a;
+	__u64 rate;		/* per second at the peak window */
+	__u64 sources;		/* SYN flood: estimated distinct sources; scan: 0 */
+	__u8 active;		/* the episode is still going on (as of the clock) */
+	__u8 pad[7];
+};
+void np_alert_rec_make(struct np_alert_rec *r, const struct np_alert *a,
+		       const struct np_alert_clock *clk);
 
-/* Table of alert kinds: alerts raised (counter) and active now (gauge). */
+/* show alerts: kind, src, dst, active; sort; top. */
+extern const struct np_table np_alerts_table;
+/* watch alerts: kind, src, dst; count N. */
+extern const struct np_table np_alerts_watch_table;
+
+/* Columns of an alert row; open a table with them, then emit rows. */
+#define NP_ALERT_NCOLS	14
+extern const struct np_col np_alert_cols[NP_ALERT_NCOLS];
+extern const int np_alert_ncols;
+/* Plain text: np_alert_cols with address columns of width w (at least their own). */
+void np_alert_cols_fit(struct np_col *cols, int w);
+/* Emits the fields of r into the open row (show alerts, watch alerts). */
+void np_alert_emit(struct np_query *q, const struct np_alert_rec *r,
+		   const struct np_alert_clock *clk);
+
+/*
+ * Table of alert kinds: alerts raised (counter) and active now (gauge);
+ * kind 0 every kind, else that one.
+ */
 void np_alert_kinds_table(struct np_ctx *ctx, const char *key, const struct np_alert *alerts,
-			  int n, const struct np_alert_clock *clk);
+			  int n, const struct np_alert_clock *clk, unsigned int kind);
 
 #endif /* NP_SECURITY_H */

@@ -96,10 +96,10 @@ alerts() {
 	[ "$(jq -r '.[0].kind' <<<"$output")" = port-scan ]
 	[ "$(jq -r '.[0].src' <<<"$output")" = 10.77.0.1 ]
 	[ "$(jq -r '.[0].dst' <<<"$output")" = 10.77.0.2 ]
-	[ "$(jq '.[0].ports' <<<"$output")" -eq "$ports" ]
-	[ "$(jq '.[0].ports' <<<"$output")" -ge 20 ]
+	[ "$(jq '.[0].port_count' <<<"$output")" -eq "$ports" ]
+	[ "$(jq '.[0].port_count' <<<"$output")" -ge 20 ]
 	[ "$(jq '.[0].count' <<<"$output")" -eq "$syns" ]
-	[ "$(jq '.[0].hosts' <<<"$output")" -eq 1 ]
+	[ "$(jq '.[0].host_count' <<<"$output")" -eq 1 ]
 	[ "$(jq -r '.[0].active' <<<"$output")" = true ]
 
 	# The watcher saw the alert as raised, as one JSON object on one line.
@@ -107,7 +107,7 @@ alerts() {
 	cat "$TMP/watch"
 	[ "$(wc -l <"$TMP/watch")" -eq 1 ]
 	[ "$(jq -r '.kind + " " + .src' "$TMP/watch")" = "port-scan 10.77.0.1" ]
-	[ "$(jq '.ports' "$TMP/watch")" -ge 20 ]
+	[ "$(jq '.port_count' "$TMP/watch")" -ge 20 ]
 
 	# The counter is the kernel's, and outlives a flush of the rows.
 	np_in "$NS_B" flush alerts
@@ -174,7 +174,7 @@ alerts() {
 	[ "$(jq '.[0].dport' <<<"$output")" -eq 80 ]
 	[ "$(jq '.[0].count' <<<"$output")" -eq "$fast" ]
 	[ "$(jq '.[0].completed' <<<"$output")" -eq 0 ]
-	[ "$(jq '.[0].sources' <<<"$output")" -eq 1 ]
+	[ "$(jq '.[0].source_count' <<<"$output")" -eq 1 ]
 	[ "$(jq '.[0].rate' <<<"$output")" -ge 20 ]
 }
 
@@ -201,7 +201,7 @@ alerts() {
 	echo "$output"
 	[ "$(jq length <<<"$output")" -eq 1 ]
 	[ "$(jq -r '.[0].kind + " " + .[0].src' <<<"$output")" = "port-scan 10.77.0.1" ]
-	[ "$(jq '.[0].ports' <<<"$output")" -eq 200 ]
+	[ "$(jq '.[0].port_count' <<<"$output")" -eq 200 ]
 	[ "$(np_in "$NS_B" -j status |
 	     jq '.attachments[] | select(.hook=="security_ingress") | .prog_id')" -eq "$prog0" ]
 }
@@ -220,7 +220,7 @@ alerts() {
 	[ "$(jq length <<<"$output")" -eq 1 ]
 	[ "$(jq -r '.[0] | .kind + " " + .src + " " + .dst' <<<"$output")" = \
 	  "port-scan 10.0.2.9 10.0.2.8" ]
-	[ "$(jq '.[0].ports' <<<"$output")" -eq "$ports" ]
+	[ "$(jq '.[0].port_count' <<<"$output")" -eq "$ports" ]
 	[ "$(jq '.[0].count' <<<"$output")" -eq "$probes" ]
 
 	np_in "$NS_B" flush alerts
@@ -241,8 +241,191 @@ alerts() {
 	[ "$(jq -r '.[0].src' <<<"$output")" = "$first" ]
 	# An estimate: within 15% of the distinct sources in the file.
 	local est
-	est=$(jq '.[0].sources' <<<"$output")
+	est=$(jq '.[0].source_count' <<<"$output")
 	[ $((est * 100)) -ge $((nsrc * 85)) ] && [ $((est * 100)) -le $((nsrc * 115)) ]
+}
+
+# replay_both: the pcaps' scan (10.0.2.9 -> 10.0.2.8, 1000 ports), then their
+# spoofed flood (-> 10.0.2.10:8080): two alerts. Sets SCAN_PROBES, FLOOD_SYNS,
+# FLOOD_FIRST, FLOOD_NSRC from the captures themselves.
+replay_both() {
+	local scan="$PCAPS/portscan_nmap_syn_1000ports.pcap"
+	local flood="$PCAPS/synflood_spoofed_src_500.pcap"
+	SCAN_PROBES=$(tsh "$scan" "tcp.flags.ack==0 && tcp.flags.reset==0" ip.src | wc -l)
+	FLOOD_SYNS=$(tsh "$flood" "$SYN_ONLY && ip.dst==10.0.2.10 && tcp.dstport==8080" ip.src | wc -l)
+	FLOOD_FIRST=$(tsh "$flood" "$SYN_ONLY" ip.src | head -1)
+	FLOOD_NSRC=$(tsh "$flood" "$SYN_ONLY" ip.src | sort -u | wc -l)
+	echo "pcaps: scan $SCAN_PROBES probes; flood $FLOOD_SYNS SYNs from $FLOOD_NSRC, first $FLOOD_FIRST"
+	np_in "$NS_B" set security syn-rate 100 >/dev/null
+	pcap_replay "$NS_A" a0 "$scan"
+	pcap_replay "$NS_A" a0 "$flood"
+}
+
+# kinds JSON: the alerts' kinds, in order, space-separated.
+kinds() {
+	jq -r '[.[].kind] | join(" ")' <<<"$1"
+}
+
+@test "show alerts src, dst, kind: the scanner, the target, and nothing else" {
+	replay_both
+	run alerts
+	echo "$output"
+	[ "$(kinds "$output")" = "port-scan syn-flood" ]
+	local args want
+	while IFS='|' read -r args want; do
+		run np_in "$NS_B" -j show alerts $args
+		echo "$args: $output"
+		[ "$status" -eq 0 ]
+		[ "$(kinds "$output")" = "$want" ]
+	done <<-EOF
+	src 10.0.2.9|port-scan
+	src 10.0.2.0/24|port-scan
+	src $FLOOD_FIRST|syn-flood
+	src $FLOOD_FIRST/32 kind syn-flood|syn-flood
+	src $FLOOD_FIRST kind port-scan|
+	dst 10.0.2.8|port-scan
+	dst 10.0.2.10/32|syn-flood
+	dst 10.0.2.0/24|port-scan syn-flood
+	dst 10.0.2.0/24 kind syn|syn-flood
+	src 10.0.2.9 dst 10.0.2.10|
+	src fd00::/8|
+	EOF
+	# The scan's row: the scanner, its target and the capture's numbers.
+	run np_in "$NS_B" -j show alerts src 10.0.2.9
+	[ "$(jq -r '.[0] | "\(.src) \(.dst) \(.port_count) \(.host_count) \(.count)"' <<<"$output")" = \
+	  "10.0.2.9 10.0.2.8 1000 1 $SCAN_PROBES" ]
+	run np_in "$NS_B" -j show alerts dst 10.0.2.10
+	[ "$(jq -r '.[0] | "\(.src) \(.dport) \(.count)"' <<<"$output")" = "$FLOOD_FIRST 8080 $FLOOD_SYNS" ]
+	# Plain text: the same one row.
+	run np_in "$NS_B" show alerts src 10.0.2.9
+	[ "${#lines[@]}" -eq 2 ]
+	[ "$(awk '{ print $1, $2, $3 }' <<<"${lines[1]}")" = "port-scan 10.0.2.9 10.0.2.8" ]
+}
+
+@test "show alerts sort and top: biggest or latest first, as the captures rank them" {
+	replay_both
+	local want
+	# The flood came last.
+	run np_in "$NS_B" -j show alerts top 1
+	[ "$(kinds "$output")" = syn-flood ]
+	run np_in "$NS_B" -j show alerts sort last
+	[ "$(kinds "$output")" = "syn-flood port-scan" ]
+	run np_in "$NS_B" -j show alerts sort first top 1
+	[ "$(kinds "$output")" = syn-flood ]
+	# 1000 ports against 1; ~257 sources against none.
+	run np_in "$NS_B" -j show alerts sort ports
+	[ "$(kinds "$output")" = "port-scan syn-flood" ]
+	run np_in "$NS_B" -j show alerts sort ports top 1
+	[ "$(jq '.[0].port_count' <<<"$output")" -eq 1000 ]
+	run np_in "$NS_B" -j show alerts sort sources top 1
+	[ "$(kinds "$output")" = syn-flood ]
+	# count: probes against SYNs, ordered as the captures have them.
+	[ "$SCAN_PROBES" -ne "$FLOOD_SYNS" ]
+	if [ "$SCAN_PROBES" -gt "$FLOOD_SYNS" ]; then want="port-scan syn-flood"; else want="syn-flood port-scan"; fi
+	run np_in "$NS_B" -j show alerts sort count
+	[ "$(kinds "$output")" = "$want" ]
+	[ "$(jq -c '[.[].count]' <<<"$output")" = \
+	  "$(printf '%s\n' "$SCAN_PROBES" "$FLOOD_SYNS" | sort -rn | jq -sc .)" ]
+	run np_in "$NS_B" -j show alerts sort count kind port-scan top 5
+	[ "$(kinds "$output")" = port-scan ]
+}
+
+@test "show alerts -j: types of the fields; show security: counts; --prom: kind only" {
+	replay_both
+	# Episodes end as time goes by: the kinds table before and after the rows
+	# brackets how many of the rows are active.
+	local before
+	before=$(np_in "$NS_B" -j show security | jq '[.alerts[].active_count] | add')
+	run alerts
+	echo "$output"
+	jq -e 'length == 2 and all(.[];
+		(.port_count | type == "number") and (.host_count | type == "number") and
+		(.count | type == "number") and (.rate | type == "number") and
+		(.active | type == "boolean") and
+		(.first_seen | type == "string" and test("^\\d{4}-\\d\\d-\\d\\dT")) and
+		(.last_seen | type == "string" and test("^\\d{4}-\\d\\d-\\d\\dT")) and
+		(.src | type == "string") and (.dst | type == "string") and
+		(.interface == "b0") and
+		(has("ports") or has("hosts") or has("sources") | not))' <<<"$output"
+	jq -e '.[] | select(.kind == "syn-flood") |
+		(.source_count | type == "number") and (.dport == 8080) and (.completed == 0)' <<<"$output"
+	# An estimate: within 15% of the distinct sources in the file.
+	local est
+	est=$(jq '.[] | select(.kind == "syn-flood") | .source_count' <<<"$output")
+	[ $((est * 100)) -ge $((FLOOD_NSRC * 85)) ] && [ $((est * 100)) -le $((FLOOD_NSRC * 115)) ]
+	# active is a boolean in a row and a count in the kinds table; they agree.
+	local active
+	active=$(jq '[.[] | select(.active)] | length' <<<"$output")
+	run np_in "$NS_B" -j show security
+	echo "$output"
+	jq -e '.alerts | length == 2 and all(.[]; (.active_count | type == "number") and
+		(.alerts_total | type == "number") and (has("active") | not))' <<<"$output"
+	[ "$(jq '[.alerts[].alerts_total] | add' <<<"$output")" -eq 2 ]
+	echo "active: $before, then $active rows, then $(jq '[.alerts[].active_count] | add' <<<"$output")"
+	[ "$before" -le 2 ] && [ "$before" -ge "$active" ]
+	[ "$active" -ge "$(jq '[.alerts[].active_count] | add' <<<"$output")" ]
+	# --prom: the kernel's per-kind counters; kind picks one, the rest is a usage error.
+	run np_in "$NS_B" --prom show alerts kind syn-flood
+	[ "$status" -eq 0 ]
+	echo "$output"
+	promtool check metrics <<<"$output"
+	grep -qx 'netprobe_alerts_total{kind="syn-flood"} 1' <<<"$(np_prom_plain <<<"$output")"
+	! grep -q 'kind="port-scan"' <<<"$output"
+	local args
+	for args in "src 10.0.2.9" "dst 10.0.2.8" "active" "top 1" "sort last"; do
+		run np_in "$NS_B" --prom show alerts $args
+		echo "$args: $status $output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"only 'kind' applies"* ]]
+	done
+}
+
+@test "watch alerts kind and dst: only the alerts that match are printed" {
+	nsenter --net="/run/netns/$NS_B" "$NP" -j watch alerts kind syn-flood dst 10.0.2.0/24 count 1 \
+		>"$TMP/watch" 3>&- &
+	local wpid=$!
+	PIDS+=("$wpid")
+	wait_watching "$wpid"
+	# The scan comes first and is raised first: the watcher passes it over.
+	replay_both
+	timeout 10 tail --pid="$wpid" -f /dev/null
+	cat "$TMP/watch"
+	[ "$(wc -l <"$TMP/watch")" -eq 1 ]
+	[ "$(jq -r '.kind + " " + .src + " " + .dst' "$TMP/watch")" = "syn-flood $FLOOD_FIRST 10.0.2.10" ]
+	jq -e '(.port_count | type == "number") and (.active | type == "boolean")' "$TMP/watch"
+	# Both were raised.
+	[ "$(kinds "$(alerts)")" = "port-scan syn-flood" ]
+}
+
+@test "show alerts and watch alerts keywords: usage errors exit 2, attached or not" {
+	local args
+	for args in "show alerts src bogus" "show alerts dst 10.0.0.0/33" "show alerts src" \
+		"show alerts top 0" "show alerts top many" "show alerts sort bogus" "show alerts sort" \
+		"show alerts src 10.0.0.1 src 10.0.0.2" "show alerts sort last sort first" \
+		"show alerts bogus" "show alerts kind" "watch alerts src bogus" "watch alerts kind worm" \
+		"watch alerts dst ::1/129" "watch alerts sort last" "watch alerts top 1" \
+		"watch alerts active" "watch alerts count x"; do
+		run np_in "$NS_B" $args
+		echo "$args: $status $output"
+		[ "$status" -eq 2 ]
+	done
+	run np_in "$NS_B" -j show alerts sort nope
+	[ "$status" -eq 2 ]
+	jq -e '.error | test("sort")' <<<"$output"
+	run np_in "$NS_B" -j show alerts src 10.0.0.1 dst ::1 kind syn active sort ports top 3
+	[ "$status" -eq 0 ]
+	[ "$output" = "[]" ]
+	np_in "$NS_B" detach b0 security >/dev/null
+	run np_in "$NS_B" show alerts src bogus
+	[ "$status" -eq 2 ]
+	run np_in "$NS_B" show alerts src 10.0.0.1
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"not attached"* ]]
+	run np_in "$NS_B" watch alerts src bogus
+	[ "$status" -eq 2 ]
+	# The synopses are the tables'.
+	[ "$("$NP" show alerts help | head -1)" = "Usage: netprobe show alerts [kind port-scan|syn-flood] [src CIDR] [dst CIDR] [active] [sort last|first|count|ports|hosts|rate|sources] [top N]" ]
+	[ "$("$NP" watch alerts help | head -1)" = "Usage: netprobe watch alerts [kind port-scan|syn-flood] [src CIDR] [dst CIDR] [count N]" ]
 }
 
 @test "watch alerts ends with exit 0 when its reader goes away" {
@@ -312,7 +495,7 @@ alerts() {
 	[ "$(jq length <<<"$output")" -eq 1 ]
 	[ "$(jq -r '.[0] | .kind + " " + .src + " " + .dst' <<<"$output")" = \
 	  "port-scan fd77::1 fd77::2" ]
-	[ "$(jq '.[0].ports' <<<"$output")" -eq "$ports" ]
+	[ "$(jq '.[0].port_count' <<<"$output")" -eq "$ports" ]
 }
 
 @test "security runs first at ingress and the tc counters still see every packet" {
