@@ -278,12 +278,13 @@ void np_sock_row(struct np_query *q, const struct np_sock_rec *rec, __u64 mono2r
 	out_row_end(o);
 }
 
-void np_sock_fit_columns(const struct np_query *q, struct np_col *cols)
+void np_sock_fit_columns(struct np_query *q, struct np_col *cols)
 {
-	int w = 7;
+	int w = 7, wns = cols[NP_SC_NETNS_NAME].width;
 
 	for (size_t i = 0; i < np_query_rows(q); i++) {
 		const struct np_sock_rec *r = np_query_row(q, i);
+		const char *ns = np_query_names(q, r)->netns;
 		char a[INET6_ADDRSTRLEN];
 		int len;
 
@@ -292,9 +293,12 @@ void np_sock_fit_columns(const struct np_query *q, struct np_col *cols)
 		np_addr_str(r->conn.daddr, a, sizeof(a));
 		len = len > (int)strlen(a) ? len : (int)strlen(a);
 		w = len > w ? len : w;
+		len = ns ? (int)strlen(ns) : 10;	/* else the inode: 10 digits at most */
+		wns = len > wns ? len : wns;
 	}
 	cols[NP_SC_SRC].width = -w;
 	cols[NP_SC_DST].width = -w;
+	cols[NP_SC_NETNS_NAME].width = wns;
 }
 
 static int by_netns(const void *a, const void *b)

@@ -59,8 +59,8 @@ const char *np_tcp_state_name(unsigned int state);
  */
 void np_sock_row(struct np_query *q, const struct np_sock_rec *rec, __u64 mono2real);
 
-/* Plain text: SRC and DST as wide as the widest address of q's kept rows. */
-void np_sock_fit_columns(const struct np_query *q, struct np_col *cols);
+/* Plain text: SRC, DST and NETNS as wide as the widest of q's kept rows. */
+void np_sock_fit_columns(struct np_query *q, struct np_col *cols);
 
 /* The socket probe's TCP totals of one network namespace. */
 struct np_tcp_netns {
