@@ -36,6 +36,8 @@ const char *np_show_drops_synopsis(void);
 const char *np_show_netfilter_synopsis(void);
 const char *np_show_alerts_synopsis(void);
 const char *np_watch_alerts_synopsis(void);
+const char *np_show_sockets_synopsis(void);
+const char *np_watch_sockets_synopsis(void);
 int cmd_show_all(struct np_ctx *ctx, int argc, char **argv);
 
 static const struct np_cmd show_cmds[] = {
@@ -59,9 +61,9 @@ static const struct np_cmd show_cmds[] = {
 	  "vxlan devices, remote VTEPs and pod CIDRs (rtnetlink, subnet.env)", NP_CMD_PROM, NULL },
 	{ "all", cmd_show_all, NULL, NULL,
 	  "every Prometheus series netprobe has, in one document (--prom only)", NP_CMD_PROM, NULL },
-	{ "sockets", cmd_show_sockets, NULL,
-	  "[totals] [state S] [comm C] [pid N] [netns NS] [port N]",
-	  "active and recently closed TCP connections (totals: per network namespace)", 0, NULL },
+	{ "sockets", cmd_show_sockets, NULL, NULL,
+	  "active and recently closed TCP connections (totals: per network namespace)", 0,
+	  np_show_sockets_synopsis },
 	{ 0 },
 };
 
@@ -80,9 +82,8 @@ static const struct np_cmd flush_cmds[] = {
 static const struct np_cmd watch_cmds[] = {
 	{ "alerts", cmd_watch_alerts, NULL, NULL, "alerts live, as they are raised", 0,
 	  np_watch_alerts_synopsis },
-	{ "sockets", cmd_watch_sockets, NULL,
-	  "[state S] [comm C] [pid N] [netns NS] [port N] [count N]",
-	  "live TCP connect, accept and close events", 0, NULL },
+	{ "sockets", cmd_watch_sockets, NULL, NULL, "live TCP connect, accept and close events", 0,
+	  np_watch_sockets_synopsis },
 	{ 0 },
 };
 

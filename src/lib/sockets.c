@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: GPL-2.0
-/* TCP connection rows and filters shared by show and watch sockets. */
+/* TCP connections on the model: the record, filters and row of show and watch sockets. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
@@ -11,7 +11,6 @@
 #include "cmd.h"
 #include "maps.h"
 #include "inet.h"
-#include "netns.h"
 #include "sockets.h"
 #include "state.h"
 
@@ -71,17 +70,16 @@ const struct np_col *np_sock_cols(bool events)
 	return show;
 }
 
-void np_sock_filter_init(struct np_sock_filter *f)
-{
-	memset(f, 0, sizeof(*f));
-	f->state = -1;
-}
+/* state S: a state by name, or "open" for any state but closed. */
+#define STATE_OPEN 0x100
 
-static int parse_state(struct np_ctx *ctx, const char *v, int *state)
+static int state_parse(struct np_ctx *ctx, const char *what, const char *v,
+		       struct np_filter_val *val)
 {
 	const char *words[ARRAY_SIZE(state_names) + 2];
 	int n = 0, k;
 
+	(void)what;
 	for (size_t i = 1; i < ARRAY_SIZE(state_names); i++)
 		words[n++] = state_names[i];
 	words[n++] = "open";
@@ -89,88 +87,86 @@ static int parse_state(struct np_ctx *ctx, const char *v, int *state)
 	k = np_kw(ctx, v, words, "state");
 	if (k < 0)
 		return NP_EXIT_USAGE;
-	*state = !strcmp(words[k], "open") ? NP_SOCK_STATE_OPEN : k + 1;
+	val->u = !strcmp(words[k], "open") ? STATE_OPEN : (unsigned)k + 1;
 	return 0;
 }
 
-static int filter_value(struct np_ctx *ctx, int k, const char *v, struct np_sock_filter *f)
+static bool state_match(const void *rec, const struct np_filter_val *val)
 {
-	switch (k) {
-	case 0:
-		return parse_state(ctx, v, &f->state);
-	case 1:
-		f->comm = v;
-		return 0;
-	case 2:
-		f->has_pid = true;
-		return np_arg_u64(ctx, "pid", v, 1, 0xffffffffu, &f->pid);
-	case 3: {
-		__u32 ns;
-		int err = np_arg_netns(ctx, "netns", v, &ns);
+	const struct np_sock_rec *r = rec;
 
-		f->has_netns = true;
-		f->netns = ns;
-		return err;
-	}
-	default:
-		f->has_port = true;
-		return np_arg_u64(ctx, "port", v, 1, 65535, &f->port);
-	}
+	if (val->u == STATE_OPEN)
+		return r->conn.state != TCP_STATE_CLOSE;
+	return r->conn.state == val->u;
 }
 
-int np_sock_args(struct np_ctx *ctx, const char *what, int argc, char **argv,
-		 struct np_sock_filter *f, const char *const *extra, __u64 *extra_val)
+#define R(m) NP_FIELD(struct np_sock_rec, m)
+
+/* The filters of show and watch: one list, so that they mean the same. */
+#define SOCK_FILTERS \
+	{ "state", NP_M_CUSTOM, .meta = "S", .parse = state_parse, .match = state_match }, \
+	{ "comm", NP_M_STR, R(conn.comm), .meta = "C" }, \
+	{ "pid", NP_M_UINT, R(conn.pid), .min = 1, .max = 0xffffffffu }, \
+	{ "netns", NP_M_NETNS, R(conn.netns), .meta = "NS" }, \
+	{ "src", NP_M_CIDR, R(conn.saddr), .meta = "CIDR" }, \
+	{ "dst", NP_M_CIDR, R(conn.daddr), .meta = "CIDR" }, \
+	{ "port", NP_M_PORT, R(conn.sport), R(conn.dport), .meta = "N" }, \
+	{ "sport", NP_M_UINT, R(conn.sport), .max = 65535 }, \
+	{ "dport", NP_M_UINT, R(conn.dport), .max = 65535 }
+
+static const struct np_filter_def show_filters[] = {
+	SOCK_FILTERS,
+	{ 0 },
+};
+
+static const struct np_filter_def watch_filters[] = {
+	SOCK_FILTERS,
+	{ "count", NP_M_OPT, .min = 1, .max = 1ull << 40 },
+	{ 0 },
+};
+
+/* Numbers of the row, biggest first: the JSON key, or its stem. */
+static const struct np_sort_def sock_sorts[] = {
+	{ "bytes_sent", R(conn.bytes_sent) },
+	{ "bytes_received", R(conn.bytes_received) },
+	{ "retransmits", R(conn.retransmits) },
+	{ "srtt", R(conn.srtt_us) },
+	{ "duration", R(duration_ns) },
+	{ "opened", R(conn.opened_ns) },
+	{ 0 },
+};
+
+const struct np_table np_sockets_table = {
+	.what = "show sockets",
+	.rec_size = sizeof(struct np_sock_rec),
+	.filters = show_filters,
+	.sorts = sock_sorts,
+	.top = true,
+	.lead = "[totals]",
+	.netns = R(conn.netns),
+};
+
+const struct np_table np_sockets_watch_table = {
+	.what = "watch sockets",
+	.rec_size = sizeof(struct np_sock_rec),
+	.filters = watch_filters,
+	.netns = R(conn.netns),
+};
+
+#undef R
+
+void np_sock_rec_init(struct np_sock_rec *rec, __u64 cookie, const struct np_conn *c,
+		      __u64 now)
 {
-	const char *words[16] = { "state", "comm", "pid", "netns", "port" };
-	int nfilter = 5, n = nfilter;
-	__u64 seen = 0;
+	__u64 end = c->closed_ns ? c->closed_ns : now;
 
-	np_sock_filter_init(f);
-	for (int j = 0; extra && extra[j] && n < (int)ARRAY_SIZE(words) - 1; j++)
-		words[n++] = extra[j];
-	words[n] = NULL;
-	for (int i = 0; i < argc; i++) {
-		const char *v;
-		int k = np_kw_once(ctx, argv[i], words, what, &seen), err;
-
-		if (k < 0)
-			return NP_EXIT_USAGE;
-		if ((err = np_arg_next(ctx, what, argc, argv, &i, &v)))
-			return err;
-		if (k < nfilter)
-			err = filter_value(ctx, k, v, f);
-		else
-			err = np_arg_u64(ctx, words[k], v, 1, 1ull << 40, &extra_val[k - nfilter]);
-		if (err)
-			return err;
-	}
-	return 0;
+	memset(rec, 0, sizeof(*rec));
+	rec->cookie = cookie;
+	rec->conn = *c;
+	if (c->opened_ns && end > c->opened_ns)
+		rec->duration_ns = end - c->opened_ns;
 }
 
-bool np_sock_filter_match(const struct np_sock_filter *f, const struct np_conn *c)
-{
-	char comm[NP_COMM_LEN + 1];
-
-	if (f->state == NP_SOCK_STATE_OPEN && c->state == TCP_STATE_CLOSE)
-		return false;
-	if (f->state >= 0 && f->state != NP_SOCK_STATE_OPEN && f->state != c->state)
-		return false;
-	if (f->has_pid && f->pid != c->pid)
-		return false;
-	if (f->has_netns && f->netns != c->netns)
-		return false;
-	if (f->has_port && f->port != c->sport && f->port != c->dport)
-		return false;
-	if (f->comm) {
-		memcpy(comm, c->comm, NP_COMM_LEN);
-		comm[NP_COMM_LEN] = '\0';
-		if (strcmp(f->comm, comm))
-			return false;
-	}
-	return true;
-}
-
-/* IPv4 (stored v4-mapped) as a.b.c.d, everything else as IPv6. */
 static const char *direction(const struct np_conn *c)
 {
 	if (c->flags & NP_CONN_ACTIVE)
@@ -197,14 +193,29 @@ static void row_owner(struct np_out *o, const struct np_conn *c)
 	out_str(o, NP_SC_PID_SOURCE, c->flags & NP_CONN_PID_IO ? "io" : "connect");
 }
 
-static void row_times(struct np_out *o, const struct np_conn *c, __u64 mono2real,
-		      __u64 mono_now)
+/* netns, and netns_name where it has one (plain text: the number instead). */
+static void row_netns(struct np_query *q, const struct np_sock_rec *rec)
 {
-	__u64 end = c->closed_ns ? c->closed_ns : mono_now;
+	const char *name = np_query_names(q, rec)->netns;
+	struct np_out *o = q->ctx->out;
+	char num[16];
+
+	out_u64(o, NP_SC_NETNS, rec->conn.netns);
+	if (name) {
+		out_str(o, NP_SC_NETNS_NAME, name);
+	} else if (out_format(o) == NP_FMT_PLAIN) {
+		snprintf(num, sizeof(num), "%u", rec->conn.netns);
+		out_str(o, NP_SC_NETNS_NAME, num);
+	}
+}
+
+static void row_times(struct np_out *o, const struct np_sock_rec *rec, __u64 mono2real)
+{
+	const struct np_conn *c = &rec->conn;
 
 	if (c->opened_ns) {
 		out_u64(o, NP_SC_OPENED, c->opened_ns + mono2real);
-		out_u64(o, NP_SC_DURATION, end > c->opened_ns ? end - c->opened_ns : 0);
+		out_u64(o, NP_SC_DURATION, rec->duration_ns);
 	} else {
 		out_null(o, NP_SC_OPENED);
 		out_null(o, NP_SC_DURATION);
@@ -215,20 +226,35 @@ static void row_times(struct np_out *o, const struct np_conn *c, __u64 mono2real
 		out_null(o, NP_SC_CLOSED);
 }
 
-void np_sock_row(struct np_out *o, __u64 cookie, const struct np_conn *c, __u64 mono2real,
-		 __u64 mono_now, const char *event, int from_state, __u64 event_ns)
+static const char *event_name(__u16 type)
 {
-	const char *dir = direction(c);
+	switch (type) {
+	case NP_EV_TCP_CONNECT:
+		return "connect";
+	case NP_EV_TCP_ACCEPT:
+		return "accept";
+	case NP_EV_TCP_CLOSE:
+		return "close";
+	default:
+		return NULL;
+	}
+}
+
+void np_sock_row(struct np_query *q, const struct np_sock_rec *rec, __u64 mono2real)
+{
+	const struct np_conn *c = &rec->conn;
+	const char *dir = direction(c), *event = event_name(rec->event);
+	struct np_out *o = q->ctx->out;
 	char addr[INET6_ADDRSTRLEN];
 
 	out_row_begin(o);
 	if (event) {
-		out_u64(o, NP_SC_TIME, event_ns + mono2real);
+		out_u64(o, NP_SC_TIME, rec->event_ns + mono2real);
 		out_str(o, NP_SC_EVENT, event);
-		out_str(o, NP_SC_FROM_STATE, np_tcp_state_name(from_state));
+		out_str(o, NP_SC_FROM_STATE, np_tcp_state_name(rec->from_state));
 	}
 	row_owner(o, c);
-	np_out_netns(o, NP_SC_NETNS, NP_SC_NETNS_NAME, c->netns);
+	row_netns(q, rec);
 	out_str(o, NP_SC_STATE, np_tcp_state_name(c->state));
 	np_addr_str(c->saddr, addr, sizeof(addr));
 	out_str(o, NP_SC_SRC, addr);
@@ -240,7 +266,7 @@ void np_sock_row(struct np_out *o, __u64 cookie, const struct np_conn *c, __u64 
 	out_u64(o, NP_SC_RECV, c->bytes_received);
 	out_u64(o, NP_SC_SRTT, c->srtt_us);
 	out_u64(o, NP_SC_RETRANS, c->retransmits);
-	row_times(o, c, mono2real, mono_now);
+	row_times(o, rec, mono2real);
 	out_str(o, NP_SC_FAMILY, c->family == AF_INET6 ? "ipv6" : "ipv4");
 	if (dir)
 		out_str(o, NP_SC_DIRECTION, dir);
@@ -248,8 +274,31 @@ void np_sock_row(struct np_out *o, __u64 cookie, const struct np_conn *c, __u64 
 		out_null(o, NP_SC_DIRECTION);
 	out_u64(o, NP_SC_RST_SENT, c->resets_sent);
 	out_u64(o, NP_SC_RST_RECV, c->resets_received);
-	out_u64(o, NP_SC_COOKIE, cookie);
+	out_u64(o, NP_SC_COOKIE, rec->cookie);
 	out_row_end(o);
+}
+
+void np_sock_fit_columns(struct np_query *q, struct np_col *cols)
+{
+	int w = 7, wns = cols[NP_SC_NETNS_NAME].width;
+
+	for (size_t i = 0; i < np_query_rows(q); i++) {
+		const struct np_sock_rec *r = np_query_row(q, i);
+		const char *ns = np_query_names(q, r)->netns;
+		char a[INET6_ADDRSTRLEN];
+		int len;
+
+		np_addr_str(r->conn.saddr, a, sizeof(a));
+		len = strlen(a);
+		np_addr_str(r->conn.daddr, a, sizeof(a));
+		len = len > (int)strlen(a) ? len : (int)strlen(a);
+		w = len > w ? len : w;
+		len = ns ? (int)strlen(ns) : 10;	/* else the inode: 10 digits at most */
+		wns = len > wns ? len : wns;
+	}
+	cols[NP_SC_SRC].width = -w;
+	cols[NP_SC_DST].width = -w;
+	cols[NP_SC_NETNS_NAME].width = wns;
 }
 
 static int by_netns(const void *a, const void *b)
@@ -308,23 +357,68 @@ static const struct np_col totals_cols[] = {
 	[T_LOST] = { "events_lost", NULL, 0, NP_K_COUNT },
 };
 
+#define T(m) NP_FIELD(struct np_tcp_netns, m)
+
+static const struct np_filter_def totals_filters[] = {
+	{ "netns", NP_M_NETNS, T(netns), .meta = "NS" },
+	{ 0 },
+};
+
+const struct np_table np_tcp_totals_table = {
+	.what = "show sockets totals",
+	.rec_size = sizeof(struct np_tcp_netns),
+	.filters = totals_filters,
+	.netns = T(netns),
+};
+
+#undef T
+
+static void totals_row(struct np_query *q, const void *rec, void *arg)
+{
+	const struct np_tcp_netns *t = rec;
+	const char *name = np_query_names(q, rec)->netns;
+	struct np_out *o = q->ctx->out;
+	char num[16];
+
+	(void)arg;
+	out_row_begin(o);
+	out_u64(o, T_NETNS, t->netns);
+	if (name) {
+		out_str(o, T_NETNS_NAME, name);
+	} else if (out_format(o) == NP_FMT_PLAIN) {
+		snprintf(num, sizeof(num), "%u", t->netns);
+		out_str(o, T_NETNS_NAME, num);
+	}
+	out_u64(o, T_OPENED, t->tot.active_opens);
+	out_u64(o, T_ACCEPTED, t->tot.passive_opens);
+	out_u64(o, T_CLOSED, t->tot.closed);
+	out_u64(o, T_RETRANS, t->tot.retrans_segs);
+	out_u64(o, T_RST_SENT, t->tot.resets_sent);
+	out_u64(o, T_RST_RECV, t->tot.resets_received);
+	out_u64(o, T_LOST, t->tot.events_lost);
+	out_row_end(o);
+}
+
+void np_tcp_totals_show(struct np_query *q, const char *key, const struct np_tcp_netns *t,
+			int n)
+{
+	struct np_out *o = q->ctx->out;
+
+	out_table_begin(o, key, totals_cols, ARRAY_SIZE(totals_cols), NP_LAYOUT_TABLE);
+	np_query_start(q, totals_row, NULL);
+	for (int i = 0; i < n; i++)
+		if (np_query_add(q, &t[i]))
+			break;	/* the output is gone */
+	np_query_end(q);
+	out_table_end(o);
+}
+
 void np_tcp_totals_print(struct np_ctx *ctx, const char *key, const struct np_tcp_netns *t,
 			 int n)
 {
-	struct np_out *o = ctx->out;
+	struct np_query q;
 
-	out_table_begin(o, key, totals_cols, ARRAY_SIZE(totals_cols), NP_LAYOUT_TABLE);
-	for (int i = 0; i < n && !out_broken(o); i++) {
-		out_row_begin(o);
-		np_out_netns(o, T_NETNS, T_NETNS_NAME, t[i].netns);
-		out_u64(o, T_OPENED, t[i].tot.active_opens);
-		out_u64(o, T_ACCEPTED, t[i].tot.passive_opens);
-		out_u64(o, T_CLOSED, t[i].tot.closed);
-		out_u64(o, T_RETRANS, t[i].tot.retrans_segs);
-		out_u64(o, T_RST_SENT, t[i].tot.resets_sent);
-		out_u64(o, T_RST_RECV, t[i].tot.resets_received);
-		out_u64(o, T_LOST, t[i].tot.events_lost);
-		out_row_end(o);
-	}
-	out_table_end(o);
+	np_query_parse(&q, ctx, &np_tcp_totals_table, 0, NULL);
+	np_tcp_totals_show(&q, key, t, n);
+	np_query_free(&q);
 }

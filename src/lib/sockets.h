@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * TCP connections as `show sockets` and `watch sockets` print them: one
- * set of columns, one filter grammar, one row writer for both.
+ * TCP connections as `show sockets` and `watch sockets` print them, on the
+ * model (model.h): one record, one filter list, one row writer for both.
  */
 #ifndef NP_SOCKETS_H
 #define NP_SOCKETS_H
 
 #include <stdbool.h>
+#include "model.h"
 #include "np.h"
 #include "out.h"
 #include "../../bpf/netprobe.h"
@@ -25,39 +26,41 @@ enum np_sock_col {
 /* Columns with the time and event columns shown (watch) or hidden (show). */
 const struct np_col *np_sock_cols(bool events);
 
-/* Filter keywords shared by show and watch; unset fields match anything. */
-struct np_sock_filter {
-	int state;		/* TCP state, -1 any, NP_SOCK_STATE_OPEN any but closed */
-	const char *comm;
-	__u64 pid;
-	__u64 netns;
-	__u64 port;
-	bool has_pid, has_netns, has_port;
+/*
+ * A connection as the model sees it: an np_conns entry (show) or the one
+ * an event carries (watch), and what sorting needs. Zeroed before it is
+ * filled (the model compares whole records to break ties).
+ */
+struct np_sock_rec {
+	__u64 cookie;
+	struct np_conn conn;
+	__u64 duration_ns;	/* closed (or now) - opened; 0 while opened is unknown */
+	__u64 event_ns;		/* watch: when the event happened; show: 0 */
+	__u16 event;		/* watch: NP_EV_TCP_*; show: 0 */
+	__u8 from_state;	/* watch: the state before the event */
 };
 
-#define NP_SOCK_STATE_OPEN 100
-#define NP_SOCK_FILTER_ARGS "[state S] [comm C] [pid N] [netns NS] [port N]"
+/* show sockets: the filters, sort keys and top N; "[totals]" leads. */
+extern const struct np_table np_sockets_table;
+/* watch sockets: the same filters, and count N. */
+extern const struct np_table np_sockets_watch_table;
 
-void np_sock_filter_init(struct np_sock_filter *f);
-/*
- * Parses argv: the filter keywords, and the caller's own keywords extra[]
- * (NULL-terminated, or NULL), each taking a number >= 1 into extra_val[].
- * Returns 0 or NP_EXIT_USAGE after reporting.
- */
-int np_sock_args(struct np_ctx *ctx, const char *what, int argc, char **argv,
-		 struct np_sock_filter *f, const char *const *extra, __u64 *extra_val);
-bool np_sock_filter_match(const struct np_sock_filter *f, const struct np_conn *c);
+/* rec from a connection; now (bpf_ktime_get_ns time) ends open ones' duration. */
+void np_sock_rec_init(struct np_sock_rec *rec, __u64 cookie, const struct np_conn *c,
+		      __u64 now);
 
 /* "established", "syn-sent", ... as ss(8) spells them; "closed" for CLOSE. */
 const char *np_tcp_state_name(unsigned int state);
 
 /*
- * Emits one connection as a row (out_row_begin..out_row_end). mono2real
- * converts bpf_ktime_get_ns stamps; mono_now ends the duration of open
- * connections. event is NULL for show, the event name for watch.
+ * Emits one connection of q as a row (out_row_begin..out_row_end), with
+ * the time and event fields when rec->event is set. mono2real converts
+ * bpf_ktime_get_ns stamps.
  */
-void np_sock_row(struct np_out *o, __u64 cookie, const struct np_conn *c, __u64 mono2real,
-		 __u64 mono_now, const char *event, int from_state, __u64 event_ns);
+void np_sock_row(struct np_query *q, const struct np_sock_rec *rec, __u64 mono2real);
+
+/* Plain text: SRC, DST and NETNS as wide as the widest of q's kept rows. */
+void np_sock_fit_columns(struct np_query *q, struct np_col *cols);
 
 /* The socket probe's TCP totals of one network namespace. */
 struct np_tcp_netns {
@@ -65,15 +68,22 @@ struct np_tcp_netns {
 	struct np_tcp_totals tot;
 };
 
+/* show sockets totals: filters netns NS. */
+extern const struct np_table np_tcp_totals_table;
+
 /*
  * Every namespace's totals, summed over CPUs and sorted by namespace, or
  * none when the socket probe is not attached. Free *out.
  */
 int np_tcp_totals_list(struct np_ctx *ctx, struct np_tcp_netns **out, int *n);
 /*
- * The totals as a list of per-namespace objects (plain table, JSON array);
- * key names the list inside an open object, NULL at top level.
+ * The totals that pass q (a query on np_tcp_totals_table) as a list of
+ * per-namespace objects (plain table, JSON array); key names the list
+ * inside an open object, NULL at top level.
  */
+void np_tcp_totals_show(struct np_query *q, const char *key, const struct np_tcp_netns *t,
+			int n);
+/* np_tcp_totals_show of every namespace. */
 void np_tcp_totals_print(struct np_ctx *ctx, const char *key, const struct np_tcp_netns *t,
 			 int n);
 
