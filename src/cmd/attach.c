@@ -4,7 +4,7 @@
  * netprobe attach PROBE            (host-wide probes: socket, drops, ...)
  *
  * The probes are those of src/cmd/probes.c; this file parses the command
- * line and runs each probe's attach.
+ * line and runs each probe's attach, and makes attach's synopsis and help.
  */
 #include <errno.h>
 #include <limits.h>
@@ -69,12 +69,23 @@ static const struct attach_option {
 	unsigned int opt;
 	bool follow;
 	const char *const *words;
+	const char *help;
 } options[] = {
-	{ "mode", NP_OPT_MODE, true, xdp_words },
-	{ "tc-mode", NP_OPT_TC_MODE, false, tc_words },
-	{ "flows", NP_OPT_FLOWS, false, NULL },
-	{ "vxlan-port", NP_OPT_VXLAN_PORT, true, NULL },
+	{ "mode", NP_OPT_MODE, true, xdp_words, "XDP mode; without it native, else generic" },
+	{ "tc-mode", NP_OPT_TC_MODE, false, tc_words, "TCX links or clsact filters" },
+	{ "flows", NP_OPT_FLOWS, false, NULL, "entries of a flow table made now" },
+	{ "vxlan-port", NP_OPT_VXLAN_PORT, true, NULL, "one more UDP port of VXLAN, up to 8" },
 };
+
+/* The value of option o as the synopsis spells it: "native|generic", "N". */
+static void option_value(const struct attach_option *o, char *buf, size_t n)
+{
+	size_t len = 0;
+
+	snprintf(buf, n, "N");
+	for (int i = 0; o->words && o->words[i] && len < n; i++)
+		len += snprintf(buf + len, n - len, "%s%s", i ? "|" : "", o->words[i]);
+}
 
 /* Takes the value v of option o into a. */
 static int parse_option(struct np_ctx *ctx, const struct attach_option *o, const char *v,
@@ -278,23 +289,63 @@ static int attach_host(struct np_ctx *ctx, int argc, char **argv)
 	return err;
 }
 
+/*
+ * The synopsis, from the registry: "DEV [tc|xdp|...|all] [mode native|generic]
+ * ... | drops | netfilter | socket".
+ */
+const char *np_attach_synopsis(void)
+{
+	static char syn[512];
+	char dev[256], host[256], value[64];
+	size_t len;
+
+	if (syn[0])
+		return syn;
+	np_probe_names(dev, sizeof(dev), true, "|");
+	np_probe_names(host, sizeof(host), false, " | ");
+	len = snprintf(syn, sizeof(syn), "DEV [%s|all]", dev);
+	for (size_t o = 0; o < ARRAY_SIZE(options) && len < sizeof(syn); o++) {
+		option_value(&options[o], value, sizeof(value));
+		len += snprintf(syn + len, sizeof(syn) - len, " [%s %s]", options[o].word, value);
+	}
+	if (len < sizeof(syn))
+		snprintf(syn + len, sizeof(syn) - len, "%s%s", *host ? " | " : "", host);
+	return syn;
+}
+
+/* What attach help says past its synopsis: the probes and options, from the registry. */
+static void help_detail(FILE *f)
+{
+	const struct np_probe *dflt = default_probe();
+	char names[128], value[64], kw[96];
+	size_t len = 0;
+
+	fprintf(f, "Device probes (attach DEV PROBE...; %s when none is named):\n",
+		dflt ? dflt->name : "-");
+	np_probe_help_list(f, true);
+	names[0] = '\0';
+	np_for_each_probe(p)
+		if (p->per_device && p->in_all && len < sizeof(names))
+			len += snprintf(names + len, sizeof(names) - len, "%s%s", len ? ", " : "",
+					p->name);
+	fprintf(f, "  %-10s every device probe on by default: %s\n", "all", names);
+	fprintf(f, "\nHost probes (attach PROBE, no device):\n");
+	np_probe_help_list(f, false);
+	fprintf(f, "\nKeywords of device probes, for those in parentheses:\n");
+	for (size_t o = 0; o < ARRAY_SIZE(options); o++) {
+		option_value(&options[o], value, sizeof(value));
+		snprintf(kw, sizeof(kw), "%s %s", options[o].word, value);
+		probes_of(options[o].opt, names, sizeof(names));
+		fprintf(f, "  %-20s %s (%s)\n", kw, options[o].help, names);
+	}
+}
+
 int cmd_attach(struct np_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 1)
 		return np_usage(ctx, "attach: missing device or probe; try 'netprobe attach help'");
-	if (np_is_help(argv[0])) {
-		printf("Usage: netprobe attach DEV [PROBE...] [mode native|generic] "
-		       "[tc-mode tcx|clsact] [flows N] [vxlan-port N]\n"
-		       "       netprobe attach HOST-PROBE\n\nDevice probes:\n");
-		np_for_each_probe(p)
-			if (p->per_device)
-				printf("  %-10s %s\n", p->name, p->help);
-		printf("  %-10s every probe marked for it (not xdp)\n\nHost probes:\n", "all");
-		np_for_each_probe(p)
-			if (!p->per_device)
-				printf("  %-10s %s\n", p->name, p->help);
-		return NP_EXIT_OK;
-	}
+	if (np_is_help(argv[0]))
+		return np_cmd_help_self_with(ctx, help_detail);
 	if (is_host_probe(argv[0]))
 		return attach_host(ctx, argc, argv);
 	return attach_device(ctx, argc, argv);

@@ -147,6 +147,31 @@ static int detach_device(struct np_ctx *ctx, const char *dev, const struct np_pr
 	return err;
 }
 
+/* The synopsis, from the registry: "DEV [tc|xdp|...] | drops | ... | all". */
+const char *np_detach_synopsis(void)
+{
+	static char syn[512];
+	char dev[200], host[200];
+
+	if (!syn[0]) {
+		np_probe_names(dev, sizeof(dev), true, "|");
+		np_probe_names(host, sizeof(host), false, " | ");
+		snprintf(syn, sizeof(syn), "DEV [%s]%s%s | all", dev, *host ? " | " : "", host);
+	}
+	return syn;
+}
+
+/* What detach help says past its synopsis: what each form removes, the probes. */
+static void help_detail(FILE *f)
+{
+	fprintf(f, "DEV alone removes every probe of DEV with its counters and flows; DEV PROBE...\n"
+		"removes those probes; all removes everything netprobe pinned.\n\n"
+		"Device probes:\n");
+	np_probe_help_list(f, true);
+	fprintf(f, "\nHost probes:\n");
+	np_probe_help_list(f, false);
+}
+
 int cmd_detach(struct np_ctx *ctx, int argc, char **argv)
 {
 	struct np_hooks_snapshot before = { 0 };
@@ -155,10 +180,8 @@ int cmd_detach(struct np_ctx *ctx, int argc, char **argv)
 
 	if (argc < 1)
 		return np_usage(ctx, "detach: missing device, probe or 'all'");
-	if (np_is_help(argv[0])) {
-		printf("Usage: netprobe detach DEV [PROBE...] | HOST-PROBE | all\n");
-		return NP_EXIT_OK;
-	}
+	if (np_is_help(argv[0]))
+		return np_cmd_help_self_with(ctx, help_detail);
 	if (strcmp(argv[0], "all") && !np_probe_is_host(argv[0]) && !np_dev_name_ok(argv[0]))
 		return np_usage(ctx, "detach: '%s' is not a device name", argv[0]);
 	if ((!strcmp(argv[0], "all") || np_probe_is_host(argv[0])) && argc > 1)

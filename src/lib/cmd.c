@@ -250,6 +250,25 @@ int np_cmd_help_self(struct np_ctx *ctx, const char *detail)
 	return NP_EXIT_OK;
 }
 
+int np_cmd_help_self_with(struct np_ctx *ctx, void (*detail)(FILE *f))
+{
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f;
+	int ret;
+
+	if (np_cmd_usage_json(ctx))
+		return NP_EXIT_OK;
+	f = open_memstream(&text, &n);
+	if (!f)
+		return np_err(ctx, "out of memory");
+	detail(f);
+	fclose(f);
+	ret = np_cmd_help_self(ctx, text);
+	free(text);
+	return ret;
+}
+
 int np_cmd_usage(struct np_ctx *ctx, const char *fmt, ...)
 {
 	va_list ap;

@@ -64,6 +64,8 @@ int np_cmd_usage(struct np_ctx *ctx, const char *fmt, ...)
  * else text ending in a newline). Under --json the row (np_cmd_usage_json).
  */
 int np_cmd_help_self(struct np_ctx *ctx, const char *detail);
+/* np_cmd_help_self with the detail that detail() writes to f (made from a table). */
+int np_cmd_help_self_with(struct np_ctx *ctx, void (*detail)(FILE *f));
 /* The JSON half of np_cmd_usage: true if it printed the row (--json). */
 bool np_cmd_usage_json(struct np_ctx *ctx);
 

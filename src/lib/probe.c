@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /* Lookups in the probe registry (np_probes[], src/cmd/probes.c). */
+#include <stdio.h>
 #include <string.h>
 
 #include "cmd.h"
@@ -63,4 +64,22 @@ int np_probe_detach_hooks(struct np_ctx *ctx, const struct np_probe *self, const
 		err = err ?: e;
 	}
 	return err;
+}
+
+int np_probe_names(char *buf, size_t n, bool per_device, const char *sep)
+{
+	size_t len = 0;
+
+	buf[0] = '\0';
+	np_for_each_probe(p)
+		if (p->per_device == per_device && len < n)
+			len += snprintf(buf + len, n - len, "%s%s", len ? sep : "", p->name);
+	return len < n ? 0 : -1;
+}
+
+void np_probe_help_list(FILE *f, bool per_device)
+{
+	np_for_each_probe(p)
+		if (p->per_device == per_device)
+			fprintf(f, "  %-10s %s\n", p->name, p->help);
 }

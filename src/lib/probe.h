@@ -13,6 +13,7 @@
 #ifndef NP_PROBE_H
 #define NP_PROBE_H
 
+#include <stdio.h>
 #include "device.h"
 
 struct np_attach_args {
@@ -83,6 +84,11 @@ bool np_probe_is_host(const char *name);
 __u32 np_probe_bits(const struct np_probe *p);
 /* The NP_DEV_* bits of the probe called name (0 if there is none). */
 __u32 np_probe_bits_of(const char *name);
+
+/* The names of the device (or host) probes joined by sep, e.g. "tc|xdp"; -1 if cut. */
+int np_probe_names(char *buf, size_t n, bool per_device, const char *sep);
+/* One line per device (or host) probe, "  NAME  HELP", for a command's help. */
+void np_probe_help_list(FILE *f, bool per_device);
 
 /* The detach of a device probe that has nothing to undo but its hooks. */
 np_probe_detach_fn np_probe_detach_hooks;
