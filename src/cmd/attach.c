@@ -313,6 +313,52 @@ const char *np_attach_synopsis(void)
 	return syn;
 }
 
+enum { P_PROBE, P_PER_DEVICE, P_IN_ALL, P_OPTIONS, P_HOOKS, P_HELP };
+
+static const struct np_col probe_cols[] = {
+	[P_PROBE] = { "probe", NULL, 0, NP_K_STR },
+	[P_PER_DEVICE] = { "per_device", NULL, 0, NP_K_BOOL },
+	[P_IN_ALL] = { "in_all", NULL, 0, NP_K_BOOL },
+	[P_OPTIONS] = { "options", NULL, 0, NP_K_STR },
+	[P_HOOKS] = { "hooks", NULL, 0, NP_K_STR },
+	[P_HELP] = { "help", NULL, 0, NP_K_STR },
+};
+
+/* Appends word to buf, a list of words separated by spaces. */
+static void add_word(char *buf, size_t n, const char *word)
+{
+	size_t len = strlen(buf);
+
+	if (len < n)
+		snprintf(buf + len, n - len, "%s%s", len ? " " : "", word);
+}
+
+/* -j attach help: after attach's row, one per probe; its options and hooks as words. */
+static void probe_rows(struct np_ctx *ctx, int first)
+{
+	np_for_each_probe(p) {
+		char opts[128] = "", hooks[128] = "";
+
+		for (size_t o = 0; o < ARRAY_SIZE(options); o++)
+			if (p->options & options[o].opt)
+				add_word(opts, sizeof(opts), options[o].word);
+		np_for_each_probe_hook(p, h)
+			add_word(hooks, sizeof(hooks), h->name);
+		out_row_begin(ctx->out);
+		out_str(ctx->out, first + P_PROBE, p->name);
+		out_bool(ctx->out, first + P_PER_DEVICE, p->per_device);
+		out_bool(ctx->out, first + P_IN_ALL, p->in_all);
+		out_str(ctx->out, first + P_OPTIONS, opts);
+		out_str(ctx->out, first + P_HOOKS, hooks);
+		out_str(ctx->out, first + P_HELP, p->help);
+		out_row_end(ctx->out);
+	}
+}
+
+static const struct np_cmd_help_rows probe_help_rows = {
+	probe_cols, ARRAY_SIZE(probe_cols), probe_rows,
+};
+
 /* What attach help says past its synopsis: the probes and options, from the registry. */
 static void help_detail(FILE *f)
 {
@@ -344,6 +390,9 @@ int cmd_attach(struct np_ctx *ctx, int argc, char **argv)
 {
 	if (argc < 1)
 		return np_usage(ctx, "attach: missing device or probe; try 'netprobe attach help'");
+	/* Under -j, the row of attach and one per probe (NP_CMD_OWN_JSON_HELP). */
+	if (np_is_help(argv[0]) && np_cmd_usage_json_rows(ctx, &probe_help_rows))
+		return NP_EXIT_OK;
 	if (np_is_help(argv[0]))
 		return np_cmd_help_self_with(ctx, help_detail);
 	if (is_host_probe(argv[0]))

@@ -89,8 +89,8 @@ static const struct np_cmd set_cmds[] = {
 };
 
 const struct np_cmd np_commands[] = {
-	/* Their synopsis and help are made from the probe table (src/cmd/probes.c). */
-	{ "attach", cmd_attach, NULL, NULL, "load, attach and pin programs", 0,
+	/* Synopsis, help and -j attach help's probe rows: from src/cmd/probes.c. */
+	{ "attach", cmd_attach, NULL, NULL, "load, attach and pin programs", NP_CMD_OWN_JSON_HELP,
 	  np_attach_synopsis },
 	{ "detach", cmd_detach, NULL, NULL, "remove links and pins", 0, np_detach_synopsis },
 	{ "status", cmd_status, NULL, NULL, "what is attached where", 0, NULL },
