@@ -15,6 +15,7 @@
 #include <bpf/bpf.h>
 
 #include "lib/cmd.h"
+#include "lib/device.h"
 #include "lib/maps.h"
 #include "lib/out.h"
 #include "lib/security.h"
@@ -53,7 +54,7 @@ static void print_devices(struct np_ctx *ctx)
 	np_devices_list(ctx, &devs, &n);
 	out_table_begin(ctx->out, "devices", dev_cols, ARRAY_SIZE(dev_cols), NP_LAYOUT_TABLE);
 	for (int i = 0; i < n; i++) {
-		if (!(devs[i].rec.hooks & NP_DEV_SECURITY))
+		if (!np_dev_has_hook(&devs[i].rec, "security_ingress"))
 			continue;
 		out_row_begin(ctx->out);
 		out_str(ctx->out, D_IF, devs[i].name);

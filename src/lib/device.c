@@ -27,6 +27,18 @@ const struct np_dev_hook *np_dev_hook_by_name(const char *name)
 	return NULL;
 }
 
+bool np_dev_has_hook(const struct np_device *rec, const char *name)
+{
+	const struct np_dev_hook *h = np_dev_hook_by_name(name);
+
+	return h && (rec->hooks & h->bit);
+}
+
+bool np_dev_has_traffic(const struct np_device *rec)
+{
+	return rec->hooks & (np_probe_bits_of("tc") | np_probe_bits_of("xdp"));
+}
+
 /* The NP_DEV_* bits of every TC hook: those a clsact qdisc may carry. */
 static __u32 tc_bits(void)
 {
@@ -127,7 +139,7 @@ int np_dev_require_traffic(struct np_ctx *ctx, const char *dev, struct np_device
 {
 	if (np_dev_find(ctx, dev, NULL, rec))
 		return np_dev_not_attached(ctx, dev);
-	if (!(rec->hooks & (np_probe_bits_of("tc") | np_probe_bits_of("xdp"))))
+	if (!np_dev_has_traffic(rec))
 		return np_err(ctx, "neither tc nor xdp is attached to '%s'; run 'netprobe attach "
 			      "%s'", dev, dev);
 	return 0;

@@ -41,6 +41,10 @@ struct np_dev_hook {
 
 /* The hook called name of any device probe, or NULL. */
 const struct np_dev_hook *np_dev_hook_by_name(const char *name);
+/* True if rec records the hook called name. */
+bool np_dev_has_hook(const struct np_device *rec, const char *name);
+/* True if rec records a hook of the tc or xdp probe: traffic counters and flows. */
+bool np_dev_has_traffic(const struct np_device *rec);
 
 struct np_dev_req {
 	const char *dev;
