@@ -272,8 +272,9 @@ int np_cmd_help_self(struct np_ctx *ctx, const char *detail)
 	args = np_cmd_args(ctx->cmd);
 	printf("Usage: netprobe %s%s%s%s%s\n", prefix, *prefix ? " " : "", ctx->cmd->name,
 	       *args ? " " : "", args);
-	if (ctx->cmd->help)
-		printf("%s.\n", ctx->cmd->help);
+	/* The row's help is a phrase ("zero the counters"); here it is a sentence. */
+	if (ctx->cmd->help && *ctx->cmd->help)
+		printf("%c%s.\n", toupper((unsigned char)ctx->cmd->help[0]), ctx->cmd->help + 1);
 	if (detail)
 		printf("\n%s", detail);
 	return NP_EXIT_OK;
