@@ -21,9 +21,6 @@
 #include "lib/security.h"
 #include "lib/state.h"
 
-#define SET_USAGE "Usage: netprobe set security [scan-ports N] [scan-window SEC] " \
-		  "[syn-rate N] [syn-complete PCT]\n"
-
 enum { D_IF };
 
 static const struct np_col dev_cols[] = {
@@ -71,10 +68,8 @@ int cmd_show_security(struct np_ctx *ctx, int argc, char **argv)
 	struct np_alert *alerts = NULL;
 	int n = 0, err;
 
-	if (argc > 0 && np_is_help(argv[0])) {
-		printf("Usage: netprobe show security\n");
-		return NP_EXIT_OK;
-	}
+	if (argc > 0 && np_is_help(argv[0]))
+		return np_cmd_help_self(ctx, NULL);
 	if (argc > 0)
 		return np_usage(ctx, "show security: unexpected '%s'", argv[0]);
 	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
@@ -141,10 +136,9 @@ int cmd_set_security(struct np_ctx *ctx, int argc, char **argv)
 	__u32 key = 0;
 	int fd, err;
 
-	if (argc > 0 && np_is_help(argv[0])) {
-		printf(SET_USAGE "A scan-ports or syn-rate of 0 turns that detection off.\n");
-		return NP_EXIT_OK;
-	}
+	if (argc > 0 && np_is_help(argv[0]))
+		return np_cmd_help_self(ctx, "A scan-ports or syn-rate of 0 turns that detection "
+					"off.\n");
 	if (!argc)
 		return np_usage(ctx, "set security: nothing to set; try 'netprobe set security help'");
 	/* Parse once against the defaults to report bad input before any state. */

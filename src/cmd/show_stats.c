@@ -338,8 +338,7 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 		int k;
 
 		if (np_is_help(argv[i]))
-			return np_cmd_usage(ctx, "Usage: netprobe show stats [dev DEV] "
-					    "[interval SEC [count N]]\n");
+			return np_cmd_help_self(ctx, NULL);
 		k = np_kw_once(ctx, argv[i], words, "show stats", &seen);
 		if (k < 0)
 			return NP_EXIT_USAGE;

@@ -65,10 +65,8 @@ int cmd_watch_alerts(struct np_ctx *ctx, int argc, char **argv)
 	__u64 count = 0;
 	int err;
 
-	if (argc > 0 && np_is_help(argv[0])) {
-		printf("Usage: netprobe watch alerts [count N]\n");
-		return NP_EXIT_OK;
-	}
+	if (argc > 0 && np_is_help(argv[0]))
+		return np_cmd_help_self(ctx, NULL);
 	if ((err = parse_args(ctx, argc, argv, &count)))
 		return err;
 	if (out_format(ctx->out) == NP_FMT_PROM)

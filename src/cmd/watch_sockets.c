@@ -59,12 +59,9 @@ int cmd_watch_sockets(struct np_ctx *ctx, int argc, char **argv)
 	};
 	int err;
 
-	if (argc && np_is_help(argv[0])) {
-		printf("Usage: netprobe watch sockets %s [count N]\n"
-		       "Prints connect, accept and close events as they happen; with -j one\n"
-		       "JSON object per line (JSON Lines).\n", NP_SOCK_FILTER_ARGS);
-		return NP_EXIT_OK;
-	}
+	if (argc && np_is_help(argv[0]))
+		return np_cmd_help_self(ctx, "Events print as they happen; with -j, one JSON object "
+					"per line (JSON Lines).\n");
 	err = np_sock_args(ctx, "watch sockets", argc, argv, &f, extra, &count);
 	if (err)
 		return err;
