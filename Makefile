@@ -91,6 +91,9 @@ $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) $(BUILD)/unit/no_probes.o
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(BUILD)/unit/no_probes.o $(LDLIBS)
 
+# It compiles the probe table in, with stand-ins for the probes.
+$(BUILD)/unit/test_probes: src/cmd/probes.c
+
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do $$t; done
 
