@@ -31,7 +31,8 @@ static int kfree_skb_reason_arg(struct np_ctx *ctx, bool *has_reason)
 	return 0;
 }
 
-static int drops_attach(struct np_ctx *ctx, const struct np_attach_args *args)
+int np_attach_drops(struct np_ctx *ctx, const struct np_probe *self,
+		    const struct np_attach_args *args)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	char maps[PATH_MAX];
@@ -39,6 +40,7 @@ static int drops_attach(struct np_ctx *ctx, const struct np_attach_args *args)
 	bool has_reason = true;
 	int err;
 
+	(void)self;
 	(void)args;
 	if (np_pin_exists(ctx, DROPS_LINK))
 		return 0;	/* attached: the report says "unchanged" */
@@ -55,10 +57,3 @@ static int drops_attach(struct np_ctx *ctx, const struct np_attach_args *args)
 	np_drops__destroy(skel);
 	return err;
 }
-
-const struct np_probe np_probe_drops = {
-	.name = "drops",
-	.per_device = false,
-	.help = "packets the kernel drops, with its reason (skb:kfree_skb)",
-	.attach = drops_attach,
-};

@@ -123,12 +123,14 @@ static int nf_link_all(struct np_ctx *ctx, int prog_fd, __u32 netns)
 	return err;
 }
 
-static int netfilter_attach(struct np_ctx *ctx, const struct np_attach_args *args)
+int np_attach_netfilter(struct np_ctx *ctx, const struct np_probe *self,
+			const struct np_attach_args *args)
 {
 	struct np_netfilter *skel;
 	__u32 netns = np_netns_self();
 	int err;
 
+	(void)self;
 	(void)args;
 	if (!kernel_has_nf_links())
 		return np_err(ctx, NO_NF_LINKS);
@@ -147,10 +149,3 @@ static int netfilter_attach(struct np_ctx *ctx, const struct np_attach_args *arg
 	np_netfilter__destroy(skel);
 	return err;
 }
-
-const struct np_probe np_probe_netfilter = {
-	.name = "netfilter",
-	.per_device = false,
-	.help = "packets and bytes per netfilter hook of this netns (kernel 6.4+)",
-	.attach = netfilter_attach,
-};

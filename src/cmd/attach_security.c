@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * The security probe: port scan and SYN flood detection at TC ingress
- * (bpf/security.bpf.c), pinned as links/<dev>/security_ingress. The maps it
- * shares (thresholds, alerts, tracking state) are pinned by name, so every
- * device with the probe feeds one set of alerts.
+ * (bpf/security.bpf.c), pinned as links/<dev>/security_ingress, its one hook
+ * in src/cmd/probes.c. The maps it shares (thresholds, alerts, tracking
+ * state) are pinned by name, so every device with the probe feeds one set
+ * of alerts.
  */
 #include <errno.h>
 #include <limits.h>
@@ -14,8 +15,6 @@
 #include "lib/security.h"
 #include "lib/state.h"
 #include "security.skel.h"
-
-#define HOOK_NAME "security_ingress"
 
 static int security_open_load(struct np_ctx *ctx, struct np_security **out)
 {
@@ -51,9 +50,10 @@ static int config_init(struct np_ctx *ctx, int fd)
 	return 0;
 }
 
-static int security_attach(struct np_ctx *ctx, const struct np_attach_args *args)
+int np_attach_security(struct np_ctx *ctx, const struct np_probe *self,
+		       const struct np_attach_args *args)
 {
-	const struct np_dev_hook *hook = np_dev_hook_by_name(HOOK_NAME);
+	const struct np_dev_hook *hook = &self->hooks[0];
 	struct np_security *skel;
 	struct np_dev_result res;
 	int err;
@@ -69,19 +69,3 @@ static int security_attach(struct np_ctx *ctx, const struct np_attach_args *args
 	np_security__destroy(skel);
 	return err;
 }
-
-static int security_detach(struct np_ctx *ctx, const char *dev)
-{
-	return np_dev_hook_detach(ctx, dev, np_dev_hook_by_name(HOOK_NAME));
-}
-
-const struct np_probe np_probe_security = {
-	.name = "security",
-	.per_device = true,
-	.options = NP_OPT_TC_MODE,
-	.dev_bits = NP_DEV_SECURITY,
-	.in_all = true,
-	.help = "port scan and SYN flood detection at TC ingress (alerts)",
-	.attach = security_attach,
-	.detach = security_detach,
-};

@@ -29,13 +29,15 @@ static bool all_pinned(struct np_ctx *ctx, struct np_socket *skel)
 	return true;
 }
 
-static int socket_attach(struct np_ctx *ctx, const struct np_attach_args *args)
+int np_attach_socket(struct np_ctx *ctx, const struct np_probe *self,
+		     const struct np_attach_args *args)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
 	char maps[PATH_MAX];
 	struct np_socket *skel;
 	int err;
 
+	(void)self;
 	(void)args;
 	np_open_opts(ctx, &opts, maps, sizeof(maps));
 	skel = np_socket__open_opts(&opts);
@@ -51,11 +53,3 @@ static int socket_attach(struct np_ctx *ctx, const struct np_attach_args *args)
 	np_socket__destroy(skel);
 	return err;
 }
-
-const struct np_probe np_probe_socket = {
-	.name = "socket",
-	.per_device = false,
-	.in_all = false,
-	.help = "TCP connections: lifecycle, process, bytes, RTT, retransmits, resets",
-	.attach = socket_attach,
-};

@@ -1,5 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
-/* The tc and xdp probes: traffic counters and flow table (bpf/traffic.bpf.c). */
+/*
+ * The tc and xdp probes: traffic counters and flow table (bpf/traffic.bpf.c)
+ * at the hooks their entries in src/cmd/probes.c list.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <string.h>
@@ -86,12 +89,11 @@ static int traffic_open_load(struct np_ctx *ctx, const struct np_attach_args *ar
 	return 0;
 }
 
-/* Attaches the programs of skel at the named hooks of args->dev. */
+/* Attaches the programs of skel at the hooks of probe self on args->dev. */
 static int attach_hooks(struct np_ctx *ctx, const struct np_attach_args *args,
-			struct np_traffic *skel, const char *const *names)
+			struct np_traffic *skel, const struct np_probe *self)
 {
-	for (int i = 0; names[i]; i++) {
-		const struct np_dev_hook *hook = np_dev_hook_by_name(names[i]);
+	np_for_each_probe_hook(self, hook) {
 		struct bpf_program *prog;
 		struct np_dev_result res;
 		int err;
@@ -111,19 +113,18 @@ static int attach_hooks(struct np_ctx *ctx, const struct np_attach_args *args,
 	return 0;
 }
 
-/* Returns true when all named hooks are already live: no need to load. */
+/* Returns true when all hooks of self are already live: no need to load. */
 static bool all_live(struct np_ctx *ctx, const struct np_attach_args *args,
-		     const char *const *names)
+		     const struct np_probe *self)
 {
-	for (int i = 0; names[i]; i++)
-		if (!np_dev_hook_live(ctx, args->dev.dev, np_dev_hook_by_name(names[i]),
-				      args->dev.ifindex))
+	np_for_each_probe_hook(self, hook)
+		if (!np_dev_hook_live(ctx, args->dev.dev, hook, args->dev.ifindex))
 			return false;
 	return true;
 }
 
 static int traffic_attach(struct np_ctx *ctx, const struct np_attach_args *args,
-			  const char *const *names)
+			  const struct np_probe *self)
 {
 	struct np_traffic *skel;
 	__u32 flow_entries = 0;
@@ -133,18 +134,18 @@ static int traffic_attach(struct np_ctx *ctx, const struct np_attach_args *args,
 	err = flow_table_size(ctx, args, &flow_entries);
 	if (err)
 		return err;
-	if (all_live(ctx, args, names)) {
-		for (int i = 0; names[i] && !err; i++) {
+	if (all_live(ctx, args, self)) {
+		np_for_each_probe_hook(self, hook) {
 			struct np_dev_result res;
 
-			err = np_dev_hook_keep(ctx, &args->dev, np_dev_hook_by_name(names[i]), &res);
+			err = err ?: np_dev_hook_keep(ctx, &args->dev, hook, &res);
 		}
 		return err;
 	}
 	err = traffic_open_load(ctx, args, flow_entries, &skel);
 	if (err)
 		return err;
-	err = attach_hooks(ctx, args, skel, names);
+	err = attach_hooks(ctx, args, skel, self);
 	np_traffic__destroy(skel);
 	return err;
 }
@@ -164,67 +165,17 @@ static bool is_veth(const char *dev)
 	return veth;
 }
 
-static int tc_attach(struct np_ctx *ctx, const struct np_attach_args *args)
+int np_attach_tc(struct np_ctx *ctx, const struct np_probe *self,
+		 const struct np_attach_args *args)
 {
-	static const char *const names[] = { "tc_ingress", "tc_egress", NULL };
-
-	return traffic_attach(ctx, args, names);
+	return traffic_attach(ctx, args, self);
 }
 
-static int xdp_attach(struct np_ctx *ctx, const struct np_attach_args *args)
+int np_attach_xdp(struct np_ctx *ctx, const struct np_probe *self,
+		  const struct np_attach_args *args)
 {
-	static const char *const names[] = { "xdp", NULL };
-
-	if (is_veth(args->dev.dev) && !all_live(ctx, args, names))
+	if (is_veth(args->dev.dev) && !all_live(ctx, args, self))
 		np_warn(ctx, "%s is a veth: XDP on veth disables GRO and can cut TCP "
 			"throughput several times; the default tc hooks do not", args->dev.dev);
-	return traffic_attach(ctx, args, names);
+	return traffic_attach(ctx, args, self);
 }
-
-static int detach_named(struct np_ctx *ctx, const char *dev, const char *const *names)
-{
-	int err = 0;
-
-	for (int i = 0; names[i]; i++) {
-		int e = np_dev_hook_detach(ctx, dev, np_dev_hook_by_name(names[i]));
-
-		err = err ?: e;
-	}
-	return err;
-}
-
-static int tc_detach(struct np_ctx *ctx, const char *dev)
-{
-	static const char *const names[] = { "tc_ingress", "tc_egress", NULL };
-
-	return detach_named(ctx, dev, names);
-}
-
-static int xdp_detach(struct np_ctx *ctx, const char *dev)
-{
-	static const char *const names[] = { "xdp", NULL };
-
-	return detach_named(ctx, dev, names);
-}
-
-const struct np_probe np_probe_tc = {
-	.name = "tc",
-	.per_device = true,
-	.options = NP_OPT_TC_MODE | NP_OPT_FLOWS,
-	.dev_bits = NP_DEV_TC_INGRESS | NP_DEV_TC_EGRESS,
-	.in_all = true,
-	.help = "TC ingress + egress counters and flows (TCX, or clsact on older kernels)",
-	.attach = tc_attach,
-	.detach = tc_detach,
-};
-
-const struct np_probe np_probe_xdp = {
-	.name = "xdp",
-	.per_device = true,
-	.options = NP_OPT_MODE | NP_OPT_FLOWS,
-	.dev_bits = NP_DEV_XDP,
-	.in_all = false,
-	.help = "XDP ingress counters and flows (native, else generic)",
-	.attach = xdp_attach,
-	.detach = xdp_detach,
-};

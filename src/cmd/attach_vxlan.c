@@ -22,8 +22,6 @@
 #include "lib/state.h"
 #include "vxlan.skel.h"
 
-static const char *const hook_names[] = { "vxlan_ingress", "vxlan_egress", NULL };
-
 /* Maps with per-device entries, and where the ifindex sits in their keys. */
 static const struct {
 	const char *map;
@@ -122,25 +120,28 @@ static int vxlan_open_load(struct np_ctx *ctx, const struct np_attach_args *args
 	return 0;
 }
 
-static int hooks_attach(struct np_ctx *ctx, const struct np_attach_args *args,
-			struct np_vxlan *skel)
+static int hooks_attach(struct np_ctx *ctx, const struct np_probe *self,
+			const struct np_attach_args *args, struct np_vxlan *skel)
 {
-	struct bpf_program *progs[] = { skel->progs.np_vxlan_ingress,
-					skel->progs.np_vxlan_egress };
-	bool made[2] = { false, false };
-	int err = 0;
+	bool made[NP_PROBE_HOOKS_MAX] = { false };
+	int err = 0, i = 0;
 
-	for (int i = 0; hook_names[i] && !err; i++) {
-		const struct np_dev_hook *hook = np_dev_hook_by_name(hook_names[i]);
+	np_for_each_probe_hook(self, hook) {
+		struct bpf_program *prog = hook->kind == NP_KIND_TC_EGRESS
+						   ? skel->progs.np_vxlan_egress
+						   : skel->progs.np_vxlan_ingress;
 		struct np_dev_result res;
 
-		err = np_dev_hook_attach(ctx, &args->dev, hook, bpf_program__fd(progs[i]), &res);
-		made[i] = !err && !res.existed;
+		err = err ?: np_dev_hook_attach(ctx, &args->dev, hook, bpf_program__fd(prog), &res);
+		made[i++] = !err && !res.existed;
 	}
 	/* Half a probe counts only one direction: take back what this call made. */
-	for (int i = 0; err && i < 2; i++)
-		if (made[i])
-			np_dev_hook_detach(ctx, args->dev.dev, np_dev_hook_by_name(hook_names[i]));
+	if (err) {
+		i = 0;
+		np_for_each_probe_hook(self, hook)
+			if (made[i++])
+				np_dev_hook_detach(ctx, args->dev.dev, hook);
+	}
 	return err;
 }
 
@@ -166,61 +167,48 @@ out:
 	np_overlay_free(&ov);
 }
 
-static int vxlan_attach(struct np_ctx *ctx, const struct np_attach_args *args)
+int np_attach_vxlan(struct np_ctx *ctx, const struct np_probe *self,
+		    const struct np_attach_args *args)
 {
 	struct np_vxlan *skel;
-	bool live[2];
+	bool all = true, any = false;
 	int err = 0;
 
-	for (int i = 0; i < 2; i++)
-		live[i] = np_dev_hook_live(ctx, args->dev.dev, np_dev_hook_by_name(hook_names[i]),
-					   args->dev.ifindex);
-	if (live[0] && live[1]) {
+	np_for_each_probe_hook(self, hook) {
+		bool live = np_dev_hook_live(ctx, args->dev.dev, hook, args->dev.ifindex);
+
+		all &= live;
+		any |= live;
+	}
+	if (all) {
 		struct np_dev_result res;
 
-		for (int i = 0; i < 2 && !err; i++)
-			err = np_dev_hook_keep(ctx, &args->dev, np_dev_hook_by_name(hook_names[i]),
-					       &res);
+		np_for_each_probe_hook(self, hook)
+			err = err ?: np_dev_hook_keep(ctx, &args->dev, hook, &res);
 		return err ?: ports_add(ctx, args, true);
 	}
 	err = vxlan_open_load(ctx, args, &skel);
 	if (err)
 		return err;
-	if (!live[0] && !live[1]) {
+	if (!any) {
 		warn_if_overlay(ctx, args);
 		vxlan_forget(ctx, args->dev.ifindex);
 	}
-	err = ports_add(ctx, args, live[0] || live[1]);
-	err = err ?: hooks_attach(ctx, args, skel);
-	if (err && !live[0] && !live[1])
+	err = ports_add(ctx, args, any);
+	err = err ?: hooks_attach(ctx, self, args, skel);
+	if (err && !any)
 		vxlan_forget(ctx, args->dev.ifindex);
 	np_vxlan__destroy(skel);
 	return err;
 }
 
-static int vxlan_detach(struct np_ctx *ctx, const char *dev)
+int np_detach_vxlan(struct np_ctx *ctx, const struct np_probe *self, const char *dev)
 {
 	struct np_device rec;
 	bool have = np_dev_record_get(ctx, dev, &rec) == 0;
-	int err = 0;
+	int err = np_probe_detach_hooks(ctx, self, dev);
 
-	for (int i = 0; hook_names[i]; i++) {
-		int e = np_dev_hook_detach(ctx, dev, np_dev_hook_by_name(hook_names[i]));
-
-		err = err ?: e;
-	}
-	if (have && (rec.hooks & (NP_DEV_VXLAN_INGRESS | NP_DEV_VXLAN_EGRESS)))
+	if (have && (rec.hooks & np_probe_bits(self)))
 		vxlan_forget(ctx, rec.ifindex);
 	return err;
 }
-
-const struct np_probe np_probe_vxlan = {
-	.name = "vxlan",
-	.per_device = true,
-	.options = NP_OPT_TC_MODE | NP_OPT_FLOWS | NP_OPT_VXLAN_PORT,
-	.dev_bits = NP_DEV_VXLAN_INGRESS | NP_DEV_VXLAN_EGRESS,
-	.in_all = true,
-	.help = "VXLAN tunnels and inner flows on the underlay (UDP 4789, 8472, vxlan-port N)",
-	.attach = vxlan_attach,
-	.detach = vxlan_detach,
-};

@@ -7,6 +7,8 @@
 
 int cmd_attach(struct np_ctx *ctx, int argc, char **argv);
 int cmd_detach(struct np_ctx *ctx, int argc, char **argv);
+const char *np_attach_synopsis(void);
+const char *np_detach_synopsis(void);
 int cmd_status(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_drops(struct np_ctx *ctx, int argc, char **argv);
@@ -95,13 +97,10 @@ static const struct np_cmd set_cmds[] = {
 };
 
 const struct np_cmd np_commands[] = {
-	{ "attach", cmd_attach, NULL,
-	  "DEV [tc|xdp|vxlan|security|all] [mode native|generic] [tc-mode tcx|clsact] [flows N] "
-	  "[vxlan-port N] | drops | netfilter | socket",
-	  "load, attach and pin programs", 0, NULL },
-	{ "detach", cmd_detach, NULL,
-	  "DEV [tc|xdp|vxlan|security] | drops | netfilter | socket | all",
-	  "remove links and pins", 0, NULL },
+	/* Synopsis, help and -j attach help's probe rows: from src/cmd/probes.c. */
+	{ "attach", cmd_attach, NULL, NULL, "load, attach and pin programs", NP_CMD_OWN_JSON_HELP,
+	  np_attach_synopsis },
+	{ "detach", cmd_detach, NULL, NULL, "remove links and pins", 0, np_detach_synopsis },
 	{ "status", cmd_status, NULL, NULL, "what is attached where", 0, NULL },
 	{ "show", NULL, show_cmds, NULL, NULL, 0, NULL },
 	{ "flush", NULL, flush_cmds, NULL, NULL, 0, NULL },

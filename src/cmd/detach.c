@@ -26,14 +26,6 @@ static const struct np_col cols[] = {
 	[C_STATE] = { "state", "STATE", -10, NP_K_STR },
 };
 
-static bool is_host_probe(const char *name)
-{
-	for (int i = 0; np_probes[i]; i++)
-		if (!np_probes[i]->per_device && !strcmp(np_probes[i]->name, name))
-			return true;
-	return false;
-}
-
 /* Reports the hooks that were in before and are gone now. */
 static void report_removed(struct np_ctx *ctx, const char *dir,
 			   const struct np_hooks_snapshot *before)
@@ -77,7 +69,7 @@ static int detach_dir(struct np_ctx *ctx, const char *dir)
 {
 	struct np_device rec;
 
-	if (!is_host_probe(dir) || np_dev_record_get(ctx, dir, &rec) == 0)
+	if (!np_probe_is_host(dir) || np_dev_record_get(ctx, dir, &rec) == 0)
 		return np_dev_detach(ctx, dir);
 	return np_unpin_dir(ctx, dir);
 }
@@ -139,9 +131,9 @@ static int detach_device(struct np_ctx *ctx, const char *dev, const struct np_pr
 		bool have = !np_dev_record_get(ctx, dev, &rec);
 
 		/* Each probe first, so that it can drop its own per-device entries. */
-		for (int i = 0; np_probes[i]; i++)
-			if (np_probes[i]->per_device && np_probes[i]->detach)
-				np_probes[i]->detach(ctx, dev);
+		np_for_each_probe(p)
+			if (p->per_device && p->detach)
+				p->detach(ctx, p, dev);
 		err = np_dev_detach(ctx, dev);
 		/* The last hook took the record along: its counters and flows go by its ifindex. */
 		if (have && !err) {
@@ -151,25 +143,48 @@ static int detach_device(struct np_ctx *ctx, const char *dev, const struct np_pr
 		return err;
 	}
 	for (int i = 0; i < nprobes && !err; i++)
-		err = probes[i]->detach(ctx, dev);
+		err = probes[i]->detach(ctx, probes[i], dev);
 	return err;
+}
+
+/* The synopsis, from the registry: "DEV [tc|xdp|...] | drops | ... | all". */
+const char *np_detach_synopsis(void)
+{
+	static char syn[512];
+	char dev[200], host[200];
+
+	if (!syn[0]) {
+		np_probe_names(dev, sizeof(dev), true, "|");
+		np_probe_names(host, sizeof(host), false, " | ");
+		snprintf(syn, sizeof(syn), "DEV [%s]%s%s | all", dev, *host ? " | " : "", host);
+	}
+	return syn;
+}
+
+/* What detach help says past its synopsis: what each form removes, the probes. */
+static void help_detail(FILE *f)
+{
+	fprintf(f, "DEV alone removes every probe of DEV with its counters and flows; DEV PROBE...\n"
+		"removes those probes; all removes everything netprobe pinned.\n\n"
+		"Device probes:\n");
+	np_probe_help_list(f, true);
+	fprintf(f, "\nHost probes:\n");
+	np_probe_help_list(f, false);
 }
 
 int cmd_detach(struct np_ctx *ctx, int argc, char **argv)
 {
 	struct np_hooks_snapshot before = { 0 };
-	const struct np_probe *probes[16];
+	const struct np_probe *probes[NP_PROBES_MAX];
 	int ret, err, nprobes = 0;
 
 	if (argc < 1)
 		return np_usage(ctx, "detach: missing device, probe or 'all'");
-	if (np_is_help(argv[0])) {
-		printf("Usage: netprobe detach DEV [PROBE...] | HOST-PROBE | all\n");
-		return NP_EXIT_OK;
-	}
-	if (strcmp(argv[0], "all") && !is_host_probe(argv[0]) && !np_dev_name_ok(argv[0]))
+	if (np_is_help(argv[0]))
+		return np_cmd_help_self_with(ctx, help_detail);
+	if (strcmp(argv[0], "all") && !np_probe_is_host(argv[0]) && !np_dev_name_ok(argv[0]))
 		return np_usage(ctx, "detach: '%s' is not a device name", argv[0]);
-	if ((!strcmp(argv[0], "all") || is_host_probe(argv[0])) && argc > 1)
+	if ((!strcmp(argv[0], "all") || np_probe_is_host(argv[0])) && argc > 1)
 		return np_usage(ctx, "detach %s: unexpected '%s'", argv[0], argv[1]);
 	for (int i = 1; i < argc; i++) {
 		const struct np_probe *p = np_probe_find(ctx, argv[i], true, "detach DEV");
@@ -188,8 +203,8 @@ int cmd_detach(struct np_ctx *ctx, int argc, char **argv)
 	ret = np_state_open(ctx, NP_ST_WRITE | NP_ST_MAY_BE_EMPTY |
 			    (!strcmp(argv[0], "all") ? NP_ST_ANY_LAYOUT : 0));
 	/* Detaching what is not attached is fine; a device that is nowhere is not. */
-	if ((!ret || ret == NP_STATE_EMPTY) && strcmp(argv[0], "all") && !is_host_probe(argv[0]) &&
-	    dev_unknown(ctx, argv[0])) {
+	if ((!ret || ret == NP_STATE_EMPTY) && strcmp(argv[0], "all") &&
+	    !np_probe_is_host(argv[0]) && dev_unknown(ctx, argv[0])) {
 		np_state_gc(ctx);	/* what opening for writing made */
 		np_state_close(ctx);
 		return np_dev_not_attached(ctx, argv[0]);
@@ -207,8 +222,8 @@ int cmd_detach(struct np_ctx *ctx, int argc, char **argv)
 		err = detach_all(ctx);
 	} else {
 		np_hooks_snapshot(ctx, argv[0], &before);
-		err = is_host_probe(argv[0]) ? np_unpin_dir(ctx, argv[0])
-					     : detach_device(ctx, argv[0], probes, nprobes);
+		err = np_probe_is_host(argv[0]) ? np_unpin_dir(ctx, argv[0])
+						: detach_device(ctx, argv[0], probes, nprobes);
 		report_removed(ctx, argv[0], &before);
 		np_hooks_snapshot_free(&before);
 	}

@@ -201,10 +201,8 @@ int cmd_dump(struct np_ctx *ctx, int argc, char **argv)
 	if (argc == 1) {
 		int k;
 
-		if (np_is_help(argv[0])) {
-			printf("Usage: netprobe dump [maps|progs|links]\n");
-			return NP_EXIT_OK;
-		}
+		if (np_is_help(argv[0]))
+			return np_cmd_help_self(ctx, NULL);
 		k = np_kw(ctx, argv[0], words, "dump");
 		if (k < 0)
 			return NP_EXIT_USAGE;

@@ -101,10 +101,8 @@ int cmd_feature(struct np_ctx *ctx, int argc, char **argv)
 	char detail[256];
 	bool tracefs;
 
-	if (argc && np_is_help(argv[0])) {
-		printf("Usage: netprobe feature\n");
-		return NP_EXIT_OK;
-	}
+	if (argc && np_is_help(argv[0]))
+		return np_cmd_help_self(ctx, NULL);
 	if (argc)
 		return np_usage(ctx, "feature: unexpected '%s'", argv[0]);
 	read_config(&cfg);

@@ -48,7 +48,7 @@ int cmd_flush_stats(struct np_ctx *ctx, int argc, char **argv)
 
 	for (int i = 0; i < argc; i++) {
 		if (np_is_help(argv[i]))
-			return np_cmd_usage(ctx, "Usage: netprobe flush stats [dev DEV]\n");
+			return np_cmd_help_self(ctx, NULL);
 		if (np_kw_once(ctx, argv[i], words, "flush stats", &seen) < 0)
 			return NP_EXIT_USAGE;
 		if ((err = np_arg_next(ctx, "flush stats", argc, argv, &i, &dev)))
@@ -111,7 +111,7 @@ int cmd_flush_flows(struct np_ctx *ctx, int argc, char **argv)
 	int fd, err;
 
 	if (argc && np_is_help(argv[0]))
-		return np_cmd_usage(ctx, "Usage: netprobe flush flows\n");
+		return np_cmd_help_self(ctx, NULL);
 	if (argc)
 		return np_usage(ctx, "flush flows: unexpected '%s'", argv[0]);
 	/* Nothing pinned, nothing to flush: and no pin root made for it either. */
@@ -192,7 +192,7 @@ static int flush_table(struct np_ctx *ctx, const struct table *t, int argc, char
 	int err;
 
 	if (argc && np_is_help(argv[0]))
-		return np_cmd_usage(ctx, "Usage: netprobe flush %s\n", t->name);
+		return np_cmd_help_self(ctx, NULL);
 	if (argc)
 		return np_usage(ctx, "flush %s: unexpected '%s'", t->name, argv[0]);
 	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
@@ -247,7 +247,7 @@ int cmd_flush_all(struct np_ctx *ctx, int argc, char **argv)
 	int err;
 
 	if (argc && np_is_help(argv[0]))
-		return np_cmd_usage(ctx, "Usage: netprobe flush all\n");
+		return np_cmd_help_self(ctx, NULL);
 	if (argc)
 		return np_usage(ctx, "flush all: unexpected '%s'", argv[0]);
 	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);

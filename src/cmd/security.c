@@ -15,13 +15,11 @@
 #include <bpf/bpf.h>
 
 #include "lib/cmd.h"
+#include "lib/device.h"
 #include "lib/maps.h"
 #include "lib/out.h"
 #include "lib/security.h"
 #include "lib/state.h"
-
-#define SET_USAGE "Usage: netprobe set security [scan-ports N] [scan-window SEC] " \
-		  "[syn-rate N] [syn-complete PCT]\n"
 
 enum { D_IF };
 
@@ -53,7 +51,7 @@ static void print_devices(struct np_ctx *ctx)
 	np_devices_list(ctx, &devs, &n);
 	out_table_begin(ctx->out, "devices", dev_cols, ARRAY_SIZE(dev_cols), NP_LAYOUT_TABLE);
 	for (int i = 0; i < n; i++) {
-		if (!(devs[i].rec.hooks & NP_DEV_SECURITY))
+		if (!np_dev_has_hook(&devs[i].rec, "security_ingress"))
 			continue;
 		out_row_begin(ctx->out);
 		out_str(ctx->out, D_IF, devs[i].name);
@@ -70,10 +68,8 @@ int cmd_show_security(struct np_ctx *ctx, int argc, char **argv)
 	struct np_alert *alerts = NULL;
 	int n = 0, err;
 
-	if (argc > 0 && np_is_help(argv[0])) {
-		printf("Usage: netprobe show security\n");
-		return NP_EXIT_OK;
-	}
+	if (argc > 0 && np_is_help(argv[0]))
+		return np_cmd_help_self(ctx, NULL);
 	if (argc > 0)
 		return np_usage(ctx, "show security: unexpected '%s'", argv[0]);
 	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
@@ -140,10 +136,9 @@ int cmd_set_security(struct np_ctx *ctx, int argc, char **argv)
 	__u32 key = 0;
 	int fd, err;
 
-	if (argc > 0 && np_is_help(argv[0])) {
-		printf(SET_USAGE "A scan-ports or syn-rate of 0 turns that detection off.\n");
-		return NP_EXIT_OK;
-	}
+	if (argc > 0 && np_is_help(argv[0]))
+		return np_cmd_help_self(ctx, "A scan-ports or syn-rate of 0 turns that detection "
+					"off.\n");
 	if (!argc)
 		return np_usage(ctx, "set security: nothing to set; try 'netprobe set security help'");
 	/* Parse once against the defaults to report bad input before any state. */

@@ -65,7 +65,7 @@ int cmd_show_all(struct np_ctx *ctx, int argc, char **argv)
 	bool present;
 
 	if (argc && np_is_help(argv[0]))
-		return np_cmd_usage(ctx, "Usage: netprobe --prom show all\n");
+		return np_cmd_help_self(ctx, "Run it as netprobe --prom show all.\n");
 	if (argc)
 		return np_usage(ctx, "show all: unexpected '%s'", argv[0]);
 	if (out_format(ctx->out) != NP_FMT_PROM)

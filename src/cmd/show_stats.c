@@ -91,7 +91,7 @@ static int take_sample(struct np_ctx *ctx, const char *dev, struct sample **out,
 		if (dev && strcmp(dev, devs[i].name) &&
 		    strcmp(dev, np_dev_name_now(ctx, devs[i].name, &devs[i].rec, now)))
 			continue;
-		if (!(devs[i].rec.hooks & (NP_DEV_XDP | NP_DEV_TC_INGRESS | NP_DEV_TC_EGRESS)))
+		if (!np_dev_has_traffic(&devs[i].rec))
 			continue;
 		/* A renamed device is shown by the name it has now. */
 		snprintf(s[cnt].name, NP_IFNAMSIZ, "%s",
@@ -115,11 +115,11 @@ static int take_sample(struct np_ctx *ctx, const char *dev, struct sample **out,
 
 static const struct np_counter *rx_counter(const struct sample *s, const char **hook)
 {
-	if (s->rec.hooks & NP_DEV_TC_INGRESS) {
+	if (np_dev_has_hook(&s->rec, "tc_ingress")) {
 		*hook = "tc";
 		return &s->hook[NP_HOOK_TC_INGRESS];
 	}
-	if (s->rec.hooks & NP_DEV_XDP) {
+	if (np_dev_has_hook(&s->rec, "xdp")) {
 		*hook = "xdp";
 		return &s->hook[NP_HOOK_XDP];
 	}
@@ -149,11 +149,11 @@ static void print_sample(struct np_ctx *ctx, const struct sample *s, const struc
 		out_u64(o, C_RX_BYTES, rx->bytes);
 		out_str(o, C_RX_HOOK, hook);
 	}
-	if (s->rec.hooks & NP_DEV_TC_EGRESS) {
+	if (np_dev_has_hook(&s->rec, "tc_egress")) {
 		out_u64(o, C_TX_PKTS, s->hook[NP_HOOK_TC_EGRESS].packets);
 		out_u64(o, C_TX_BYTES, s->hook[NP_HOOK_TC_EGRESS].bytes);
 	}
-	if (s->rec.hooks & NP_DEV_XDP) {
+	if (np_dev_has_hook(&s->rec, "xdp")) {
 		out_u64(o, C_XDP_PKTS, s->hook[NP_HOOK_XDP].packets);
 		out_u64(o, C_XDP_BYTES, s->hook[NP_HOOK_XDP].bytes);
 	}
@@ -163,7 +163,7 @@ static void print_sample(struct np_ctx *ctx, const struct sample *s, const struc
 			out_double(o, C_RX_PPS, rate(rx->packets, prx->packets, secs));
 			out_double(o, C_RX_BPS, rate(rx->bytes, prx->bytes, secs));
 		}
-		if (s->rec.hooks & NP_DEV_TC_EGRESS) {
+		if (np_dev_has_hook(&s->rec, "tc_egress")) {
 			const struct np_counter *t = &s->hook[NP_HOOK_TC_EGRESS];
 			const struct np_counter *pt = &prev->hook[NP_HOOK_TC_EGRESS];
 
@@ -304,7 +304,7 @@ static int print_snapshot(struct np_ctx *ctx, const struct sample *s, int n, boo
 		cols_norate[c].header = NULL;
 	/* The XDP counters, where a device has XDP beside (or instead of) TC. */
 	for (int i = 0; i < n; i++)
-		if (s[i].rec.hooks & NP_DEV_XDP) {
+		if (np_dev_has_hook(&s[i].rec, "xdp")) {
 			cols_norate[C_XDP_PKTS].header = "XDP PACKETS";
 			cols_norate[C_XDP_PKTS].width = 12;
 			cols_norate[C_XDP_BYTES].header = "XDP BYTES";
@@ -338,8 +338,7 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 		int k;
 
 		if (np_is_help(argv[i]))
-			return np_cmd_usage(ctx, "Usage: netprobe show stats [dev DEV] "
-					    "[interval SEC [count N]]\n");
+			return np_cmd_help_self(ctx, NULL);
 		k = np_kw_once(ctx, argv[i], words, "show stats", &seen);
 		if (k < 0)
 			return NP_EXIT_USAGE;

@@ -228,10 +228,8 @@ int cmd_show_topology(struct np_ctx *ctx, int argc, char **argv)
 	struct np_overlay ov;
 	int err;
 
-	if (argc && np_is_help(argv[0])) {
-		printf("Usage: netprobe show topology\n");
-		return NP_EXIT_OK;
-	}
+	if (argc && np_is_help(argv[0]))
+		return np_cmd_help_self(ctx, NULL);
 	if (argc)
 		return np_usage(ctx, "show topology: unexpected '%s'", argv[0]);
 	err = np_overlay_read(&ov);

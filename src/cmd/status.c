@@ -198,10 +198,8 @@ int cmd_status(struct np_ctx *ctx, int argc, char **argv)
 {
 	int ret;
 
-	if (argc && np_is_help(argv[0])) {
-		printf("Usage: netprobe status\n");
-		return NP_EXIT_OK;
-	}
+	if (argc && np_is_help(argv[0]))
+		return np_cmd_help_self(ctx, NULL);
 	if (argc)
 		return np_usage(ctx, "status: unexpected '%s'", argv[0]);
 	ret = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);

@@ -9,7 +9,7 @@
 int cmd_version(struct np_ctx *ctx, int argc, char **argv)
 {
 	if (argc && np_is_help(argv[0]))
-		return np_cmd_usage(ctx, "Usage: netprobe version\n");
+		return np_cmd_help_self(ctx, NULL);
 	if (argc)
 		return np_usage(ctx, "version: unexpected '%s'", argv[0]);
 	out_object_begin(ctx->out);

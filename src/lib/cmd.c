@@ -125,7 +125,8 @@ static int dispatch(struct np_ctx *ctx, const struct np_cmd *table, const char *
 	ctx->cmd = cmd;
 	ctx->cmd_level = what;
 	/* COMMAND help under --json: its row of the table, whatever the command prints. */
-	if ((help_of || (argc > 1 && np_is_help(argv[1]))) && np_cmd_usage_json(ctx))
+	if ((help_of || (argc > 1 && np_is_help(argv[1]))) &&
+	    !(cmd->flags & NP_CMD_OWN_JSON_HELP) && np_cmd_usage_json(ctx))
 		return NP_EXIT_OK;
 	if (out_format(ctx->out) == NP_FMT_PROM && !(cmd->flags & NP_CMD_PROM) && !help_of &&
 	    !(argc > 1 && np_is_help(argv[1])))
@@ -216,20 +217,48 @@ void np_cmd_help_json(struct np_ctx *ctx, const struct np_cmd *table, const char
 	out_table_end(ctx->out);
 }
 
+/* The help table's columns and those of extra's rows, in one table. */
+static struct np_col *cols_with(const struct np_cmd_help_rows *extra, int *ncols)
+{
+	struct np_col *cols;
+
+	*ncols = ARRAY_SIZE(help_cols) + extra->ncols;
+	cols = calloc(*ncols, sizeof(*cols));
+	if (!cols)
+		return NULL;
+	memcpy(cols, help_cols, sizeof(help_cols));
+	memcpy(cols + ARRAY_SIZE(help_cols), extra->cols, extra->ncols * sizeof(*cols));
+	return cols;
+}
+
 bool np_cmd_usage_json(struct np_ctx *ctx)
 {
+	return np_cmd_usage_json_rows(ctx, NULL);
+}
+
+bool np_cmd_usage_json_rows(struct np_ctx *ctx, const struct np_cmd_help_rows *extra)
+{
+	struct np_col *cols = NULL;
+	int ncols = ARRAY_SIZE(help_cols);
 	char path[128];
 
 	if (out_format(ctx->out) != NP_FMT_JSON)
 		return false;
-	out_table_begin(ctx->out, NULL, help_cols, ARRAY_SIZE(help_cols), NP_LAYOUT_TABLE);
+	if (extra && !(cols = cols_with(extra, &ncols))) {
+		np_err(ctx, "out of memory");
+		return true;
+	}
+	out_table_begin(ctx->out, NULL, cols ?: help_cols, ncols, NP_LAYOUT_TABLE);
 	/* Not run through np_cmd_dispatch: no row to give, but still one document. */
 	if (ctx->cmd) {
 		snprintf(path, sizeof(path), "%s%s%s", table_prefix(ctx->cmd_level),
 			 *table_prefix(ctx->cmd_level) ? " " : "", ctx->cmd->name);
 		help_row(ctx, ctx->cmd, path);
 	}
+	if (extra)
+		extra->rows(ctx, ARRAY_SIZE(help_cols));
 	out_table_end(ctx->out);
+	free(cols);
 	return true;
 }
 
@@ -243,11 +272,31 @@ int np_cmd_help_self(struct np_ctx *ctx, const char *detail)
 	args = np_cmd_args(ctx->cmd);
 	printf("Usage: netprobe %s%s%s%s%s\n", prefix, *prefix ? " " : "", ctx->cmd->name,
 	       *args ? " " : "", args);
-	if (ctx->cmd->help)
-		printf("%s.\n", ctx->cmd->help);
+	/* The row's help is a phrase ("zero the counters"); here it is a sentence. */
+	if (ctx->cmd->help && *ctx->cmd->help)
+		printf("%c%s.\n", toupper((unsigned char)ctx->cmd->help[0]), ctx->cmd->help + 1);
 	if (detail)
 		printf("\n%s", detail);
 	return NP_EXIT_OK;
+}
+
+int np_cmd_help_self_with(struct np_ctx *ctx, void (*detail)(FILE *f))
+{
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f;
+	int ret;
+
+	if (np_cmd_usage_json(ctx))
+		return NP_EXIT_OK;
+	f = open_memstream(&text, &n);
+	if (!f)
+		return np_err(ctx, "out of memory");
+	detail(f);
+	fclose(f);
+	ret = np_cmd_help_self(ctx, text);
+	free(text);
+	return ret;
 }
 
 int np_cmd_usage(struct np_ctx *ctx, const char *fmt, ...)

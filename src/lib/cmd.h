@@ -11,6 +11,19 @@
 #include "np.h"
 
 typedef int (*np_cmd_fn)(struct np_ctx *ctx, int argc, char **argv);
+struct np_col;
+
+/*
+ * Rows that follow a command's own in its JSON help (`-j COMMAND help`, a
+ * command flagged NP_CMD_OWN_JSON_HELP): what it takes, described as data
+ * (attach: one row per probe). They have columns of their own, after the
+ * help table's: rows() fills cols[i] as column first + i.
+ */
+struct np_cmd_help_rows {
+	const struct np_col *cols;
+	int ncols;
+	void (*rows)(struct np_ctx *ctx, int first);
+};
 
 struct np_cmd {
 	const char *name;
@@ -29,6 +42,11 @@ const char *np_cmd_args(const struct np_cmd *c);
 
 /* The command has a Prometheus form; under --prom others are usage errors. */
 #define NP_CMD_PROM	(1u << 0)
+/*
+ * Under --json, `COMMAND help` runs the command, which prints its row and
+ * rows of its own (np_cmd_usage_json_rows), instead of the row alone.
+ */
+#define NP_CMD_OWN_JSON_HELP	(1u << 1)
 
 /* The top-level table (src/cmd/commands.c). */
 extern const struct np_cmd np_commands[];
@@ -64,8 +82,12 @@ int np_cmd_usage(struct np_ctx *ctx, const char *fmt, ...)
  * else text ending in a newline). Under --json the row (np_cmd_usage_json).
  */
 int np_cmd_help_self(struct np_ctx *ctx, const char *detail);
+/* np_cmd_help_self with the detail that detail() writes to f (made from a table). */
+int np_cmd_help_self_with(struct np_ctx *ctx, void (*detail)(FILE *f));
 /* The JSON half of np_cmd_usage: true if it printed the row (--json). */
 bool np_cmd_usage_json(struct np_ctx *ctx);
+/* np_cmd_usage_json, with extra's rows after the command's in the one table. */
+bool np_cmd_usage_json_rows(struct np_ctx *ctx, const struct np_cmd_help_rows *extra);
 
 /*
  * Keyword matching against a NULL-terminated list, with the same prefix

@@ -15,27 +15,40 @@
 #include "link.h"
 #include "maps.h"
 #include "netns.h"
+#include "probe.h"
 #include "state.h"
-
-static const struct np_dev_hook hooks[] = {
-	{ "xdp", NP_KIND_XDP, NP_DEV_XDP, 0 },
-	{ "tc_ingress", NP_KIND_TC_INGRESS, NP_DEV_TC_INGRESS, NP_TC_PRIORITY },
-	{ "tc_egress", NP_KIND_TC_EGRESS, NP_DEV_TC_EGRESS, NP_TC_PRIORITY },
-	{ "vxlan_ingress", NP_KIND_TC_INGRESS, NP_DEV_VXLAN_INGRESS, NP_TC_PRIORITY + 1 },
-	{ "vxlan_egress", NP_KIND_TC_EGRESS, NP_DEV_VXLAN_EGRESS, NP_TC_PRIORITY + 1 },
-	{ "security_ingress", NP_KIND_TC_INGRESS, NP_DEV_SECURITY, NP_TC_PRIORITY + 2 },
-	{ 0 },
-};
-
-#define TC_BITS (NP_DEV_TC_INGRESS | NP_DEV_TC_EGRESS | NP_DEV_VXLAN_INGRESS | \
-		 NP_DEV_VXLAN_EGRESS | NP_DEV_SECURITY)
 
 const struct np_dev_hook *np_dev_hook_by_name(const char *name)
 {
-	for (const struct np_dev_hook *h = hooks; h->name; h++)
-		if (!strcmp(h->name, name))
-			return h;
+	np_for_each_probe(p)
+		np_for_each_probe_hook(p, h)
+			if (!strcmp(h->name, name))
+				return h;
 	return NULL;
+}
+
+bool np_dev_has_hook(const struct np_device *rec, const char *name)
+{
+	const struct np_dev_hook *h = np_dev_hook_by_name(name);
+
+	return h && (rec->hooks & h->bit);
+}
+
+bool np_dev_has_traffic(const struct np_device *rec)
+{
+	return rec->hooks & (np_probe_bits_of("tc") | np_probe_bits_of("xdp"));
+}
+
+/* The NP_DEV_* bits of every TC hook: those a clsact qdisc may carry. */
+static __u32 tc_bits(void)
+{
+	__u32 bits = 0;
+
+	np_for_each_probe(p)
+		np_for_each_probe_hook(p, h)
+			if (h->kind != NP_KIND_XDP)
+				bits |= h->bit;
+	return bits;
 }
 
 const char *np_hook_state_name(enum np_hook_state state)
@@ -126,7 +139,7 @@ int np_dev_require_traffic(struct np_ctx *ctx, const char *dev, struct np_device
 {
 	if (np_dev_find(ctx, dev, NULL, rec))
 		return np_dev_not_attached(ctx, dev);
-	if (!(rec->hooks & (NP_DEV_XDP | NP_DEV_TC_INGRESS | NP_DEV_TC_EGRESS)))
+	if (!np_dev_has_traffic(rec))
 		return np_err(ctx, "neither tc nor xdp is attached to '%s'; run 'netprobe attach "
 			      "%s'", dev, dev);
 	return 0;
@@ -229,9 +242,10 @@ enum np_hook_state np_dev_hook_state(struct np_ctx *ctx, const char *dev,
 enum np_hook_state np_dev_state(struct np_ctx *ctx, const char *dev, const struct np_device *rec,
 				char now[IF_NAMESIZE])
 {
-	for (const struct np_dev_hook *h = hooks; h->name; h++)
-		if (rec->hooks & h->bit)
-			return np_dev_hook_state(ctx, dev, rec, h, now);
+	np_for_each_probe(p)
+		np_for_each_probe_hook(p, h)
+			if (rec->hooks & h->bit)
+				return np_dev_hook_state(ctx, dev, rec, h, now);
 	now[0] = '\0';
 	return NP_HS_ABSENT;
 }
@@ -254,9 +268,10 @@ bool np_dev_hook_live(struct np_ctx *ctx, const char *dev, const struct np_dev_h
 
 bool np_dev_bits_live(struct np_ctx *ctx, const char *dev, __u32 bits, int ifindex)
 {
-	for (const struct np_dev_hook *h = hooks; h->name; h++)
-		if ((h->bit & bits) && np_dev_hook_live(ctx, dev, h, ifindex))
-			return true;
+	np_for_each_probe(p)
+		np_for_each_probe_hook(p, h)
+			if ((h->bit & bits) && np_dev_hook_live(ctx, dev, h, ifindex))
+				return true;
 	return false;
 }
 
@@ -406,7 +421,7 @@ static void qdisc_release(struct np_ctx *ctx, const char *dev, struct np_device 
 {
 	char now[IF_NAMESIZE];
 
-	if ((rec->clsact | rec->pending) & TC_BITS || rec->qdisc == NP_QDISC_NONE)
+	if ((rec->clsact | rec->pending) & tc_bits() || rec->qdisc == NP_QDISC_NONE)
 		return;
 	/* Only on the device it was made on: another may have its ifindex now. */
 	if ((rec->qdisc == NP_QDISC_OURS || rec->qdisc == NP_QDISC_MAKING) &&
@@ -497,7 +512,7 @@ static int tc_mode_for(const struct np_dev_req *req, const struct np_device *rec
 {
 	if (req->tc_mode != NP_TC_NONE)
 		return req->tc_mode;
-	if (rec->hooks & TC_BITS)
+	if (rec->hooks & tc_bits())
 		return rec->clsact & rec->hooks ? NP_TC_CLSACT : NP_TC_TCX;
 	return NP_TC_NONE;
 }
@@ -682,11 +697,14 @@ int np_dev_detach(struct np_ctx *ctx, const char *dev)
 
 	if (np_dev_record_get(ctx, dev, &rec))
 		return np_unpin_dir(ctx, dev);
-	for (const struct np_dev_hook *h = hooks; h->name; h++) {
-		int e = (rec.hooks | rec.pending) & h->bit ? hook_remove(ctx, dev, &rec, h) : 0;
+	np_for_each_probe(p)
+		np_for_each_probe_hook(p, h) {
+			int e = 0;
 
-		err = err ?: e;
-	}
+			if ((rec.hooks | rec.pending) & h->bit)
+				e = hook_remove(ctx, dev, &rec, h);
+			err = err ?: e;
+		}
 	if (err)
 		return err;
 	/* A qdisc left by a crash before any filter was made. */

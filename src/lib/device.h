@@ -28,15 +28,23 @@ enum np_dev_kind {
 	NP_KIND_TC_EGRESS,
 };
 
-/* Hooks a device can carry; the pin name is the hook's name. */
+/*
+ * A hook a device can carry; the pin name is the hook's name. Each device
+ * probe lists its own (struct np_probe, src/cmd/probes.c).
+ */
 struct np_dev_hook {
 	const char *name;	/* "xdp", "tc_ingress", "tc_egress", ... */
 	enum np_dev_kind kind;
 	__u32 bit;		/* NP_DEV_* bit recorded in np_devices */
-	__u16 tc_priority;	/* clsact filter priority, distinct per hook */
+	__u16 tc_priority;	/* clsact filter priority, distinct per direction */
 };
 
+/* The hook called name of any device probe, or NULL. */
 const struct np_dev_hook *np_dev_hook_by_name(const char *name);
+/* True if rec records the hook called name. */
+bool np_dev_has_hook(const struct np_device *rec, const char *name);
+/* True if rec records a hook of the tc or xdp probe: traffic counters and flows. */
+bool np_dev_has_traffic(const struct np_device *rec);
 
 struct np_dev_req {
 	const char *dev;
