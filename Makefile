@@ -44,7 +44,7 @@ LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
-.PHONY: all deps deps-build run check unit bats install clean bench FORCE
+.PHONY: all deps deps-build run check unit bats install clean bench completion FORCE
 .SECONDARY:
 all: netprobe
 
@@ -104,6 +104,10 @@ check:
 	@NP_DEPS_BUILD_ONLY=0 scripts/deps.sh
 	@$(MAKE) --no-print-directory netprobe $(UNIT_BINS)
 	@NP_BUILD=$(BUILD) NP_VALGRIND=$(VALGRIND) scripts/check.sh
+
+# The completion's static table (for machines without netprobe) from the binary.
+completion: netprobe
+	scripts/completion-table.sh ./netprobe bash-completion/netprobe
 
 bench: netprobe
 	bench/run.sh

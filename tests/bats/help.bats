@@ -510,7 +510,7 @@ accepted() {
 	[ "${OFFER['netprobe show ']}" = "$want_show" ]
 	[ "${OFFER['netprobe show drops ']}" = "$want_drops" ]
 	[ "${OFFER['netprobe -']}" = "$want_opts" ]
-	# The static copies are the binary's table and options.
+	# The static copies are the binary's table and options (make completion writes them).
 	diff <(bash -c 'source "$0"; printf "%s\n" "${_netprobe_static_rows[@]}"' "$COMPLETION") \
 		<("$NP" -j help | jq -r '.[] | .command, .args')
 	diff <(bash -c 'source "$0"; printf "%s\n" $_netprobe_static_options' "$COMPLETION") \
