@@ -124,10 +124,14 @@ static __u32 link_vni(const struct np_overlay *ov, int ifindex)
 	return 0;
 }
 
+/* A VTEP routes as many pod CIDRs as its node has; these are plenty. */
+#define MAX_CIDRS 32
+
 static void print_vteps(struct np_ctx *ctx, const struct np_overlay *ov)
 {
 	struct np_out *o = ctx->out;
-	char buf[64], cidrs[160], gws[96];
+	char buf[64], cidrs[MAX_CIDRS * 44], gws[MAX_CIDRS * 40];
+	const char *items[MAX_CIDRS];
 
 	out_table_begin(o, "remote_vteps", vtep_cols, ARRAY_SIZE(vtep_cols), NP_LAYOUT_TABLE);
 	for (int i = 0; i < ov->nfdb; i++) {
@@ -139,10 +143,8 @@ static void print_vteps(struct np_ctx *ctx, const struct np_overlay *ov)
 		out_u64(o, V_VNI, e->vni ? e->vni : link_vni(ov, e->ifindex));
 		out_str(o, V_MAC, np_overlay_mac_str(e->mac, buf, sizeof(buf)));
 		out_str(o, V_REMOTE, np_addr_str(e->dst, buf, sizeof(buf)));
-		if (cidrs[0])
-			out_str(o, V_CIDR, cidrs);
-		if (gws[0])
-			out_str(o, V_GW, gws);
+		out_strv(o, V_CIDR, items, np_overlay_split(cidrs, items, MAX_CIDRS));
+		out_strv(o, V_GW, items, np_overlay_split(gws, items, MAX_CIDRS));
 		out_str(o, V_STATE, ud_state(e->state));
 		out_row_end(o);
 	}
@@ -173,11 +175,14 @@ static void print_routes(struct np_ctx *ctx, const struct np_overlay *ov)
 		const struct np_route *r = &ov->routes[i];
 		const struct np_neigh *ne;
 		const struct np_fdb *fdb;
+		const char *cidr;
 
 		route_vtep(ov, r, &ne, &fdb);
 		out_row_begin(o);
 		out_str(o, R_DEV, link_name(ov, r->ifindex));
-		out_str(o, R_CIDR, np_overlay_route_cidr(r, buf, sizeof(buf)));
+		/* One route, one CIDR: a list all the same, as pod_cidr is everywhere. */
+		cidr = np_overlay_route_cidr(r, buf, sizeof(buf));
+		out_strv(o, R_CIDR, &cidr, 1);
 		if (r->has_gw)
 			out_str(o, R_GW, np_addr_str(r->gw, buf, sizeof(buf)));
 		out_bool(o, R_ONLINK, r->onlink);
@@ -228,10 +233,8 @@ int cmd_show_topology(struct np_ctx *ctx, int argc, char **argv)
 	struct np_overlay ov;
 	int err;
 
-	if (argc && np_is_help(argv[0])) {
-		printf("Usage: netprobe show topology\n");
-		return NP_EXIT_OK;
-	}
+	if (argc && np_is_help(argv[0]))
+		return np_cmd_help_self(ctx, NULL);
 	if (argc)
 		return np_usage(ctx, "show topology: unexpected '%s'", argv[0]);
 	err = np_overlay_read(&ov);

@@ -126,6 +126,11 @@ bool np_overlay_peer(const struct np_overlay *ov, const __u8 addr[16], __u32 vni
 /* Pod CIDRs routed through the VTEP with this MAC on link (comma-separated). */
 void np_overlay_cidrs(const struct np_overlay *ov, int ifindex, const __u8 mac[6],
 		      char *cidrs, size_t n, char *gws, size_t gn);
+/*
+ * Splits one of those comma-separated lists in place, for a JSON array:
+ * items[] point into list. Returns the number of items (at most max).
+ */
+int np_overlay_split(char *list, const char **items, int max);
 
 /* "10.0.0.1" for v4-mapped, else IPv6 text. buf of at least 46 bytes. */
 /* "aa:bb:cc:dd:ee:ff". buf of at least 18 bytes. */

@@ -230,15 +230,16 @@ np_flows() {
 	# Remote VTEPs: what bridge(8) lists with a dst, MAC -> node IP.
 	[ "$(jq -r '.remote_vteps[] | [.mac, .remote] | join(" ")' <<<"$output" | sort)" = \
 	  "$(bridge -n "$NODE1" -j fdb show dev flannel.1 | jq -r '.[] | select(.dst) | [.mac, .dst] | join(" ")' | sort)" ]
-	[ "$(jq -r '.remote_vteps[0].pod_cidr' <<<"$output")" = 10.244.2.0/24 ]
+	# pod_cidr and a VTEP's gateways are lists (JSON arrays of strings).
+	jq -e '.remote_vteps[0] | .pod_cidr == ["10.244.2.0/24"] and .gateway == ["10.244.2.0"]' <<<"$output"
 	# Pod CIDRs: the routes ip(8) shows on flannel.1.
-	[ "$(jq -r '.pod_routes[] | [.pod_cidr, .gateway, .onlink] | map(tostring) | join(" ")' <<<"$output" | sort)" = \
+	[ "$(jq -r '.pod_routes[] | [(.pod_cidr | join(",")), .gateway, .onlink] | map(tostring) | join(" ")' <<<"$output" | sort)" = \
 	  "$(ip -n "$NODE1" -j route show dev flannel.1 | jq -r '.[] | [.dst, .gateway, (.flags | index("onlink") != null)] | map(tostring) | join(" ")' | sort)" ]
 	[ "$(jq -r '.pod_routes[0].remote' <<<"$output")" = 192.168.77.2 ]
 	# Node 2 sees node 1.
 	run np_in "$NODE2" -j show topology
 	[ "$status" -eq 0 ]
-	[ "$(jq -r '.remote_vteps[0] | [.mac, .remote, .pod_cidr] | join(" ")' <<<"$output")" = \
+	[ "$(jq -r '.remote_vteps[0] | [.mac, .remote, (.pod_cidr | join(","))] | join(" ")' <<<"$output")" = \
 	  "02:fa:00:00:00:01 192.168.77.1 10.244.1.0/24" ]
 	run np_in "$NODE2" --prom show topology
 	[ "$status" -eq 0 ]
