@@ -175,7 +175,7 @@ static void print_routes(struct np_ctx *ctx, const struct np_overlay *ov)
 		const struct np_route *r = &ov->routes[i];
 		const struct np_neigh *ne;
 		const struct np_fdb *fdb;
-		const char *cidr;
+		const char *cidr, *gw;
 
 		route_vtep(ov, r, &ne, &fdb);
 		out_row_begin(o);
@@ -183,8 +183,9 @@ static void print_routes(struct np_ctx *ctx, const struct np_overlay *ov)
 		/* One route, one CIDR: a list all the same, as pod_cidr is everywhere. */
 		cidr = np_overlay_route_cidr(r, buf, sizeof(buf));
 		out_strv(o, R_CIDR, &cidr, 1);
-		if (r->has_gw)
-			out_str(o, R_GW, np_addr_str(r->gw, buf, sizeof(buf)));
+		/* A list too, as a VTEP's gateways are: none, or the route's one. */
+		gw = r->has_gw ? np_addr_str(r->gw, buf, sizeof(buf)) : NULL;
+		out_strv(o, R_GW, &gw, gw ? 1 : 0);
 		out_bool(o, R_ONLINK, r->onlink);
 		if (ne)
 			out_str(o, R_MAC, np_overlay_mac_str(ne->mac, buf, sizeof(buf)));

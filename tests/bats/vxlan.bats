@@ -233,8 +233,8 @@ np_flows() {
 	# pod_cidr and a VTEP's gateways are lists (JSON arrays of strings).
 	jq -e '.remote_vteps[0] | .pod_cidr == ["10.244.2.0/24"] and .gateway == ["10.244.2.0"]' <<<"$output"
 	# Pod CIDRs: the routes ip(8) shows on flannel.1.
-	[ "$(jq -r '.pod_routes[] | [(.pod_cidr | join(",")), .gateway, .onlink] | map(tostring) | join(" ")' <<<"$output" | sort)" = \
-	  "$(ip -n "$NODE1" -j route show dev flannel.1 | jq -r '.[] | [.dst, .gateway, (.flags | index("onlink") != null)] | map(tostring) | join(" ")' | sort)" ]
+	[ "$(jq -r '.pod_routes[] | [(.pod_cidr | join(",")), (.gateway | join(",")), .onlink] | map(tostring) | join(" ")' <<<"$output" | sort)" = \
+	  "$(ip -n "$NODE1" -j route show dev flannel.1 | jq -r '.[] | [.dst, (.gateway // ""), (.flags | index("onlink") != null)] | map(tostring) | join(" ")' | sort)" ]
 	[ "$(jq -r '.pod_routes[0].remote' <<<"$output")" = 192.168.77.2 ]
 	# Node 2 sees node 1.
 	run np_in "$NODE2" -j show topology
