@@ -32,9 +32,9 @@ static const struct np_col dev_cols[] = {
 	[D_MAC] = { "mac", "MAC", -17, NP_K_STR },
 	[D_MTU] = { "mtu", "MTU", 5, NP_K_U64 },
 	[D_LEARNING] = { "learning", NULL, 0, NP_K_BOOL },
-	[D_VTEPS] = { "remote_vteps", "VTEPS", 6, NP_K_U64, NP_P_GAUGE,
+	[D_VTEPS] = { "remote_vtep_count", "VTEPS", 6, NP_K_U64, NP_P_GAUGE,
 		      "netprobe_vxlan_remote_vteps", "Remote VTEPs in the FDB of a vxlan device." },
-	[D_ROUTES] = { "pod_routes", "ROUTES", 7, NP_K_U64, NP_P_GAUGE,
+	[D_ROUTES] = { "pod_route_count", "ROUTES", 7, NP_K_U64, NP_P_GAUGE,
 		       "netprobe_vxlan_pod_routes", "Routes through a vxlan device." },
 };
 

@@ -110,7 +110,7 @@ topology() {
 	jq -e '.subnet_env == null' <<<"$output"
 }
 
-@test "show topology: pod_cidr and a VTEP's gateways are lists of strings, as ip(8) has the routes" {
+@test "show topology: pod_cidr and gateways are lists of strings, as ip(8) routes them; one name, one type" {
 	skip_unless_cmd bridge
 	# A remote VTEP with two pod CIDRs through one gateway, as Flannel sets a
 	# node up, and a third CIDR through a second gateway on the same VTEP.
@@ -148,6 +148,16 @@ topology() {
 	topology "$BATS_TEST_TMPDIR/none"
 	[ "$status" -eq 0 ]
 	grep -E "^vx0 +42 +02:fa:00:00:00:02 +127\.0\.0\.2 +$want\$" <<<"$output"
+	# One name, one type: a device's counts are not the lists' names.
+	topology "$BATS_TEST_TMPDIR/none" -j
+	jq -e '[paths(scalars, arrays, objects) as $p | select($p | last | type == "string") |
+		{key: ($p | last), type: (getpath($p) | type)}] | group_by(.key) |
+		all(.[]; map(.type) | unique | length == 1)' <<<"$output"
+	# The counts: bridge(8)'s FDB entries with a dst, ip(8)'s routes (both families).
+	[ "$(jq '.vxlan_devices[0].remote_vtep_count' <<<"$output")" -eq \
+	  "$(bridge -n "$NS" -j fdb show dev vx0 | jq '[.[] | select(.dst)] | length')" ]
+	[ "$(jq '.vxlan_devices[0].pod_route_count' <<<"$output")" -eq \
+	  $(($(ip -n "$NS" -j route show dev vx0 | jq length) + $(ip -n "$NS" -6 -j route show dev vx0 | jq length))) ]
 	# --prom: lists are neither labels nor samples; the exposition stays valid.
 	topology "$BATS_TEST_TMPDIR/none" --prom
 	[ "$status" -eq 0 ]
