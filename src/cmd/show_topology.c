@@ -124,14 +124,11 @@ static __u32 link_vni(const struct np_overlay *ov, int ifindex)
 	return 0;
 }
 
-/* A VTEP routes as many pod CIDRs as its node has; these are plenty. */
-#define MAX_CIDRS 32
-
 static void print_vteps(struct np_ctx *ctx, const struct np_overlay *ov)
 {
 	struct np_out *o = ctx->out;
-	char buf[64], cidrs[MAX_CIDRS * 44], gws[MAX_CIDRS * 40];
-	const char *items[MAX_CIDRS];
+	char buf[64], cidrs[NP_OVERLAY_CIDRS_LEN], gws[NP_OVERLAY_CIDRS_LEN];
+	const char *items[NP_OVERLAY_CIDRS_MAX];
 
 	out_table_begin(o, "remote_vteps", vtep_cols, ARRAY_SIZE(vtep_cols), NP_LAYOUT_TABLE);
 	for (int i = 0; i < ov->nfdb; i++) {
@@ -143,8 +140,8 @@ static void print_vteps(struct np_ctx *ctx, const struct np_overlay *ov)
 		out_u64(o, V_VNI, e->vni ? e->vni : link_vni(ov, e->ifindex));
 		out_str(o, V_MAC, np_overlay_mac_str(e->mac, buf, sizeof(buf)));
 		out_str(o, V_REMOTE, np_addr_str(e->dst, buf, sizeof(buf)));
-		out_strv(o, V_CIDR, items, np_overlay_split(cidrs, items, MAX_CIDRS));
-		out_strv(o, V_GW, items, np_overlay_split(gws, items, MAX_CIDRS));
+		out_strv(o, V_CIDR, items, np_overlay_split(cidrs, items, NP_OVERLAY_CIDRS_MAX));
+		out_strv(o, V_GW, items, np_overlay_split(gws, items, NP_OVERLAY_CIDRS_MAX));
 		out_str(o, V_STATE, ud_state(e->state));
 		out_row_end(o);
 	}

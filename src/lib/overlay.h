@@ -112,12 +112,16 @@ int np_flannel_env_load(const char *path, struct np_flannel_env *env);
 /* np_flannel_env_load() of $NETPROBE_FLANNEL_SUBNET_ENV, else the default path. */
 void np_flannel_env_read(struct np_flannel_env *env);
 
+/* Pod CIDRs (and gateways) kept per VTEP: more than a node routes. */
+#define NP_OVERLAY_CIDRS_MAX	32
+#define NP_OVERLAY_CIDRS_LEN	(NP_OVERLAY_CIDRS_MAX * 44)	/* "addr/len," each */
+
 /* What the topology says about a remote VTEP address on a VNI. */
 struct np_overlay_peer {
 	const struct np_vxlan_link *link;
 	const struct np_fdb *fdb;	/* first FDB entry pointing at the address */
-	char pod_cidr[160];		/* routed pod CIDRs, comma-separated, "" if none */
-	char gateway[96];		/* their gateways */
+	char pod_cidr[NP_OVERLAY_CIDRS_LEN];	/* routed pod CIDRs, comma-separated, "" if none */
+	char gateway[NP_OVERLAY_CIDRS_LEN];	/* their gateways */
 };
 
 /* True if addr is a remote VTEP of a vxlan link with this VNI. */
