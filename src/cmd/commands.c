@@ -32,6 +32,7 @@ int cmd_watch_alerts(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_vxlan(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_topology(struct np_ctx *ctx, int argc, char **argv);
 const char *np_show_flows_synopsis(void);
+const char *np_show_vxlan_synopsis(void);
 int cmd_show_all(struct np_ctx *ctx, int argc, char **argv);
 
 static const struct np_cmd show_cmds[] = {
@@ -46,9 +47,9 @@ static const struct np_cmd show_cmds[] = {
 	{ "alerts", cmd_show_alerts, NULL, "[kind port-scan|syn-flood] [active]",
 	  "port scans and SYN floods the kernel detected", NP_CMD_PROM, NULL },
 	{ "security", cmd_show_security, NULL, NULL, "detection thresholds in force", 0, NULL },
-	{ "vxlan", cmd_show_vxlan, NULL,
-	  "[flows|counters] [dev DEV] [vni N] [sort packets|bytes|last] [top N]",
-	  "VXLAN tunnels, their inner flows, or parse counters", NP_CMD_PROM, NULL },
+	{ "vxlan", cmd_show_vxlan, NULL, NULL,
+	  "VXLAN tunnels, their inner flows, or parse counters", NP_CMD_PROM,
+	  np_show_vxlan_synopsis },
 	{ "topology", cmd_show_topology, NULL, NULL,
 	  "vxlan devices, remote VTEPs and pod CIDRs (rtnetlink, subnet.env)", NP_CMD_PROM, NULL },
 	{ "all", cmd_show_all, NULL, NULL,
