@@ -40,6 +40,7 @@ const char *np_show_alerts_synopsis(void);
 const char *np_watch_alerts_synopsis(void);
 const char *np_show_sockets_synopsis(void);
 const char *np_watch_sockets_synopsis(void);
+const char *np_show_vxlan_synopsis(void);
 int cmd_show_all(struct np_ctx *ctx, int argc, char **argv);
 
 static const struct np_cmd show_cmds[] = {
@@ -56,9 +57,9 @@ static const struct np_cmd show_cmds[] = {
 	{ "alerts", cmd_show_alerts, NULL, NULL,
 	  "port scans and SYN floods the kernel detected", NP_CMD_PROM, np_show_alerts_synopsis },
 	{ "security", cmd_show_security, NULL, NULL, "detection thresholds in force", 0, NULL },
-	{ "vxlan", cmd_show_vxlan, NULL,
-	  "[flows|counters] [dev DEV] [vni N] [sort packets|bytes|last] [top N]",
-	  "VXLAN tunnels, their inner flows, or parse counters", NP_CMD_PROM, NULL },
+	{ "vxlan", cmd_show_vxlan, NULL, NULL,
+	  "VXLAN tunnels, their inner flows, or parse counters", NP_CMD_PROM,
+	  np_show_vxlan_synopsis },
 	{ "topology", cmd_show_topology, NULL, NULL,
 	  "vxlan devices, remote VTEPs and pod CIDRs (rtnetlink, subnet.env)", NP_CMD_PROM, NULL },
 	{ "all", cmd_show_all, NULL, NULL,

@@ -32,9 +32,9 @@ static const struct np_col dev_cols[] = {
 	[D_MAC] = { "mac", "MAC", -17, NP_K_STR },
 	[D_MTU] = { "mtu", "MTU", 5, NP_K_U64 },
 	[D_LEARNING] = { "learning", NULL, 0, NP_K_BOOL },
-	[D_VTEPS] = { "remote_vteps", "VTEPS", 6, NP_K_U64, NP_P_GAUGE,
+	[D_VTEPS] = { "remote_vtep_count", "VTEPS", 6, NP_K_U64, NP_P_GAUGE,
 		      "netprobe_vxlan_remote_vteps", "Remote VTEPs in the FDB of a vxlan device." },
-	[D_ROUTES] = { "pod_routes", "ROUTES", 7, NP_K_U64, NP_P_GAUGE,
+	[D_ROUTES] = { "pod_route_count", "ROUTES", 7, NP_K_U64, NP_P_GAUGE,
 		       "netprobe_vxlan_pod_routes", "Routes through a vxlan device." },
 };
 
@@ -127,7 +127,8 @@ static __u32 link_vni(const struct np_overlay *ov, int ifindex)
 static void print_vteps(struct np_ctx *ctx, const struct np_overlay *ov)
 {
 	struct np_out *o = ctx->out;
-	char buf[64], cidrs[160], gws[96];
+	char buf[64], cidrs[NP_OVERLAY_CIDRS_LEN], gws[NP_OVERLAY_CIDRS_LEN];
+	const char *items[NP_OVERLAY_CIDRS_MAX];
 
 	out_table_begin(o, "remote_vteps", vtep_cols, ARRAY_SIZE(vtep_cols), NP_LAYOUT_TABLE);
 	for (int i = 0; i < ov->nfdb; i++) {
@@ -139,10 +140,8 @@ static void print_vteps(struct np_ctx *ctx, const struct np_overlay *ov)
 		out_u64(o, V_VNI, e->vni ? e->vni : link_vni(ov, e->ifindex));
 		out_str(o, V_MAC, np_overlay_mac_str(e->mac, buf, sizeof(buf)));
 		out_str(o, V_REMOTE, np_addr_str(e->dst, buf, sizeof(buf)));
-		if (cidrs[0])
-			out_str(o, V_CIDR, cidrs);
-		if (gws[0])
-			out_str(o, V_GW, gws);
+		out_strv(o, V_CIDR, items, np_overlay_split(cidrs, items, NP_OVERLAY_CIDRS_MAX));
+		out_strv(o, V_GW, items, np_overlay_split(gws, items, NP_OVERLAY_CIDRS_MAX));
 		out_str(o, V_STATE, ud_state(e->state));
 		out_row_end(o);
 	}
@@ -173,13 +172,17 @@ static void print_routes(struct np_ctx *ctx, const struct np_overlay *ov)
 		const struct np_route *r = &ov->routes[i];
 		const struct np_neigh *ne;
 		const struct np_fdb *fdb;
+		const char *cidr, *gw;
 
 		route_vtep(ov, r, &ne, &fdb);
 		out_row_begin(o);
 		out_str(o, R_DEV, link_name(ov, r->ifindex));
-		out_str(o, R_CIDR, np_overlay_route_cidr(r, buf, sizeof(buf)));
-		if (r->has_gw)
-			out_str(o, R_GW, np_addr_str(r->gw, buf, sizeof(buf)));
+		/* One route, one CIDR: a list all the same, as pod_cidr is everywhere. */
+		cidr = np_overlay_route_cidr(r, buf, sizeof(buf));
+		out_strv(o, R_CIDR, &cidr, 1);
+		/* A list too, as a VTEP's gateways are: none, or the route's one. */
+		gw = r->has_gw ? np_addr_str(r->gw, buf, sizeof(buf)) : NULL;
+		out_strv(o, R_GW, &gw, gw ? 1 : 0);
 		out_bool(o, R_ONLINK, r->onlink);
 		if (ne)
 			out_str(o, R_MAC, np_overlay_mac_str(ne->mac, buf, sizeof(buf)));

@@ -1,21 +1,32 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * netprobe show vxlan [dev DEV] [vni N]
- * netprobe show vxlan flows [dev DEV] [vni N] [sort packets|bytes|last] [top N]
- * netprobe show vxlan counters [dev DEV]
+ * netprobe show vxlan [dev DEV] [vni N] [dir ingress|egress] [remote CIDR]
+ *                     [sort packets|bytes|last] [top N]
+ * netprobe show vxlan flows [dev DEV] [vni N] [dir ingress|egress] [remote CIDR]
+ *                     [proto P] [src CIDR] [dst CIDR] [port N] [sport N] [dport N]
+ *                     [fragments] [sort packets|bytes|last] [top N]
+ * netprobe show vxlan counters [dev DEV] [dir ingress|egress]
  *
- * Tunnels (np_vxlan_tunnels) are joined with the overlay topology read
- * over rtnetlink: a remote VTEP that a local vxlan device's FDB knows gets
- * remote_node (the node IP the FDB gives), pod_cidr (routes via the
- * gateway the neighbour table maps to that VTEP's MAC) and vxlan_device.
- * Only devices that carry the vxlan probe now are shown: entries an
- * earlier attachment left behind are ignored (and removed by the next
- * attach of that device).
+ * Three views, each a table of the model (lib/model.h): tunnels
+ * (np_vxlan_tunnels), inner flows (np_vxlan_flows) and parse counters
+ * (np_vxlan_counters). A keyword means what it means on every list; one a
+ * view lacks is a usage error there. Inner flows have the names and types
+ * of `show flows` (src, dst, proto, ports, tcp_flags are the inner
+ * packet's); the outer addresses keep their own names, and `remote` is the
+ * other VTEP's outer address whichever way the packet went.
+ *
+ * Tunnels are joined with the overlay topology read over rtnetlink: a
+ * remote VTEP that a local vxlan device's FDB knows gets remote_node (the
+ * node IP the FDB gives), pod_cidr (routes via the gateway the neighbour
+ * table maps to that VTEP's MAC) and vxlan_interface. Only devices that
+ * carry the vxlan probe now are shown: entries an earlier attachment left
+ * behind are ignored (and removed by the next attach of that device).
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <netinet/in.h>
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
@@ -23,6 +34,7 @@
 #include "lib/device.h"
 #include "lib/inet.h"
 #include "lib/maps.h"
+#include "lib/model.h"
 #include "lib/out.h"
 #include "lib/overlay.h"
 #include "lib/state.h"
@@ -30,53 +42,130 @@
 #define VXLAN_BITS (NP_DEV_VXLAN_INGRESS | NP_DEV_VXLAN_EGRESS)
 #define NOT_ATTACHED "the vxlan probe is not attached; run 'netprobe attach DEV vxlan'"
 
-enum view { V_TUNNELS, V_FLOWS, V_COUNTERS };
-enum sort_by { S_NONE, S_PACKETS, S_BYTES, S_LAST };
+static const char *const dir_words[] = { "ingress", "egress", NULL };
 
-struct query {
-	enum view view;
-	const char *dev;
-	bool has_vni;
-	__u32 vni;
-	enum sort_by sort;
-	__u64 top;
-	struct np_dev_entry *devs;	/* devices with the vxlan probe */
-	int ndevs;
-	__u64 mono_off;
+/* ---- records and tables ---- */
+
+struct tunnel_rec {
+	struct np_vxlan_tunnel_key key;
+	struct np_vxlan_tunnel val;	/* summed over CPUs; last_seen the latest */
+	__u8 local[16], remote[16];	/* the outer addresses, by direction */
+	__u8 egress;
 };
 
-static const char *dir_name(__u32 hook)
+struct flow_rec {
+	struct np_vxlan_flow_key key;
+	struct np_vxlan_flow val;
+	__u8 remote[16];	/* the other VTEP: outer_dst at egress, outer_src at ingress */
+	__u8 egress;
+	__u8 has_ports;		/* sport/dport are ports (not ICMP type/code) */
+	__u8 later_fragment;	/* an inner IP fragment after the first: no L4 header */
+};
+
+struct counters_rec {
+	__u32 ifindex;
+	__u8 egress;
+	struct np_vxlan_counters c;
+};
+
+#define T(m) NP_FIELD(struct tunnel_rec, m)
+#define F(m) NP_FIELD(struct flow_rec, m)
+#define C(m) NP_FIELD(struct counters_rec, m)
+
+static const struct np_filter_def tunnel_filters[] = {
+	{ "dev", NP_M_DEV, T(key.ifindex), .meta = "DEV" },
+	{ "vni", NP_M_UINT, T(key.vni), .max = 0xffffff },
+	{ "dir", NP_M_WORD, T(egress), .words = dir_words },
+	{ "remote", NP_M_CIDR, T(remote), .meta = "CIDR" },
+	{ 0 },
+};
+
+static const struct np_sort_def tunnel_sorts[] = {
+	{ "packets", T(val.packets) },
+	{ "bytes", T(val.bytes) },
+	{ "last", T(val.last_seen) },
+	{ 0 },
+};
+
+static const struct np_table tunnels_table = {
+	.what = "show vxlan",
+	.rec_size = sizeof(struct tunnel_rec),
+	.filters = tunnel_filters,
+	.sorts = tunnel_sorts,
+	.top = true,
+	.ifindex = T(key.ifindex),
+};
+
+static const struct np_filter_def flow_filters[] = {
+	{ "dev", NP_M_DEV, F(key.inner.ifindex), .meta = "DEV" },
+	{ "vni", NP_M_UINT, F(key.vni), .max = 0xffffff },
+	{ "dir", NP_M_WORD, F(egress), .words = dir_words },
+	{ "remote", NP_M_CIDR, F(remote), .meta = "CIDR" },
+	{ "proto", NP_M_PROTO, F(key.inner.proto), .meta = "P" },
+	{ "src", NP_M_CIDR, F(key.inner.src), .meta = "CIDR" },
+	{ "dst", NP_M_CIDR, F(key.inner.dst), .meta = "CIDR" },
+	{ "port", NP_M_PORT, F(key.inner.sport), F(key.inner.dport), .cond = F(has_ports) },
+	{ "sport", NP_M_UINT, F(key.inner.sport), .max = 65535, .cond = F(has_ports) },
+	{ "dport", NP_M_UINT, F(key.inner.dport), .max = 65535, .cond = F(has_ports) },
+	{ "fragments", NP_M_FLAG, F(later_fragment), .meta = NULL },
+	{ 0 },
+};
+
+static const struct np_sort_def flow_sorts[] = {
+	{ "packets", F(val.packets) },
+	{ "bytes", F(val.bytes) },
+	{ "last", F(val.last_seen) },
+	{ 0 },
+};
+
+static const struct np_table flows_table = {
+	.what = "show vxlan flows",
+	.rec_size = sizeof(struct flow_rec),
+	.filters = flow_filters,
+	.sorts = flow_sorts,
+	.top = true,
+	.lead = "flows",
+	.ifindex = F(key.inner.ifindex),
+};
+
+static const struct np_filter_def counter_filters[] = {
+	{ "dev", NP_M_DEV, C(ifindex), .meta = "DEV" },
+	{ "dir", NP_M_WORD, C(egress), .words = dir_words },
+	{ 0 },
+};
+
+static const struct np_table counters_table = {
+	.what = "show vxlan counters",
+	.rec_size = sizeof(struct counters_rec),
+	.filters = counter_filters,
+	.lead = "counters",
+	.ifindex = C(ifindex),
+};
+
+#undef T
+#undef F
+#undef C
+
+/* The views; flows has every keyword of the others (the synopsis is its). */
+static const struct np_table *const views[] = { &tunnels_table, &flows_table, &counters_table };
+
+const char *np_show_vxlan_synopsis(void)
 {
-	return hook == NP_HOOK_TC_EGRESS ? "egress" : "ingress";
+	static char buf[384];
+	struct np_table t = flows_table;
+
+	t.lead = "[flows|counters]";
+	return buf[0] ? buf : np_table_synopsis(&t, buf, sizeof(buf));
 }
 
-static const char *dev_name(const struct query *q, __u32 ifindex)
-{
-	for (int i = 0; i < q->ndevs; i++)
-		if (q->devs[i].rec.ifindex == ifindex)
-			return q->devs[i].name;
-	return NULL;
-}
+/* ---- columns ---- */
 
-static bool wanted(const struct query *q, __u32 ifindex, __u32 vni)
-{
-	const char *name = dev_name(q, ifindex);
-
-	return name && (!q->dev || !strcmp(q->dev, name)) && (!q->has_vni || q->vni == vni);
-}
-
-static __u64 realtime(const struct query *q, __u64 mono)
-{
-	return mono ? mono + q->mono_off : 0;
-}
-
-/* ---- tunnels ---- */
-
-enum { T_IF, T_DIR, T_VNI, T_LOCAL, T_REMOTE, T_NODE, T_CIDR, T_VXDEV, T_MAC,
+enum { T_IF, T_IFINDEX, T_DIR, T_VNI, T_LOCAL, T_REMOTE, T_NODE, T_CIDR, T_VXDEV, T_MAC,
        T_PKTS, T_BYTES, T_LAST };
 
 static const struct np_col tunnel_cols[] = {
 	[T_IF] = { "interface", "INTERFACE", -10, NP_K_STR, NP_P_LABEL },
+	[T_IFINDEX] = { "ifindex", NULL, 0, NP_K_U64 },
 	[T_DIR] = { "direction", "DIR", -7, NP_K_STR, NP_P_LABEL },
 	[T_VNI] = { "vni", "VNI", 8, NP_K_U64, NP_P_LABEL },
 	[T_LOCAL] = { "local", "LOCAL", -16, NP_K_STR, NP_P_LABEL },
@@ -96,176 +185,215 @@ static const struct np_col tunnel_cols[] = {
 		     "When the tunnel last carried a packet (Unix time)." },
 };
 
-struct tunnel_row {
-	struct np_vxlan_tunnel_key key;
-	struct np_vxlan_tunnel val;
-};
-
-static int tunnel_cmp(const void *a, const void *b)
-{
-	const struct np_vxlan_tunnel_key *x = &((const struct tunnel_row *)a)->key;
-	const struct np_vxlan_tunnel_key *y = &((const struct tunnel_row *)b)->key;
-
-	if (x->ifindex != y->ifindex)
-		return x->ifindex < y->ifindex ? -1 : 1;
-	if (x->vni != y->vni)
-		return x->vni < y->vni ? -1 : 1;
-	if (x->dir != y->dir)
-		return x->dir > y->dir ? -1 : 1;	/* egress first */
-	return memcmp(x, y, sizeof(*x));
-}
-
-/* Sums a per-CPU tunnel value; last_seen is the latest of the CPUs'. */
-static int tunnel_value(int fd, const void *key, struct np_vxlan_tunnel *sum)
-{
-	int ncpus = libbpf_num_possible_cpus();
-	struct np_vxlan_tunnel *v;
-
-	if (ncpus <= 0 || !(v = calloc(ncpus, sizeof(*v))))
-		return -ENOMEM;
-	memset(sum, 0, sizeof(*sum));
-	if (bpf_map_lookup_elem(fd, key, v)) {
-		free(v);
-		return -errno;
-	}
-	for (int c = 0; c < ncpus; c++) {
-		sum->packets += v[c].packets;
-		sum->bytes += v[c].bytes;
-		if (v[c].last_seen > sum->last_seen)
-			sum->last_seen = v[c].last_seen;
-	}
-	free(v);
-	return 0;
-}
-
-static int tunnels_read(const struct query *q, int fd, struct tunnel_row **out, int *n)
-{
-	struct np_vxlan_tunnel_key cur, next;
-	struct tunnel_row *rows = NULL;
-	bool first = true;
-	int cnt = 0;
-
-	while (!bpf_map_get_next_key(fd, first ? NULL : &cur, &next)) {
-		struct tunnel_row *nr;
-
-		first = false;
-		cur = next;
-		if (!wanted(q, next.ifindex, next.vni))
-			continue;
-		nr = realloc(rows, (cnt + 1) * sizeof(*rows));
-		if (!nr) {
-			free(rows);
-			return -ENOMEM;
-		}
-		rows = nr;
-		rows[cnt].key = next;
-		/* Gone since (LRU eviction): skip it. */
-		if (!tunnel_value(fd, &next, &rows[cnt].val))
-			cnt++;
-	}
-	if (cnt)
-		np_sort(rows, cnt, sizeof(*rows), tunnel_cmp);
-	*out = rows;
-	*n = cnt;
-	return 0;
-}
-
-static void tunnel_print(struct np_ctx *ctx, const struct query *q, const struct np_overlay *ov,
-			 const struct tunnel_row *r)
-{
-	const struct np_vxlan_tunnel_key *k = &r->key;
-	bool egress = k->dir == NP_HOOK_TC_EGRESS;
-	const __u8 *local = egress ? k->src : k->dst, *remote = egress ? k->dst : k->src;
-	struct np_overlay_peer peer;
-	struct np_out *o = ctx->out;
-	char buf[64];
-
-	out_row_begin(o);
-	out_str(o, T_IF, dev_name(q, k->ifindex));
-	out_str(o, T_DIR, dir_name(k->dir));
-	out_u64(o, T_VNI, k->vni);
-	out_str(o, T_LOCAL, np_addr_str(local, buf, sizeof(buf)));
-	out_str(o, T_REMOTE, np_addr_str(remote, buf, sizeof(buf)));
-	if (ov && np_overlay_peer(ov, remote, k->vni, &peer)) {
-		out_str(o, T_NODE, np_addr_str(peer.fdb->dst, buf, sizeof(buf)));
-		if (peer.pod_cidr[0])
-			out_str(o, T_CIDR, peer.pod_cidr);
-		out_str(o, T_VXDEV, peer.link->name);
-		out_str(o, T_MAC, np_overlay_mac_str(peer.fdb->mac, buf, sizeof(buf)));
-	}
-	out_u64(o, T_PKTS, r->val.packets);
-	out_u64(o, T_BYTES, r->val.bytes);
-	out_u64(o, T_LAST, realtime(q, r->val.last_seen));
-	out_row_end(o);
-}
-
-static int show_tunnels(struct np_ctx *ctx, const struct query *q)
-{
-	struct np_overlay ov;
-	struct tunnel_row *rows;
-	int fd, n, err;
-	bool have_ov;
-
-	fd = np_map_open(ctx, "np_vxlan_tunnels");
-	if (fd < 0)
-		return np_err(ctx, "cannot open %s/maps/np_vxlan_tunnels: %s", ctx->pin_root,
-			      strerror(-fd));
-	err = tunnels_read(q, fd, &rows, &n);
-	close(fd);
-	if (err)
-		return np_err(ctx, "cannot read the tunnel table: %s", strerror(-err));
-	/* Without the topology the counters are still worth printing. */
-	err = np_overlay_read(&ov);
-	have_ov = !err;
-	if (err)
-		np_warn(ctx, "cannot read the overlay topology: %s", strerror(-err));
-	out_table_begin(ctx->out, NULL, tunnel_cols, ARRAY_SIZE(tunnel_cols), NP_LAYOUT_TABLE);
-	for (int i = 0; i < n && !out_broken(ctx->out); i++)
-		tunnel_print(ctx, q, have_ov ? &ov : NULL, &rows[i]);
-	out_table_end(ctx->out);
-	np_overlay_free(&ov);
-	free(rows);
-	return NP_EXIT_OK;
-}
-
-/* ---- inner flows ---- */
-
-enum { F_IF, F_DIR, F_VNI, F_OSRC, F_ODST, F_PROTO, F_SRC, F_SPORT, F_DST, F_DPORT,
-       F_PKTS, F_BYTES, F_FIRST, F_LAST, F_FLAGS };
+enum { F_IF, F_IFINDEX, F_DIR, F_VNI, F_OSRC, F_ODST, F_PROTO, F_PROTO_NUM, F_SRC, F_SPORT,
+       F_DST, F_DPORT, F_PKTS, F_BYTES, F_FLAGS, F_FIRST, F_LAST, F_LATER_FRAG };
 
 static const struct np_col flow_cols[] = {
 	[F_IF] = { "interface", "INTERFACE", -10, NP_K_STR },
+	[F_IFINDEX] = { "ifindex", NULL, 0, NP_K_U64 },
 	[F_DIR] = { "direction", "DIR", -7, NP_K_STR },
 	[F_VNI] = { "vni", "VNI", 8, NP_K_U64 },
 	[F_OSRC] = { "outer_src", "OUTER SRC", -15, NP_K_STR },
 	[F_ODST] = { "outer_dst", "OUTER DST", -15, NP_K_STR },
 	[F_PROTO] = { "proto", "PROTO", -6, NP_K_STR },
+	[F_PROTO_NUM] = { "proto_number", NULL, 0, NP_K_U64 },
 	[F_SRC] = { "src", "SRC", -15, NP_K_STR },
 	[F_SPORT] = { "sport", "SPORT", 5, NP_K_U64 },
 	[F_DST] = { "dst", "DST", -15, NP_K_STR },
 	[F_DPORT] = { "dport", "DPORT", 5, NP_K_U64 },
 	[F_PKTS] = { "packets", "PACKETS", 9, NP_K_COUNT },
 	[F_BYTES] = { "bytes", "BYTES", 10, NP_K_BYTES },
+	[F_FLAGS] = { "tcp_flags", NULL, 0, NP_K_STR },
 	[F_FIRST] = { "first_seen", NULL, 0, NP_K_TIME },
 	[F_LAST] = { "last_seen", "LAST SEEN", -19, NP_K_TIME },
-	[F_FLAGS] = { "tcp_flags", NULL, 0, NP_K_U64 },
+	[F_LATER_FRAG] = { "later_fragment", NULL, 0, NP_K_BOOL },
 };
 
-struct flow_row {
-	struct np_vxlan_flow_key key;
-	struct np_vxlan_flow val;
+#define CM(name, help) NP_P_COUNTER, "netprobe_vxlan_" name "_total", help
+#define CB 3	/* counter k is column CB + k */
+
+enum { K_IF, K_IFINDEX, K_DIR, K_PORTS = CB + NP_VXC_MAX };
+
+static const struct np_col counter_cols[] = {
+	[K_IF] = { "interface", "INTERFACE", -10, NP_K_STR, NP_P_LABEL },
+	[K_IFINDEX] = { "ifindex", NULL, 0, NP_K_U64 },
+	[K_DIR] = { "direction", "DIR", -7, NP_K_STR, NP_P_LABEL },
+	[CB + NP_VXC_PACKETS] = { "packets", "PACKETS", 9, NP_K_COUNT },
+	[CB + NP_VXC_BYTES] = { "bytes", "BYTES", 9, NP_K_BYTES },
+	[CB + NP_VXC_INNER_IPV4] = { "inner_ipv4", "IPV4", 7, NP_K_COUNT,
+				     CM("inner_ipv4", "VXLAN packets carrying IPv4.") },
+	[CB + NP_VXC_INNER_IPV6] = { "inner_ipv6", "IPV6", 7, NP_K_COUNT,
+				     CM("inner_ipv6", "VXLAN packets carrying IPv6.") },
+	[CB + NP_VXC_INNER_ARP] = { "inner_arp", "ARP", 6, NP_K_COUNT,
+				    CM("inner_arp", "VXLAN packets carrying ARP (no inner flow).") },
+	[CB + NP_VXC_INNER_OTHER] = { "inner_other", "OTHER", 6, NP_K_COUNT,
+				      CM("inner_other", "VXLAN packets carrying other or "
+					 "truncated frames (no inner flow).") },
+	[CB + NP_VXC_FLOWS_NEW] = { "flows_created", "FLOWS", 6, NP_K_COUNT, NP_P_COUNTER,
+				    "netprobe_k8s_inter_node_flows_total",
+				    "Inner (pod-to-pod, inter-node) flows first seen in a VXLAN "
+				    "tunnel; a flow evicted and seen again counts again." },
+	[CB + NP_VXC_BAD_FLAGS] = { "bad_flags", "BADFLAG", 7, NP_K_COUNT,
+				    CM("bad_flags", "UDP to a VXLAN port without the I flag.") },
+	[CB + NP_VXC_SHORT] = { "short", "SHORT", 6, NP_K_COUNT,
+				CM("short_packets", "UDP to a VXLAN port cut short.") },
+	[CB + NP_VXC_OUTER_FRAG] = { "outer_fragments", NULL, 0, NP_K_COUNT,
+				     CM("outer_fragments", "Outer IPv4 first fragments to a "
+					"VXLAN port (not parsed).") },
+	[CB + NP_VXC_CSUM_ZERO] = { "csum_zero", "CSUM0", 7, NP_K_COUNT,
+				    CM("udp_csum_zero", "Outer UDP checksum 0 (unused).") },
+	[CB + NP_VXC_CSUM_OK] = { "csum_ok", "CSUMOK", 7, NP_K_COUNT,
+				  CM("udp_csum_ok", "Outer UDP checksums verified good.") },
+	[CB + NP_VXC_CSUM_BAD] = { "csum_bad", "CSUMBAD", 7, NP_K_COUNT,
+				   CM("udp_csum_bad", "Outer UDP checksums verified bad.") },
+	[CB + NP_VXC_CSUM_TRUSTED] = { "csum_trusted", "TRUSTED", 7, NP_K_COUNT,
+				       CM("udp_csum_trusted", "Outer UDP checksums the kernel "
+					  "vouches for (offloaded).") },
+	[CB + NP_VXC_CSUM_UNCHECKED] = { "csum_unchecked", "UNCHKD", 6, NP_K_COUNT,
+					 CM("udp_csum_unchecked", "Outer UDP checksums not "
+					    "verified (datagram too long).") },
+	[K_PORTS] = { "ports", "PORTS", -10, NP_K_U64 },
 };
 
-static void flow_print(struct np_ctx *ctx, const struct query *q, const struct flow_row *r)
+/* ---- the command's state ---- */
+
+struct show {
+	struct np_ctx *ctx;
+	const struct np_table *t;	/* the view */
+	struct np_query q;
+	struct np_dev_entry *devs;	/* devices with the vxlan probe */
+	int ndevs;
+	int ncpus;
+	__u64 mono_off;
+	struct np_overlay ov;		/* tunnels: the topology, when it could be read */
+	bool have_ov;
+	struct np_vxlan_port_key *ports;	/* counters: np_vxlan_ports */
+	int nports;
+	struct np_col tcols[ARRAY_SIZE(tunnel_cols)];	/* as shown: widths fitted */
+	struct np_col fcols[ARRAY_SIZE(flow_cols)];
+};
+
+static bool vxlan_dev(const struct show *s, __u32 ifindex)
 {
-	const struct np_flow_key *k = &r->key.inner;
-	const char *proto = np_proto_name(k->proto);
-	struct np_out *o = ctx->out;
-	char buf[64];
+	for (int i = 0; i < s->ndevs; i++)
+		if (s->devs[i].rec.ifindex == ifindex)
+			return true;
+	return false;
+}
+
+static __u64 realtime(const struct show *s, __u64 mono)
+{
+	return mono ? mono + s->mono_off : 0;
+}
+
+static int addr_len(const __u8 addr[16])
+{
+	char buf[INET6_ADDRSTRLEN];
+
+	return strlen(np_addr_str(addr, buf, sizeof(buf)));
+}
+
+/* Plain text: an address column pair as wide as the widest address shown. */
+static void fit_pair(struct np_col *cols, int a, int b, int w)
+{
+	int h = strlen(cols[a].header);
+
+	cols[a].width = cols[b].width = -(w > h ? w : h);
+}
+
+/* ---- tunnels ---- */
+
+/* The remote VTEP as the topology knows it; false if it does not. */
+static bool tunnel_peer(struct show *s, const struct tunnel_rec *r, struct np_overlay_peer *p)
+{
+	return s->have_ov && np_overlay_peer(&s->ov, r->remote, r->key.vni, p);
+}
+
+static void print_tunnel(struct np_query *q, const void *rec, void *arg)
+{
+	const struct tunnel_rec *r = rec;
+	struct show *s = arg;
+	struct np_out *o = s->ctx->out;
+	struct np_overlay_peer peer;
+	const char *cidrs[NP_OVERLAY_CIDRS_MAX];
+	char buf[INET6_ADDRSTRLEN];
 
 	out_row_begin(o);
-	out_str(o, F_IF, dev_name(q, k->ifindex));
-	out_str(o, F_DIR, dir_name(k->dir));
+	out_str(o, T_IF, np_query_names(q, rec)->dev);
+	out_u64(o, T_IFINDEX, r->key.ifindex);
+	out_str(o, T_DIR, dir_words[r->egress]);
+	out_u64(o, T_VNI, r->key.vni);
+	out_str(o, T_LOCAL, np_addr_str(r->local, buf, sizeof(buf)));
+	out_str(o, T_REMOTE, np_addr_str(r->remote, buf, sizeof(buf)));
+	if (tunnel_peer(s, r, &peer)) {
+		out_str(o, T_NODE, np_addr_str(peer.fdb->dst, buf, sizeof(buf)));
+		out_strv(o, T_CIDR, cidrs, np_overlay_split(peer.pod_cidr, cidrs,
+							  NP_OVERLAY_CIDRS_MAX));
+		out_str(o, T_VXDEV, peer.link->name);
+		out_str(o, T_MAC, np_overlay_mac_str(peer.fdb->mac, buf, sizeof(buf)));
+	}
+	out_u64(o, T_PKTS, r->val.packets);
+	out_u64(o, T_BYTES, r->val.bytes);
+	out_u64(o, T_LAST, realtime(s, r->val.last_seen));
+	out_row_end(o);
+}
+
+static int on_tunnel(const void *key, const void *value, void *arg)
+{
+	struct show *s = arg;
+	struct np_vxlan_tunnel v;
+	struct tunnel_rec r;
+
+	memset(&r, 0, sizeof(r));	/* padding too: rows compare as bytes */
+	memcpy(&r.key, key, sizeof(r.key));
+	if (!vxlan_dev(s, r.key.ifindex))
+		return 0;
+	for (int c = 0; c < s->ncpus; c++) {
+		memcpy(&v, (const char *)value + c * sizeof(v), sizeof(v));
+		r.val.packets += v.packets;
+		r.val.bytes += v.bytes;
+		if (v.last_seen > r.val.last_seen)
+			r.val.last_seen = v.last_seen;
+	}
+	r.egress = r.key.dir == NP_HOOK_TC_EGRESS;
+	memcpy(r.local, r.egress ? r.key.src : r.key.dst, 16);
+	memcpy(r.remote, r.egress ? r.key.dst : r.key.src, 16);
+	return np_query_add(&s->q, &r);
+}
+
+static void fit_tunnels(struct show *s)
+{
+	struct np_overlay_peer peer;
+	int w = 0, cw = 8;
+
+	for (size_t i = 0; i < np_query_rows(&s->q); i++) {
+		const struct tunnel_rec *r = np_query_row(&s->q, i);
+		int l = addr_len(r->local), m = addr_len(r->remote);
+
+		w = l > w ? l : w;
+		w = m > w ? m : w;
+		if (tunnel_peer(s, r, &peer) && (int)strlen(peer.pod_cidr) > cw)
+			cw = strlen(peer.pod_cidr);
+	}
+	fit_pair(s->tcols, T_LOCAL, T_REMOTE, w);
+	s->tcols[T_CIDR].width = -cw;
+}
+
+/* ---- inner flows ---- */
+
+static void print_flow(struct np_query *q, const void *rec, void *arg)
+{
+	const struct flow_rec *r = rec;
+	const struct np_flow_key *k = &r->key.inner;
+	const char *proto = np_proto_name(k->proto);
+	struct show *s = arg;
+	struct np_out *o = s->ctx->out;
+	char buf[INET6_ADDRSTRLEN], flags[16];
+
+	out_row_begin(o);
+	out_str(o, F_IF, np_query_names(q, rec)->dev);
+	out_u64(o, F_IFINDEX, k->ifindex);
+	out_str(o, F_DIR, dir_words[r->egress]);
 	out_u64(o, F_VNI, r->key.vni);
 	out_str(o, F_OSRC, np_addr_str(r->key.outer_src, buf, sizeof(buf)));
 	out_str(o, F_ODST, np_addr_str(r->key.outer_dst, buf, sizeof(buf)));
@@ -273,250 +401,303 @@ static void flow_print(struct np_ctx *ctx, const struct query *q, const struct f
 		out_str(o, F_PROTO, proto);
 	else
 		out_u64(o, F_PROTO, k->proto);
+	out_u64(o, F_PROTO_NUM, k->proto);
 	out_str(o, F_SRC, np_addr_str(k->src, buf, sizeof(buf)));
-	out_u64(o, F_SPORT, k->sport);
 	out_str(o, F_DST, np_addr_str(k->dst, buf, sizeof(buf)));
-	out_u64(o, F_DPORT, k->dport);
+	if (r->later_fragment && out_format(o) == NP_FMT_PLAIN) {
+		out_str(o, F_SPORT, "frag");
+		out_str(o, F_DPORT, "frag");
+	} else if (r->later_fragment) {
+		/* No L4 header: no ports, no ICMP type/code (as show flows). */
+		out_null(o, F_SPORT);
+		out_null(o, F_DPORT);
+	} else {
+		out_u64(o, F_SPORT, k->sport);
+		out_u64(o, F_DPORT, k->dport);
+	}
 	out_u64(o, F_PKTS, r->val.packets);
 	out_u64(o, F_BYTES, r->val.bytes);
-	out_u64(o, F_FIRST, realtime(q, r->val.first_seen));
-	out_u64(o, F_LAST, realtime(q, r->val.last_seen));
-	if (k->proto == 6)
-		out_u64(o, F_FLAGS, r->val.tcp_flags);
+	if (k->proto == IPPROTO_TCP) {
+		np_tcp_flags_str(r->val.tcp_flags, flags, sizeof(flags));
+		out_str(o, F_FLAGS, flags);
+	}
+	out_u64(o, F_FIRST, realtime(s, r->val.first_seen));
+	out_u64(o, F_LAST, realtime(s, r->val.last_seen));
+	out_bool(o, F_LATER_FRAG, r->later_fragment);
 	out_row_end(o);
 }
 
-static enum sort_by sort_key;
-
-static int flow_cmp(const void *a, const void *b)
+static int on_flow(const void *key, const void *value, void *arg)
 {
-	const struct np_vxlan_flow *x = &((const struct flow_row *)a)->val;
-	const struct np_vxlan_flow *y = &((const struct flow_row *)b)->val;
-	__u64 vx = sort_key == S_BYTES ? x->bytes : sort_key == S_LAST ? x->last_seen : x->packets;
-	__u64 vy = sort_key == S_BYTES ? y->bytes : sort_key == S_LAST ? y->last_seen : y->packets;
+	struct show *s = arg;
+	struct flow_rec r;
 
-	return vx == vy ? 0 : vx > vy ? -1 : 1;	/* largest first */
-}
-
-/* What flows_take needs while np_vxlan_flows is walked. */
-struct flows_walk {
-	struct np_ctx *ctx;
-	const struct query *q;
-	struct flow_row *kept;
-	size_t nkept;
-	__u64 printed;
-};
-
-/* One entry: prints it (streaming) or keeps it for sorting. 1 stops the walk. */
-static int flows_take(const void *key, const void *value, void *arg)
-{
-	struct flows_walk *w = arg;
-	const struct query *q = w->q;
-	struct flow_row r = { .key = *(const struct np_vxlan_flow_key *)key,
-			      .val = *(const struct np_vxlan_flow *)value };
-	struct flow_row *nk;
-
-	if (!wanted(q, r.key.inner.ifindex, r.key.vni))
+	memset(&r, 0, sizeof(r));
+	memcpy(&r.key, key, sizeof(r.key));
+	memcpy(&r.val, value, sizeof(r.val));
+	if (!vxlan_dev(s, r.key.inner.ifindex))
 		return 0;
-	if (q->sort == S_NONE) {
-		if (q->top && w->printed >= q->top)
-			return 1;
-		flow_print(w->ctx, q, &r);
-		w->printed++;
-		return out_broken(w->ctx->out) ? 1 : 0;	/* the reader went away */
-	}
-	nk = realloc(w->kept, (w->nkept + 1) * sizeof(*w->kept));
-	if (!nk)
-		return -ENOMEM;
-	w->kept = nk;
-	w->kept[w->nkept++] = r;
-	return 0;
+	r.egress = r.key.inner.dir == NP_HOOK_TC_EGRESS;
+	memcpy(r.remote, r.egress ? r.key.outer_dst : r.key.outer_src, 16);
+	r.later_fragment = !!(r.key.inner.flags & NP_FLOW_F_LATER_FRAGMENT);
+	r.has_ports = np_proto_has_ports(r.key.inner.proto) && !r.later_fragment;
+	return np_query_add(&s->q, &r);
 }
 
-static int show_flows(struct np_ctx *ctx, const struct query *q)
+static void fit_flows(struct show *s)
 {
-	struct flows_walk w = { .ctx = ctx, .q = q };
+	int ow = 0, iw = 0;
+
+	for (size_t i = 0; i < np_query_rows(&s->q); i++) {
+		const struct flow_rec *r = np_query_row(&s->q, i);
+		int a = addr_len(r->key.outer_src), b = addr_len(r->key.outer_dst);
+		int c = addr_len(r->key.inner.src), d = addr_len(r->key.inner.dst);
+
+		ow = a > ow ? a : ow;
+		ow = b > ow ? b : ow;
+		iw = c > iw ? c : iw;
+		iw = d > iw ? d : iw;
+	}
+	fit_pair(s->fcols, F_OSRC, F_ODST, ow);
+	fit_pair(s->fcols, F_SRC, F_DST, iw);
+}
+
+/*
+ * Tunnels and flows: a walk of map, rows streamed when unordered, else
+ * kept, fitted (plain text) and emitted in order.
+ */
+static int show_rows(struct show *s, const char *map, size_t key_size, size_t value_size,
+		     np_map_walk_fn on_entry, void (*emit)(struct np_query *, const void *, void *),
+		     struct np_col *cols, int ncols, void (*fit)(struct show *))
+{
+	struct np_query *q = &s->q;
+	struct np_out *o = s->ctx->out;
 	int fd, err;
 
-	if (out_format(ctx->out) == NP_FMT_PROM)
-		return np_usage(ctx, "show vxlan flows: flows are not metrics; use 'show vxlan' "
-				"or 'show vxlan counters' with --prom");
-	fd = np_map_open(ctx, "np_vxlan_flows");
+	fd = np_map_open(s->ctx, map);
 	if (fd < 0)
-		return np_err(ctx, "cannot open %s/maps/np_vxlan_flows: %s", ctx->pin_root,
+		return np_err(s->ctx, "cannot open %s/maps/%s: %s", s->ctx->pin_root, map,
 			      strerror(-fd));
-	out_table_begin(ctx->out, NULL, flow_cols, ARRAY_SIZE(flow_cols), NP_LAYOUT_TABLE);
-	err = np_map_walk(fd, sizeof(struct np_vxlan_flow_key), sizeof(struct np_vxlan_flow),
-			  false, flows_take, &w);
+	np_query_start(q, emit, s);
+	if (!q->collect)
+		out_table_begin(o, NULL, cols, ncols, NP_LAYOUT_TABLE);
+	err = np_map_walk(fd, key_size, value_size, false, on_entry, s);
 	close(fd);
-	if (err == 1)
-		err = 0;	/* top reached or reader gone: not an error */
-	if (!err && q->sort != S_NONE) {
-		sort_key = q->sort;
-		if (w.nkept)
-			np_sort(w.kept, w.nkept, sizeof(*w.kept), flow_cmp);
-		for (size_t i = 0; i < w.nkept && (!q->top || i < q->top); i++)
-			flow_print(ctx, q, &w.kept[i]);
-	}
-	out_table_end(ctx->out);
-	free(w.kept);
+	if (!q->collect)
+		out_table_end(o);
+	if (err == -EPIPE)
+		return NP_EXIT_OK;	/* the reader went away */
 	if (err)
-		return np_err(ctx, "cannot read the inner flow table: %s", strerror(-err));
+		return np_err(s->ctx, "cannot read %s: %s", map, strerror(-err));
+	if (q->collect) {
+		fit(s);
+		out_table_begin(o, NULL, cols, ncols, NP_LAYOUT_TABLE);
+		np_query_end(q);
+		out_table_end(o);
+	}
 	return NP_EXIT_OK;
+}
+
+static int show_tunnels(struct show *s)
+{
+	int err = np_overlay_read(&s->ov);
+
+	/* Without the topology the counters are still worth printing. */
+	s->have_ov = !err;
+	if (err)
+		np_warn(s->ctx, "cannot read the overlay topology: %s", strerror(-err));
+	memcpy(s->tcols, tunnel_cols, sizeof(s->tcols));
+	err = show_rows(s, "np_vxlan_tunnels", sizeof(struct np_vxlan_tunnel_key),
+			((sizeof(struct np_vxlan_tunnel) + 7) & ~7ul) * s->ncpus, on_tunnel,
+			print_tunnel, s->tcols, ARRAY_SIZE(s->tcols), fit_tunnels);
+	np_overlay_free(&s->ov);
+	return err;
+}
+
+static int show_flows(struct show *s)
+{
+	memcpy(s->fcols, flow_cols, sizeof(s->fcols));
+	return show_rows(s, "np_vxlan_flows", sizeof(struct np_vxlan_flow_key),
+			 sizeof(struct np_vxlan_flow), on_flow, print_flow, s->fcols,
+			 ARRAY_SIZE(s->fcols), fit_flows);
 }
 
 /* ---- counters ---- */
 
-#define CM(name, help) NP_P_COUNTER, "netprobe_vxlan_" name "_total", help
-
-static const struct np_col counter_cols[] = {
-	[0] = { "interface", "INTERFACE", -10, NP_K_STR, NP_P_LABEL },
-	[1] = { "direction", "DIR", -7, NP_K_STR, NP_P_LABEL },
-	[2 + NP_VXC_PACKETS] = { "packets", "PACKETS", 9, NP_K_COUNT },
-	[2 + NP_VXC_BYTES] = { "bytes", "BYTES", 9, NP_K_BYTES },
-	[2 + NP_VXC_INNER_IPV4] = { "inner_ipv4", "IPV4", 7, NP_K_COUNT,
-				    CM("inner_ipv4", "VXLAN packets carrying IPv4.") },
-	[2 + NP_VXC_INNER_IPV6] = { "inner_ipv6", "IPV6", 7, NP_K_COUNT,
-				    CM("inner_ipv6", "VXLAN packets carrying IPv6.") },
-	[2 + NP_VXC_INNER_ARP] = { "inner_arp", "ARP", 6, NP_K_COUNT,
-				   CM("inner_arp", "VXLAN packets carrying ARP (no inner flow).") },
-	[2 + NP_VXC_INNER_OTHER] = { "inner_other", "OTHER", 6, NP_K_COUNT,
-				     CM("inner_other", "VXLAN packets carrying other or "
-					"truncated frames (no inner flow).") },
-	[2 + NP_VXC_FLOWS_NEW] = { "flows_created", "FLOWS", 6, NP_K_COUNT, NP_P_COUNTER,
-				   "netprobe_k8s_inter_node_flows_total",
-				   "Inner (pod-to-pod, inter-node) flows first seen in a VXLAN "
-				   "tunnel; a flow evicted and seen again counts again." },
-	[2 + NP_VXC_BAD_FLAGS] = { "bad_flags", "BADFLAG", 7, NP_K_COUNT,
-				   CM("bad_flags", "UDP to a VXLAN port without the I flag.") },
-	[2 + NP_VXC_SHORT] = { "short", "SHORT", 6, NP_K_COUNT,
-			       CM("short_packets", "UDP to a VXLAN port cut short.") },
-	[2 + NP_VXC_OUTER_FRAG] = { "outer_fragments", NULL, 0, NP_K_COUNT,
-				    CM("outer_fragments", "Outer IPv4 first fragments to a "
-				       "VXLAN port (not parsed).") },
-	[2 + NP_VXC_CSUM_ZERO] = { "csum_zero", "CSUM0", 7, NP_K_COUNT,
-				   CM("udp_csum_zero", "Outer UDP checksum 0 (unused).") },
-	[2 + NP_VXC_CSUM_OK] = { "csum_ok", "CSUMOK", 7, NP_K_COUNT,
-				 CM("udp_csum_ok", "Outer UDP checksums verified good.") },
-	[2 + NP_VXC_CSUM_BAD] = { "csum_bad", "CSUMBAD", 7, NP_K_COUNT,
-				  CM("udp_csum_bad", "Outer UDP checksums verified bad.") },
-	[2 + NP_VXC_CSUM_TRUSTED] = { "csum_trusted", "TRUSTED", 7, NP_K_COUNT,
-				      CM("udp_csum_trusted", "Outer UDP checksums the kernel "
-					 "vouches for (offloaded).") },
-	[2 + NP_VXC_CSUM_UNCHECKED] = { "csum_unchecked", "UNCHKD", 6, NP_K_COUNT,
-					CM("udp_csum_unchecked", "Outer UDP checksums not "
-					   "verified (datagram too long).") },
-	[2 + NP_VXC_MAX] = { "ports", "PORTS", -10, NP_K_STR },
-};
-
 static int port_cmp(const void *a, const void *b)
 {
-	return *(const __u16 *)a - *(const __u16 *)b;
+	return (int)*(const __u64 *)a - (int)*(const __u64 *)b;
 }
 
-/* The UDP ports parsed as VXLAN on ifindex, e.g. "4789,8472". */
-static void ports_of(struct np_ctx *ctx, __u32 ifindex, char *buf, size_t n)
+static int on_port(const void *key, const void *value, void *arg)
 {
-	struct np_vxlan_port_key cur, next;
-	__u16 ports[NP_VXLAN_PORTS_MAX];
-	size_t np = 0, len = 0;
-	bool first = true;
-	int fd = np_map_open(ctx, "np_vxlan_ports");
+	struct show *s = arg;
+	struct np_vxlan_port_key *nv;
 
-	buf[0] = '\0';
-	while (fd >= 0 && np < ARRAY_SIZE(ports) &&
-	       !bpf_map_get_next_key(fd, first ? NULL : &cur, &next)) {
-		first = false;
-		cur = next;
-		if (next.ifindex == ifindex)
-			ports[np++] = next.port;
-	}
-	if (fd >= 0)
-		close(fd);
-	np_sort(ports, np, sizeof(ports[0]), port_cmp);
-	for (size_t i = 0; i < np && len < n; i++)
-		len += snprintf(buf + len, n - len, "%s%u", i ? "," : "", ports[i]);
+	(void)value;
+	nv = realloc(s->ports, (s->nports + 1) * sizeof(*nv));
+	if (!nv)
+		return -ENOMEM;
+	s->ports = nv;
+	memcpy(&s->ports[s->nports++], key, sizeof(*nv));
+	return 0;
 }
 
-static int show_counters(struct np_ctx *ctx, const struct query *q)
+/* np_vxlan_ports, all devices; without it, rows say no port. */
+static void ports_read(struct show *s)
 {
-	int fd = np_map_open(ctx, "np_vxlan_counters");
-	struct np_out *o = ctx->out;
-	char ports[128];
+	int fd = np_map_open(s->ctx, "np_vxlan_ports");
 
 	if (fd < 0)
-		return np_err(ctx, "cannot open %s/maps/np_vxlan_counters: %s", ctx->pin_root,
-			      strerror(-fd));
-	out_table_begin(o, NULL, counter_cols, ARRAY_SIZE(counter_cols), NP_LAYOUT_TABLE);
-	for (int i = 0; i < q->ndevs; i++) {
-		for (__u32 hook = NP_HOOK_TC_INGRESS; hook <= NP_HOOK_TC_EGRESS; hook++) {
-			struct np_stats_key key = { q->devs[i].rec.ifindex, hook };
-			struct np_vxlan_counters c;
+		return;
+	if (np_map_walk(fd, sizeof(struct np_vxlan_port_key), sizeof(__u8), false, on_port, s))
+		s->nports = 0;
+	close(fd);
+}
 
-			if (q->dev && strcmp(q->dev, q->devs[i].name))
-				continue;
+static void print_counters(struct np_query *q, const void *rec, void *arg)
+{
+	const struct counters_rec *r = rec;
+	struct show *s = arg;
+	struct np_out *o = s->ctx->out;
+	__u64 ports[NP_VXLAN_PORTS_MAX];
+	int n = 0;
+
+	for (int i = 0; i < s->nports && n < NP_VXLAN_PORTS_MAX; i++)
+		if (s->ports[i].ifindex == r->ifindex)
+			ports[n++] = s->ports[i].port;
+	np_sort(ports, n, sizeof(ports[0]), port_cmp);
+	out_row_begin(o);
+	out_str(o, K_IF, np_query_names(q, rec)->dev);
+	out_u64(o, K_IFINDEX, r->ifindex);
+	out_str(o, K_DIR, dir_words[r->egress]);
+	for (int k = 0; k < NP_VXC_MAX; k++)
+		out_u64(o, CB + k, r->c.v[k]);
+	out_u64v(o, K_PORTS, ports, n);
+	out_row_end(o);
+}
+
+static int show_counters(struct show *s)
+{
+	int fd = np_map_open(s->ctx, "np_vxlan_counters");
+	struct np_out *o = s->ctx->out;
+	int err = 0;
+
+	if (fd < 0)
+		return np_err(s->ctx, "cannot open %s/maps/np_vxlan_counters: %s",
+			      s->ctx->pin_root, strerror(-fd));
+	ports_read(s);
+	np_query_start(&s->q, print_counters, s);
+	out_table_begin(o, NULL, counter_cols, ARRAY_SIZE(counter_cols), NP_LAYOUT_TABLE);
+	for (int i = 0; i < s->ndevs && !err; i++) {
+		for (__u32 hook = NP_HOOK_TC_INGRESS; hook <= NP_HOOK_TC_EGRESS && !err; hook++) {
+			struct np_stats_key key = { s->devs[i].rec.ifindex, hook };
+			struct counters_rec r;
+
+			memset(&r, 0, sizeof(r));
+			r.ifindex = key.ifindex;
+			r.egress = hook == NP_HOOK_TC_EGRESS;
 			/* No entry yet: nothing reached a VXLAN port, all zero. */
-			np_percpu_sum(fd, &key, c.v, NP_VXC_MAX);
-			ports_of(ctx, q->devs[i].rec.ifindex, ports, sizeof(ports));
-			out_row_begin(o);
-			out_str(o, 0, q->devs[i].name);
-			out_str(o, 1, dir_name(hook));
-			for (int k = 0; k < NP_VXC_MAX; k++)
-				out_u64(o, 2 + k, c.v[k]);
-			out_str(o, 2 + NP_VXC_MAX, ports);
-			out_row_end(o);
+			np_percpu_sum(fd, &key, r.c.v, NP_VXC_MAX);
+			err = np_query_add(&s->q, &r);
 		}
 	}
+	np_query_end(&s->q);
 	out_table_end(o);
 	close(fd);
+	if (err && err != -EPIPE)
+		return np_err(s->ctx, "cannot show the counters: %s", strerror(-err));
 	return NP_EXIT_OK;
 }
 
-/* ---- command ---- */
+/* ---- command line ---- */
 
-static int parse_args(struct np_ctx *ctx, int argc, char **argv, struct query *q)
+/* The view a word names: exactly, or by a prefix that no keyword shares. */
+static const struct np_table *view_named(const char *word)
 {
-	static const char *const words[] = { "flows", "counters", "dev", "vni", "sort", "top",
-					     NULL };
-	static const char *const sorts[] = { "packets", "bytes", "last", NULL };
-	const char *v;
-	__u64 n, seen = 0;
-	int err, k;
+	size_t n = strlen(word);
 
-	for (int i = 0; i < argc; i++) {
-		k = np_kw_once(ctx, argv[i], words, "show vxlan", &seen);
-		if (k < 0)
-			return NP_EXIT_USAGE;
-		if (k <= 1) {
-			if (i)
-				return np_usage(ctx, "show vxlan: '%s' comes first", words[k]);
-			q->view = k == 0 ? V_FLOWS : V_COUNTERS;
+	if (!strcmp(word, "flows"))
+		return &flows_table;
+	if (!strcmp(word, "counters"))
+		return &counters_table;
+	for (const struct np_filter_def *d = flow_filters; d->kw; d++)
+		if (!strncmp(word, d->kw, n))
+			return NULL;
+	if (n && !strncmp(word, "flows", n))
+		return &flows_table;
+	if (n && !strncmp(word, "counters", n))
+		return &counters_table;
+	return NULL;
+}
+
+static bool table_has(const struct np_table *t, const char *kw)
+{
+	if (!strcmp(kw, "sort"))
+		return t->sorts != NULL;
+	if (!strcmp(kw, "top"))
+		return t->top;
+	for (const struct np_filter_def *d = t->filters; d->kw; d++)
+		if (!strcmp(d->kw, kw))
+			return true;
+	return false;
+}
+
+/* "'vni' applies to 'show vxlan' and 'show vxlan flows'", for a keyword t lacks. */
+static int not_in_view(struct np_ctx *ctx, const struct np_table *t, const char *kw)
+{
+	char list[128] = "";
+	size_t len = 0;
+	int n = 0, have = 0;
+
+	for (size_t i = 0; i < ARRAY_SIZE(views); i++)
+		have += table_has(views[i], kw);
+	for (size_t i = 0; i < ARRAY_SIZE(views); i++) {
+		if (!table_has(views[i], kw))
 			continue;
-		}
-		if ((err = np_arg_next(ctx, "show vxlan", argc, argv, &i, &v)))
-			return err;
-		if (k == 2) {
-			q->dev = v;
-		} else if (k == 3) {
-			if ((err = np_arg_u64(ctx, "vni", v, 0, 0xffffff, &n)))
-				return err;
-			q->has_vni = true;
-			q->vni = n;
-		} else if (k == 4) {
-			if ((err = np_kw(ctx, v, sorts, "sort")) < 0)
-				return NP_EXIT_USAGE;
-			q->sort = S_PACKETS + err;
-		} else if ((err = np_arg_u64(ctx, "top", v, 1, 1ull << 32, &q->top))) {
-			return err;
-		}
+		n++;
+		len += snprintf(list + len, len < sizeof(list) ? sizeof(list) - len : 0, "%s'%s'",
+				n == 1 ? "" : n == have ? " and " : ", ", views[i]->what);
 	}
-	if ((q->sort || q->top) && q->view != V_FLOWS)
-		return np_usage(ctx, "show vxlan: sort and top apply to 'show vxlan flows'");
-	if (q->has_vni && q->view == V_COUNTERS)
-		return np_usage(ctx, "show vxlan counters: counters are per device, not per VNI");
-	if (q->top && !q->sort)
-		q->sort = S_PACKETS;
-	return 0;
+	return np_usage(ctx, "%s: '%s' applies to %s", t->what, kw, list);
+}
+
+/*
+ * The keywords of every view (flows has them all), each once and its value
+ * well formed, then those view t lacks: usage errors that say where a
+ * keyword goes instead of "unknown".
+ */
+static int check_view(struct np_ctx *ctx, const struct np_table *t, int argc, char **argv)
+{
+	struct np_filter_def defs[ARRAY_SIZE(flow_filters) + 2];
+	struct np_table all = flows_table;
+	struct np_query syn;
+	size_t n = 0;
+	int err;
+
+	for (const struct np_filter_def *d = flow_filters; d->kw; d++)
+		defs[n++] = *d;
+	/* The views' own words, to say where they go. */
+	defs[n++] = (struct np_filter_def){ .kw = "flows", .how = NP_M_FLAG };
+	defs[n++] = (struct np_filter_def){ .kw = "counters", .how = NP_M_FLAG };
+	defs[n] = (struct np_filter_def){ .kw = NULL };
+	all.what = t->what;
+	all.filters = defs;
+	err = np_query_parse(&syn, ctx, &all, argc, argv);
+	for (int i = 0; !err && i < syn.nf; i++) {
+		const char *kw = syn.f[i].def->kw;
+
+		if (view_named(kw))
+			err = np_usage(ctx, "show vxlan: '%s' comes first", kw);
+		else if (!table_has(t, kw))
+			err = not_in_view(ctx, t, kw);
+	}
+	if (!err && syn.sort && !t->sorts)
+		err = not_in_view(ctx, t, "sort");
+	if (!err && syn.top && !t->top)
+		err = not_in_view(ctx, t, "top");
+	np_query_free(&syn);
+	return err;
 }
 
 /* dev DEV without the vxlan probe: unknown to netprobe, or attached without it. */
@@ -530,67 +711,99 @@ static int dev_lacks_vxlan(struct np_ctx *ctx, const char *dev)
 		      "vxlan'", dev, dev);
 }
 
-/* The devices with the vxlan probe (and the one asked for, if any). */
-static int vxlan_devices(struct np_ctx *ctx, struct query *q)
+/* The devices with the vxlan probe; dev DEV must be one of them. */
+static int vxlan_devices(struct show *s, const char *dev)
 {
 	struct np_dev_entry *all;
-	int n, err, hit = 0;
+	__u64 ifindex;
+	int n, err;
 
-	err = np_devices_list(ctx, &all, &n);
+	err = np_devices_list(s->ctx, &all, &n);
 	if (err)
-		return np_err(ctx, "cannot read the device list: %s", strerror(-err));
-	q->ndevs = 0;
-	for (int i = 0; i < n; i++) {
-		if (!(all[i].rec.hooks & VXLAN_BITS))
-			continue;
-		all[q->ndevs++] = all[i];
-		hit += q->dev && !strcmp(q->dev, all[i].name);
-	}
-	q->devs = all;
-	/* A device renamed since: rows go by the name it was attached with. */
-	for (int i = 0; q->dev && !hit && i < q->ndevs; i++) {
-		char now[IF_NAMESIZE];
-
-		if (!strcmp(q->dev, np_dev_name_now(ctx, all[i].name, &all[i].rec, now))) {
-			q->dev = all[i].name;
-			hit++;
-		}
-	}
-	if (q->dev && !hit)
-		return dev_lacks_vxlan(ctx, q->dev);
-	if (!q->ndevs)
-		return np_err(ctx, NOT_ATTACHED);
+		return np_err(s->ctx, "cannot read the device list: %s", strerror(-err));
+	s->ndevs = 0;
+	for (int i = 0; i < n; i++)
+		if (all[i].rec.hooks & VXLAN_BITS)
+			all[s->ndevs++] = all[i];
+	s->devs = all;
+	if (dev && np_query_has(&s->q, "dev", &ifindex) && !vxlan_dev(s, ifindex))
+		return dev_lacks_vxlan(s->ctx, dev);
+	if (!s->ndevs)
+		return np_err(s->ctx, NOT_ATTACHED);
 	return 0;
+}
+
+static const char *help_detail(void)
+{
+	static char buf[1024];
+	char t[256], f[256], c[128];
+
+	snprintf(buf, sizeof(buf),
+		 "Views; a keyword applies to the views that list it:\n"
+		 "  netprobe show vxlan %s\n  netprobe show vxlan %s\n  netprobe show vxlan %s\n"
+		 "remote is the other VTEP's outer address; src, dst, proto and the ports are\n"
+		 "the inner packet's. Tunnels and flows come biggest first (bytes) in plain text;\n"
+		 "under --json and --prom in table order unless sort or top is given.\n",
+		 np_table_synopsis(&tunnels_table, t, sizeof(t)),
+		 np_table_synopsis(&flows_table, f, sizeof(f)),
+		 np_table_synopsis(&counters_table, c, sizeof(c)));
+	return buf;
+}
+
+static int run_view(struct show *s)
+{
+	enum np_format fmt = out_format(s->ctx->out);
+
+	s->mono_off = np_mono_to_real_offset();
+	s->ncpus = libbpf_num_possible_cpus();
+	if (s->ncpus <= 0)
+		return np_err(s->ctx, "cannot count the possible CPUs: %s", strerror(-s->ncpus));
+	/* People get the biggest first; scripts get a stream. */
+	if (s->t->sorts && (s->q.top || fmt == NP_FMT_PLAIN))
+		np_query_default_sort(&s->q, "bytes");
+	if (s->t == &tunnels_table)
+		return show_tunnels(s);
+	if (s->t == &flows_table)
+		return show_flows(s);
+	return show_counters(s);
 }
 
 int cmd_show_vxlan(struct np_ctx *ctx, int argc, char **argv)
 {
-	struct query q = { .view = V_TUNNELS };
+	struct show s = { .ctx = ctx, .t = &tunnels_table };
+	const char *dev;
 	int err;
 
 	if (argc && np_is_help(argv[argc - 1]))
-		return np_cmd_usage(ctx, "Usage: netprobe show vxlan [dev DEV] [vni N]\n"
-				    "       netprobe show vxlan flows [dev DEV] [vni N] "
-				    "[sort packets|bytes|last] [top N]\n"
-				    "       netprobe show vxlan counters [dev DEV]\n");
-	err = parse_args(ctx, argc, argv, &q);
+		return np_cmd_help_self(ctx, help_detail());
+	if (argc && view_named(argv[0])) {
+		s.t = view_named(argv[0]);
+		argc--;
+		argv++;
+	}
+	/* Usage errors first, whatever is attached. */
+	err = check_view(ctx, s.t, argc, argv);
+	if (!err)
+		err = np_query_parse(&s.q, ctx, s.t, argc, argv);
+	if (!err && s.t == &flows_table && out_format(ctx->out) == NP_FMT_PROM)
+		err = np_usage(ctx, "show vxlan flows: flows are not metrics; use 'show vxlan' "
+			       "or 'show vxlan counters' with --prom");
 	if (err)
-		return err;
+		goto out;
+	dev = np_query_str(&s.q, "dev");
 	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
 	if (err == NP_STATE_EMPTY)
-		return q.dev ? np_dev_not_attached(ctx, q.dev) : np_err(ctx, NOT_ATTACHED);
-	if (err)
-		return err;
-	err = vxlan_devices(ctx, &q);
-	if (!err) {
-		q.mono_off = np_mono_to_real_offset();
-		if (q.view == V_TUNNELS)
-			err = show_tunnels(ctx, &q);
-		else if (q.view == V_FLOWS)
-			err = show_flows(ctx, &q);
-		else
-			err = show_counters(ctx, &q);
-	}
-	free(q.devs);
+		err = dev ? np_dev_not_attached(ctx, dev) : np_err(ctx, NOT_ATTACHED);
+	/* dev DEV needs the attach records. */
+	if (!err)
+		err = np_query_bind(&s.q);
+	if (!err)
+		err = vxlan_devices(&s, dev);
+	if (!err)
+		err = run_view(&s);
+out:
+	np_query_free(&s.q);
+	free(s.devs);
+	free(s.ports);
 	return err;
 }

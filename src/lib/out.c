@@ -13,12 +13,15 @@
 
 #define MAX_DEPTH 8
 
-enum cell_type { CELL_NONE, CELL_STR, CELL_U64, CELL_DOUBLE, CELL_BOOL, CELL_NULL };
+enum cell_type {
+	CELL_NONE, CELL_STR, CELL_U64, CELL_DOUBLE, CELL_BOOL, CELL_NULL,
+	CELL_STRV, CELL_U64V,	/* lists: u items in s, each ending in a NUL */
+};
 
 struct cell {
 	enum cell_type type;
 	char *s;		/* kept across rows: no allocation per field */
-	size_t len, cap;
+	size_t len, cap;	/* a list: len is every item's bytes and NULs */
 	char *jkey;		/* JSON: "key": of this column, made once per table */
 	size_t jkeylen;
 	__u64 u;
@@ -478,6 +481,21 @@ void out_row_begin(struct np_out *o)
 		cells_clear(o);
 }
 
+/* A list's items comma-separated, "-" when it has none. */
+static void list_text(const struct cell *c, char *buf, size_t n)
+{
+	size_t len = 0;
+	const char *p = c->s;
+
+	if (!c->u) {
+		snprintf(buf, n, "-");
+		return;
+	}
+	buf[0] = '\0';
+	for (__u64 k = 0; k < c->u; k++, p += strlen(p) + 1)
+		len += snprintf(buf + len, len < n ? n - len : 0, "%s%s", k ? "," : "", p);
+}
+
 static void cell_text(struct np_out *o, int i, char *buf, size_t n)
 {
 	const struct cell *c = &o->cells[i];
@@ -490,6 +508,10 @@ static void cell_text(struct np_out *o, int i, char *buf, size_t n)
 		break;
 	case CELL_STR:
 		snprintf(buf, n, "%s", c->s);
+		break;
+	case CELL_STRV:
+	case CELL_U64V:
+		list_text(c, buf, n);
 		break;
 	case CELL_BOOL:
 		snprintf(buf, n, "%s", c->u ? "yes" : "no");
@@ -592,6 +614,32 @@ static bool row_jansson(struct np_out *o, json_t *v)
 	return ok;
 }
 
+/* Appends a list cell as a JSON array; false if an item cannot be encoded. */
+static bool row_list(struct np_out *o, const struct cell *c)
+{
+	const char *sep = o->pretty && o->layout != NP_LAYOUT_STREAM ? ", " : ",";
+	const char *p = c->s;
+
+	row_put(o, "[", 1);
+	for (__u64 k = 0; k < c->u; k++, p += strlen(p) + 1) {
+		size_t len = strlen(p);
+
+		if (k)
+			row_puts(o, sep);
+		if (c->type == CELL_U64V) {
+			row_put(o, p, len);
+		} else if (plain_ascii(p, len)) {
+			row_put(o, "\"", 1);
+			row_put(o, p, len);
+			row_put(o, "\"", 1);
+		} else if (!row_jansson(o, json_text(p))) {
+			return false;
+		}
+	}
+	row_put(o, "]", 1);
+	return true;
+}
+
 /* Appends the JSON value of cell i; false if the field is to be left out. */
 static bool row_value(struct np_out *o, int i)
 {
@@ -612,6 +660,9 @@ static bool row_value(struct np_out *o, int i)
 	case CELL_BOOL:
 		row_puts(o, c->u ? "true" : "false");
 		return true;
+	case CELL_STRV:
+	case CELL_U64V:
+		return row_list(o, c);
 	case CELL_DOUBLE:
 		return row_jansson(o, json_real(c->d));
 	case CELL_U64:
@@ -679,7 +730,7 @@ static void row_json(struct np_out *o)
 static void row_plain(struct np_out *o)
 {
 	int last = last_plain_col(o);
-	char buf[256];
+	char buf[1024];	/* a list may be long */
 
 	if (o->layout == NP_LAYOUT_RECORD && o->nrows)
 		fputc('\n', o->f);
@@ -704,14 +755,20 @@ int out_prom_label(struct np_out *o, const char *name, const char *value)
 	return 0;
 }
 
+/* A cell that makes a label or a sample: set, known, and no list. */
+static bool prom_value(const struct cell *c)
+{
+	return c->type != CELL_NONE && c->type != CELL_NULL && c->type != CELL_STRV &&
+	       c->type != CELL_U64V;
+}
+
 static void row_prom(struct np_out *o)
 {
 	char labels[2048] = "", val[64], esc[512];
 	size_t len = 0;
 
 	for (int i = 0; i < o->ncols; i++) {
-		if (o->cols[i].prom != NP_P_LABEL || o->cells[i].type == CELL_NONE ||
-		    o->cells[i].type == CELL_NULL)
+		if (o->cols[i].prom != NP_P_LABEL || !prom_value(&o->cells[i]))
 			continue;
 		cell_text(o, i, val, sizeof(val));
 		if (o->cells[i].type == CELL_U64 && o->cols[i].kind != NP_K_TIME)
@@ -728,7 +785,7 @@ static void row_prom(struct np_out *o)
 		struct family *fam = &o->fams[i];
 		const struct cell *c = &o->cells[i];
 
-		if (!fam->f || c->type == CELL_NONE || c->type == CELL_NULL)
+		if (!fam->f || !prom_value(c))
 			continue;
 		fprintf(fam->f, "%s%s%s%s ", o->cols[i].metric, len ? "{" : "", labels,
 			len ? "}" : "");
@@ -833,6 +890,60 @@ void out_null(struct np_out *o, int col)
 
 	if (c)
 		c->type = CELL_NULL;
+}
+
+/* Room for len bytes in c->s; false without memory. */
+static bool cell_reserve(struct cell *c, size_t len)
+{
+	char *s;
+
+	if (len <= c->cap)
+		return true;
+	s = realloc(c->s, len);
+	if (!s)
+		return false;
+	c->s = s;
+	c->cap = len;
+	return true;
+}
+
+void out_strv(struct np_out *o, int col, const char *const *v, int n)
+{
+	struct cell *c = cell_at(o, col);
+	size_t len = 0;
+
+	if (!c || (n > 0 && !v))
+		return;
+	for (int i = 0; i < n; i++)
+		len += v[i] ? strlen(v[i]) + 1 : 0;
+	if (!cell_reserve(c, len ? len : 1))
+		return;
+	c->len = 0;
+	c->u = 0;
+	for (int i = 0; i < n; i++) {
+		if (!v[i])
+			continue;
+		memcpy(c->s + c->len, v[i], strlen(v[i]) + 1);
+		c->len += strlen(v[i]) + 1;
+		c->u++;
+	}
+	c->type = CELL_STRV;
+}
+
+void out_u64v(struct np_out *o, int col, const __u64 *v, int n)
+{
+	struct cell *c = cell_at(o, col);
+
+	if (!c || (n > 0 && !v))
+		return;
+	/* As text: 20 digits and a NUL at most per item. */
+	if (!cell_reserve(c, n > 0 ? (size_t)n * 21 : 1))
+		return;
+	c->len = 0;
+	for (int i = 0; i < n; i++)
+		c->len += sprintf(c->s + c->len, "%" PRIu64, (uint64_t)v[i]) + 1;
+	c->u = n > 0 ? n : 0;
+	c->type = CELL_U64V;
 }
 
 void out_error(struct np_out *o, const char *msg)

@@ -101,6 +101,13 @@ void out_double(struct np_out *o, int col, double v);
 void out_bool(struct np_out *o, int col, bool v);
 /* A field known to be unknown: null in JSON, "-" in plain, no sample in prom. */
 void out_null(struct np_out *o, int col);
+/*
+ * A list field: a JSON array (of strings, escaped as out_str escapes them,
+ * or of numbers), the items comma-separated in plain text ("-" when there
+ * are none), never a Prometheus label or sample. NULL items are skipped.
+ */
+void out_strv(struct np_out *o, int col, const char *const *v, int n);
+void out_u64v(struct np_out *o, int col, const __u64 *v, int n);
 
 /*
  * Error reporting for np_err(): a JSON object on stdout under --json while

@@ -577,6 +577,20 @@ void np_overlay_cidrs(const struct np_overlay *ov, int ifindex, const __u8 mac[6
 	}
 }
 
+int np_overlay_split(char *list, const char **items, int max)
+{
+	int n = 0;
+
+	for (char *p = list, *end; p && *p && n < max; p = end) {
+		end = strchr(p, ',');
+		if (end)
+			*end++ = '\0';
+		if (*p)
+			items[n++] = p;
+	}
+	return n;
+}
+
 bool np_overlay_peer(const struct np_overlay *ov, const __u8 addr[16], __u32 vni,
 		     struct np_overlay_peer *p)
 {

@@ -112,12 +112,16 @@ int np_flannel_env_load(const char *path, struct np_flannel_env *env);
 /* np_flannel_env_load() of $NETPROBE_FLANNEL_SUBNET_ENV, else the default path. */
 void np_flannel_env_read(struct np_flannel_env *env);
 
+/* Pod CIDRs (and gateways) kept per VTEP: more than a node routes. */
+#define NP_OVERLAY_CIDRS_MAX	32
+#define NP_OVERLAY_CIDRS_LEN	(NP_OVERLAY_CIDRS_MAX * 44)	/* "addr/len," each */
+
 /* What the topology says about a remote VTEP address on a VNI. */
 struct np_overlay_peer {
 	const struct np_vxlan_link *link;
 	const struct np_fdb *fdb;	/* first FDB entry pointing at the address */
-	char pod_cidr[160];		/* routed pod CIDRs, comma-separated, "" if none */
-	char gateway[96];		/* their gateways */
+	char pod_cidr[NP_OVERLAY_CIDRS_LEN];	/* routed pod CIDRs, comma-separated, "" if none */
+	char gateway[NP_OVERLAY_CIDRS_LEN];	/* their gateways */
 };
 
 /* True if addr is a remote VTEP of a vxlan link with this VNI. */
@@ -126,6 +130,11 @@ bool np_overlay_peer(const struct np_overlay *ov, const __u8 addr[16], __u32 vni
 /* Pod CIDRs routed through the VTEP with this MAC on link (comma-separated). */
 void np_overlay_cidrs(const struct np_overlay *ov, int ifindex, const __u8 mac[6],
 		      char *cidrs, size_t n, char *gws, size_t gn);
+/*
+ * Splits one of those comma-separated lists in place, for a JSON array:
+ * items[] point into list. Returns the number of items (at most max).
+ */
+int np_overlay_split(char *list, const char **items, int max);
 
 /* "10.0.0.1" for v4-mapped, else IPv6 text. buf of at least 46 bytes. */
 /* "aa:bb:cc:dd:ee:ff". buf of at least 18 bytes. */

@@ -264,7 +264,7 @@ a0_hooks() {
 	run np_in "$NS_A" attach a0 vxlan-port 4790
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"port 4790 is now parsed as VXLAN"* ]]
-	[ "$(np_in "$NS_A" -j show vxlan counters | jq -r '.[0].ports')" = 4789,4790,8472 ]
+	[ "$(np_in "$NS_A" -j show vxlan counters | jq -r '.[0].ports | map(tostring) | join(",")')" = 4789,4790,8472 ]
 	[ "$(a0_hooks)" = "tc_egress tc_ingress vxlan_egress vxlan_ingress xdp" ]
 	# Still refused where no probe of the command takes them.
 	run np_in "$NS_A" attach a0 security flows 2048

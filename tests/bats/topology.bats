@@ -109,3 +109,60 @@ topology() {
 	[ -z "$stderr" ]
 	jq -e '.subnet_env == null' <<<"$output"
 }
+
+@test "show topology: pod_cidr and gateways are lists of strings, as ip(8) routes them; one name, one type" {
+	skip_unless_cmd bridge
+	# A remote VTEP with two pod CIDRs through one gateway, as Flannel sets a
+	# node up, and a third CIDR through a second gateway on the same VTEP.
+	bridge -n "$NS" fdb append 02:fa:00:00:00:02 dev vx0 dst 127.0.0.2
+	ip -n "$NS" neigh replace 10.1.2.0 lladdr 02:fa:00:00:00:02 dev vx0 nud permanent
+	ip -n "$NS" neigh replace 10.1.3.0 lladdr 02:fa:00:00:00:02 dev vx0 nud permanent
+	ip -n "$NS" route add 10.1.2.0/24 via 10.1.2.0 dev vx0 onlink
+	ip -n "$NS" route add 10.9.2.0/24 via 10.1.2.0 dev vx0 onlink
+	ip -n "$NS" route add 10.1.3.0/24 via 10.1.3.0 dev vx0 onlink
+	topology "$BATS_TEST_TMPDIR/none" -j
+	[ "$status" -eq 0 ]
+	local routes
+	routes=$(ip -n "$NS" -j route show dev vx0 | jq -c '[.[] | select(.gateway)]')
+	# The VTEP's CIDRs and gateways: the routes via the gateways its MAC answers for.
+	jq -e --argjson r "$routes" '.remote_vteps | length == 1 and
+		(.[0].pod_cidr | type == "array" and all(type == "string") and
+			sort == ($r | map(.dst) | sort)) and
+		(.[0].gateway | type == "array" and sort == ($r | map(.gateway) | unique))' <<<"$output"
+	[ "$(jq '$r | length' --argjson r "$routes" -n)" -eq 3 ]
+	# A route is one CIDR: a list of one, as pod_cidr is everywhere.
+	jq -e --argjson r "$routes" '[.pod_routes[] | select(.gateway | length > 0) |
+		select(.pod_cidr | type == "array" and length == 1) | [.pod_cidr[0], .gateway[0]]] |
+		sort == ($r | map([.dst, .gateway]) | sort)' <<<"$output"
+	# The route without a gateway (IPv6 link-local) has an empty list.
+	jq -e 'all(.pod_routes[]; (.pod_cidr | type == "array") and (.gateway | type == "array")) and
+		any(.pod_routes[]; .gateway == [])' <<<"$output"
+	# -p: the same document, indented.
+	topology "$BATS_TEST_TMPDIR/none" -p
+	jq -e '.remote_vteps[0].pod_cidr | length == 3' <<<"$output"
+	# Plain text: comma-joined, in the order JSON has them.
+	local want
+	topology "$BATS_TEST_TMPDIR/none" -j
+	want=$(jq -r '.remote_vteps[0].pod_cidr | join(",")' <<<"$output")
+	[[ "$want" == *,*,* ]]
+	topology "$BATS_TEST_TMPDIR/none"
+	[ "$status" -eq 0 ]
+	grep -E "^vx0 +42 +02:fa:00:00:00:02 +127\.0\.0\.2 +$want\$" <<<"$output"
+	# One name, one type: a device's counts are not the lists' names.
+	topology "$BATS_TEST_TMPDIR/none" -j
+	jq -e '[paths(scalars, arrays, objects) as $p | select($p | last | type == "string") |
+		{key: ($p | last), type: (getpath($p) | type)}] | group_by(.key) |
+		all(.[]; map(.type) | unique | length == 1)' <<<"$output"
+	# The counts: bridge(8)'s FDB entries with a dst, ip(8)'s routes (both families).
+	[ "$(jq '.vxlan_devices[0].remote_vtep_count' <<<"$output")" -eq \
+	  "$(bridge -n "$NS" -j fdb show dev vx0 | jq '[.[] | select(.dst)] | length')" ]
+	[ "$(jq '.vxlan_devices[0].pod_route_count' <<<"$output")" -eq \
+	  $(($(ip -n "$NS" -j route show dev vx0 | jq length) + $(ip -n "$NS" -6 -j route show dev vx0 | jq length))) ]
+	# --prom: lists are neither labels nor samples; the exposition stays valid.
+	topology "$BATS_TEST_TMPDIR/none" --prom
+	[ "$status" -eq 0 ]
+	! grep -q pod_cidr <<<"$output"
+	if command -v promtool >/dev/null; then
+		promtool check metrics <<<"$output"
+	fi
+}

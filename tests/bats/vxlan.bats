@@ -136,15 +136,62 @@ tshark_flows() {
 }
 
 np_flows() {
-	jq -r '.[] | [.vni, .outer_src, .outer_dst,
-		      ({"icmp": 1, "tcp": 6, "udp": 17}[.proto] // .proto),
+	jq -r '.[] | [.vni, .outer_src, .outer_dst, .proto_number,
 		      .src, .sport, .dst, .dport, .packets, .bytes] | map(tostring) | join(" ")' |
 		sort
+}
+
+# lines_where LINES AWK-CONDITION: the lines of tshark_flows or tshark_tunnels
+# output that the condition picks ($1 vni, $2 outer src, $3 outer dst; flows:
+# $4 proto, $5 src, $6 sport, $7 dst, $8 dport).
+lines_where() {
+	awk "$2" <<<"$1" | sed '/^$/d'
+}
+
+# tshark_inner FILE PORT FILTER: "packets bytes" of the inner IP frames
+# tshark's display filter picks; bytes as netprobe counts them (UDP length - 16).
+tshark_inner() {
+	$TSHARK -r "$1" -d "udp.port==$2,vxlan" -Y "vxlan.flag_i == 1 && !arp && ($3)" \
+		-T fields -e udp.length -E occurrence=f 2>/dev/null |
+		awk '{ p++; b += $1 - 16 } END { print p + 0, b + 0 }'
+}
+
+# tshark_outer FILE PORT FILTER: "packets bytes" of the VXLAN frames it picks.
+tshark_outer() {
+	$TSHARK -r "$1" -d "udp.port==$2,vxlan" -Y "vxlan.flag_i == 1 && ($3)" \
+		-T fields -e frame.len 2>/dev/null | awk '{ p++; b += $1 } END { print p + 0, b + 0 }'
+}
+
+# np_sum: "packets bytes" of netprobe's JSON rows.
+np_sum() {
+	jq -r '"\([.[].packets] | add // 0) \([.[].bytes] | add // 0)"'
+}
+
+# flags_str MASK: TCP flags as show flows writes them (CEUAPRSF, '.' where unset).
+flags_str() {
+	local letters=CEUAPRSF s="" i
+	for i in 0 1 2 3 4 5 6 7; do
+		if (($1 & (0x80 >> i))); then s+=${letters:i:1}; else s+=.; fi
+	done
+	echo "$s"
+}
+
+# tshark_tcp_flags FILE FILTER: the OR of the inner TCP flags of the frames it picks.
+tshark_tcp_flags() {
+	local m=0 f
+	while read -r f; do
+		m=$((m | f))
+	done < <($TSHARK -r "$1" -d udp.port==8472,vxlan -Y "vxlan && tcp && ($2)" -T fields \
+		-e tcp.flags 2>/dev/null)
+	echo "$m"
 }
 
 @test "flannel pod-to-pod traffic: tunnels and inner flows equal tshark on the underlay" {
 	flannel_cluster
 	run np_in "$NODE1" attach ul0 vxlan
+	[ "$status" -eq 0 ]
+	# The pod's side of node 1, for show flows to see the same inner flows.
+	run np_in "$NODE1" attach veth1
 	[ "$status" -eq 0 ]
 	capture_start "$NODE1" ul0 "$BATS_TEST_TMPDIR/ul0.pcap"
 	nsenter --net="/run/netns/$POD2" socat -u UDP4-RECV:9999 /dev/null &
@@ -176,8 +223,30 @@ np_flows() {
 	# The topology join: the remote VTEP is node 2 with its pod CIDR.
 	[ "$(jq -r '[.[] | select(.remote == "192.168.77.2")] | length' <<<"$output")" -eq 2 ]
 	[ "$(jq -r '[.[] | select(.remote_node == "192.168.77.2" and
-				.pod_cidr == "10.244.2.0/24" and .vni == 1 and
+				.pod_cidr == ["10.244.2.0/24"] and .vni == 1 and
 				.local == "192.168.77.1")] | length' <<<"$output")" -eq 2 ]
+	local tunnels=$want kw cond filter
+	# Tunnel keywords, against tshark's tunnels ($2 outer src, $3 outer dst).
+	while IFS=';' read -r kw cond; do
+		want=$(lines_where "$tunnels" "$cond")
+		run np_in "$NODE1" -j show vxlan $kw
+		[ "$status" -eq 0 ]
+		got=$(np_tunnels <<<"$output")
+		echo "show vxlan $kw: tshark '$want' netprobe '$got'"
+		[ "$got" = "$want" ]
+	done <<-'EOF'
+	dir egress;$2 == "192.168.77.1"
+	dir ingress;$3 == "192.168.77.1"
+	remote 192.168.77.2/32 dir egress;$3 == "192.168.77.2"
+	remote 192.168.77.0/24 vni 1;1
+	remote 10.0.0.0/8;0
+	vni 2;0
+	EOF
+	# top 1: the tunnel with the most bytes; sort packets: most packets first.
+	run np_in "$NODE1" -j show vxlan top 1
+	[ "$(np_tunnels <<<"$output")" = "$(sort -k5,5n <<<"$tunnels" | tail -1)" ]
+	run np_in "$NODE1" -j show vxlan sort packets
+	[ "$(jq -r '.[].packets' <<<"$output" | xargs)" = "$(awk '{ print $4 }' <<<"$tunnels" | sort -rn | xargs)" ]
 
 	want=$(tshark_flows "$cap")
 	echo "tshark flows:"; echo "$want"
@@ -187,6 +256,80 @@ np_flows() {
 	echo "netprobe flows:"; echo "$got"
 	[ "$(wc -l <<<"$want")" -eq 7 ]	# echo req/reply both ways, UDP, TCP both ways
 	[ "$got" = "$want" ]
+
+	# Inner flow keywords (src, dst, proto, ports: the inner packet's), against
+	# tshark's flows and, where given, its display filter's exact counts.
+	local flows=$want
+	while IFS=';' read -r kw cond filter; do
+		want=$(lines_where "$flows" "$cond")
+		run np_in "$NODE1" -j show vxlan flows $kw
+		[ "$status" -eq 0 ]
+		got=$(np_flows <<<"$output")
+		echo "show vxlan flows $kw: tshark '$want' netprobe '$got'"
+		[ "$got" = "$want" ]
+		if [ -n "$filter" ]; then
+			[ "$(np_sum <<<"$output")" = "$(tshark_inner "$cap" 8472 "$filter")" ]
+		fi
+	done <<-'EOF'
+	proto tcp;$4 == 6;tcp
+	proto udp;$4 == 17;ip.proto#2 == 17
+	proto icmp;$4 == 1;icmp
+	src 10.244.1.2;$5 == "10.244.1.2";ip.src#2 == 10.244.1.2
+	dst 10.244.1.0/24;$7 ~ /^10\.244\.1\./;ip.dst#2 == 10.244.1.0/24
+	src 10.244.2.2 dst 10.244.1.2 proto tcp;$5 == "10.244.2.2" && $7 == "10.244.1.2" && $4 == 6;
+	port 8080;($4 == 6 || $4 == 17) && ($6 == 8080 || $8 == 8080);tcp.port == 8080
+	sport 5555;($4 == 6 || $4 == 17) && $6 == 5555;udp.srcport#2 == 5555
+	dport 40000;($4 == 6 || $4 == 17) && $8 == 40000;tcp.dstport == 40000
+	port 8;($4 == 6 || $4 == 17) && ($6 == 8 || $8 == 8);
+	dir egress;$2 == "192.168.77.1";ip.src#1 == 192.168.77.1
+	dir ingress remote 192.168.77.2;$2 == "192.168.77.2";ip.src#1 == 192.168.77.2
+	dir egress remote 192.168.77.2;$3 == "192.168.77.2";ip.dst#1 == 192.168.77.2
+	remote 192.168.77.1;0;
+	remote fd00::/8;0;
+	vni 7;0;
+	EOF
+	# ICMP keeps type and code in sport and dport: an echo request is no port 8.
+	[ -n "$(lines_where "$flows" '$4 == 1 && $6 == 8')" ]
+	# top 1: the flow with the most bytes (the 300 kB TCP transfer).
+	run np_in "$NODE1" -j show vxlan flows top 1
+	[ "$(np_flows <<<"$output")" = "$(sort -k10,10n <<<"$flows" | tail -1)" ]
+	[ "$(jq -r '.[0].dport' <<<"$output")" -eq 8080 ]
+
+	# tcp_flags: a string, as show flows has it, and the OR of tshark's flags.
+	run np_in "$NODE1" -j show vxlan flows proto tcp sport 40000
+	[ "$(jq length <<<"$output")" -eq 1 ]
+	local vf sf
+	vf=$(jq -c '.[0]' <<<"$output")
+	[ "$(jq -r .tcp_flags <<<"$vf")" = "$(flags_str "$(tshark_tcp_flags "$cap" 'tcp.srcport == 40000')")" ]
+	jq -e 'all(.[]; .tcp_flags | type == "string")' <<<"$output"
+	run np_in "$NODE1" -j show vxlan flows
+	jq -e 'all(.[]; (.proto == "tcp") == has("tcp_flags"))' <<<"$output"
+	# The same inner flow in show flows (pod side) has the same keys, of the
+	# same types: only the hook's and the tunnel's own keys differ.
+	run np_in "$NODE1" -j show flows dev veth1 proto tcp sport 40000
+	[ "$status" -eq 0 ]
+	sf=$(jq -c '.[0]' <<<"$output")
+	echo "show flows: $sf"; echo "show vxlan flows: $vf"
+	jq -e -n --argjson a "$sf" --argjson b "$vf" '
+		(($a | keys) - ($b | keys)) == ["fragments", "hook", "truncated"] and
+		(($b | keys) - ($a | keys)) == ["outer_dst", "outer_src", "vni"] and
+		all($a | keys[] | select(in($b)); ($a[.] | type) == ($b[.] | type)) and
+		($a.tcp_flags | type) == "string" and
+		([$a, $b] | map([.proto, .proto_number, .src, .sport, .dst, .dport]) | .[0] == .[1])'
+
+	# A VTEP with a second pod CIDR: pod_cidr lists both, as ip(8) routes them.
+	ip -n "$NODE1" route add 10.245.2.0/24 via 10.244.2.0 dev flannel.1 onlink
+	local cidrs
+	cidrs=$(ip -n "$NODE1" -j route show dev flannel.1 |
+		jq -c '[.[] | select(.gateway == "10.244.2.0") | .dst] | sort')
+	[ "$(jq length <<<"$cidrs")" -eq 2 ]
+	run np_in "$NODE1" -j show vxlan
+	jq -e --argjson w "$cidrs" 'length == 2 and
+		all(.[]; .pod_cidr | type == "array" and all(type == "string") and sort == $w)' <<<"$output"
+	want=$(jq -r '.[0].pod_cidr | join(",")' <<<"$output")
+	run np_in "$NODE1" show vxlan
+	[ "$status" -eq 0 ]
+	[ "$(grep -c " $want " <<<"$output")" -eq 2 ]
 
 	# Linux sends VXLAN over IPv4 without UDP checksum: all zero, none bad.
 	run np_in "$NODE1" -j show vxlan counters
@@ -230,15 +373,16 @@ np_flows() {
 	# Remote VTEPs: what bridge(8) lists with a dst, MAC -> node IP.
 	[ "$(jq -r '.remote_vteps[] | [.mac, .remote] | join(" ")' <<<"$output" | sort)" = \
 	  "$(bridge -n "$NODE1" -j fdb show dev flannel.1 | jq -r '.[] | select(.dst) | [.mac, .dst] | join(" ")' | sort)" ]
-	[ "$(jq -r '.remote_vteps[0].pod_cidr' <<<"$output")" = 10.244.2.0/24 ]
+	# pod_cidr and a VTEP's gateways are lists (JSON arrays of strings).
+	jq -e '.remote_vteps[0] | .pod_cidr == ["10.244.2.0/24"] and .gateway == ["10.244.2.0"]' <<<"$output"
 	# Pod CIDRs: the routes ip(8) shows on flannel.1.
-	[ "$(jq -r '.pod_routes[] | [.pod_cidr, .gateway, .onlink] | map(tostring) | join(" ")' <<<"$output" | sort)" = \
-	  "$(ip -n "$NODE1" -j route show dev flannel.1 | jq -r '.[] | [.dst, .gateway, (.flags | index("onlink") != null)] | map(tostring) | join(" ")' | sort)" ]
+	[ "$(jq -r '.pod_routes[] | [(.pod_cidr | join(",")), (.gateway | join(",")), .onlink] | map(tostring) | join(" ")' <<<"$output" | sort)" = \
+	  "$(ip -n "$NODE1" -j route show dev flannel.1 | jq -r '.[] | [.dst, (.gateway // ""), (.flags | index("onlink") != null)] | map(tostring) | join(" ")' | sort)" ]
 	[ "$(jq -r '.pod_routes[0].remote' <<<"$output")" = 192.168.77.2 ]
 	# Node 2 sees node 1.
 	run np_in "$NODE2" -j show topology
 	[ "$status" -eq 0 ]
-	[ "$(jq -r '.remote_vteps[0] | [.mac, .remote, .pod_cidr] | join(" ")' <<<"$output")" = \
+	[ "$(jq -r '.remote_vteps[0] | [.mac, .remote, (.pod_cidr | join(","))] | join(" ")' <<<"$output")" = \
 	  "02:fa:00:00:00:01 192.168.77.1 10.244.1.0/24" ]
 	run np_in "$NODE2" --prom show topology
 	[ "$status" -eq 0 ]
@@ -246,6 +390,40 @@ np_flows() {
 	if command -v promtool >/dev/null; then
 		promtool check metrics <<<"$output"
 	fi
+}
+
+@test "inner IP fragments: later fragments are flows of their own, without ports, as in show flows" {
+	flannel_cluster
+	run np_in "$NODE1" attach ul0 vxlan
+	[ "$status" -eq 0 ]
+	local cap="$BATS_TEST_TMPDIR/frag.pcap" want first
+	capture_start "$NODE1" ul0 "$cap"
+	# 3000 bytes, DF clear: the pod fragments them, flannel.1 (MTU 1450) again.
+	in_ns "$POD1" ping -c 2 -i 0.2 -M dont -s 3000 -q 10.244.2.2 >/dev/null
+	capture_stop
+	# tshark without reassembly: inner IPv4 with a fragment offset, and without.
+	want=$($TSHARK -r "$cap" -o ip.defragment:FALSE -d udp.port==8472,vxlan \
+		-Y 'vxlan && ip.frag_offset#2 > 0' -T fields -e udp.length -E occurrence=f 2>/dev/null |
+		awk '{ p++; b += $1 - 16 } END { print p + 0, b + 0 }')
+	first=$($TSHARK -r "$cap" -o ip.defragment:FALSE -d udp.port==8472,vxlan \
+		-Y 'vxlan && ip.proto#2 == 1 && ip.frag_offset#2 == 0' 2>/dev/null | wc -l)
+	run np_in "$NODE1" -j show vxlan flows fragments
+	[ "$status" -eq 0 ]
+	echo "tshark: $want ($first first fragments); netprobe: $output"
+	[ "${want%% *}" -ge 4 ]
+	[ "$(np_sum <<<"$output")" = "$want" ]
+	jq -e 'length > 0 and all(.[]; .later_fragment == true and .sport == null and
+		.dport == null and .proto == "icmp")' <<<"$output"
+	# The first fragments hold the ICMP header: echo request and reply rows.
+	run np_in "$NODE1" -j show vxlan flows proto icmp
+	jq -e '[.[] | select(.later_fragment | not) | .sport] | sort == [0, 8]' <<<"$output"
+	[ "$(jq '[.[] | select(.later_fragment | not) | .packets] | add' <<<"$output")" -eq "$first" ]
+	# ICMP type 8 is no port: port 8 picks nothing, fragments or not.
+	run np_in "$NODE1" -j show vxlan flows port 8
+	[ "$output" = "[]" ]
+	run np_in "$NODE1" show vxlan flows fragments
+	[ "$status" -eq 0 ]
+	[[ "${lines[1]}" == *" frag "*" frag "* ]]
 }
 
 @test "IPv6 underlay: tunnels equal tshark; kernel-made checksums are not counted bad" {
@@ -342,6 +520,44 @@ replay_setup() {
 	got=$(np_flows <<<"$output")
 	echo "tshark: $want"; echo "netprobe: $got"
 	[ "$got" = "$want" ]
+
+	# The inner addresses and protocol, the remote VTEP: exact counts from
+	# tshark's display filters (ip.src#1 the outer address, ip.src#2 the inner).
+	local kw filter
+	while IFS='|' read -r kw filter; do
+		want=$( (tshark_inner "$f4789" 4789 "$filter"; tshark_inner "$f8472" 8472 "$filter") |
+			awk '{ p += $1; b += $2 } END { print p + 0, b + 0 }')
+		run np_in "$NS_B" -j show vxlan flows $kw
+		[ "$status" -eq 0 ]
+		got=$(np_sum <<<"$output")
+		echo "show vxlan flows $kw: tshark $want netprobe $got"
+		[ "$got" = "$want" ]
+	done <<-'EOF'
+	src 192.168.203.3|ip.src#2 == 192.168.203.3
+	dst 192.168.203.0/24|ip.dst#2 == 192.168.203.0/24
+	src 192.168.203.5/32 dst 192.168.203.3 proto icmp|ip.src#2 == 192.168.203.5 && ip.dst#2 == 192.168.203.3 && icmp
+	proto udp|ip.proto#2 == 17
+	remote 192.168.202.1|ip.src#1 == 192.168.202.1
+	remote 192.168.203.1/32 src 192.168.203.3|ip.src#1 == 192.168.203.1 && ip.src#2 == 192.168.203.3
+	dst 10.0.0.0/8|ip.dst#2 == 10.0.0.0/8
+	EOF
+	# Not all zero: 4 echo requests from 192.168.203.3 in each file.
+	[ "$(np_in "$NS_B" -j show vxlan flows src 192.168.203.3 | np_sum)" = "8 $((8 * (148 - 34 - 16)))" ]
+	# Tunnels: the remote VTEP, outer frames (ARP included).
+	while IFS='|' read -r kw filter; do
+		want=$( (tshark_outer "$f4789" 4789 "$filter"; tshark_outer "$f8472" 8472 "$filter") |
+			awk '{ p += $1; b += $2 } END { print p + 0, b + 0 }')
+		run np_in "$NS_B" -j show vxlan $kw
+		[ "$status" -eq 0 ]
+		got=$(np_sum <<<"$output")
+		echo "show vxlan $kw: tshark $want netprobe $got"
+		[ "$got" = "$want" ]
+	done <<-'EOF'
+	remote 192.168.202.1|ip.src#1 == 192.168.202.1
+	remote 192.168.203.0/24 vni 100|ip.src#1 == 192.168.203.0/24 && vxlan.vni == 100
+	dir ingress|vxlan
+	dir egress|!vxlan
+	EOF
 
 	local arp
 	arp=$( (for f in "$f4789" "$f8472"; do
@@ -444,6 +660,11 @@ hex_patch() {
 	run np_in "$NS_B" show vxlan
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"vxlan probe is not attached"*"attach DEV vxlan'"* ]]
+	# Usage errors come first, attached or not.
+	run np_in "$NS_B" show vxlan counters vni 1
+	[ "$status" -eq 2 ]
+	run np_in "$NS_B" show vxlan flows dev b0 src bogus
+	[ "$status" -eq 2 ]
 	run np_in "$NS_B" attach b0 all flows 2048
 	[ "$status" -eq 0 ]
 	[ "$(np_in "$NS_B" -j status | jq '.maps[] | select(.name == "np_vxlan_flows") | .max_entries')" -eq 2048 ]
@@ -458,6 +679,35 @@ hex_patch() {
 	# Usage errors exit 2, runtime errors 1.
 	run np_in "$NS_B" show vxlan bogus
 	[ "$status" -eq 2 ]
+	# A keyword of another view is a usage error in this one, and says where it goes.
+	local args msg
+	while IFS='|' read -r args msg; do
+		run np_in "$NS_B" show vxlan $args
+		echo "show vxlan $args: $status $output"
+		[ "$status" -eq 2 ]
+		[[ "$output" == *"$msg"* ]]
+		run np_in "$NS_B" -j show vxlan $args
+		[ "$status" -eq 2 ]
+		jq -e .error <<<"$output"
+	done <<-'EOF'
+	counters vni 1|show vxlan counters: 'vni' applies to 'show vxlan' and 'show vxlan flows'
+	counters remote 10.0.0.1|'remote' applies to 'show vxlan' and 'show vxlan flows'
+	counters sort bytes|'sort' applies to
+	counters top 1|'top' applies to
+	src 10.0.0.0/8|show vxlan: 'src' applies to 'show vxlan flows'
+	proto tcp|'proto' applies to 'show vxlan flows'
+	port 53|'port' applies to 'show vxlan flows'
+	sport 53|'sport' applies to 'show vxlan flows'
+	dport 53|'dport' applies to 'show vxlan flows'
+	dev b0 flows|show vxlan: 'flows' comes first
+	flows remote 300.1.1.1|remote: '300.1.1.1' is not an address
+	flows dir up|dir: unknown keyword 'up'
+	flows proto bogus|proto: 'bogus' is not a protocol
+	flows port 65536|port: '65536' is not a number
+	flows src 10.0.0.0/8 src 10.1.0.0/16|'src' given twice
+	sort size|sort: unknown keyword 'size'
+	top 0|top: '0' is not a number
+	EOF
 	run np_in "$NS_B" -j show vxlan vni 99999999
 	[ "$status" -eq 2 ]
 	jq -e .error <<<"$output"
@@ -468,7 +718,13 @@ hex_patch() {
 	run np_in "$NS_B" --prom show vxlan flows
 	[ "$status" -eq 2 ]
 	run np_in "$NS_B" -j show vxlan counters
-	[ "$(jq -r '.[0].ports' <<<"$output")" = 4789,8472 ]
+	# ports: a list of numbers (attach's defaults); comma-joined in plain text.
+	jq -e '.[0].ports == [4789, 8472] and
+		all(.[]; .ports | type == "array" and all(type == "number"))' <<<"$output"
+	run np_in "$NS_B" show vxlan counters dir ingress
+	[ "$status" -eq 0 ]
+	[ "${#lines[@]}" -eq 2 ]
+	[[ "${lines[1]}" == b0*ingress*" 4789,8472" ]]
 	# c0 keeps the maps alive while b0 goes: b0 must leave no entry behind.
 	# (Same namespace: a pin root serves one namespace's ifindexes.)
 	ip -n "$NS_B" link add c0 type veth peer name c1

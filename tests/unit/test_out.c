@@ -214,6 +214,100 @@ static void test_not_utf8(void)
 	CHECK_STR(lbl, "a\\\\xff\xc3\xa9\\\"");
 }
 
+enum { L_NAME, L_CIDRS, L_PORTS, L_PKTS };
+
+static const struct np_col list_cols[] = {
+	[L_NAME] = { "interface", "IF", -4, NP_K_STR, NP_P_LABEL },
+	[L_CIDRS] = { "pod_cidr", "CIDRS", -24, NP_K_STR, NP_P_LABEL },
+	[L_PORTS] = { "ports", "PORTS", -10, NP_K_U64, NP_P_COUNTER, "np_ports", "Not one." },
+	[L_PKTS] = { "packets", "PKTS", 4, NP_K_COUNT, NP_P_COUNTER, "np_packets_total", "P." },
+};
+
+/* Three rows with lists: two items, none, and text that is not UTF-8. */
+static char *render_lists(enum np_format fmt, bool pretty)
+{
+	static const char *const cidrs[] = { "10.244.2.0/24", NULL, "fd00::/64" };
+	static const char *const odd[] = { "a\"b", "\xff\xc3\xa9" };
+	static const __u64 ports[] = { 4789, 8472, 65535 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct np_out *o = out_new(fmt, pretty, false, f);
+
+	out_table_begin(o, NULL, list_cols, ARRAY_SIZE(list_cols), NP_LAYOUT_TABLE);
+	out_row_begin(o);
+	out_str(o, L_NAME, "a0");
+	out_strv(o, L_CIDRS, cidrs, 3);
+	out_u64v(o, L_PORTS, ports, 2);
+	out_u64(o, L_PKTS, 5);
+	out_row_end(o);
+	out_row_begin(o);
+	out_str(o, L_NAME, "b0");
+	out_strv(o, L_CIDRS, NULL, 0);
+	out_u64v(o, L_PORTS, ports, 0);
+	out_u64(o, L_PKTS, 6);
+	out_row_end(o);
+	out_row_begin(o);
+	out_str(o, L_NAME, "c0");
+	out_strv(o, L_CIDRS, odd, 2);
+	out_u64v(o, L_PORTS, ports + 2, 1);
+	out_row_end(o);
+	out_table_end(o);
+	out_free(o);
+	fclose(f);
+	return buf;
+}
+
+static void test_lists(void)
+{
+	json_t *doc, *a;
+	char *s;
+
+	for (int pretty = 0; pretty < 2; pretty++) {
+		s = render_lists(NP_FMT_JSON, pretty);
+		doc = json_loads(s, 0, NULL);
+		CHECK(doc && json_array_size(doc) == 3);
+		/* Arrays, NULL items left out, empty ones there and empty. */
+		a = json_object_get(json_array_get(doc, 0), "pod_cidr");
+		CHECK(json_is_array(a) && json_array_size(a) == 2);
+		CHECK_STR(json_string_value(json_array_get(a, 0)) ?: "", "10.244.2.0/24");
+		CHECK_STR(json_string_value(json_array_get(a, 1)) ?: "", "fd00::/64");
+		a = json_object_get(json_array_get(doc, 0), "ports");
+		CHECK(json_is_array(a) && json_array_size(a) == 2);
+		CHECK(json_is_integer(json_array_get(a, 0)) &&
+		      json_integer_value(json_array_get(a, 1)) == 8472);
+		a = json_object_get(json_array_get(doc, 1), "pod_cidr");
+		CHECK(json_is_array(a) && json_array_size(a) == 0);
+		a = json_object_get(json_array_get(doc, 1), "ports");
+		CHECK(json_is_array(a) && json_array_size(a) == 0);
+		/* Escaped as out_str escapes: a quote, a stray byte as \xNN. */
+		a = json_object_get(json_array_get(doc, 2), "pod_cidr");
+		CHECK_STR(json_string_value(json_array_get(a, 0)) ?: "", "a\"b");
+		CHECK_STR(json_string_value(json_array_get(a, 1)) ?: "", "\\xff\xc3\xa9");
+		a = json_object_get(json_array_get(doc, 2), "ports");
+		CHECK(json_array_size(a) == 1 && json_integer_value(json_array_get(a, 0)) == 65535);
+		json_decref(doc);
+		free(s);
+	}
+	s = render_lists(NP_FMT_JSON, false);
+	CHECK(strstr(s, "{\"interface\":\"a0\",\"pod_cidr\":[\"10.244.2.0/24\",\"fd00::/64\"],"
+			"\"ports\":[4789,8472],\"packets\":5}") != NULL);
+	free(s);
+	s = render_lists(NP_FMT_PLAIN, false);
+	CHECK_STR(s, "IF    CIDRS                     PORTS       PKTS\n"
+		     "a0    10.244.2.0/24,fd00::/64   4789,8472      5\n"
+		     "b0    -                         -              6\n"
+		     "c0    a\"b,\xff\xc3\xa9" "                   65535          -\n");
+	free(s);
+	/* Prometheus: a list is neither a label nor a sample. */
+	s = render_lists(NP_FMT_PROM, false);
+	CHECK_STR(s, "# HELP np_packets_total P.\n"
+		     "# TYPE np_packets_total counter\n"
+		     "np_packets_total{interface=\"a0\"} 5\n"
+		     "np_packets_total{interface=\"b0\"} 6\n");
+	free(s);
+}
+
 /* Rows of a table into f; returns out_broken() after the last row. */
 static bool write_rows(struct np_out *o, enum np_layout layout, int n)
 {
@@ -365,6 +459,7 @@ int main(void)
 	test_error_json();
 	test_stream();
 	test_not_utf8();
+	test_lists();
 	test_write_full();
 	test_write_short_buffer();
 	test_error_doc_lost();

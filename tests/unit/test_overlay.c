@@ -290,6 +290,17 @@ static void test_join(void)
 	CHECK(p.link == &link && p.fdb == &fdb[0]);
 	CHECK(!strcmp(p.pod_cidr, "10.244.2.0/24,10.244.20.0/24"));
 	CHECK(!strcmp(p.gateway, "10.244.2.0"));
+	/* As a list: one item per CIDR. */
+	{
+		const char *items[4];
+		char none[] = "", one[] = "a", cut[] = "a,b,c";
+
+		CHECK(np_overlay_split(p.pod_cidr, items, 4) == 2);
+		CHECK(!strcmp(items[0], "10.244.2.0/24") && !strcmp(items[1], "10.244.20.0/24"));
+		CHECK(np_overlay_split(none, items, 4) == 0);
+		CHECK(np_overlay_split(one, items, 4) == 1 && !strcmp(items[0], "a"));
+		CHECK(np_overlay_split(cut, items, 2) == 2 && !strcmp(items[1], "b"));
+	}
 	v4(node, 192, 168, 77, 3);
 	CHECK(np_overlay_peer(&ov, node, 1, &p));
 	CHECK(!strcmp(p.pod_cidr, "10.244.3.0/24"));
