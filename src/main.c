@@ -30,7 +30,7 @@ struct options {
 	bool bits;		/* -b */
 };
 
-enum { OPT_PROM = 1000, OPT_PIN_ROOT, OPT_PROM_LABEL };
+enum { OPT_PROM = 1000, OPT_PIN_ROOT, OPT_PROM_LABEL, OPT_HOST_ROOT };
 
 static const struct argp_option argp_options[] = {
 	{ "json", 'j', NULL, 0, "Print one JSON document on stdout", 0 },
@@ -45,6 +45,8 @@ static const struct argp_option argp_options[] = {
 	{ "pin-root", OPT_PIN_ROOT, "DIR", 0,
 	  "bpffs directory of the pinned state (default " NP_DEFAULT_PIN_ROOT
 	  ", or $NETPROBE_PIN_ROOT)", 0 },
+	{ "host-root", OPT_HOST_ROOT, "DIR", 0,
+	  "Where the host's / is, for Kubernetes sources (default /, or $NETPROBE_HOST_ROOT)", 0 },
 	{ "version", 'V', NULL, 0, "Print version information", 0 },
 	{ "help", 'h', NULL, 0, "Print this help", 0 },
 	{ 0 },
@@ -80,6 +82,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_PIN_ROOT:
 		ctx->pin_root = arg;
+		break;
+	case OPT_HOST_ROOT:
+		ctx->host_root = arg;
 		break;
 	case OPT_PROM_LABEL:
 		if (opts->nlabels == (int)ARRAY_SIZE(opts->labels))
@@ -182,6 +187,7 @@ static void print_usage(void)
 	       "  -q, --quiet         no notes on stderr\n"
 	       "  -v, --verbose       debug output (twice: libbpf's too)\n"
 	       "      --pin-root DIR  pinned state (default %s or $NETPROBE_PIN_ROOT)\n"
+	       "      --host-root DIR the host's / for Kubernetes sources (default /)\n"
 	       "  -V, --version       version information\n"
 	       "  -h, --help          this help\n\n",
 	       NP_DEFAULT_PIN_ROOT);
@@ -281,6 +287,8 @@ int main(int argc, char **argv)
 	out_set_bits(ctx.out, opts.bits);
 	if (ctx.pin_root[0] != '/') {
 		ret = np_usage(&ctx, "--pin-root must be an absolute path");
+	} else if (ctx.host_root && ctx.host_root[0] != '/') {
+		ret = np_usage(&ctx, "--host-root must be an absolute path");
 	} else if (opts.version) {
 		ret = cmd_version(&ctx, 0, NULL);
 	} else if (opts.help || (opts.nargs == 1 && np_is_help(opts.args[0]))) {

@@ -42,6 +42,11 @@ const char *np_show_sockets_synopsis(void);
 const char *np_watch_sockets_synopsis(void);
 const char *np_show_vxlan_synopsis(void);
 int cmd_show_all(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_pods(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_services(struct np_ctx *ctx, int argc, char **argv);
+int cmd_query_ip(struct np_ctx *ctx, int argc, char **argv);
+const char *np_show_pods_synopsis(void);
+const char *np_show_services_synopsis(void);
 
 static const struct np_cmd show_cmds[] = {
 	{ "stats", cmd_show_stats, NULL, "[dev DEV] [interval SEC [count N]]",
@@ -67,6 +72,12 @@ static const struct np_cmd show_cmds[] = {
 	{ "sockets", cmd_show_sockets, NULL, NULL,
 	  "active and recently closed TCP connections (totals: per network namespace)", 0,
 	  np_show_sockets_synopsis },
+	{ "pods", cmd_show_pods, NULL, NULL,
+	  "Kubernetes pods of this node (runtime bundles, CNI cache, IPAM)", 0,
+	  np_show_pods_synopsis },
+	{ "services", cmd_show_services, NULL, NULL,
+	  "Kubernetes service ports and endpoints (kube-proxy's rules)", 0,
+	  np_show_services_synopsis },
 	{ 0 },
 };
 
@@ -90,6 +101,12 @@ static const struct np_cmd watch_cmds[] = {
 	{ 0 },
 };
 
+static const struct np_cmd query_cmds[] = {
+	{ "ip", cmd_query_ip, NULL, "ADDR [port N] [proto P]",
+	  "which pod, service or node an address is", 0, NULL },
+	{ 0 },
+};
+
 static const struct np_cmd set_cmds[] = {
 	{ "security", cmd_set_security, NULL,
 	  "[scan-ports N] [scan-window SEC] [syn-rate N] [syn-complete PCT]",
@@ -107,6 +124,7 @@ const struct np_cmd np_commands[] = {
 	{ "flush", NULL, flush_cmds, NULL, NULL, 0, NULL },
 	{ "watch", NULL, watch_cmds, NULL, NULL, 0, NULL },
 	{ "set", NULL, set_cmds, NULL, NULL, 0, NULL },
+	{ "query", NULL, query_cmds, NULL, NULL, 0, NULL },
 	{ "dump", cmd_dump, NULL, "[maps|progs|links]", "raw pinned maps, programs, links", 0, NULL },
 	{ "feature", cmd_feature, NULL, NULL, "what this kernel supports", NP_CMD_PROM, NULL },
 	{ "version", cmd_version, NULL, NULL, "version information", 0, NULL },

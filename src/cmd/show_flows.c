@@ -30,6 +30,7 @@
 enum {
 	C_IF, C_IFINDEX, C_DIR, C_HOOK, C_PROTO, C_PROTO_NUM, C_SRC, C_SPORT, C_DST, C_DPORT,
 	C_PKTS, C_BYTES, C_FLAGS, C_FIRST, C_LAST, C_TRUNC, C_FRAGS, C_LATER_FRAG,
+	C_SRC_K8S, C_DST_K8S, C_K8S_DIR,
 };
 
 static const struct np_col flow_cols[] = {
@@ -54,6 +55,10 @@ static const struct np_col flow_cols[] = {
 	[C_TRUNC] = { "truncated", NULL, 0, NP_K_COUNT },
 	[C_FRAGS] = { "fragments", NULL, 0, NP_K_COUNT },
 	[C_LATER_FRAG] = { "later_fragment", NULL, 0, NP_K_BOOL },
+	/* With k8s (SRC and DST then name the ends in plain text): */
+	[C_SRC_K8S] = { "src_k8s", NULL, 0, NP_K_STR },
+	[C_DST_K8S] = { "dst_k8s", NULL, 0, NP_K_STR },
+	[C_K8S_DIR] = { "k8s_direction", NULL, 0, NP_K_STR, NP_P_LABEL },
 };
 
 enum { S_MAX, S_ENTRIES, S_INSERTS, S_EVICT, S_FAIL, S_TRUNC, S_FRAGS, S_NONIP };
@@ -90,6 +95,8 @@ struct flow_rec {
 };
 
 static const char *const dir_words[] = { "ingress", "egress", NULL };
+static const char *const k8s_dir_words[] = { "intra-node", "inter-node", "ingress", "egress",
+					      NULL };
 static const char *const hook_words[] = { "xdp", "tc", NULL };
 static const unsigned hook_values[] = { 1, 0 };
 
@@ -106,6 +113,11 @@ static const struct np_filter_def flow_filters[] = {
 	{ "sport", NP_M_UINT, R(key.sport), .max = 65535, .cond = R(has_ports) },
 	{ "dport", NP_M_UINT, R(key.dport), .max = 65535, .cond = R(has_ports) },
 	{ "fragments", NP_M_FLAG, R(later_fragment), .meta = NULL },
+	{ "k8s", NP_M_SWITCH, .meta = NULL },
+	{ "namespace", NP_M_K8S_NS, .meta = "NS" },
+	{ "pod", NP_M_K8S_POD, .meta = "NS/NAME" },
+	{ "service", NP_M_K8S_SVC, .meta = "NS/NAME" },
+	{ "k8s-direction", NP_M_K8S_DIR, .words = k8s_dir_words },
 	{ 0 },
 };
 
@@ -123,6 +135,8 @@ const struct np_table np_flows_table = {
 	.sorts = flow_sorts,
 	.top = true,
 	.ifindex = R(key.ifindex),
+	.src = R(key.src), .dst = R(key.dst), .sport = R(key.sport), .dport = R(key.dport),
+	.proto = R(key.proto), .first_seen = R(val.first_seen), .mono_first_seen = true,
 };
 
 #undef R
@@ -142,12 +156,25 @@ struct show {
 	struct np_col cols[ARRAY_SIZE(flow_cols)];	/* as shown: HOOK when XDP is on */
 };
 
+/* The ends as the k8s resolver names them, for plain text; src/dst hold the addresses. */
+static void ends_text(struct np_query *q, const struct flow_rec *r, char *src, char *dst,
+		      size_t n)
+{
+	const struct np_names *names = np_query_names(q, r);
+	char a[160];
+
+	snprintf(a, sizeof(a), "%s", src);
+	np_k8s_who_text(&names->src_k8s, a, src, n);
+	snprintf(a, sizeof(a), "%s", dst);
+	np_k8s_who_text(&names->dst_k8s, a, dst, n);
+}
+
 static void print_flow(struct np_query *q, const void *rec, void *arg)
 {
 	const struct flow_rec *r = rec;
 	const struct np_flow_key *k = &r->key;
 	const struct np_flow_value *v = &r->val;
-	char src[INET6_ADDRSTRLEN], dst[INET6_ADDRSTRLEN], flags[16];
+	char src[160], dst[160], flags[16];
 	struct show *s = arg;
 	struct np_out *o = s->ctx->out;
 
@@ -159,6 +186,16 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 	out_str(o, C_DIR, dir_words[r->egress]);
 	out_str(o, C_HOOK, r->xdp ? "xdp" : "tc");
 	np_out_proto(o, C_PROTO, C_PROTO_NUM, k->proto);
+	if (s->q.k8s) {
+		const struct np_names *n = np_query_names(q, rec);
+
+		out_obj(o, C_SRC_K8S, np_k8s_who_json(&n->src_k8s), NULL);
+		out_obj(o, C_DST_K8S, np_k8s_who_json(&n->dst_k8s), NULL);
+		out_str(o, C_K8S_DIR, n->k8s_direction);
+		/* People read the names where the addresses were. */
+		if (out_format(o) == NP_FMT_PLAIN)
+			ends_text(q, r, src, dst, sizeof(src));
+	}
 	out_str(o, C_SRC, src);
 	out_str(o, C_DST, dst);
 	if (r->later_fragment && out_format(o) == NP_FMT_PLAIN) {
@@ -200,20 +237,21 @@ static int on_flow(const void *key, const void *value, void *arg)
 	return np_query_add(&s->q, &r);
 }
 
-/* Plain text: address columns as wide as the widest address shown. */
-static void fit_columns(const struct np_query *q, struct np_col *cols)
+/* Plain text: address columns as wide as the widest address (or k8s name) shown. */
+static void fit_columns(struct np_query *q, struct np_col *cols)
 {
 	int w = 7;
 
 	for (size_t i = 0; i < np_query_rows(q); i++) {
 		const struct flow_rec *r = np_query_row(q, i);
-		char a[INET6_ADDRSTRLEN];
+		char a[160], b[160];
 		int len;
 
 		np_addr_str(r->key.src, a, sizeof(a));
-		len = strlen(a);
-		np_addr_str(r->key.dst, a, sizeof(a));
-		len = len > (int)strlen(a) ? len : (int)strlen(a);
+		np_addr_str(r->key.dst, b, sizeof(b));
+		if (q->k8s)
+			ends_text(q, r, a, b, sizeof(a));
+		len = strlen(a) > strlen(b) ? strlen(a) : strlen(b);
 		w = len > w ? len : w;
 	}
 	cols[C_SRC].width = -w;
@@ -257,6 +295,10 @@ static void columns_init(struct show *s)
 	int n;
 
 	memcpy(s->cols, flow_cols, sizeof(s->cols));
+	if (s->q.k8s) {
+		s->cols[C_K8S_DIR].header = "CLASS";
+		s->cols[C_K8S_DIR].width = -10;
+	}
 	if (np_devices_list(s->ctx, &devs, &n))
 		return;
 	for (int i = 0; i < n; i++)
@@ -324,6 +366,10 @@ int cmd_show_flows(struct np_ctx *ctx, int argc, char **argv)
 		err = np_dev_not_attached(ctx, dev);
 	if (err || (err = np_query_bind(&s.q)))
 		goto out;
+	if (np_query_has(&s.q, "k8s", NULL) || np_query_has(&s.q, "namespace", NULL) ||
+	    np_query_has(&s.q, "pod", NULL) || np_query_has(&s.q, "service", NULL) ||
+	    np_query_has(&s.q, "k8s-direction", NULL))
+		np_query_k8s(&s.q, ctx->host_root);
 	/* People get the biggest flows first; scripts get a stream. */
 	if (s.q.top || fmt == NP_FMT_PLAIN)
 		np_query_default_sort(&s.q, "bytes");

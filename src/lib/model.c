@@ -53,10 +53,10 @@ const char *np_table_synopsis(const struct np_table *t, char *buf, size_t n)
 		PUT("%s", t->lead);
 	for (const struct np_filter_def *d = t->filters; d && d->kw; d++) {
 		PUT("%s[%s", len ? " " : "", d->kw);
-		if (d->how == NP_M_WORD && !d->meta) {
+		if (d->words && !d->meta) {
 			for (int i = 0; d->words[i]; i++)
 				PUT("%c%s", i ? '|' : ' ', d->words[i]);
-		} else if (d->how != NP_M_FLAG) {
+		} else if (d->how != NP_M_FLAG && d->how != NP_M_SWITCH) {
 			PUT(" %s", d->meta ? d->meta : "N");
 		}
 		PUT("]");
@@ -156,10 +156,28 @@ static int parse_value(struct np_query *q, const struct np_filter_def *d, const 
 		snprintf(val->str, sizeof(val->str), "%s", v);
 		return 0;
 	case NP_M_FLAG:
+	case NP_M_SWITCH:
 		val->u = 1;
 		return 0;
 	case NP_M_CUSTOM:
 		return d->parse(q->ctx, what, v, val);
+	case NP_M_K8S_NS:
+	case NP_M_K8S_POD:
+	case NP_M_K8S_SVC:
+		if (d->how != NP_M_K8S_NS && (!strchr(v, '/') || strchr(v, '/') == v ||
+					      !strchr(v, '/')[1]))
+			return np_usage(q->ctx, "%s: '%s' is not NAMESPACE/NAME", d->kw, v);
+		if (strlen(v) >= sizeof(val->str))
+			return np_usage(q->ctx, "%s: '%s' is too long", d->kw, v);
+		snprintf(val->str, sizeof(val->str), "%s", v);
+		return 0;
+	case NP_M_K8S_DIR:
+		i = np_kw(q->ctx, v, d->words, d->kw);
+		if (i < 0)
+			return NP_EXIT_USAGE;
+		val->u = i;
+		snprintf(val->str, sizeof(val->str), "%s", d->words[i]);
+		return 0;
 	}
 	return 0;
 }
@@ -195,7 +213,7 @@ int np_query_parse(struct np_query *q, struct np_ctx *ctx, const struct np_table
 		if (k < 0)
 			return NP_EXIT_USAGE;
 		if (k < nfilters) {
-			if (defs[k]->how == NP_M_FLAG)
+			if (defs[k]->how == NP_M_FLAG || defs[k]->how == NP_M_SWITCH)
 				v = NULL;
 			else if ((err = np_arg_next(ctx, t->what, argc, argv, &i, &v)))
 				return err;
@@ -266,7 +284,7 @@ void np_query_default_sort(struct np_query *q, const char *word)
 
 /* ---- filtering ---- */
 
-static bool match_one(const void *rec, const struct np_filter_val *val)
+static bool match_one(struct np_query *q, const void *rec, const struct np_filter_val *val)
 {
 	const struct np_filter_def *d = val->def;
 	const char *s;
@@ -293,9 +311,15 @@ static bool match_one(const void *rec, const struct np_filter_val *val)
 	case NP_M_FLAG:
 		return np_field_u64(rec, d->f) != 0;
 	case NP_M_OPT:
+	case NP_M_SWITCH:
 		return true;
 	case NP_M_CUSTOM:
 		return d->match(rec, val);
+	case NP_M_K8S_NS:
+	case NP_M_K8S_POD:
+	case NP_M_K8S_SVC:
+	case NP_M_K8S_DIR:
+		return np_k8s_res_match(q, rec, val);
 	}
 	return true;
 }
@@ -303,7 +327,7 @@ static bool match_one(const void *rec, const struct np_filter_val *val)
 bool np_query_match(struct np_query *q, const void *rec)
 {
 	for (int i = 0; i < q->nf; i++)
-		if (!match_one(rec, &q->f[i]))
+		if (!match_one(q, rec, &q->f[i]))
 			return false;
 	return true;
 }
@@ -588,11 +612,14 @@ const struct np_names *np_query_names(struct np_query *q, const void *rec)
 	}
 	if (t->netns.size && netns)
 		r->names.netns = np_netns_name(netns);
+	if (q->k8s)
+		np_k8s_res_names(q, rec, &r->names);
 	return &r->names;
 }
 
 void np_query_free(struct np_query *q)
 {
+	np_k8s_res_free(q);
 	if (q->resolve) {
 		free(q->resolve->recs);
 		free(q->resolve->devs);

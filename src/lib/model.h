@@ -29,6 +29,7 @@
 #include <net/if.h>
 #include <linux/types.h>
 #include "flowfilter.h"
+#include "k8s.h"
 #include "np.h"
 
 /* A field of a record: where it is and how wide (1, 2, 4, 8; 16 for addresses). */
@@ -51,7 +52,13 @@ enum np_match {
 	NP_M_STR,	/* "S": NUL-terminated char[] field equals */
 	NP_M_FLAG,	/* no value: field != 0 */
 	NP_M_OPT,	/* "N": not a filter, a number for the command (count N) */
+	NP_M_SWITCH,	/* no value, no filter: a word for the command (k8s) */
 	NP_M_CUSTOM,	/* parse() and match() of the table's own */
+	/* Kubernetes, by the k8s resolver (the table's src/dst/netns fields): */
+	NP_M_K8S_NS,	/* "NS": either end (or the netns' pod) in that namespace */
+	NP_M_K8S_POD,	/* "NS/NAME": either end is that pod */
+	NP_M_K8S_SVC,	/* "NS/NAME": the destination is that service */
+	NP_M_K8S_DIR,	/* intra-node|inter-node|ingress|egress */
 };
 
 /* How NP_M_DEV finds the device. */
@@ -83,7 +90,7 @@ struct np_filter_val {
 	const struct np_filter_def *def;
 	__u64 u, u2;
 	struct np_cidr cidr;
-	char str[64];
+	char str[320];			/* NP_M_STR, NP_M_DEV names, NP_M_K8S_* NS/NAME */
 	void *custom;			/* NP_M_CUSTOM: the table's, freed with the query */
 };
 
@@ -102,12 +109,20 @@ struct np_table {
 	const char *lead;		/* synopsis words before the filters, e.g. "[flows]" */
 	/* For the resolvers: fields of the record (size 0: it has none). */
 	struct np_field ifindex, netns;
+	/* For the k8s resolver: the two ends and when the row began. */
+	struct np_field src, dst, sport, dport, proto, first_seen;
+	bool mono_first_seen;		/* first_seen is bpf_ktime (CLOCK_MONOTONIC) */
 };
 
 /* What the resolvers found for one record; empty strings where nothing. */
 struct np_names {
 	char dev[IF_NAMESIZE + 8];	/* the device's name now, else "if<N>" */
 	const char *netns;		/* /run/netns name, or NULL */
+	/* With np_query_k8s(): */
+	bool k8s;
+	const struct np_k8s_pod *pod;	/* the pod whose netns the row's netns is */
+	struct np_k8s_who src_k8s, dst_k8s;
+	const char *k8s_direction;	/* intra-node, inter-node, ingress, egress; NULL */
 };
 
 #define NP_QUERY_MAX_FILTERS	16
@@ -127,6 +142,7 @@ struct np_query {
 	char *rows;
 	size_t n, cap;
 	struct np_resolve *resolve;	/* the resolvers' caches */
+	struct np_k8s_res *k8s;		/* the k8s resolver (np_query_k8s), or NULL */
 };
 
 /*
@@ -175,6 +191,22 @@ void np_query_free(struct np_query *q);
 const struct np_names *np_query_names(struct np_query *q, const void *rec);
 /* The device resolver on its own: the name of ifindex in network namespace netns. */
 const char *np_query_dev_name(struct np_query *q, __u32 ifindex, __u32 netns);
+
+/*
+ * Turns on the k8s resolver (lib/k8s_resolve.c): pods, services and nodes
+ * read under host_root (NULL: $NETPROBE_HOST_ROOT or /); its notes go to
+ * warnings. Filters of kind NP_M_K8S_* turn it on themselves.
+ */
+int np_query_k8s(struct np_query *q, const char *host_root);
+/* The k8s resolver's part of np_query_names(); k8s_resolve.c. */
+void np_k8s_res_names(struct np_query *q, const void *rec, struct np_names *n);
+bool np_k8s_res_match(struct np_query *q, const void *rec, const struct np_filter_val *val);
+void np_k8s_res_free(struct np_query *q);
+/* An end as JSON: {"kind", "namespace", "name", "port", "port_name", "node"}, keys of what is known. */
+typedef struct json_t json_t;
+json_t *np_k8s_who_json(const struct np_k8s_who *w);
+/* An end for people: "shop/web-0", "svc:shop/web:http", "node:self", else the address. */
+const char *np_k8s_who_text(const struct np_k8s_who *w, const char *addr, char *buf, size_t n);
 
 /* Reads a field of up to 8 bytes as a number. */
 __u64 np_field_u64(const void *rec, struct np_field f);

@@ -23,6 +23,7 @@ struct np_cmd;
 struct np_ctx {
 	struct np_out *out;
 	const char *pin_root;
+	const char *host_root;	/* --host-root: where the host's / is (NULL: env or /) */
 	int verbose;
 	bool quiet;
 	bool numeric;		/* -n: exact numbers, no human units */

@@ -16,6 +16,7 @@
 enum cell_type {
 	CELL_NONE, CELL_STR, CELL_U64, CELL_DOUBLE, CELL_BOOL, CELL_NULL,
 	CELL_STRV, CELL_U64V,	/* lists: u items in s, each ending in a NUL */
+	CELL_OBJ,		/* an object: plain text, NUL, its JSON at s + u */
 };
 
 struct cell {
@@ -513,6 +514,9 @@ static void cell_text(struct np_out *o, int i, char *buf, size_t n)
 	case CELL_U64V:
 		list_text(c, buf, n);
 		break;
+	case CELL_OBJ:
+		snprintf(buf, n, "%s", c->s);
+		break;
 	case CELL_BOOL:
 		snprintf(buf, n, "%s", c->u ? "yes" : "no");
 		break;
@@ -663,6 +667,9 @@ static bool row_value(struct np_out *o, int i)
 	case CELL_STRV:
 	case CELL_U64V:
 		return row_list(o, c);
+	case CELL_OBJ:
+		row_put(o, c->s + c->u, c->len - c->u);
+		return true;
 	case CELL_DOUBLE:
 		return row_jansson(o, json_real(c->d));
 	case CELL_U64:
@@ -759,7 +766,7 @@ int out_prom_label(struct np_out *o, const char *name, const char *value)
 static bool prom_value(const struct cell *c)
 {
 	return c->type != CELL_NONE && c->type != CELL_NULL && c->type != CELL_STRV &&
-	       c->type != CELL_U64V;
+	       c->type != CELL_U64V && c->type != CELL_OBJ;
 }
 
 static void row_prom(struct np_out *o)
@@ -944,6 +951,25 @@ void out_u64v(struct np_out *o, int col, const __u64 *v, int n)
 		c->len += sprintf(c->s + c->len, "%" PRIu64, (uint64_t)v[i]) + 1;
 	c->u = n > 0 ? n : 0;
 	c->type = CELL_U64V;
+}
+
+void out_obj(struct np_out *o, int col, json_t *v, const char *plain)
+{
+	struct cell *c = cell_at(o, col);
+	size_t pl = strlen(plain ?: ""), jl;
+
+	if (!c || !v)
+		goto out;
+	jl = json_dumpb(v, NULL, 0, JSON_COMPACT);
+	if (!jl || !cell_reserve(c, pl + 1 + jl))
+		goto out;
+	memcpy(c->s, plain ?: "", pl + 1);
+	json_dumpb(v, c->s + pl + 1, jl, JSON_COMPACT);
+	c->u = pl + 1;
+	c->len = pl + 1 + jl;
+	c->type = CELL_OBJ;
+out:
+	json_decref(v);
 }
 
 void out_error(struct np_out *o, const char *msg)

@@ -108,6 +108,12 @@ void out_null(struct np_out *o, int col);
  */
 void out_strv(struct np_out *o, int col, const char *const *v, int n);
 void out_u64v(struct np_out *o, int col, const __u64 *v, int n);
+/*
+ * An object field (jansson's, which it takes): JSON prints the object,
+ * plain text prints plain, Prometheus never uses it.
+ */
+typedef struct json_t json_t;
+void out_obj(struct np_out *o, int col, json_t *v, const char *plain);
 
 /*
  * Error reporting for np_err(): a JSON object on stdout under --json while
