@@ -33,7 +33,7 @@
 #define ETH_P_IP	0x0800
 #define ETH_P_IPV6	0x86DD
 
-enum { C_REASON, C_IF, C_IFINDEX, C_NETNS, C_NETNS_NAME, C_L3, C_PROTO, C_PROTO_NUM, C_COUNT };
+enum { C_REASON, C_IF, C_IFINDEX, C_NETNS, C_NETNS_NAME, C_POD, C_L3, C_PROTO, C_PROTO_NUM, C_COUNT };
 
 static const struct np_col count_cols[] = {
 	[C_REASON] = { "reason", "REASON", -26, NP_K_STR, NP_P_LABEL },
@@ -41,6 +41,7 @@ static const struct np_col count_cols[] = {
 	[C_IFINDEX] = { "ifindex", NULL, 0, NP_K_U64 },
 	[C_NETNS] = { "netns", NULL, 0, NP_K_U64, NP_P_LABEL },
 	[C_NETNS_NAME] = { "netns_name", "NETNS", 12, NP_K_STR },
+	[C_POD] = { "pod", NULL, 0, NP_K_STR },
 	[C_L3] = { "l3proto", "L3", -5, NP_K_STR, NP_P_LABEL },
 	[C_PROTO] = { "proto", "PROTO", -7, NP_K_STR, NP_P_LABEL },
 	[C_PROTO_NUM] = { "proto_number", NULL, 0, NP_K_U64 },
@@ -48,7 +49,7 @@ static const struct np_col count_cols[] = {
 		      "Packets the kernel dropped (skb:kfree_skb), by drop reason." },
 };
 
-enum { F_REASON, F_IF, F_IFINDEX, F_NETNS, F_NETNS_NAME, F_PROTO, F_PROTO_NUM, F_SRC, F_SPORT,
+enum { F_REASON, F_IF, F_IFINDEX, F_NETNS, F_NETNS_NAME, F_POD, F_PROTO, F_PROTO_NUM, F_SRC, F_SPORT,
        F_DST, F_DPORT, F_COUNT, F_FIRST, F_LAST };
 
 static const struct np_col flow_cols[] = {
@@ -57,6 +58,7 @@ static const struct np_col flow_cols[] = {
 	[F_IFINDEX] = { "ifindex", NULL, 0, NP_K_U64 },
 	[F_NETNS] = { "netns", NULL, 0, NP_K_U64 },
 	[F_NETNS_NAME] = { "netns_name", "NETNS", 12, NP_K_STR },
+	[F_POD] = { "pod", NULL, 0, NP_K_STR },
 	[F_PROTO] = { "proto", "PROTO", -6, NP_K_STR },
 	[F_PROTO_NUM] = { "proto_number", NULL, 0, NP_K_U64 },
 	[F_SRC] = { "src", "SRC", -15, NP_K_STR },
@@ -223,7 +225,7 @@ static int max_int(int a, int b)
 static void fit_columns(struct np_query *q, struct np_col *cols, int c_if, int c_netns,
 			int c_src, int c_dst)
 {
-	int w_if = -cols[c_if].width, w_ns = cols[c_netns].width, w_addr = 7;
+	int w_if = -cols[c_if].width, w_ns = cols[c_netns].width, w_addr = 7, w_pod = 0;
 
 	for (size_t i = 0; i < np_query_rows(q); i++) {
 		const struct drop_rec *r = np_query_row(q, i);
@@ -232,6 +234,9 @@ static void fit_columns(struct np_query *q, struct np_col *cols, int c_if, int c
 
 		w_if = max_int(w_if, strlen(n->dev));
 		w_ns = max_int(w_ns, n->netns ? (int)strlen(n->netns) : 10);
+		if (n->pod && n->pod->name[0])
+			w_pod = max_int(max_int(w_pod, 3), strlen(n->pod->namespace) + 1 +
+					strlen(n->pod->name));
 		if (c_src < 0)
 			continue;
 		np_addr_str(r->src, a, sizeof(a));
@@ -241,6 +246,11 @@ static void fit_columns(struct np_query *q, struct np_col *cols, int c_if, int c
 	}
 	cols[c_if].width = -w_if;
 	cols[c_netns].width = w_ns;
+	/* POD: the pod whose network namespace dropped it, when any is. */
+	if (w_pod) {
+		cols[c_netns + 1].header = "POD";
+		cols[c_netns + 1].width = -w_pod;
+	}
 	if (c_src >= 0) {
 		cols[c_src].width = -w_addr;
 		cols[c_dst].width = -w_addr;
@@ -263,6 +273,7 @@ static void print_count(struct np_query *q, const void *rec, void *arg)
 		out_str(o, C_IF, names->dev);
 	out_u64(o, C_IFINDEX, r->ifindex);
 	out_netns(o, C_NETNS, C_NETNS_NAME, r->netns, names->netns);
+	np_out_pod(o, C_POD, names->pod);
 	out_str(o, C_L3, np_l3_name(r->l3proto, l3, sizeof(l3)));
 	/* Not IP: the L3 protocol is all there is to say. */
 	if (is_ip(r->l3proto))
@@ -338,6 +349,7 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 		out_str(o, F_IF, names->dev);
 	out_u64(o, F_IFINDEX, r->ifindex);
 	out_netns(o, F_NETNS, F_NETNS_NAME, r->netns, names->netns);
+	np_out_pod(o, F_POD, names->pod);
 	np_out_proto(o, F_PROTO, F_PROTO_NUM, r->l4proto);
 	out_str(o, F_SRC, src);
 	out_u64(o, F_SPORT, r->sport);
@@ -479,6 +491,7 @@ static int run(struct show *s, int argc, char **argv)
 		goto out;
 	}
 	/* Then dev DEV (attach records, else here): a device that is nowhere says so. */
+	np_query_k8s(&s->q, ctx->host_root, NP_K8S_PODS);
 	if ((err = np_query_bind(&s->q)))
 		goto out;
 	if (st == NP_STATE_EMPTY || !np_pin_exists(ctx, "links/drops/kfree_skb")) {

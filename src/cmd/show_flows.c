@@ -115,8 +115,8 @@ static const struct np_filter_def flow_filters[] = {
 	{ "fragments", NP_M_FLAG, R(later_fragment), .meta = NULL },
 	{ "k8s", NP_M_SWITCH, .meta = NULL },
 	{ "namespace", NP_M_K8S_NS, .meta = "NS" },
-	{ "pod", NP_M_K8S_POD, .meta = "NS/NAME" },
-	{ "service", NP_M_K8S_SVC, .meta = "NS/NAME" },
+	{ "pod", NP_M_K8S_POD, .meta = "POD" },
+	{ "service", NP_M_K8S_SVC, .meta = "SERVICE" },
 	{ "k8s-direction", NP_M_K8S_DIR, .words = k8s_dir_words },
 	{ 0 },
 };
@@ -369,7 +369,7 @@ int cmd_show_flows(struct np_ctx *ctx, int argc, char **argv)
 	if (np_query_has(&s.q, "k8s", NULL) || np_query_has(&s.q, "namespace", NULL) ||
 	    np_query_has(&s.q, "pod", NULL) || np_query_has(&s.q, "service", NULL) ||
 	    np_query_has(&s.q, "k8s-direction", NULL))
-		np_query_k8s(&s.q, ctx->host_root);
+		np_query_k8s(&s.q, ctx->host_root, NP_K8S_ALL);
 	/* People get the biggest flows first; scripts get a stream. */
 	if (s.q.top || fmt == NP_FMT_PLAIN)
 		np_query_default_sort(&s.q, "bytes");

@@ -133,6 +133,8 @@ int cmd_show_sockets(struct np_ctx *ctx, int argc, char **argv)
 	err = np_query_parse(&s.q, ctx, &np_sockets_table, argc, argv);
 	if (err || (err = open_probe(ctx, "np_conns")))
 		goto out;
+	/* The POD a connection's network namespace belongs to. */
+	np_query_k8s(&s.q, ctx->host_root, NP_K8S_PODS);
 	/* Oldest first is newest first (sort opened) read backwards. */
 	oldest_first = !s.q.sort && !s.q.top;
 	np_query_default_sort(&s.q, "opened");

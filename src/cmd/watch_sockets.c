@@ -66,6 +66,8 @@ int cmd_watch_sockets(struct np_ctx *ctx, int argc, char **argv)
 					"happen; with -j one\nJSON object per line (JSON Lines). "
 					"The filters are those of show sockets.\n");
 	err = np_query_parse(&q, ctx, &np_sockets_watch_table, argc, argv);
+	if (!err)
+		np_query_k8s(&q, ctx->host_root, NP_K8S_PODS);
 	if (!err) {
 		np_query_has(&q, "count", &count);
 		err = np_watch_run(ctx, &src, count);

@@ -16,6 +16,7 @@
 
 #include "inet.h"
 #include "maps.h"
+#include "out.h"
 #include "model.h"
 
 struct who_slot {
@@ -33,7 +34,7 @@ struct np_k8s_res {
 	size_t nslots, used;		/* nslots a power of two */
 };
 
-int np_query_k8s(struct np_query *q, const char *host_root)
+int np_query_k8s(struct np_query *q, const char *host_root, unsigned what)
 {
 	struct np_k8s_res *r;
 
@@ -42,7 +43,7 @@ int np_query_k8s(struct np_query *q, const char *host_root)
 	r = calloc(1, sizeof(*r));
 	if (!r)
 		return -ENOMEM;
-	np_k8s_load(&r->k, host_root, NP_K8S_ALL);
+	np_k8s_load(&r->k, host_root, what);
 	for (int i = 0; i < r->k.nnotes && i < NP_K8S_NOTES; i++)
 		np_warn(q->ctx, "%s", r->k.notes[i]);
 	r->mono_to_real = np_mono_to_real_offset();
@@ -219,7 +220,7 @@ bool np_k8s_res_match(struct np_query *q, const void *rec, const struct np_filte
 	const struct np_names *n;
 	const struct np_k8s_who *e[2];
 
-	if (!q->k8s && np_query_k8s(q, q->ctx->host_root))
+	if (!q->k8s && np_query_k8s(q, q->ctx->host_root, NP_K8S_ALL))
 		return false;
 	n = np_query_names(q, rec);
 	e[0] = &n->src_k8s;
@@ -300,4 +301,20 @@ const char *np_k8s_who_text(const struct np_k8s_who *w, const char *addr, char *
 	if (w->svc && !w->svc->port_name[0])
 		snprintf(buf + strlen(buf), n - strlen(buf), "%u", w->svc->port);
 	return buf;
+}
+
+void np_out_pod(struct np_out *o, int col, const struct np_k8s_pod *p)
+{
+	char text[NP_K8S_NAME_MAX + 72];
+	json_t *v;
+
+	if (!p || !p->name[0])
+		return;
+	v = json_object();
+	if (!v)
+		return;
+	json_object_set_new(v, "namespace", json_string(p->namespace));
+	json_object_set_new(v, "name", json_string(p->name));
+	snprintf(text, sizeof(text), "%s/%s", p->namespace, p->name);
+	out_obj(o, col, v, text);
 }

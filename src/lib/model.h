@@ -193,11 +193,11 @@ const struct np_names *np_query_names(struct np_query *q, const void *rec);
 const char *np_query_dev_name(struct np_query *q, __u32 ifindex, __u32 netns);
 
 /*
- * Turns on the k8s resolver (lib/k8s_resolve.c): pods, services and nodes
+ * Turns on the k8s resolver (lib/k8s_resolve.c): what (NP_K8S_PODS, ...)
  * read under host_root (NULL: $NETPROBE_HOST_ROOT or /); its notes go to
  * warnings. Filters of kind NP_M_K8S_* turn it on themselves.
  */
-int np_query_k8s(struct np_query *q, const char *host_root);
+int np_query_k8s(struct np_query *q, const char *host_root, unsigned what);
 /* The k8s resolver's part of np_query_names(); k8s_resolve.c. */
 void np_k8s_res_names(struct np_query *q, const void *rec, struct np_names *n);
 bool np_k8s_res_match(struct np_query *q, const void *rec, const struct np_filter_val *val);
@@ -206,6 +206,8 @@ void np_k8s_res_free(struct np_query *q);
 typedef struct json_t json_t;
 json_t *np_k8s_who_json(const struct np_k8s_who *w);
 /* An end for people: "shop/web-0", "svc:shop/web:http", "node:self", else the address. */
+/* The pod of a row's netns at col: {"namespace", "name"} in JSON, "ns/name" in plain. */
+void np_out_pod(struct np_out *o, int col, const struct np_k8s_pod *p);
 const char *np_k8s_who_text(const struct np_k8s_who *w, const char *addr, char *buf, size_t n);
 
 /* Reads a field of up to 8 bytes as a number. */

@@ -35,6 +35,8 @@ static const struct np_col all_cols[NP_SC_MAX] = {
 	[NP_SC_COMM] = { "comm", "COMM", -15, NP_K_STR },
 	[NP_SC_NETNS] = { "netns", NULL, 0, NP_K_U64 },
 	[NP_SC_NETNS_NAME] = { "netns_name", "NETNS", 12, NP_K_STR },
+	/* The pod whose network namespace it is (plain text: when this node has pods). */
+	[NP_SC_POD] = { "pod", NULL, 0, NP_K_STR },
 	[NP_SC_STATE] = { "state", "STATE", -11, NP_K_STR },
 	[NP_SC_SRC] = { "src", "SRC", -15, NP_K_STR },
 	[NP_SC_SPORT] = { "sport", "SPORT", 5, NP_K_U64 },
@@ -201,6 +203,8 @@ static void row_netns(struct np_query *q, const struct np_sock_rec *rec)
 	char num[16];
 
 	out_u64(o, NP_SC_NETNS, rec->conn.netns);
+	if (q->k8s)
+		np_out_pod(o, NP_SC_POD, np_query_names(q, rec)->pod);
 	if (name) {
 		out_str(o, NP_SC_NETNS_NAME, name);
 	} else if (out_format(o) == NP_FMT_PLAIN) {
@@ -280,7 +284,8 @@ void np_sock_row(struct np_query *q, const struct np_sock_rec *rec, __u64 mono2r
 
 void np_sock_fit_columns(struct np_query *q, struct np_col *cols)
 {
-	int w = 7, wns = cols[NP_SC_NETNS_NAME].width;
+	int w = 7, wns = cols[NP_SC_NETNS_NAME].width, wpod = 3;
+	bool pods = false;
 
 	for (size_t i = 0; i < np_query_rows(q); i++) {
 		const struct np_sock_rec *r = np_query_row(q, i);
@@ -295,6 +300,17 @@ void np_sock_fit_columns(struct np_query *q, struct np_col *cols)
 		w = len > w ? len : w;
 		len = ns ? (int)strlen(ns) : 10;	/* else the inode: 10 digits at most */
 		wns = len > wns ? len : wns;
+		if (q->k8s && np_query_names(q, r)->pod) {
+			const struct np_k8s_pod *p = np_query_names(q, r)->pod;
+
+			pods = true;
+			len = strlen(p->namespace) + 1 + strlen(p->name);
+			wpod = len > wpod ? len : wpod;
+		}
+	}
+	if (pods) {
+		cols[NP_SC_POD].header = "POD";
+		cols[NP_SC_POD].width = -wpod;
 	}
 	cols[NP_SC_SRC].width = -w;
 	cols[NP_SC_DST].width = -w;

@@ -315,7 +315,7 @@ replay_and_compare() {
 	np_in "$NS_B" attach b0
 	for args in "src 10.0.0.0/33" "dst abc" "src 300.1.1.1" "dst 2001:db8::/129" \
 		"port 70000" "port x" "port -1" "proto bogus" "proto 256" "sort size" "top 0" \
-		"frobnicate" "k8s" "port" "src"; do
+		"frobnicate" "k8s-direction sideways" "pod shop" "port" "src"; do
 		run np_in "$NS_B" show flows $args
 		echo "$args -> $status: $output"
 		[ "$status" -eq 2 ]

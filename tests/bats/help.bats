@@ -198,7 +198,7 @@ accepted() {
 	done < <("$NP" -j help | jq -r '.[] | [.command, .args] | @tsv')
 	# pre CMD: the line after which CMD's keywords complete (after a device
 	# when the synopsis starts with one).
-	pre() { if [[ ${args[$1]} == DEV* ]]; then echo "netprobe $1 lo "; else echo "netprobe $1 "; fi; }
+	pre() { case ${args[$1]} in DEV*) echo "netprobe $1 lo " ;; ADDR*) echo "netprobe $1 10.0.0.1 " ;; *) echo "netprobe $1 " ;; esac; }
 	lines=("netprobe ")
 	for c in "${!args[@]}"; do
 		lines+=("netprobe ${c% *} " "netprobe $c " "$(pre "$c")")
@@ -333,7 +333,7 @@ accepted() {
 		'netprobe show flows top ' 'netprobe show flows port ' 'netprobe attach lo flows ' \
 		'netprobe show stats interval ' 'netprobe show sockets comm ' 'netprobe attach drops ' \
 		'netprobe detach all ' 'netprobe status '
-	[ "${OFFER['netprobe show flows ']}" = "dev dir dport dst fragments hook port proto sort sport src top" ]
+	[ "${OFFER['netprobe show flows ']}" = "dev dir dport dst fragments hook k8s k8s-direction namespace pod port proto service sort sport src top" ]
 	[ "${OFFER['netprobe show drops flows ']}" = "dev dport dst flows netns port proto reason sort sport src top" ]
 	has "${OFFER['netprobe show vxlan flows ']}" dev vni sort top
 	[ "${OFFER['netprobe show flows src 10.0.0.0/8 ']}" = "${OFFER['netprobe show flows ']}" ]

@@ -175,7 +175,8 @@ json_docs() {
 	for cmd in "status" "show stats" "show flows" "show drops" "show drops flows" \
 		"show netfilter" "show alerts" "show security" "show sockets" "show sockets totals" \
 		"show vxlan" "show vxlan flows" "show vxlan counters" "show topology" "feature" \
-		"version" "dump maps" "dump progs" "dump links"; do
+		"version" "dump maps" "dump progs" "dump links" "show pods" "show services" \
+		"query ip 10.77.0.1" "show flows k8s"; do
 		# shellcheck disable=SC2086
 		np_in "$NS_B" -j $cmd | jq -c --arg cmd "$cmd" '{cmd: $cmd, doc: .}'
 	done
@@ -209,7 +210,7 @@ json_docs() {
 		all(.[]; (has("ports") | not) or (.ports | type == "array"))' <<<"$docs"
 	# Every time is RFC 3339: keys that hold times are strings like 2026-12-01T12:00:00.123456Z.
 	jq -s -e '[.[].doc | .. | objects | to_entries[] |
-		select(.key | test("(^|_)(time|seen|opened|closed|attached|since|started|raised)$"))
+		select(.key | test("^(time|first_seen|last_seen|opened|closed|created|since|started|raised)$"))
 		| .value | select(. != null)] |
 		all(.[]; type == "string" and test("^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.]+Z$"))' <<<"$docs"
 	# No device under another name.
