@@ -101,6 +101,56 @@ struct np_flow_key {
  */
 #define NP_FLOW_F_LATER_FRAGMENT	(1u << 0)
 
+/*
+ * ---- Kubernetes classes (issue 12) ----
+ * The pinned LPM trie "np_k8s_cidrs" says where an address is: on this node
+ * (its pod CIDR, its own addresses, services whose endpoints are all here)
+ * or elsewhere in the cluster (other nodes, their pod CIDRs, the cluster's
+ * network, other services); an address in neither is outside. User space
+ * writes it at attach and on `netprobe k8s sync`. The TC and XDP programs
+ * count every packet (and every new flow) of the cluster in one class of
+ * the per-CPU array "np_k8s_stats", so that the totals survive the flow
+ * table's evictions. Off (no lookups) while "np_k8s_config" says so.
+ */
+#define NP_K8S_CIDRS_MAX	16384
+
+struct np_k8s_cidr_key {
+	__u32 prefixlen;	/* bits of addr that count; IPv4 is v4-mapped: 96 + len */
+	__u8 addr[16];
+};
+
+enum np_k8s_where {
+	NP_K8S_OUTSIDE = 0,	/* not in the trie */
+	NP_K8S_HERE = 1,
+	NP_K8S_CLUSTER = 2,
+};
+
+struct np_k8s_cidr_val {
+	__u32 where;		/* enum np_k8s_where */
+	__u32 pad;
+};
+
+enum np_k8s_class {
+	NP_K8S_INTRA_NODE = 0,	/* both ends on this node */
+	NP_K8S_INTER_NODE = 1,	/* one end elsewhere in the cluster */
+	NP_K8S_INGRESS = 2,	/* from outside the cluster */
+	NP_K8S_EGRESS = 3,	/* to outside the cluster */
+	NP_K8S_CLASSES,
+};
+
+struct np_k8s_class_stats {
+	__u64 packets;
+	__u64 bytes;		/* frame lengths, as np_stats counts them */
+	__u64 flows;		/* new entries of np_flows in this class */
+};
+
+/* "np_k8s_config", an array of one: 1 when np_k8s_cidrs is written. */
+struct np_k8s_config {
+	__u32 enabled;
+	__u32 pad;
+	__u64 synced_ns;	/* CLOCK_REALTIME of the last sync (user space) */
+};
+
 /* ---- drops and netfilter (issue 5) ---- */
 
 #define NP_DROPS_MAX		16384	/* np_drops entries */

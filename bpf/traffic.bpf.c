@@ -63,6 +63,76 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } np_flow_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_LPM_TRIE);
+	__uint(max_entries, NP_K8S_CIDRS_MAX);
+	__type(key, struct np_k8s_cidr_key);
+	__type(value, struct np_k8s_cidr_val);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_k8s_cidrs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NP_K8S_CLASSES);
+	__type(key, __u32);
+	__type(value, struct np_k8s_class_stats);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_k8s_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct np_k8s_config);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_k8s_config SEC(".maps");
+
+static __always_inline __u32 k8s_where(const __u8 addr[16])
+{
+	struct np_k8s_cidr_key k = { .prefixlen = 128 };
+	struct np_k8s_cidr_val *v;
+
+	__builtin_memcpy(k.addr, addr, 16);
+	v = bpf_map_lookup_elem(&np_k8s_cidrs, &k);
+	return v ? v->where : NP_K8S_OUTSIDE;
+}
+
+/* The packet's class, or -1: k8s off, or neither end in the cluster. */
+static __always_inline int k8s_class(const struct np_flow_key *key)
+{
+	struct np_k8s_config *cfg;
+	__u32 zero = 0, s, d;
+
+	cfg = bpf_map_lookup_elem(&np_k8s_config, &zero);
+	if (!cfg || !cfg->enabled)
+		return -1;
+	s = k8s_where(key->src);
+	d = k8s_where(key->dst);
+	if (s == NP_K8S_OUTSIDE && d == NP_K8S_OUTSIDE)
+		return -1;
+	if (s == NP_K8S_OUTSIDE)
+		return NP_K8S_INGRESS;
+	if (d == NP_K8S_OUTSIDE)
+		return NP_K8S_EGRESS;
+	return s == NP_K8S_HERE && d == NP_K8S_HERE ? NP_K8S_INTRA_NODE : NP_K8S_INTER_NODE;
+}
+
+static __always_inline void k8s_count(int class, __u64 bytes, bool new_flow)
+{
+	struct np_k8s_class_stats *c;
+	__u32 k = class;
+
+	if (class < 0)
+		return;
+	c = bpf_map_lookup_elem(&np_k8s_stats, &k);
+	if (!c)
+		return;
+	c->packets++;
+	c->bytes += bytes;
+	c->flows += new_flow;
+}
+
 static __always_inline void count_packet(__u32 ifindex, __u32 hook, __u64 len)
 {
 	struct np_stats_key key = { .ifindex = ifindex, .hook = hook };
@@ -283,7 +353,8 @@ static __always_inline void flow_update(struct np_flow_value *v, const struct fl
 		__sync_fetch_and_add(&v->fragments, 1);
 }
 
-static __always_inline void flow_account(const struct flow_pkt *p, __u64 bytes)
+/* Returns true if the packet made a new flow. */
+static __always_inline bool flow_account(const struct flow_pkt *p, __u64 bytes)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct np_flow_value *v;
@@ -299,16 +370,17 @@ static __always_inline void flow_account(const struct flow_pkt *p, __u64 bytes)
 
 		if (!err) {
 			FLOW_STAT_INC(inserts);
-			return;
+			return true;
 		}
 		/* -EEXIST: another CPU inserted this flow first; add to it. */
 		v = err == -EEXIST ? bpf_map_lookup_elem(&np_flows, &p->key) : NULL;
 		if (!v) {
 			FLOW_STAT_INC(insert_failures);
-			return;
+			return false;
 		}
 	}
 	flow_update(v, p, bytes, now);
+	return false;
 }
 
 /*
@@ -338,7 +410,7 @@ static __always_inline void track_flow(void *ctx, bool xdp, __u32 ifindex, __u32
 		FLOW_STAT_INC(truncated);
 	if (p.fragment)
 		FLOW_STAT_INC(fragments);
-	flow_account(&p, bytes);
+	k8s_count(k8s_class(&p.key), bytes, flow_account(&p, bytes));
 }
 
 static __always_inline __u64 skb_frame_len(struct __sk_buff *skb)

@@ -123,6 +123,22 @@ static bool all_live(struct np_ctx *ctx, const struct np_attach_args *args,
 	return true;
 }
 
+int np_k8s_sync(struct np_ctx *ctx, __u64 *entries, __u64 *removed, bool *enabled);
+
+/* On a Kubernetes node the class trie is written with the programs (k8s sync). */
+static void k8s_sync_quietly(struct np_ctx *ctx)
+{
+	__u64 entries, removed;
+	bool enabled;
+	int err = np_k8s_sync(ctx, &entries, &removed, &enabled);
+
+	if (err)
+		np_warn(ctx, "Kubernetes classes not written: %s", strerror(-err));
+	else if (enabled)
+		np_info(ctx, "Kubernetes: %llu prefixes classify traffic (netprobe k8s sync "
+			"renews them)", (unsigned long long)entries);
+}
+
 static int traffic_attach(struct np_ctx *ctx, const struct np_attach_args *args,
 			  const struct np_probe *self)
 {
@@ -147,6 +163,8 @@ static int traffic_attach(struct np_ctx *ctx, const struct np_attach_args *args,
 		return err;
 	err = attach_hooks(ctx, args, skel, self);
 	np_traffic__destroy(skel);
+	if (!err)
+		k8s_sync_quietly(ctx);
 	return err;
 }
 

@@ -45,6 +45,8 @@ int cmd_show_all(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_pods(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_services(struct np_ctx *ctx, int argc, char **argv);
 int cmd_query_ip(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_k8s(struct np_ctx *ctx, int argc, char **argv);
+int cmd_k8s_sync(struct np_ctx *ctx, int argc, char **argv);
 const char *np_show_pods_synopsis(void);
 const char *np_show_services_synopsis(void);
 
@@ -78,6 +80,9 @@ static const struct np_cmd show_cmds[] = {
 	{ "services", cmd_show_services, NULL, NULL,
 	  "Kubernetes service ports and endpoints (kube-proxy's rules)", 0,
 	  np_show_services_synopsis },
+	{ "k8s", cmd_show_k8s, NULL, NULL,
+	  "packets, bytes and flows per Kubernetes class, counted in the kernel", NP_CMD_PROM,
+	  NULL },
 	{ 0 },
 };
 
@@ -107,6 +112,12 @@ static const struct np_cmd query_cmds[] = {
 	{ 0 },
 };
 
+static const struct np_cmd k8s_cmds[] = {
+	{ "sync", cmd_k8s_sync, NULL, NULL,
+	  "write the cluster's prefixes into the kernel's class trie", 0, NULL },
+	{ 0 },
+};
+
 static const struct np_cmd set_cmds[] = {
 	{ "security", cmd_set_security, NULL,
 	  "[scan-ports N] [scan-window SEC] [syn-rate N] [syn-complete PCT]",
@@ -125,6 +136,7 @@ const struct np_cmd np_commands[] = {
 	{ "watch", NULL, watch_cmds, NULL, NULL, 0, NULL },
 	{ "set", NULL, set_cmds, NULL, NULL, 0, NULL },
 	{ "query", NULL, query_cmds, NULL, NULL, 0, NULL },
+	{ "k8s", NULL, k8s_cmds, NULL, NULL, 0, NULL },
 	{ "dump", cmd_dump, NULL, "[maps|progs|links]", "raw pinned maps, programs, links", 0, NULL },
 	{ "feature", cmd_feature, NULL, NULL, "what this kernel supports", NP_CMD_PROM, NULL },
 	{ "version", cmd_version, NULL, NULL, "version information", 0, NULL },

@@ -11,13 +11,19 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
 
 #include "lib/cmd.h"
 #include "lib/inet.h"
 #include "lib/k8s.h"
+#include "lib/maps.h"
 #include "lib/model.h"
 #include "lib/out.h"
+#include "lib/state.h"
 
 /* Warnings for what could not be read, once. */
 static void k8s_notes(struct np_ctx *ctx, const struct np_k8s *k)
@@ -308,5 +314,267 @@ int cmd_query_ip(struct np_ctx *ctx, int argc, char **argv)
 	np_k8s_who_out(ctx->out, &w);
 	out_object_end(ctx->out);
 	np_k8s_free(&k);
+	return NP_EXIT_OK;
+}
+
+/* ---- the kernel's classes: k8s sync, show k8s ---- */
+
+static int k8s_key_cmp_del(int fd, const struct np_k8s_cidr_entry *v, int n, __u64 *removed)
+{
+	struct np_k8s_cidr_key key, next;
+	bool first = true;
+
+	/* Stale prefixes go; the walk restarts after each delete (LPM tries
+	 * have no stable order across deletes), bounded by the map's size. */
+	for (int guard = 0; guard < 2 * NP_K8S_CIDRS_MAX; guard++) {
+		bool keep = false;
+
+		if (bpf_map_get_next_key(fd, first ? NULL : &key, &next))
+			return 0;
+		first = false;
+		for (int i = 0; i < n && !keep; i++)
+			keep = next.prefixlen == v[i].cidr.prefix &&
+			       !memcmp(next.addr, v[i].cidr.addr, 16);
+		if (!keep && !bpf_map_delete_elem(fd, &next)) {
+			(*removed)++;
+			first = true;
+			continue;
+		}
+		key = next;
+	}
+	return -E2BIG;
+}
+
+/*
+ * Writes np_k8s_cidrs from the node's sources and turns the classes on (or
+ * off, when the node has no Kubernetes). The caller holds the state lock.
+ * quiet: a note instead of output (from attach). Returns 0 or -errno.
+ */
+int np_k8s_sync(struct np_ctx *ctx, __u64 *entries, __u64 *removed, bool *enabled)
+{
+	struct np_k8s_cidr_entry *v = NULL;
+	struct np_k8s_config cfg = { 0 };
+	int fd, cfd, n = 0, err = 0;
+	struct np_k8s k;
+	__u32 zero = 0;
+
+	*entries = *removed = 0;
+	fd = np_map_open(ctx, "np_k8s_cidrs");
+	cfd = fd >= 0 ? np_map_open(ctx, "np_k8s_config") : fd;
+	if (fd < 0 || cfd < 0) {
+		err = fd < 0 ? fd : cfd;
+		goto out;
+	}
+	np_k8s_load(&k, host_root(ctx), NP_K8S_ALL);
+	k8s_notes(ctx, &k);
+	*enabled = np_k8s_present(&k);
+	if (*enabled)
+		err = np_k8s_cidr_entries(&k, &v, &n);
+	np_k8s_free(&k);
+	if (err)
+		goto out;
+	if (n > NP_K8S_CIDRS_MAX) {
+		err = -E2BIG;
+		goto out;
+	}
+	/* New prefixes first, then the stale ones go: no moment without the old. */
+	for (int i = 0; i < n && !err; i++) {
+		struct np_k8s_cidr_key key = { .prefixlen = v[i].cidr.prefix };
+		struct np_k8s_cidr_val val = { .where = v[i].where };
+
+		memcpy(key.addr, v[i].cidr.addr, 16);
+		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
+			err = -errno;
+	}
+	err = err ?: k8s_key_cmp_del(fd, v, n, removed);
+	*entries = n;
+	cfg.enabled = *enabled && !err;
+	cfg.synced_ns = np_now_ns();
+	if (!err && bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY))
+		err = -errno;
+out:
+	if (fd >= 0)
+		close(fd);
+	if (cfd >= 0)
+		close(cfd);
+	free(v);
+	return err;
+}
+
+int cmd_k8s_sync(struct np_ctx *ctx, int argc, char **argv)
+{
+	__u64 entries, removed;
+	bool enabled;
+	int err;
+
+	if (argc && np_is_help(argv[0]))
+		return np_cmd_help_self(ctx, "Writes the cluster's prefixes (pod CIDRs, node and "
+					"service addresses) into the\nkernel's class trie, as attach "
+					"does; run it when pods, services or nodes change.\n");
+	if (argc)
+		return np_usage(ctx, "k8s sync: unexpected '%s'", argv[0]);
+	err = np_state_open(ctx, NP_ST_WRITE);
+	if (err)
+		return err;
+	err = np_k8s_sync(ctx, &entries, &removed, &enabled);
+	if (err == -ENOENT)
+		return np_err(ctx, "no traffic probe is attached: 'netprobe attach DEV' first");
+	if (err)
+		return np_err(ctx, "cannot write the class trie: %s", strerror(-err));
+	out_object_begin(ctx->out);
+	out_kv_bool(ctx->out, "enabled", "classes counted:", enabled);
+	out_kv_u64(ctx->out, "prefixes", "prefixes:", entries);
+	out_kv_u64(ctx->out, "removed", "stale prefixes removed:", removed);
+	out_object_end(ctx->out);
+	return NP_EXIT_OK;
+}
+
+enum { K_CLASS, K_PACKETS, K_BYTES, K_FLOWS };
+
+static const struct np_col class_cols[] = {
+	[K_CLASS] = { "class", "CLASS", -12, NP_K_STR },
+	[K_PACKETS] = { "packets", "PACKETS", 10, NP_K_COUNT },
+	[K_BYTES] = { "bytes", "BYTES", 10, NP_K_BYTES },
+	[K_FLOWS] = { "flows", "FLOWS", 8, NP_K_COUNT },
+};
+
+static const char *const class_names[NP_K8S_CLASSES] = {
+	[NP_K8S_INTRA_NODE] = "intra-node", [NP_K8S_INTER_NODE] = "inter-node",
+	[NP_K8S_INGRESS] = "ingress", [NP_K8S_EGRESS] = "egress",
+};
+
+#define CM(cls, what, help) { cls "_" what, NULL, 0, NP_K_U64, NP_P_COUNTER, \
+	"netprobe_k8s_" cls "_" what "_total", help }
+
+/* Prometheus: one series per class and figure, the seed's names. */
+static const struct np_col class_prom[] = {
+	CM("intra_node", "packets", "Packets with both ends on this node (pods, node, local services)."),
+	CM("intra_node", "bytes", "Bytes (frames) with both ends on this node."),
+	CM("intra_node", "flows", "New flows with both ends on this node."),
+	CM("inter_node", "packets", "Packets with one end elsewhere in the cluster."),
+	CM("inter_node", "bytes", "Bytes (frames) with one end elsewhere in the cluster."),
+	CM("inter_node", "flows", "New flows with one end elsewhere in the cluster."),
+	CM("ingress", "packets", "Packets from outside the cluster."),
+	CM("ingress", "bytes", "Bytes (frames) from outside the cluster."),
+	CM("ingress", "flows", "New flows from outside the cluster."),
+	CM("egress", "packets", "Packets to outside the cluster."),
+	CM("egress", "bytes", "Bytes (frames) to outside the cluster."),
+	CM("egress", "flows", "New flows to outside the cluster."),
+};
+
+enum { I_NS, I_POD, I_UID, I_IP, I_NODE, I_VALUE };
+
+static const struct np_col info_cols[] = {
+	[I_NS] = { "namespace", NULL, 0, NP_K_STR, NP_P_LABEL },
+	[I_POD] = { "pod", NULL, 0, NP_K_STR, NP_P_LABEL },
+	[I_UID] = { "uid", NULL, 0, NP_K_STR, NP_P_LABEL },
+	[I_IP] = { "pod_ip", NULL, 0, NP_K_STR, NP_P_LABEL },
+	[I_NODE] = { "node", NULL, 0, NP_K_STR, NP_P_LABEL },
+	[I_VALUE] = { "info", NULL, 0, NP_K_U64, NP_P_GAUGE, "netprobe_k8s_pod_info",
+		      "1 for each pod of this node and address, as kube_pod_info." },
+};
+
+/* This node's name for pod_info: NODE_NAME (a DaemonSet's downward API), else the hostname. */
+static const char *node_name(char *buf, size_t n)
+{
+	const char *env = getenv("NODE_NAME");
+
+	if (env && *env)
+		return env;
+	if (gethostname(buf, n))
+		snprintf(buf, n, "unknown");
+	buf[n - 1] = '\0';
+	return buf;
+}
+
+static void pod_info(struct np_ctx *ctx)
+{
+	char node[256], ip[INET6_ADDRSTRLEN];
+	struct np_k8s k;
+
+	np_k8s_load(&k, host_root(ctx), NP_K8S_PODS);
+	node_name(node, sizeof(node));
+	out_table_begin(ctx->out, NULL, info_cols, ARRAY_SIZE(info_cols), NP_LAYOUT_TABLE);
+	for (int i = 0; i < k.npods; i++) {
+		const struct np_k8s_pod *p = &k.pods[i];
+
+		for (int a = 0; a < p->nips && !p->host_network && p->name[0]; a++) {
+			out_row_begin(ctx->out);
+			out_str(ctx->out, I_NS, p->namespace);
+			out_str(ctx->out, I_POD, p->name);
+			out_str(ctx->out, I_UID, p->uid);
+			out_str(ctx->out, I_IP, np_addr_str(p->ips[a], ip, sizeof(ip)));
+			out_str(ctx->out, I_NODE, node);
+			out_u64(ctx->out, I_VALUE, 1);
+			out_row_end(ctx->out);
+		}
+	}
+	out_table_end(ctx->out);
+	np_k8s_free(&k);
+}
+
+int cmd_show_k8s(struct np_ctx *ctx, int argc, char **argv)
+{
+	struct np_k8s_class_stats sum[NP_K8S_CLASSES] = { 0 };
+	struct np_k8s_config cfg = { 0 };
+	int ncpu = libbpf_num_possible_cpus(), fd, err;
+	struct np_k8s_class_stats *per;
+	__u32 zero = 0;
+
+	if (argc && np_is_help(argv[0]))
+		return np_cmd_help_self(ctx, "Packets, bytes and new flows per class, counted by the "
+					"TC and XDP programs\n(netprobe k8s sync writes what they "
+					"classify by); --prom adds netprobe_k8s_pod_info.\n");
+	if (argc)
+		return np_usage(ctx, "show k8s: unexpected '%s'", argv[0]);
+	err = np_state_open(ctx, 0);
+	if (err)
+		return err;
+	fd = np_map_open(ctx, "np_k8s_config");
+	if (fd >= 0) {
+		bpf_map_lookup_elem(fd, &zero, &cfg);
+		close(fd);
+	}
+	fd = np_map_open(ctx, "np_k8s_stats");
+	if (fd < 0)
+		return np_err(ctx, "no traffic probe is attached: 'netprobe attach DEV' first");
+	per = ncpu > 0 ? calloc(ncpu, sizeof(*per)) : NULL;
+	for (__u32 c = 0; per && c < NP_K8S_CLASSES; c++) {
+		if (bpf_map_lookup_elem(fd, &c, per))
+			continue;
+		for (int i = 0; i < ncpu; i++) {
+			sum[c].packets += per[i].packets;
+			sum[c].bytes += per[i].bytes;
+			sum[c].flows += per[i].flows;
+		}
+	}
+	close(fd);
+	free(per);
+	if (!cfg.enabled && out_format(ctx->out) != NP_FMT_PROM)
+		np_warn(ctx, "the classes are off: no Kubernetes found at the last attach or "
+			"'netprobe k8s sync'");
+	if (out_format(ctx->out) == NP_FMT_PROM) {
+		out_table_begin(ctx->out, NULL, class_prom, ARRAY_SIZE(class_prom), NP_LAYOUT_TABLE);
+		out_row_begin(ctx->out);
+		for (int c = 0; c < NP_K8S_CLASSES; c++) {
+			out_u64(ctx->out, c * 3, sum[c].packets);
+			out_u64(ctx->out, c * 3 + 1, sum[c].bytes);
+			out_u64(ctx->out, c * 3 + 2, sum[c].flows);
+		}
+		out_row_end(ctx->out);
+		out_table_end(ctx->out);
+		pod_info(ctx);
+		return NP_EXIT_OK;
+	}
+	out_table_begin(ctx->out, NULL, class_cols, ARRAY_SIZE(class_cols), NP_LAYOUT_TABLE);
+	for (int c = 0; c < NP_K8S_CLASSES; c++) {
+		out_row_begin(ctx->out);
+		out_str(ctx->out, K_CLASS, class_names[c]);
+		out_u64(ctx->out, K_PACKETS, sum[c].packets);
+		out_u64(ctx->out, K_BYTES, sum[c].bytes);
+		out_u64(ctx->out, K_FLOWS, sum[c].flows);
+		out_row_end(ctx->out);
+	}
+	out_table_end(ctx->out);
 	return NP_EXIT_OK;
 }

@@ -19,6 +19,7 @@ int cmd_show_alerts(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_vxlan(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_topology(struct np_ctx *ctx, int argc, char **argv);
 int cmd_feature(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_k8s(struct np_ctx *ctx, int argc, char **argv);
 
 /* The parts, each present when its pin is (NULL: always). */
 static const struct {
@@ -31,6 +32,7 @@ static const struct {
 	{ cmd_show_netfilter, "maps/np_nf_stats" },
 	{ cmd_show_alerts, "maps/np_alerts" },
 	{ cmd_show_vxlan, "maps/np_vxlan_tunnels" },
+	{ cmd_show_k8s, "maps/np_k8s_stats" },
 	{ cmd_show_topology, NULL },
 	{ cmd_feature, NULL },
 };

@@ -143,7 +143,7 @@ const struct np_table np_flows_table = {
 
 const char *np_show_flows_synopsis(void)
 {
-	static char buf[256];
+	static char buf[512];
 
 	return buf[0] ? buf : np_table_synopsis(&np_flows_table, buf, sizeof(buf));
 }

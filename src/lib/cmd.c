@@ -157,7 +157,7 @@ static void help_level(FILE *f, const struct np_cmd *table, const char *prefix)
 {
 	for (const struct np_cmd *c = table; c->name; c++) {
 		const char *args = np_cmd_args(c);
-		char line[256];
+		char line[640];
 
 		if (c->sub) {
 			char next[128];

@@ -18,6 +18,7 @@
 
 #include "k8s.h"
 #include "overlay.h"
+#include "../../bpf/netprobe.h"
 
 enum {
 	SRC_HOST_ROOT, SRC_CNI_CACHE, SRC_IPAM, SRC_CONTAINERD, SRC_CRIO, SRC_FLANNEL, SRC_RULES,
@@ -1104,4 +1105,106 @@ const char *np_k8s_svc_kind_name(enum np_k8s_svc_kind kind)
 	};
 
 	return names[kind];
+}
+
+bool np_k8s_present(const struct np_k8s *k)
+{
+	return k->npods || k->nsvcs || k->ncluster;
+}
+
+static int cidr_add(struct np_k8s_cidr_entry **v, int *n, int *cap, const struct np_cidr *c,
+		    __u32 where)
+{
+	/* The same prefix twice: HERE wins (a service with local endpoints, this node). */
+	for (int i = 0; i < *n; i++)
+		if ((*v)[i].cidr.prefix == c->prefix && !memcmp((*v)[i].cidr.addr, c->addr, 16)) {
+			if (where == NP_K8S_HERE)
+				(*v)[i].where = where;
+			return 0;
+		}
+	if (*n == *cap) {
+		struct np_k8s_cidr_entry *nv = realloc(*v, (*cap = *cap ? *cap * 2 : 64) *
+						      sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+	}
+	(*v)[*n].cidr = *c;
+	(*v)[(*n)++].where = where;
+	return 0;
+}
+
+static void host_cidr(struct np_cidr *c, const __u8 addr[16])
+{
+	memcpy(c->addr, addr, 16);
+	c->prefix = 128;
+}
+
+/* Every endpoint of the service is a pod of this node. */
+static bool svc_here(const struct np_k8s *k, const struct np_k8s_svc *s)
+{
+	if (!s->nendpoints)
+		return false;
+	for (int i = 0; i < s->nendpoints; i++) {
+		struct np_k8s_who w;
+		char ip[64];
+		__u8 a[16];
+
+		copy(ip, sizeof(ip), s->endpoints[i][0] == '[' ? s->endpoints[i] + 1 :
+		     s->endpoints[i]);
+		ip[strcspn(ip, s->endpoints[i][0] == '[' ? "]" : ":")] = '\0';
+		if (!parse_addr(ip, a))
+			return false;
+		np_k8s_who(k, a, 0, 0, 0, &w);
+		if (w.kind == NP_K8S_SERVICE || !w.node || !w.node->self ||
+		    (w.kind != NP_K8S_POD && w.kind != NP_K8S_NODE))
+			return false;
+	}
+	return true;
+}
+
+int np_k8s_cidr_entries(const struct np_k8s *k, struct np_k8s_cidr_entry **out, int *n)
+{
+	struct np_k8s_cidr_entry *v = NULL;
+	int cap = 0, err = 0;
+	struct np_cidr c;
+
+	*n = 0;
+	for (int i = 0; i < k->ncluster && !err; i++)
+		err = cidr_add(&v, n, &cap, &k->cluster[i], NP_K8S_CLUSTER);
+	for (int i = 0; i < k->nnodes && !err; i++) {
+		const struct np_k8s_node *nd = &k->nodes[i];
+
+		for (int j = 0; j < nd->ncidrs && !err; j++)
+			err = cidr_add(&v, n, &cap, &nd->pod_cidr[j],
+				       nd->self ? NP_K8S_HERE : NP_K8S_CLUSTER);
+		if (!nd->self && !err) {
+			host_cidr(&c, nd->ip);
+			err = cidr_add(&v, n, &cap, &c, NP_K8S_CLUSTER);
+		}
+	}
+	for (int i = 0; i < k->nself_ips && !err; i++) {
+		host_cidr(&c, k->self_ips[i]);
+		err = cidr_add(&v, n, &cap, &c, NP_K8S_HERE);
+	}
+	for (int i = 0; i < k->npods && !err; i++)
+		for (int j = 0; j < k->pods[i].nips && !k->pods[i].host_network && !err; j++) {
+			host_cidr(&c, k->pods[i].ips[j]);
+			err = cidr_add(&v, n, &cap, &c, NP_K8S_HERE);
+		}
+	for (int i = 0; i < k->nsvcs && !err; i++) {
+		if (k->svcs[i].kind == NP_SVC_NODE_PORT)
+			continue;
+		host_cidr(&c, k->svcs[i].ip);
+		err = cidr_add(&v, n, &cap, &c, svc_here(k, &k->svcs[i]) ? NP_K8S_HERE :
+								     NP_K8S_CLUSTER);
+	}
+	if (err) {
+		free(v);
+		*n = 0;
+		return err;
+	}
+	*out = v;
+	return 0;
 }

@@ -139,6 +139,18 @@ const struct np_k8s_pod *np_k8s_pod_of_netns(const struct np_k8s *k, __u32 inode
 const char *np_k8s_kind_name(enum np_k8s_kind kind);
 const char *np_k8s_svc_kind_name(enum np_k8s_svc_kind kind);
 
+/*
+ * Where the kernel's classes see each address (np_k8s_cidrs): one entry per
+ * prefix, HERE or CLUSTER. *n gets the count; free *out. -ENOMEM.
+ */
+struct np_k8s_cidr_entry {
+	struct np_cidr cidr;
+	__u32 where;		/* enum np_k8s_where (bpf/netprobe.h) */
+};
+int np_k8s_cidr_entries(const struct np_k8s *k, struct np_k8s_cidr_entry **out, int *n);
+/* True if the node has any Kubernetes at all (pods, services, a cluster network). */
+bool np_k8s_present(const struct np_k8s *k);
+
 /* Parsers, for unit tests: they add to k. */
 int np_k8s_parse_iptables(struct np_k8s *k, const char *text);
 int np_k8s_parse_nft(struct np_k8s *k, const char *json_text);
