@@ -385,7 +385,6 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 {
 	const struct flow_rec *r = rec;
 	const struct np_flow_key *k = &r->key.inner;
-	const char *proto = np_proto_name(k->proto);
 	struct show *s = arg;
 	struct np_out *o = s->ctx->out;
 	char buf[INET6_ADDRSTRLEN], flags[16];
@@ -397,11 +396,7 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 	out_u64(o, F_VNI, r->key.vni);
 	out_str(o, F_OSRC, np_addr_str(r->key.outer_src, buf, sizeof(buf)));
 	out_str(o, F_ODST, np_addr_str(r->key.outer_dst, buf, sizeof(buf)));
-	if (proto)
-		out_str(o, F_PROTO, proto);
-	else
-		out_u64(o, F_PROTO, k->proto);
-	out_u64(o, F_PROTO_NUM, k->proto);
+	np_out_proto(o, F_PROTO, F_PROTO_NUM, k->proto);
 	out_str(o, F_SRC, np_addr_str(k->src, buf, sizeof(buf)));
 	out_str(o, F_DST, np_addr_str(k->dst, buf, sizeof(buf)));
 	if (r->later_fragment && out_format(o) == NP_FMT_PLAIN) {

@@ -655,6 +655,25 @@ hex_patch() {
 	[ "$(jq '[.[].packets] | add' <<<"$output")" -eq "$tunnel" ]
 }
 
+@test "an inner protocol without a name: proto is its number as a string, as in show flows" {
+	replay_setup
+	local src="$PCAPS/vxlan4789_vni100_icmp.pcap" f="$BATS_TEST_TMPDIR/proto99.pcap" hex
+	# Frame 1's inner IPv4 protocol (14 + 20 + 8 + 8 + 14 + 9 bytes in) made 99.
+	hex=$(xxd -p "$src" | tr -d '\n')
+	hex=$(hex_patch "$hex" $(($(pcap_frame_off "$hex" 1) + 73)) 63)
+	xxd -r -p <<<"$hex" >"$f"
+	[ "$($TSHARK -r "$f" -Y 'vxlan && ip.proto#2 == 99' 2>/dev/null | wc -l)" -eq 1 ]
+	run np_in "$NS_B" attach b0 vxlan
+	[ "$status" -eq 0 ]
+	pcap_replay "$NS_A" a0 "$f"
+	run np_in "$NS_B" -j show vxlan flows proto 99
+	[ "$status" -eq 0 ]
+	echo "$output"
+	jq -e 'length == 1 and .[0].proto == "99" and .[0].proto_number == 99 and .[0].packets == 1' <<<"$output"
+	run np_in "$NS_B" -j show vxlan flows
+	jq -e 'all(.[]; (.proto | type == "string") and (.proto_number | type == "number"))' <<<"$output"
+}
+
 @test "attach all includes vxlan; detach vxlan removes its hooks and entries; errors" {
 	replay_setup
 	run np_in "$NS_B" show vxlan
