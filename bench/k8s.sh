@@ -45,7 +45,7 @@ trap cleanup EXIT
 secs() {
 	local t0 t1
 	t0=$(date +%s.%N)
-	"$@" >/dev/null 2>&1
+	"$@" >/dev/null 2>"$OUT/k8s-bench.err" || { echo "failed ($?): $* ($(head -1 "$OUT/k8s-bench.err"))" >&2; exit 1; }
 	t1=$(date +%s.%N)
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.4f\n", b - a }'
 }
@@ -153,7 +153,7 @@ bench_cost() {
 	for i in $(seq 1 "$RUNS"); do
 		in_b "$NP" -q k8s sync >/dev/null
 		on+=("$(cost_run)")
-		bpftool map update pinned "$PIN/maps/np_k8s_config" key 0 0 0 0 value hex 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00 00
+		bpftool map update pinned "$PIN/maps/np_k8s_config" key 0 0 0 0 value hex 00 00 00 00 01 00 00 00 00 00 00 00 00 00 00 00
 		off+=("$(cost_run)")
 	done
 	printf 'classes on %s ns, off %s ns per packet (medians)\n' \

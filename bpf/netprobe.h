@@ -136,6 +136,7 @@ enum np_k8s_class {
 	NP_K8S_INGRESS = 2,	/* from outside the cluster */
 	NP_K8S_EGRESS = 3,	/* to outside the cluster */
 	NP_K8S_CLASSES,
+	NP_K8S_NO_CLASS = 0xff,	/* neither end in the cluster */
 };
 
 struct np_k8s_class_stats {
@@ -144,10 +145,15 @@ struct np_k8s_class_stats {
 	__u64 flows;		/* new entries of np_flows in this class */
 };
 
-/* "np_k8s_config", an array of one: 1 when np_k8s_cidrs is written. */
+/*
+ * "np_k8s_config", an array of one: enabled when np_k8s_cidrs is written.
+ * A flow keeps its class in its np_flows entry (one trie lookup per end
+ * for its first packet only); each sync takes a new generation (1..255,
+ * never 0), and a flow of an older one is classified again.
+ */
 struct np_k8s_config {
 	__u32 enabled;
-	__u32 pad;
+	__u32 generation;
 	__u64 synced_ns;	/* CLOCK_REALTIME of the last sync (user space) */
 };
 
@@ -224,7 +230,9 @@ struct np_flow_value {
 	__u32 tcp_flags;	/* OR of the flags seen: FIN 0x01 ... CWR 0x80, NS 0x100 */
 	__u32 truncated;	/* packets that ended before their IP length said */
 	__u32 fragments;	/* non-first IP fragments (counted with ports 0) */
-	__u32 pad;
+	__u8 k8s_class;		/* enum np_k8s_class of the flow, NP_K8S_NO_CLASS if none */
+	__u8 k8s_gen;		/* the np_k8s_config generation it was classified in */
+	__u16 pad;
 };
 
 /* Slots of the pinned per-CPU "np_flow_stats" array. */

@@ -98,19 +98,23 @@ static __always_inline __u32 k8s_where(const __u8 addr[16])
 	return v ? v->where : NP_K8S_OUTSIDE;
 }
 
-/* The packet's class, or -1: k8s off, or neither end in the cluster. */
-static __always_inline int k8s_class(const struct np_flow_key *key)
+/* The classes' configuration, or NULL while they are off. */
+static __always_inline struct np_k8s_config *k8s_on(void)
 {
 	struct np_k8s_config *cfg;
-	__u32 zero = 0, s, d;
+	__u32 zero = 0;
 
 	cfg = bpf_map_lookup_elem(&np_k8s_config, &zero);
-	if (!cfg || !cfg->enabled)
-		return -1;
-	s = k8s_where(key->src);
-	d = k8s_where(key->dst);
+	return cfg && cfg->enabled ? cfg : NULL;
+}
+
+/* The class of a flow by its ends, NP_K8S_NO_CLASS if neither is in the cluster. */
+static __always_inline __u8 k8s_class(const struct np_flow_key *key)
+{
+	__u32 s = k8s_where(key->src), d = k8s_where(key->dst);
+
 	if (s == NP_K8S_OUTSIDE && d == NP_K8S_OUTSIDE)
-		return -1;
+		return NP_K8S_NO_CLASS;
 	if (s == NP_K8S_OUTSIDE)
 		return NP_K8S_INGRESS;
 	if (d == NP_K8S_OUTSIDE)
@@ -118,12 +122,12 @@ static __always_inline int k8s_class(const struct np_flow_key *key)
 	return s == NP_K8S_HERE && d == NP_K8S_HERE ? NP_K8S_INTRA_NODE : NP_K8S_INTER_NODE;
 }
 
-static __always_inline void k8s_count(int class, __u64 bytes, bool new_flow)
+static __always_inline void k8s_count(__u8 class, __u64 bytes, bool new_flow)
 {
 	struct np_k8s_class_stats *c;
 	__u32 k = class;
 
-	if (class < 0)
+	if (class >= NP_K8S_CLASSES)
 		return;
 	c = bpf_map_lookup_elem(&np_k8s_stats, &k);
 	if (!c)
@@ -131,6 +135,21 @@ static __always_inline void k8s_count(int class, __u64 bytes, bool new_flow)
 	c->packets++;
 	c->bytes += bytes;
 	c->flows += new_flow;
+}
+
+/* A packet of an existing flow: its class, renewed after a sync. */
+static __always_inline void k8s_flow_packet(struct np_flow_value *v, const struct np_flow_key *key,
+					    __u64 bytes)
+{
+	struct np_k8s_config *cfg = k8s_on();
+
+	if (!cfg)
+		return;
+	if (v->k8s_gen != (__u8)cfg->generation) {
+		v->k8s_class = k8s_class(key);
+		v->k8s_gen = cfg->generation;
+	}
+	k8s_count(v->k8s_class, bytes, false);
 }
 
 static __always_inline void count_packet(__u32 ifindex, __u32 hook, __u64 len)
@@ -353,8 +372,7 @@ static __always_inline void flow_update(struct np_flow_value *v, const struct fl
 		__sync_fetch_and_add(&v->fragments, 1);
 }
 
-/* Returns true if the packet made a new flow. */
-static __always_inline bool flow_account(const struct flow_pkt *p, __u64 bytes)
+static __always_inline void flow_account(const struct flow_pkt *p, __u64 bytes)
 {
 	__u64 now = bpf_ktime_get_ns();
 	struct np_flow_value *v;
@@ -364,23 +382,31 @@ static __always_inline bool flow_account(const struct flow_pkt *p, __u64 bytes)
 		struct np_flow_value init = {
 			.packets = 1, .bytes = bytes, .first_seen = now, .last_seen = now,
 			.tcp_flags = p->tcp_flags, .truncated = p->truncated,
-			.fragments = p->fragment,
+			.fragments = p->fragment, .k8s_class = NP_K8S_NO_CLASS,
 		};
-		long err = bpf_map_update_elem(&np_flows, &p->key, &init, BPF_NOEXIST);
+		struct np_k8s_config *cfg = k8s_on();
+		long err;
 
+		if (cfg) {
+			init.k8s_class = k8s_class(&p->key);
+			init.k8s_gen = cfg->generation;
+		}
+		err = bpf_map_update_elem(&np_flows, &p->key, &init, BPF_NOEXIST);
 		if (!err) {
 			FLOW_STAT_INC(inserts);
-			return true;
+			if (cfg)
+				k8s_count(init.k8s_class, bytes, true);
+			return;
 		}
 		/* -EEXIST: another CPU inserted this flow first; add to it. */
 		v = err == -EEXIST ? bpf_map_lookup_elem(&np_flows, &p->key) : NULL;
 		if (!v) {
 			FLOW_STAT_INC(insert_failures);
-			return false;
+			return;
 		}
 	}
 	flow_update(v, p, bytes, now);
-	return false;
+	k8s_flow_packet(v, &p->key, bytes);
 }
 
 /*
@@ -410,7 +436,7 @@ static __always_inline void track_flow(void *ctx, bool xdp, __u32 ifindex, __u32
 		FLOW_STAT_INC(truncated);
 	if (p.fragment)
 		FLOW_STAT_INC(fragments);
-	k8s_count(k8s_class(&p.key), bytes, flow_account(&p, bytes));
+	flow_account(&p, bytes);
 }
 
 static __always_inline __u64 skb_frame_len(struct __sk_buff *skb)

@@ -388,6 +388,10 @@ int np_k8s_sync(struct np_ctx *ctx, __u64 *entries, __u64 *removed, bool *enable
 	}
 	err = err ?: k8s_key_cmp_del(fd, v, n, removed);
 	*entries = n;
+	/* A new generation: flows classified before are classified again. */
+	if (bpf_map_lookup_elem(cfd, &zero, &cfg))
+		memset(&cfg, 0, sizeof(cfg));
+	cfg.generation = cfg.generation % 255 + 1;
 	cfg.enabled = *enabled && !err;
 	cfg.synced_ns = np_now_ns();
 	if (!err && bpf_map_update_elem(cfd, &zero, &cfg, BPF_ANY))

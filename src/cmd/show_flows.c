@@ -189,8 +189,8 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 	if (s->q.k8s) {
 		const struct np_names *n = np_query_names(q, rec);
 
-		out_obj(o, C_SRC_K8S, np_k8s_who_json(&n->src_k8s), NULL);
-		out_obj(o, C_DST_K8S, np_k8s_who_json(&n->dst_k8s), NULL);
+		out_json_text(o, C_SRC_K8S, n->src_json, NULL);
+		out_json_text(o, C_DST_K8S, n->dst_json, NULL);
 		out_str(o, C_K8S_DIR, n->k8s_direction);
 		/* People read the names where the addresses were. */
 		if (out_format(o) == NP_FMT_PLAIN)

@@ -980,7 +980,64 @@ int np_k8s_load(struct np_k8s *k, const char *host_root, unsigned what)
 		read_services(k);
 	if (what & NP_K8S_NODES)
 		read_nodes(k);
+	return np_k8s_index(k);
+}
+
+static int ipref_cmp(const void *a, const void *b)
+{
+	const struct np_k8s_ipref *x = a, *y = b;
+	int c = memcmp(x->addr, y->addr, 16);
+
+	/* Services before pods, each in table order: lookups keep the old precedence. */
+	if (c)
+		return c;
+	if ((x->svc >= 0) != (y->svc >= 0))
+		return x->svc >= 0 ? -1 : 1;
+	return x->svc >= 0 ? x->svc - y->svc : x->pod - y->pod;
+}
+
+int np_k8s_index(struct np_k8s *k)
+{
+	int n = 0;
+
+	free(k->ipidx);
+	k->nipidx = 0;
+	for (int i = 0; i < k->npods; i++)
+		n += k->pods[i].nips;
+	k->ipidx = calloc(n + k->nsvcs + 1, sizeof(*k->ipidx));
+	if (!k->ipidx)
+		return -ENOMEM;
+	for (int i = 0; i < k->nsvcs; i++) {
+		if (k->svcs[i].kind == NP_SVC_NODE_PORT)
+			continue;
+		memcpy(k->ipidx[k->nipidx].addr, k->svcs[i].ip, 16);
+		k->ipidx[k->nipidx].pod = -1;
+		k->ipidx[k->nipidx++].svc = i;
+	}
+	for (int i = 0; i < k->npods; i++)
+		for (int a = 0; a < k->pods[i].nips && !k->pods[i].host_network; a++) {
+			memcpy(k->ipidx[k->nipidx].addr, k->pods[i].ips[a], 16);
+			k->ipidx[k->nipidx].pod = i;
+			k->ipidx[k->nipidx++].svc = -1;
+		}
+	qsort(k->ipidx, k->nipidx, sizeof(*k->ipidx), ipref_cmp);
 	return 0;
+}
+
+/* The first index entry of addr, or nipidx. */
+static int ipidx_first(const struct np_k8s *k, const __u8 addr[16])
+{
+	int lo = 0, hi = k->nipidx;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (memcmp(k->ipidx[mid].addr, addr, 16) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 void np_k8s_free(struct np_k8s *k)
@@ -989,6 +1046,7 @@ void np_k8s_free(struct np_k8s *k)
 	free(k->svcs);
 	free(k->nodes);
 	free(k->self_ips);
+	free(k->ipidx);
 	memset(k, 0, sizeof(*k));
 }
 
@@ -1024,37 +1082,38 @@ void np_k8s_who(const struct np_k8s *k, const __u8 addr[16], __u16 port, __u8 pr
 	bool self = is_self(k, addr);
 
 	memset(w, 0, sizeof(*w));
-	/* A service: its VIP and port (the client side sees the VIP), or a
-	 * NodePort on one of this node's addresses. */
-	for (int i = 0; i < k->nsvcs; i++) {
+	/* A NodePort on one of this node's addresses. */
+	for (int i = 0; self && port && i < k->nsvcs; i++) {
 		const struct np_k8s_svc *s = &k->svcs[i];
 
-		if (s->kind == NP_SVC_NODE_PORT ? !self : memcmp(s->ip, addr, 16))
-			continue;
-		if (port && (s->port != port || (proto && s->proto && s->proto != proto)))
-			continue;
-		if (!port && s->kind == NP_SVC_NODE_PORT)
-			continue;
-		w->kind = NP_K8S_SERVICE;
-		w->svc = s;
-		return;
-	}
-	/* A pod of this node, unless its address was given out again after the flow began. */
-	for (int i = 0; i < k->npods; i++) {
-		const struct np_k8s_pod *p = &k->pods[i];
-
-		if (p->host_network)
-			continue;
-		for (int a = 0; a < p->nips; a++) {
-			if (memcmp(p->ips[a], addr, 16))
-				continue;
-			if (seen_ns && p->created_ns > seen_ns) {
-				w->reused = true;
-				continue;
-			}
-			if (!w->matches++)
-				w->pod = p;
+		if (s->kind == NP_SVC_NODE_PORT && s->port == port &&
+		    (!proto || !s->proto || s->proto == proto)) {
+			w->kind = NP_K8S_SERVICE;
+			w->svc = s;
+			return;
 		}
+	}
+	for (int i = ipidx_first(k, addr); i < k->nipidx && !memcmp(k->ipidx[i].addr, addr, 16);
+	     i++) {
+		const struct np_k8s_ipref *r = &k->ipidx[i];
+
+		/* A service: its VIP and port (the client side sees the VIP). */
+		if (r->svc >= 0) {
+			const struct np_k8s_svc *s = &k->svcs[r->svc];
+
+			if (port && (s->port != port || (proto && s->proto && s->proto != proto)))
+				continue;
+			w->kind = NP_K8S_SERVICE;
+			w->svc = s;
+			return;
+		}
+		/* A pod of this node, unless its address was given out again after the flow began. */
+		if (seen_ns && k->pods[r->pod].created_ns > seen_ns) {
+			w->reused = true;
+			continue;
+		}
+		if (!w->matches++)
+			w->pod = &k->pods[r->pod];
 	}
 	if (w->pod) {
 		w->kind = NP_K8S_POD;

@@ -82,6 +82,12 @@ struct np_k8s {
 	struct np_cidr cluster[4];	/* FLANNEL_NETWORK (and the IPv6 one) */
 	int ncluster;
 	const char *rules;		/* where the services came from: "iptables", "nft", a file */
+	/* Pod and service addresses, sorted (np_k8s_load): lookups by bsearch. */
+	struct np_k8s_ipref {
+		__u8 addr[16];
+		int pod, svc;		/* index in pods or svcs, -1 for the other */
+	} *ipidx;
+	int nipidx;
 	char notes[NP_K8S_NOTES][256];
 	int nnotes;
 };
@@ -98,6 +104,8 @@ struct np_k8s {
  */
 int np_k8s_load(struct np_k8s *k, const char *host_root, unsigned what);
 void np_k8s_free(struct np_k8s *k);
+/* Builds the address index (np_k8s_load does; call again after adding by hand). */
+int np_k8s_index(struct np_k8s *k);
 
 /* The sources and the variables that move them (for help and notes). */
 struct np_k8s_source {

@@ -8,6 +8,7 @@
  */
 #include <arpa/inet.h>
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,124 +20,30 @@
 #include "out.h"
 #include "model.h"
 
-struct who_slot {
-	bool used;
-	__u8 addr[16];
-	__u16 port;
-	__u8 proto;
+/* One answer, with its JSON text made once: most addresses share a few answers. */
+struct answer {
 	struct np_k8s_who who;
+	bool here;			/* on this node (a service: all its endpoints) */
+	char *json;
 };
+
+#define MEMO_SLOTS	4096
 
 struct np_k8s_res {
 	struct np_k8s k;
 	__u64 mono_to_real;
-	struct who_slot *slots;
-	size_t nslots, used;		/* nslots a power of two */
+	bool *svc_here;			/* per service: every endpoint a pod of this node */
+	struct answer *memo;		/* by the answer's content, MEMO_SLOTS of them */
+	struct answer scratch[2];	/* when the memo is full: one per end */
+	/* The last lookup of each end: rows in a row often share an end. */
+	struct last_end {
+		bool valid;
+		__u8 addr[16];
+		__u16 port;
+		__u8 proto;
+		const struct answer *a;
+	} last[2];
 };
-
-int np_query_k8s(struct np_query *q, const char *host_root, unsigned what)
-{
-	struct np_k8s_res *r;
-
-	if (q->k8s)
-		return 0;
-	r = calloc(1, sizeof(*r));
-	if (!r)
-		return -ENOMEM;
-	np_k8s_load(&r->k, host_root, what);
-	for (int i = 0; i < r->k.nnotes && i < NP_K8S_NOTES; i++)
-		np_warn(q->ctx, "%s", r->k.notes[i]);
-	r->mono_to_real = np_mono_to_real_offset();
-	q->k8s = r;
-	return 0;
-}
-
-void np_k8s_res_free(struct np_query *q)
-{
-	if (!q->k8s)
-		return;
-	np_k8s_free(&q->k8s->k);
-	free(q->k8s->slots);
-	free(q->k8s);
-	q->k8s = NULL;
-}
-
-static bool is_service_ip(const struct np_k8s *k, const __u8 addr[16])
-{
-	for (int i = 0; i < k->nsvcs; i++)
-		if (!memcmp(k->svcs[i].ip, addr, 16))
-			return true;
-	return false;
-}
-
-static size_t slot_hash(const __u8 addr[16], __u16 port, __u8 proto)
-{
-	__u64 h = 1469598103934665603ull;
-
-	for (int i = 0; i < 16; i++)
-		h = (h ^ addr[i]) * 1099511628211ull;
-	h = (h ^ port) * 1099511628211ull;
-	return (h ^ proto) * 1099511628211ull;
-}
-
-static bool grow(struct np_k8s_res *r)
-{
-	size_t n = r->nslots ? r->nslots * 2 : 1024;
-	struct who_slot *ns = calloc(n, sizeof(*ns));
-
-	if (!ns)
-		return false;
-	for (size_t i = 0; i < r->nslots; i++) {
-		struct who_slot *s = &r->slots[i];
-		size_t h;
-
-		if (!s->used)
-			continue;
-		for (h = slot_hash(s->addr, s->port, s->proto) & (n - 1); ns[h].used;
-		     h = (h + 1) & (n - 1))
-			;
-		ns[h] = *s;
-	}
-	free(r->slots);
-	r->slots = ns;
-	r->nslots = n;
-	return true;
-}
-
-/* Who addr is as of seen_ns (realtime), from the cache where the answer cannot depend on time. */
-static void who(struct np_k8s_res *r, const __u8 addr[16], __u16 port, __u8 proto,
-		__u64 seen_ns, struct np_k8s_who *w)
-{
-	struct who_slot *s;
-	size_t h;
-
-	if (!is_service_ip(&r->k, addr)) {
-		port = 0;
-		proto = 0;
-	}
-	if (r->used * 2 >= r->nslots && !grow(r)) {
-		np_k8s_who(&r->k, addr, port, proto, seen_ns, w);
-		return;
-	}
-	for (h = slot_hash(addr, port, proto) & (r->nslots - 1);; h = (h + 1) & (r->nslots - 1)) {
-		s = &r->slots[h];
-		if (!s->used)
-			break;
-		if (!memcmp(s->addr, addr, 16) && s->port == port && s->proto == proto)
-			goto found;
-	}
-	s->used = true;
-	memcpy(s->addr, addr, 16);
-	s->port = port;
-	s->proto = proto;
-	np_k8s_who(&r->k, addr, port, proto, 0, &s->who);
-	r->used++;
-found:
-	*w = s->who;
-	/* A pod made after the row began did not have its address then. */
-	if (seen_ns && ((w->pod && w->pod->created_ns > seen_ns) || w->matches > 1))
-		np_k8s_who(&r->k, addr, port, proto, seen_ns, w);
-}
 
 static bool local(const struct np_k8s_who *w)
 {
@@ -170,26 +77,120 @@ static bool svc_local(struct np_k8s_res *r, const struct np_k8s_svc *s)
 	return true;
 }
 
-static const char *direction(struct np_k8s_res *r, const struct np_k8s_who *s,
-			     const struct np_k8s_who *d)
+int np_query_k8s(struct np_query *q, const char *host_root, unsigned what)
 {
-	bool sl, dl;
+	struct np_k8s_res *r;
 
-	if (s->kind == NP_K8S_UNKNOWN || d->kind == NP_K8S_UNKNOWN)
+	if (q->k8s)
+		return 0;
+	r = calloc(1, sizeof(*r));
+	if (!r)
+		return -ENOMEM;
+	np_k8s_load(&r->k, host_root, what);
+	for (int i = 0; i < r->k.nnotes && i < NP_K8S_NOTES; i++)
+		np_warn(q->ctx, "%s", r->k.notes[i]);
+	r->mono_to_real = np_mono_to_real_offset();
+	r->memo = calloc(MEMO_SLOTS, sizeof(*r->memo));
+	r->svc_here = calloc(r->k.nsvcs + 1, sizeof(*r->svc_here));
+	for (int i = 0; r->svc_here && i < r->k.nsvcs; i++)
+		r->svc_here[i] = svc_local(r, &r->k.svcs[i]);
+	q->k8s = r;
+	return 0;
+}
+
+void np_k8s_res_free(struct np_query *q)
+{
+	if (!q->k8s)
+		return;
+	np_k8s_free(&q->k8s->k);
+	for (int i = 0; q->k8s->memo && i < MEMO_SLOTS; i++)
+		free(q->k8s->memo[i].json);
+	free(q->k8s->memo);
+	free(q->k8s->scratch[0].json);
+	free(q->k8s->scratch[1].json);
+	free(q->k8s->svc_here);
+	free(q->k8s);
+	q->k8s = NULL;
+}
+
+static const char *direction(const struct answer *s, const struct answer *d)
+{
+	if (s->who.kind == NP_K8S_UNKNOWN || d->who.kind == NP_K8S_UNKNOWN)
 		return NULL;
-	if (s->kind == NP_K8S_EXTERNAL)
+	if (s->who.kind == NP_K8S_EXTERNAL)
 		return "ingress";
-	if (d->kind == NP_K8S_EXTERNAL)
+	if (d->who.kind == NP_K8S_EXTERNAL)
 		return "egress";
-	sl = local(s) || (s->kind == NP_K8S_SERVICE && svc_local(r, s->svc));
-	dl = local(d) || (d->kind == NP_K8S_SERVICE && svc_local(r, d->svc));
-	return sl && dl ? "intra-node" : "inter-node";
+	return s->here && d->here ? "intra-node" : "inter-node";
+}
+
+static size_t who_hash(const struct np_k8s_who *w)
+{
+	__u64 h = (__u64)(uintptr_t)w->pod * 31 + (uintptr_t)w->svc;
+
+	h = h * 31 + (uintptr_t)w->node;
+	h = h * 31 + (w->kind | w->matches << 4 | w->reused << 12);
+	return (h ^ h >> 29) * 0xbf58476d1ce4e5b9ull;
+}
+
+static bool who_eq(const struct np_k8s_who *a, const struct np_k8s_who *b)
+{
+	return a->kind == b->kind && a->pod == b->pod && a->svc == b->svc && a->node == b->node &&
+	       a->matches == b->matches && a->reused == b->reused;
+}
+
+static const struct answer *remember(struct last_end *l, const __u8 addr[16], __u16 port,
+				     __u8 proto, const struct answer *a)
+{
+	/* Not an answer that a pod's creation time made: the next row may be older. */
+	l->valid = !a->who.reused && !(a->who.pod && a->who.pod->created_ns) &&
+		   a->who.matches <= 1;
+	memcpy(l->addr, addr, 16);
+	l->port = port;
+	l->proto = proto;
+	l->a = a;
+	return a;
+}
+
+/* Who addr is, as of seen_ns (realtime), with its JSON text. */
+static const struct answer *who(struct np_k8s_res *r, const __u8 addr[16], __u16 port,
+				__u8 proto, __u64 seen_ns, int end)
+{
+	struct last_end *l = &r->last[end];
+	struct np_k8s_who w;
+	struct answer *a = NULL;
+	json_t *j;
+
+	/* The same end as the last row's, and an answer that does not depend on time. */
+	if (l->valid && !memcmp(l->addr, addr, 16) && l->port == port && l->proto == proto)
+		return l->a;
+	np_k8s_who(&r->k, addr, port, proto, seen_ns, &w);
+	for (size_t h = who_hash(&w), n = 0; r->memo && n < 8; h++, n++) {
+		a = &r->memo[h % MEMO_SLOTS];
+		if (a->json && who_eq(&a->who, &w))
+			return remember(l, addr, port, proto, a);
+		if (!a->json)
+			break;
+		a = NULL;
+	}
+	if (!a) {
+		a = &r->scratch[end];
+		free(a->json);
+	}
+	a->who = w;
+	a->here = local(&w) || (w.kind == NP_K8S_SERVICE && r->svc_here &&
+				r->svc_here[w.svc - r->k.svcs]);
+	j = np_k8s_who_json(&w);
+	a->json = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	return remember(l, addr, port, proto, a);
 }
 
 void np_k8s_res_names(struct np_query *q, const void *rec, struct np_names *n)
 {
 	const struct np_table *t = q->t;
 	struct np_k8s_res *r = q->k8s;
+	const struct answer *ws, *wd;
 	__u64 seen = 0;
 
 	n->k8s = true;
@@ -199,13 +200,15 @@ void np_k8s_res_names(struct np_query *q, const void *rec, struct np_names *n)
 		return;
 	if (t->first_seen.size && (seen = np_field_u64(rec, t->first_seen)) && t->mono_first_seen)
 		seen += r->mono_to_real;
-	who(r, (const __u8 *)rec + t->src.off,
-	    t->sport.size ? np_field_u64(rec, t->sport) : 0,
-	    t->proto.size ? np_field_u64(rec, t->proto) : 0, seen, &n->src_k8s);
-	who(r, (const __u8 *)rec + t->dst.off,
-	    t->dport.size ? np_field_u64(rec, t->dport) : 0,
-	    t->proto.size ? np_field_u64(rec, t->proto) : 0, seen, &n->dst_k8s);
-	n->k8s_direction = direction(r, &n->src_k8s, &n->dst_k8s);
+	ws = who(r, (const __u8 *)rec + t->src.off, t->sport.size ? np_field_u64(rec, t->sport) : 0,
+		 t->proto.size ? np_field_u64(rec, t->proto) : 0, seen, 0);
+	wd = who(r, (const __u8 *)rec + t->dst.off, t->dport.size ? np_field_u64(rec, t->dport) : 0,
+		 t->proto.size ? np_field_u64(rec, t->proto) : 0, seen, 1);
+	n->src_k8s = ws->who;
+	n->dst_k8s = wd->who;
+	n->src_json = ws->json;
+	n->dst_json = wd->json;
+	n->k8s_direction = direction(ws, wd);
 }
 
 static bool named(const char *ns, const char *name, const char *want)

@@ -496,6 +496,7 @@ struct np_resolve {
 	int ndevs;
 	__u32 self;
 	struct np_names names;
+	char *last;			/* the record names is for (a copy), NULL if none */
 };
 
 static struct np_resolve *resolve_get(struct np_query *q)
@@ -601,6 +602,13 @@ const struct np_names *np_query_names(struct np_query *q, const void *rec)
 
 	if (!r)
 		return &none;
+	/* A row asks more than once (columns, widths): answer from the last time. */
+	if (r->last && !memcmp(r->last, rec, t->rec_size))
+		return &r->names;
+	if (!r->last)
+		r->last = malloc(t->rec_size);
+	if (r->last)
+		memcpy(r->last, rec, t->rec_size);
 	memset(&r->names, 0, sizeof(r->names));
 	netns = t->netns.size ? np_field_u64(rec, t->netns) : 0;
 	if (t->ifindex.size) {
@@ -622,6 +630,7 @@ void np_query_free(struct np_query *q)
 	np_k8s_res_free(q);
 	if (q->resolve) {
 		free(q->resolve->recs);
+		free(q->resolve->last);
 		free(q->resolve->devs);
 		free(q->resolve);
 	}

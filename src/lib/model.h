@@ -122,6 +122,7 @@ struct np_names {
 	bool k8s;
 	const struct np_k8s_pod *pod;	/* the pod whose netns the row's netns is */
 	struct np_k8s_who src_k8s, dst_k8s;
+	const char *src_json, *dst_json;	/* the two as JSON text (np_k8s_who_json) */
 	const char *k8s_direction;	/* intra-node, inter-node, ingress, egress; NULL */
 };
 

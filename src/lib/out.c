@@ -953,22 +953,26 @@ void out_u64v(struct np_out *o, int col, const __u64 *v, int n)
 	c->type = CELL_U64V;
 }
 
-void out_obj(struct np_out *o, int col, json_t *v, const char *plain)
+void out_json_text(struct np_out *o, int col, const char *json, const char *plain)
 {
 	struct cell *c = cell_at(o, col);
-	size_t pl = strlen(plain ?: ""), jl;
+	size_t pl = strlen(plain ?: ""), jl = json ? strlen(json) : 0;
 
-	if (!c || !v)
-		goto out;
-	jl = json_dumpb(v, NULL, 0, JSON_COMPACT);
-	if (!jl || !cell_reserve(c, pl + 1 + jl))
-		goto out;
+	if (!c || !jl || !cell_reserve(c, pl + 1 + jl))
+		return;
 	memcpy(c->s, plain ?: "", pl + 1);
-	json_dumpb(v, c->s + pl + 1, jl, JSON_COMPACT);
+	memcpy(c->s + pl + 1, json, jl);
 	c->u = pl + 1;
 	c->len = pl + 1 + jl;
 	c->type = CELL_OBJ;
-out:
+}
+
+void out_obj(struct np_out *o, int col, json_t *v, const char *plain)
+{
+	char *text = v ? json_dumps(v, JSON_COMPACT) : NULL;
+
+	out_json_text(o, col, text, plain);
+	free(text);
 	json_decref(v);
 }
 

@@ -114,6 +114,8 @@ void out_u64v(struct np_out *o, int col, const __u64 *v, int n);
  */
 typedef struct json_t json_t;
 void out_obj(struct np_out *o, int col, json_t *v, const char *plain);
+/* The same from JSON text made before (a cache of objects); NULL: unset. */
+void out_json_text(struct np_out *o, int col, const char *json, const char *plain);
 
 /*
  * Error reporting for np_err(): a JSON object on stdout under --json while

@@ -81,6 +81,7 @@ int main(void)
 	      k.svcs[5].nendpoints == 2);
 
 	/* The client side sees the VIP: a service, with its port. */
+	CHECK(!np_k8s_index(&k));
 	a4("10.96.0.50", ip);
 	np_k8s_who(&k, ip, 80, IPPROTO_TCP, 0, &w);
 	CHECK(w.kind == NP_K8S_SERVICE && w.svc == &k.svcs[0]);
@@ -128,6 +129,7 @@ int main(void)
 	k.nnodes = 2;
 	np_cidr_parse("10.244.0.0/16", &k.cluster[0]);
 	k.ncluster = 1;
+	CHECK(!np_k8s_index(&k));
 
 	a4("10.244.1.5", ip);
 	np_k8s_who(&k, ip, 0, 0, 3000, &w);
@@ -138,9 +140,11 @@ int main(void)
 	/* Two pods hold it: both counted, not hidden. */
 	pods[2] = pods[0];
 	k.npods = 3;
+	np_k8s_index(&k);
 	np_k8s_who(&k, ip, 0, 0, 0, &w);
 	CHECK(w.matches == 2);
 	k.npods = 2;
+	np_k8s_index(&k);
 	a4("10.244.2.9", ip);
 	np_k8s_who(&k, ip, 0, 0, 0, &w);
 	CHECK(w.kind == NP_K8S_POD && !w.pod && w.node == &nodes[1]);
@@ -157,5 +161,6 @@ int main(void)
 	a4("8.8.8.8", ip);
 	np_k8s_who(&k, ip, 0, 0, 0, &w);
 	CHECK(w.kind == NP_K8S_EXTERNAL);
+	free(k.ipidx);
 	UNIT_DONE();
 }
