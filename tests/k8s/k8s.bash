@@ -78,8 +78,8 @@ k8s_need() {
 	if [ ! -x /usr/lib/cni/bridge ] || [ ! -x /usr/lib/cni/host-local ]; then
 		skip "containernetworking-plugins is not installed"
 	fi
-	"$K8S_PY" -c 'import grpc, grpc_tools, google.protobuf' 2>/dev/null ||
-		skip "python3-grpcio, python3-grpc-tools or python3-protobuf is not installed"
+	"$K8S_PY" -c 'import grpc, grpc_tools.protoc, google.protobuf' 2>/dev/null ||
+		skip "python3-grpcio, -grpc-tools, -protobuf or -pkg-resources is not installed"
 }
 
 _k8s_log() {
