@@ -278,3 +278,36 @@ capture_stop() {
 	[ "$status" -eq 1 ]
 	[ -z "$(compgen -G "/sys/fs/cgroup/*/kubepods/besteffort/pod$uid")" ]
 }
+
+# shape FILE: a JSON document's paths to its scalars, array indices and
+# values dropped: what a parser relies on.
+shape() {
+	jq -c '[paths(scalars) | map(if type == "number" then 0 else . end)] | unique' "$1"
+}
+
+@test "tests/data/k8s has the shapes a live containerd node writes, and kube-proxy's rules are reproducible" {
+	local fx="$NP_DATA/k8s" id fid fip ipt
+	# shellcheck source=tests/data/k8s/ids.env
+	. "$fx/ids.env"
+	k8s_node_up node1 10.244.1.0/24 192.168.77.1 >/dev/null
+	id=$(k8s_pod_run node1 shop web-0)
+	fid=$CONTAINERD_POD
+	fip=$CONTAINERD_POD_IP
+	diff <(shape "$(cni_cache node1 "$id")") \
+		<(shape "$fx/containerd/var/lib/cni/results/cbr0-$fid-eth0")
+	diff <(jq -S '.annotations | keys' "$(bundle_config node1 "$id")") \
+		<(jq -S '.annotations | keys' "$fx/containerd/run/containerd/io.containerd.runtime.v2.task/k8s.io/$fid/config.json")
+	[ "$(cat "$fx/containerd/var/lib/cni/networks/cbr0/$fip")" = "$fid"$'\r\n'"eth0" ]
+	jq -e 'all(.linux.namespaces[]; .type != "network")' \
+		"$fx/containerd/run/containerd/io.containerd.runtime.v2.task/k8s.io/$CONTAINERD_HOSTNET_POD/config.json"
+	jq -e '.annotations["io.kubernetes.cri-o.ContainerType"] == "sandbox"' \
+		"$fx/crio/run/containers/storage/overlay-containers/$CRIO_POD/userdata/config.json"
+	[ -e "$fx/k3s/run/k3s/containerd/io.containerd.runtime.v2.task/k8s.io/$K3S_POD/config.json" ]
+	# The same services give the same kube-proxy rules.
+	while read -r line; do
+		# shellcheck disable=SC2086 # one service port a line, as k8s_service_add takes it
+		k8s_service_add node1 $line
+	done <"$fx/kube-proxy/services.tsv"
+	ipt=$(k8s_node_exec node1 iptables-save -t nat)
+	diff <(grep KUBE- "$fx/kube-proxy/iptables-save-nat.txt") <(grep KUBE- <<<"$ipt")
+}
