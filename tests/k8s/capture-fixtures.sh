@@ -146,7 +146,7 @@ done
 # kube-proxy: node1 in iptables mode, node2 in nftables mode, the same
 # services (services.tsv: namespace name port-name VIP port proto endpoints).
 mkdir -p "$out/kube-proxy"
-copy node1 /services.tsv kube-proxy/services.tsv
+cp "$(k8s_node node1 K8S_BOOK)/services.tsv" "$out/kube-proxy/services.tsv"
 k8s_node_exec node1 iptables-save -t nat >"$out/kube-proxy/iptables-save-nat.txt"
 k8s_node_exec node2 nft -j list table ip kube-proxy | jq . >"$out/kube-proxy/nft-kube-proxy.json"
 k8s_node_exec node2 nft list table ip kube-proxy >"$out/kube-proxy/nft-kube-proxy.txt"

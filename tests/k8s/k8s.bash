@@ -27,7 +27,8 @@
 #   k8s_node_env NODE                the env file's path
 #   k8s_node_exec NODE CMD...        CMD in the node's network namespace
 #   k8s_cri NODE ARGS...             cri.py against the node's containerd
-#   k8s_pod_run NODE NS NAME [hostnet]   prints the sandbox id
+#   k8s_pod_run NODE NS NAME [hostnet]   prints the sandbox id; any 4th
+#                                    argument makes it a hostNetwork pod
 #   k8s_pod_status NODE ID           cri.py status JSON
 #   k8s_pod_ip NODE ID               the pod's IP  } from PodSandboxStatus when
 #   k8s_pod_pid NODE ID              pause's PID   } the pod was made
@@ -50,6 +51,11 @@
 # the node (prefix them with K8S_HOST_ROOT): K8S_CNI_CACHE_DIR,
 # K8S_IPAM_DIR, K8S_CONTAINERD_STATE, K8S_BUNDLE_DIR, K8S_NETNS_DIR,
 # K8S_CNI_CONF_DIR, K8S_FLANNEL_SUBNET_ENV, K8S_POD_LOG_DIR, K8S_KUBELET_PODS.
+# Also K8S_UP_MS (how long k8s_node_up took), K8S_PROXY_MODE (after the
+# first service), and K8S_BOOK: the helpers' own files beside the root
+# (containerd.toml, containerd.log, pods.tsv: id uid namespace name,
+# pods/<id>.json: the status at creation, services.tsv: k8s_service_add's
+# arguments).
 
 K8S_HERE="$(realpath "${BASH_SOURCE[0]%/*}")"
 # Debian's python3-grpcio is for Debian's interpreter, not another python3
@@ -228,18 +234,21 @@ EOF
 # it that answers the CRI, the pause image imported. Prints the netns name.
 k8s_node_up() {
 	local node="$1" cidr="$2" node_ip="$3" range="${4:-}"
-	local ns root conf sock pid i t0 t1
+	local ns root book conf sock pid i t0 t1
 	t0=$(date +%s%N)
 	_k8s_init || return 1
 	ns="k8s-$node-$K8S_SUFFIX"
 	root="$K8S_WORK/$node"
+	# The helpers' own files, kept out of the node's root.
+	book="$K8S_WORK/$node.book"
 	[ -e "$(k8s_node_env "$node")" ] && { _k8s_log "node $node exists"; return 1; }
 	mkdir -p "$root"/{run,var/lib/cni,var/lib/containerd,var/log/pods,var/lib/kubelet/pods} \
 		"$root"/{var/tmp,etc/cni/net.d,run/flannel}
+	mkdir -p "$book/pods"
 	chmod 1777 "$root/var/tmp"
 	ln -s ../run "$root/var/run"
 	_k8s_cni_conf "$root/etc/cni/net.d/10-$K8S_NETWORK.conflist" "$cidr" "$range"
-	conf="$root/containerd.toml"
+	conf="$book/containerd.toml"
 	_k8s_containerd_conf "$conf" "$root"
 	sock="$root/run/containerd/containerd.sock"
 
@@ -260,7 +269,7 @@ k8s_node_up() {
 	# shellcheck disable=SC2016 # $1, $@: the inner shell's
 	nsenter --net="/run/netns/$ns" unshare --mount --propagation private \
 		sh -ec 'mount --bind "$1/run" /run; mount --bind "$1/var" /var; shift; exec "$@"' \
-		sh "$root" containerd --config "$conf" >"$root/containerd.log" 2>&1 3>&- &
+		sh "$root" containerd --config "$conf" >"$book/containerd.log" 2>&1 3>&- &
 	pid=$!
 	cat >"$(k8s_node_env "$node")" <<EOF
 K8S_NODE=$node
@@ -272,7 +281,8 @@ K8S_BRIDGE=$K8S_BRIDGE
 K8S_HOST_ROOT=$root
 K8S_LIVE_ROOT=/proc/$pid/root
 K8S_CONTAINERD_PID=$pid
-K8S_CONTAINERD_LOG=$root/containerd.log
+K8S_BOOK=$book
+K8S_CONTAINERD_LOG=$book/containerd.log
 K8S_CRI_SOCK=$sock
 K8S_CNI_CACHE_DIR=/var/lib/cni/results
 K8S_IPAM_DIR=/var/lib/cni/networks/$K8S_NETWORK
@@ -291,7 +301,7 @@ EOF
 	done
 	k8s_cri "$node" version >/dev/null || {
 		_k8s_log "containerd of $node did not answer; its log:"
-		tail -20 "$root/containerd.log" >&2
+		tail -20 "$book/containerd.log" >&2
 		return 1
 	}
 	ctr --address "$sock" -n k8s.io image import --no-unpack "$K8S_IMAGE_TAR" >/dev/null ||
@@ -311,19 +321,19 @@ k8s_node_exec_ns() {
 # makes one (its log and pod directories first), through RunPodSandbox.
 # Prints the sandbox id.
 k8s_pod_run() {
-	local node="$1" pns="$2" name="$3" hostnet="${4:-}" uid root logdir id tmp
+	local node="$1" pns="$2" name="$3" hostnet="${4:-}" uid root logdir id tmp book
 	root=$(k8s_node "$node" K8S_HOST_ROOT)
 	uid=$(cat /proc/sys/kernel/random/uuid)
 	logdir="/var/log/pods/${pns}_${name}_${uid}"
 	mkdir -p "$root$logdir" "$root/var/lib/kubelet/pods/$uid"
 	# kubelet's cgroupfs layout: /kubepods/<qos>/pod<uid>/<sandbox id>.
-	mkdir -p "$root/pods"
-	tmp=$(mktemp "$root/pods/new.XXXXXX")
+	book=$(k8s_node "$node" K8S_BOOK)
+	tmp=$(mktemp "$book/pods/new.XXXXXX")
 	id=$(k8s_cri "$node" run "$pns" "$name" "$uid" --log-dir "$logdir" \
 		--cgroup-parent "/kubepods/besteffort/pod$uid" ${hostnet:+--host-network} \
 		--status-out "$tmp") || { rm -f "$tmp"; return 1; }
-	mv "$tmp" "$root/pods/$id.json"
-	printf '%s\t%s\t%s\t%s\n' "$id" "$uid" "$pns" "$name" >>"$root/pods.tsv"
+	mv "$tmp" "$book/pods/$id.json"
+	printf '%s\t%s\t%s\t%s\n' "$id" "$uid" "$pns" "$name" >>"$book/pods.tsv"
 	echo "$id"
 }
 
@@ -335,7 +345,7 @@ k8s_pod_status() {
 # _k8s_pod_info NODE ID KEY: from the status taken when the pod was made
 # (one CRI call fewer each time; an address and a pause PID do not change).
 _k8s_pod_info() {
-	jq -r ".$3" "$(k8s_node "$1" K8S_HOST_ROOT)/pods/$2.json"
+	jq -r ".$3" "$(k8s_node "$1" K8S_BOOK)/pods/$2.json"
 }
 
 k8s_pod_ip() {
@@ -449,7 +459,7 @@ _k8s_hash() {
 k8s_service_add() {
 	local node="$1" svcfile mode
 	shift
-	svcfile="$(k8s_node "$node" K8S_HOST_ROOT)/services.tsv"
+	svcfile="$(k8s_node "$node" K8S_BOOK)/services.tsv"
 	mode=$(k8s_node "$node" K8S_PROXY_MODE)
 	if [ -z "$mode" ]; then
 		mode="${K8S_PROXY_MODE:-iptables}"
@@ -655,7 +665,7 @@ _k8s_node_down() {
 			/sys/fs/cgroup/*/kubepods/besteffort/pod"$uid"; do
 			[ -d "$d" ] && rmdir "$d" 2>/dev/null
 		done
-	done < <(cat "$root/pods.tsv" 2>/dev/null)
+	done < <(cat "$(k8s_node "$node" K8S_BOOK)/pods.tsv" 2>/dev/null)
 	ip netns del "$(k8s_node "$node" K8S_NETNS)" 2>/dev/null
 }
 
