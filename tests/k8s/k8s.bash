@@ -198,6 +198,10 @@ _k8s_cni_conf() {
 # and /var are the node's own (bound over them in its mount namespace);
 # the CNI conf dir is named by its path on this machine.
 _k8s_containerd_conf() {
+	local snap=overlayfs
+	# An overlay's upper directory cannot be on overlayfs (a machine that is
+	# itself a container): copies then, the pause image is one file.
+	[ "$(findmnt -no FSTYPE --target "$2" 2>/dev/null)" = overlay ] && snap=native
 	cat >"$1" <<EOF
 version = 2
 root = "/var/lib/containerd"
@@ -222,7 +226,7 @@ disabled_plugins = ["io.containerd.snapshotter.v1.aufs", "io.containerd.snapshot
     conf_dir = "$2/etc/cni/net.d"
     max_conf_num = 1
   [plugins."io.containerd.grpc.v1.cri".containerd]
-    snapshotter = "overlayfs"
+    snapshotter = "$snap"
     default_runtime_name = "runc"
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc]
       runtime_type = "io.containerd.runc.v2"
@@ -251,6 +255,9 @@ k8s_node_up() {
 	conf="$book/containerd.toml"
 	_k8s_containerd_conf "$conf" "$root"
 	sock="$root/run/containerd/containerd.sock"
+	# sun_path holds 107 characters: a long TMPDIR would make the CRI socket
+	# unreachable from here.
+	[ ${#sock} -lt 108 ] || { _k8s_log "socket path too long: $sock"; return 1; }
 
 	ip netns add "$ns" || return 1
 	K8S_NODES+=("$node")
