@@ -66,8 +66,13 @@ static const char *source(int i)
 /* A host path under the host root. */
 static const char *host_path(const struct np_k8s *k, const char *path, char *buf, size_t n)
 {
-	if ((size_t)snprintf(buf, n, "%s%s", strcmp(k->host_root, "/") ? k->host_root : "",
-			     path) >= n)
+	bool root = !strcmp(k->host_root, "/");
+
+	/* On a real root /var/run is a link to /run, absolute: under another root
+	 * it would lead out of it, to this machine's /run. */
+	if (!root && !strncmp(path, "/var/run/", 9))
+		path += 4;
+	if ((size_t)snprintf(buf, n, "%s%s", root ? "" : k->host_root, path) >= n)
 		buf[0] = '\0';	/* too long: names nothing */
 	return buf;
 }
@@ -268,6 +273,14 @@ static void read_crio(struct np_k8s *k)
 	closedir(d);
 }
 
+static bool is_loopback(const __u8 a[16])
+{
+	static const __u8 v6[16] = { [15] = 1 };
+	static const __u8 mapped[12] = { [10] = 0xff, [11] = 0xff };
+
+	return !memcmp(a, v6, 16) || (!memcmp(a, mapped, 12) && a[12] == 127);
+}
+
 /* One libcni cache entry: cniCacheV1 of one pod interface. */
 static void read_cni_entry(struct np_k8s *k, const char *path)
 {
@@ -305,7 +318,8 @@ static void read_cni_entry(struct np_k8s *k, const char *path)
 	json_array_foreach(ips, i, ip) {
 		__u8 a[16];
 
-		if (jstr(ip, "address") && parse_addr(jstr(ip, "address"), a))
+		/* The loopback network's entry (cni-loopback-ID-lo) has 127.0.0.1 and ::1. */
+		if (jstr(ip, "address") && parse_addr(jstr(ip, "address"), a) && !is_loopback(a))
 			pod_add_ip(p, a);
 	}
 	/* The pod's interface has a sandbox; the host's veth is the last one

@@ -284,3 +284,31 @@ class_frames() {
 	[ "$(jq -c "[.[] | select(.netns == $(stat -L -c %i /run/netns/$NS_A)) | .pod] | unique" <<<"$output")" = \
 		'[{"namespace":"shop","name":"web-0"}]' ]
 }
+
+@test "fixtures captured from real nodes: containerd, k3s and CRI-O roots; both kube-proxy modes" {
+	local d="$NP_DATA/k8s"
+	# shellcheck disable=SC1091
+	. "$d/ids.env"
+	unset NETPROBE_HOST_ROOT
+	export NETPROBE_KUBE_PROXY_RULES=/nonexistent
+	# The oracle: the bundles' own annotations and the cache entries' addresses.
+	local cfg="$d/containerd/run/containerd/io.containerd.runtime.v2.task/k8s.io/$CONTAINERD_POD/config.json"
+	run "$NP" --host-root "$d/containerd" -j show pods
+	[ "$(jq -c --arg id "$CONTAINERD_POD" '.[] | select(.sandbox_id == $id) | [.namespace, .name, .uid, .ips, .host_network]' <<<"$output")" = \
+		"$(jq -c --arg ip "$CONTAINERD_POD_IP" '.annotations | [."io.kubernetes.cri.sandbox-namespace", ."io.kubernetes.cri.sandbox-name", ."io.kubernetes.cri.sandbox-uid", [$ip], false]' "$cfg")" ]
+	# The loopback network's cache entry adds no 127.0.0.1; the hostNetwork pod is the node.
+	[ "$(jq -c --arg id "$CONTAINERD_HOSTNET_POD" '.[] | select(.sandbox_id == $id) | [.host_network, .ips]' <<<"$output")" = '[true,[]]' ]
+	[ "$(jq length <<<"$output")" -eq 2 ]
+	run "$NP" --host-root "$d/k3s" -j show pods
+	[ "$(jq -r --arg id "$K3S_POD" '.[] | select(.sandbox_id == $id) | .ips[0]' <<<"$output")" = "$K3S_POD_IP" ]
+	run "$NP" --host-root "$d/crio" -j show pods
+	[ "$(jq -r --arg id "$CRIO_POD" '.[] | select(.sandbox_id == $id) | .source + " " + .ips[0]' <<<"$output")" = "cri-o $CRIO_POD_IP" ]
+	# Services: the table k8s.bash programmed them from is the oracle, in both modes.
+	local want
+	want=$(awk '{ eps = $7; for (i = 8; i <= NF; i++) eps = eps "," $i
+		print $1, $2, $3, $4, $5, $6, eps }' "$d/kube-proxy/services.tsv" | sort)
+	for f in iptables-save-nat.txt nft-kube-proxy.json; do
+		NETPROBE_KUBE_PROXY_RULES="$d/kube-proxy/$f" run "$NP" -j show services
+		diff <(jq -r '.[] | "\(.namespace) \(.name) \(.port_name) \(.ip) \(.port) \(.proto) \(.endpoints | join(","))"' <<<"$output" | sort) <(echo "$want")
+	done
+}
