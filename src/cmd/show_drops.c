@@ -27,6 +27,7 @@
 #include "lib/inet.h"
 #include "lib/maps.h"
 #include "lib/model.h"
+#include "lib/netns.h"
 #include "lib/out.h"
 #include "lib/state.h"
 
@@ -197,22 +198,6 @@ struct show {
 
 _Static_assert(ARRAY_SIZE(count_cols) <= ARRAY_SIZE(flow_cols), "show.cols holds either view");
 
-/* A namespace: the inode, and its /run/netns name (plain text: else the inode). */
-static void out_netns(struct np_out *o, int num_col, int name_col, __u32 inode,
-		      const char *name)
-{
-	char num[16];
-
-	out_u64(o, num_col, inode);
-	if (name) {
-		out_str(o, name_col, name);
-	} else if (out_format(o) == NP_FMT_PLAIN) {
-		snprintf(num, sizeof(num), "%u", inode);
-		out_str(o, name_col, num);
-	}
-}
-
-/* proto: the name, else the number; proto_number beside it. */
 static int max_int(int a, int b)
 {
 	return a > b ? a : b;
@@ -272,7 +257,7 @@ static void print_count(struct np_query *q, const void *rec, void *arg)
 	if (r->ifindex)
 		out_str(o, C_IF, names->dev);
 	out_u64(o, C_IFINDEX, r->ifindex);
-	out_netns(o, C_NETNS, C_NETNS_NAME, r->netns, names->netns);
+	np_out_netns(o, C_NETNS, C_NETNS_NAME, r->netns, names->netns);
 	np_out_pod(o, C_POD, names->pod);
 	out_str(o, C_L3, np_l3_name(r->l3proto, l3, sizeof(l3)));
 	/* Not IP: the L3 protocol is all there is to say. */
@@ -348,7 +333,7 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 	if (r->ifindex)
 		out_str(o, F_IF, names->dev);
 	out_u64(o, F_IFINDEX, r->ifindex);
-	out_netns(o, F_NETNS, F_NETNS_NAME, r->netns, names->netns);
+	np_out_netns(o, F_NETNS, F_NETNS_NAME, r->netns, names->netns);
 	np_out_pod(o, F_POD, names->pod);
 	np_out_proto(o, F_PROTO, F_PROTO_NUM, r->l4proto);
 	out_str(o, F_SRC, src);

@@ -70,8 +70,13 @@ static const char *host_path(const struct np_k8s *k, const char *path, char *buf
 
 	/* On a real root /var/run is a link to /run, absolute: under another root
 	 * it would lead out of it, to this machine's /run. */
-	if (!root && !strncmp(path, "/var/run/", 9))
-		path += 4;
+	if (!root && !strncmp(path, "/var/run/", 9)) {
+		struct stat st;
+
+		if ((size_t)snprintf(buf, n, "%s/var/run", k->host_root) < n && !lstat(buf, &st) &&
+		    S_ISLNK(st.st_mode))
+			path += 4;
+	}
 	if ((size_t)snprintf(buf, n, "%s%s", root ? "" : k->host_root, path) >= n)
 		buf[0] = '\0';	/* too long: names nothing */
 	return buf;
@@ -171,6 +176,32 @@ static void pod_created(struct np_k8s_pod *p, __u64 ns)
 		p->created_ns = ns;
 }
 
+/*
+ * Calls fn with DIR/NAME/TAIL for each entry NAME of the host directory dir
+ * (under the host root). An absent directory is no source; one that cannot
+ * be read is a note.
+ */
+static void each_entry(struct np_k8s *k, const char *dir, const char *tail,
+		       void (*fn)(struct np_k8s *k, const char *path, const char *name, bool crio),
+		       bool crio)
+{
+	char host[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	DIR *d;
+
+	d = opendir(host_path(k, dir, host, sizeof(host)));
+	if (!d) {
+		if (errno != ENOENT)
+			note(k, "cannot read %s: %s", host, strerror(errno));
+		return;
+	}
+	while ((de = readdir(d))) {
+		if (de->d_name[0] != '.' && join(path, sizeof(path), host, de->d_name, tail))
+			fn(k, path, de->d_name, crio);
+	}
+	closedir(d);
+}
+
 /* The network namespace path of an OCI config, NULL if it has none (hostNetwork). */
 static const char *oci_netns(json_t *cfg)
 {
@@ -230,47 +261,16 @@ static void read_containerd(struct np_k8s *k)
 
 	copy(list, sizeof(list), source(SRC_CONTAINERD));
 	for (state = strtok_r(list, ":", &save); state; state = strtok_r(NULL, ":", &save)) {
-		char dir[PATH_MAX], path[PATH_MAX];
-		struct dirent *de;
-		DIR *d;
+		char dir[PATH_MAX];
 
-		if (!join(path, sizeof(path), state, "io.containerd.runtime.v2.task/k8s.io", ""))
-			continue;
-		d = opendir(host_path(k, path, dir, sizeof(dir)));
-		if (!d) {
-			if (errno != ENOENT)
-				note(k, "cannot read %s: %s", dir, strerror(errno));
-			continue;
-		}
-		while ((de = readdir(d))) {
-			if (de->d_name[0] == '.')
-				continue;
-			if (join(path, sizeof(path), dir, de->d_name, "/config.json"))
-				read_bundle(k, path, de->d_name, false);
-		}
-		closedir(d);
+		if (join(dir, sizeof(dir), state, "io.containerd.runtime.v2.task/k8s.io", ""))
+			each_entry(k, dir, "/config.json", read_bundle, false);
 	}
 }
 
 static void read_crio(struct np_k8s *k)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	d = opendir(host_path(k, source(SRC_CRIO), dir, sizeof(dir)));
-	if (!d) {
-		if (errno != ENOENT)
-			note(k, "cannot read %s: %s", dir, strerror(errno));
-		return;
-	}
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (join(path, sizeof(path), dir, de->d_name, "/userdata/config.json"))
-			read_bundle(k, path, de->d_name, true);
-	}
-	closedir(d);
+	each_entry(k, source(SRC_CRIO), "/userdata/config.json", read_bundle, true);
 }
 
 static bool is_loopback(const __u8 a[16])
@@ -282,7 +282,7 @@ static bool is_loopback(const __u8 a[16])
 }
 
 /* One libcni cache entry: cniCacheV1 of one pod interface. */
-static void read_cni_entry(struct np_k8s *k, const char *path)
+static void read_cni_entry(struct np_k8s *k, const char *path, const char *name, bool crio)
 {
 	json_t *c, *args, *arg, *ips, *ip, *ifs, *ifc, *res;
 	const char *id, *host_if = NULL, *netns = NULL;
@@ -290,6 +290,8 @@ static void read_cni_entry(struct np_k8s *k, const char *path)
 	struct stat st;
 	size_t i;
 
+	(void)name;
+	(void)crio;
 	c = load_json(path, &st);
 	if (!c)
 		return;
@@ -342,32 +344,18 @@ out:
 
 static void read_cni_cache(struct np_k8s *k)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	d = opendir(host_path(k, source(SRC_CNI_CACHE), dir, sizeof(dir)));
-	if (!d) {
-		if (errno != ENOENT)
-			note(k, "cannot read %s: %s", dir, strerror(errno));
-		return;
-	}
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (join(path, sizeof(path), dir, de->d_name, ""))
-			read_cni_entry(k, path);
-	}
-	closedir(d);
+	each_entry(k, source(SRC_CNI_CACHE), "", read_cni_entry, false);
 }
 
 /* host-local: networks/<net>/<ip> holds "<containerID>\r\n<ifname>". */
-static void read_ipam_net(struct np_k8s *k, const char *dir)
+static void read_ipam_net(struct np_k8s *k, const char *dir, const char *name, bool crio)
 {
-	char path[1400], id[128];
+	char path[PATH_MAX], id[128];
 	struct dirent *de;
 	DIR *d = opendir(dir);
 
+	(void)name;
+	(void)crio;
 	while (d && (de = readdir(d))) {
 		struct np_k8s_pod *p;
 		__u8 a[16];
@@ -397,23 +385,7 @@ static void read_ipam_net(struct np_k8s *k, const char *dir)
 
 static void read_ipam(struct np_k8s *k)
 {
-	char dir[PATH_MAX], path[PATH_MAX];
-	struct dirent *de;
-	DIR *d;
-
-	d = opendir(host_path(k, source(SRC_IPAM), dir, sizeof(dir)));
-	if (!d) {
-		if (errno != ENOENT)
-			note(k, "cannot read %s: %s", dir, strerror(errno));
-		return;
-	}
-	while ((de = readdir(d))) {
-		if (de->d_name[0] == '.')
-			continue;
-		if (join(path, sizeof(path), dir, de->d_name, ""))
-			read_ipam_net(k, path);
-	}
-	closedir(d);
+	each_entry(k, source(SRC_IPAM), "", read_ipam_net, false);
 }
 
 static void pods_finish(struct np_k8s *k)

@@ -135,9 +135,8 @@ int np_arg_netns(struct np_ctx *ctx, const char *what, const char *v, __u32 *ino
 	return 0;
 }
 
-void np_out_netns(struct np_out *o, int num_col, int name_col, __u32 inode)
+void np_out_netns(struct np_out *o, int num_col, int name_col, __u32 inode, const char *name)
 {
-	const char *name = np_netns_name(inode);
 	char num[16];
 
 	out_u64(o, num_col, inode);

@@ -26,9 +26,9 @@ struct np_ctx;
 int np_arg_netns(struct np_ctx *ctx, const char *what, const char *v, __u32 *inode);
 /*
  * A namespace in a row: the inode at num_col (JSON: a number, as ever) and
- * at name_col its name (JSON: only when it has one; plain: the name, else
- * the inode).
+ * at name_col its name as the resolver found it (np_query_names; JSON: only
+ * when it has one; plain: the name, else the inode).
  */
-void np_out_netns(struct np_out *o, int num_col, int name_col, __u32 inode);
+void np_out_netns(struct np_out *o, int num_col, int name_col, __u32 inode, const char *name);
 
 #endif /* NP_NETNS_H */

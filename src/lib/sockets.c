@@ -11,6 +11,7 @@
 #include "cmd.h"
 #include "maps.h"
 #include "inet.h"
+#include "netns.h"
 #include "sockets.h"
 #include "state.h"
 
@@ -198,19 +199,12 @@ static void row_owner(struct np_out *o, const struct np_conn *c)
 /* netns, and netns_name where it has one (plain text: the number instead). */
 static void row_netns(struct np_query *q, const struct np_sock_rec *rec)
 {
-	const char *name = np_query_names(q, rec)->netns;
 	struct np_out *o = q->ctx->out;
-	char num[16];
 
-	out_u64(o, NP_SC_NETNS, rec->conn.netns);
+	np_out_netns(o, NP_SC_NETNS, NP_SC_NETNS_NAME, rec->conn.netns,
+		     np_query_names(q, rec)->netns);
 	if (q->k8s)
 		np_out_pod(o, NP_SC_POD, np_query_names(q, rec)->pod);
-	if (name) {
-		out_str(o, NP_SC_NETNS_NAME, name);
-	} else if (out_format(o) == NP_FMT_PLAIN) {
-		snprintf(num, sizeof(num), "%u", rec->conn.netns);
-		out_str(o, NP_SC_NETNS_NAME, num);
-	}
 }
 
 static void row_times(struct np_out *o, const struct np_sock_rec *rec, __u64 mono2real)

@@ -27,7 +27,7 @@ table_commands() {
 		run np_in "$NS_B" --prom $cmd
 		case "$cmd" in
 		"show stats"|"show flows"|"show drops"|"show netfilter"|"show alerts"|"show vxlan"|\
-		"show topology"|"show all"|feature)
+		"show topology"|"show all"|"show k8s"|feature)
 			# Attached or not: valid exposition, or a one-line runtime error.
 			if [ "$status" -eq 0 ]; then
 				promtool check metrics <<<"$output" || { echo "$cmd: $output"; return 1; }
