@@ -365,7 +365,12 @@ int np_k8s_sync(struct np_ctx *ctx, __u64 *entries, __u64 *removed, bool *enable
 		err = fd < 0 ? fd : cfd;
 		goto out;
 	}
-	np_k8s_load(&k, host_root(ctx), NP_K8S_ALL);
+	/* kube-proxy's rules (two commands run) only on a node with pods or a cluster network. */
+	np_k8s_load(&k, host_root(ctx), NP_K8S_PODS | NP_K8S_NODES);
+	if (k.npods || k.ncluster) {
+		np_k8s_free(&k);
+		np_k8s_load(&k, host_root(ctx), NP_K8S_ALL);
+	}
 	k8s_notes(ctx, &k);
 	*enabled = np_k8s_present(&k);
 	if (*enabled)

@@ -144,49 +144,9 @@ drop_flows_sum() {
 		<<<"$(np_prom_plain <<<"$output")"
 }
 
-# Three namespaces in a line, C - R - S, R forwarding between 10.79.1.0/24
-# (c0 .1, r0 .2) and 10.79.2.0/24 (r1 .2, s0 .1). IPv6 off: no stray frames.
-three_netns() {
-	# np_netns records the name for teardown: not in a $(subshell).
-	np_netns np-c >/dev/null
-	np_netns np-r >/dev/null
-	np_netns np-s >/dev/null
-	NS_C="np-c-$NP_SUFFIX" NS_R="np-r-$NP_SUFFIX" NS_S="np-s-$NP_SUFFIX"
-	ip link add c0 netns "$NS_C" type veth peer name r0 netns "$NS_R"
-	ip link add r1 netns "$NS_R" type veth peer name s0 netns "$NS_S"
-	for ns in "$NS_C" "$NS_R" "$NS_S"; do
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-	done
-	ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
-	ip -n "$NS_C" addr add 10.79.1.1/24 dev c0
-	ip -n "$NS_R" addr add 10.79.1.2/24 dev r0
-	ip -n "$NS_R" addr add 10.79.2.2/24 dev r1
-	ip -n "$NS_S" addr add 10.79.2.1/24 dev s0
-	for l in "$NS_C c0" "$NS_R r0" "$NS_R r1" "$NS_S s0"; do
-		set -- $l
-		ip -n "$1" link set "$2" up
-	done
-	ip -n "$NS_C" route add default via 10.79.1.2
-	ip -n "$NS_S" route add default via 10.79.2.2
-}
-
-# An nft counter at each inet hook of NS (priority 0), the oracle for netprobe.
-nft_hook_counters() {
-	local chains="" h
-	for h in prerouting input forward output postrouting; do
-		chains+="chain $h { type filter hook $h priority 0; meta nfproto ipv4 counter; }"$'\n'
-	done
-	in_ns "$1" nft -f - <<<"table inet np_oracle { $chains }"
-}
-
 # nf_row JSON NETNS FAMILY HOOK packets|bytes
 nf_row() {
 	jq ".[] | select(.netns == $2 and .family == \"$3\" and .hook == \"$4\") | .$5" <<<"$1"
-}
-
-netns_inode() {
-	stat -L -c %i "/run/netns/$1"
 }
 
 @test "netfilter hooks count exactly the packets into, out of and through a namespace" {
