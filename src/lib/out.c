@@ -61,10 +61,17 @@ struct np_out {
 	int nrows;
 	struct cell *cells;
 	struct family *fams;
-	/* The JSON text of the row being written. */
+	/* JSON text of the rows written and not yet handed to f (rows_flush). */
 	char *rowbuf;
 	size_t rowlen, rowcap;
+	bool cells_clean;	/* no cell set since the last clear */
 };
+
+/*
+ * Table rows collect here and reach the stream in large writes: one
+ * fwrite per row costs more than formatting a flow does.
+ */
+#define ROWS_PENDING_MAX	(64u * 1024)
 
 struct np_out *out_new(enum np_format fmt, bool pretty, bool numeric, FILE *f)
 {
@@ -106,6 +113,15 @@ static void flush_checked(struct np_out *o)
 {
 	if (fflush(o->f) && !o->werr)
 		o->werr = errno ? errno : EIO;
+}
+
+/* Hands the rows collected in rowbuf to the stream. */
+static void rows_flush(struct np_out *o)
+{
+	if (!o->rowlen)
+		return;
+	fwrite_unlocked(o->rowbuf, 1, o->rowlen, o->f);
+	o->rowlen = 0;
 }
 
 bool out_broken(struct np_out *o)
@@ -201,6 +217,7 @@ static void indent(struct np_out *o)
 /* Separator before a JSON member or element at the current depth. */
 static void json_sep(struct np_out *o)
 {
+	rows_flush(o);
 	o->started = true;
 	if (!o->first[o->depth])
 		fputc(',', o->f);
@@ -223,6 +240,7 @@ static void json_close(struct np_out *o)
 	char c = o->close[o->depth];
 	bool empty = o->first[o->depth];
 
+	rows_flush(o);
 	o->depth--;
 	if (!empty)
 		indent(o);
@@ -273,6 +291,7 @@ int out_end(struct np_out *o)
 {
 	if (!o->ended) {
 		o->ended = true;
+		rows_flush(o);
 		if (o->fmt == NP_FMT_JSON)
 			while (o->depth > 0)
 				json_close(o);
@@ -395,6 +414,7 @@ void out_table_begin(struct np_out *o, const char *key, const struct np_col *col
 	o->layout = layout;
 	o->nrows = 0;
 	o->cells = calloc(ncols, sizeof(*o->cells));
+	o->cells_clean = true;
 	for (int i = 0; i < ncols && o->cells && o->fmt == NP_FMT_JSON; i++) {
 		struct cell *c = &o->cells[i];
 
@@ -453,6 +473,7 @@ static void prom_flush_families(struct np_out *o)
 
 void out_table_end(struct np_out *o)
 {
+	rows_flush(o);
 	if (o->fmt == NP_FMT_JSON && o->layout != NP_LAYOUT_STREAM)
 		json_close(o);
 	else if (o->fmt == NP_FMT_PROM && o->fams)
@@ -474,11 +495,12 @@ static void cells_clear(struct np_out *o)
 {
 	for (int i = 0; i < o->ncols; i++)
 		o->cells[i].type = CELL_NONE;
+	o->cells_clean = true;
 }
 
 void out_row_begin(struct np_out *o)
 {
-	if (o->cells)
+	if (o->cells && !o->cells_clean)
 		cells_clear(o);
 }
 
@@ -583,26 +605,48 @@ static inline void row_puts(struct np_out *o, const char *s)
 	row_put(o, s, strlen(s));
 }
 
+/* "00" to "99": integers are written two digits at a time. */
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324"
+	"25262728293031323334353637383940414243444546474849"
+	"50515253545556575859606162636465666768697071727374"
+	"75767778798081828384858687888990919293949596979899";
+
 static void row_int(struct np_out *o, int64_t v)
 {
 	char buf[24], *p = buf + sizeof(buf);
 	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
 
-	do {
-		*--p = '0' + u % 10;
-		u /= 10;
-	} while (u);
+	while (u >= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + u % 100 * 2, 2);
+		u /= 100;
+	}
+	if (u >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + u * 2, 2);
+	} else {
+		*--p = '0' + u;
+	}
 	if (v < 0)
 		*--p = '-';
 	row_put(o, p, buf + sizeof(buf) - p);
 }
 
+/* Bytes a JSON string holds as they are: printable ASCII but " and \\. */
+static const unsigned char json_plain_byte[256] = {
+	[' ' ... '!'] = 1, ['#' ... '['] = 1, [']' ... '~'] = 1,
+};
+
 static bool plain_ascii(const char *s, size_t len)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned char all = 1;
+
+	/* No early exit: almost every string is plain, and the loop vectorises. */
 	for (size_t i = 0; i < len; i++)
-		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
-			return false;
-	return true;
+		all &= json_plain_byte[p[i]];
+	return all;
 }
 
 /* Appends v (stolen) as jansson encodes it; false if it cannot be encoded. */
@@ -697,6 +741,17 @@ static void row_indent(struct np_out *o, int depth)
 		row_put(o, "  ", 2);
 }
 
+/* What json_sep() writes before an element, into rowbuf. */
+static void row_sep(struct np_out *o)
+{
+	o->started = true;
+	if (!o->first[o->depth])
+		row_put(o, ",", 1);
+	o->first[o->depth] = false;
+	if (o->depth && o->pretty)
+		row_indent(o, o->depth);
+}
+
 static void row_json(struct np_out *o)
 {
 	/* JSON Lines: a compact document per row, whatever -p says. */
@@ -704,7 +759,8 @@ static void row_json(struct np_out *o)
 	bool pretty = o->pretty && !lines;
 	bool first = true;
 
-	o->rowlen = 0;
+	if (!lines)
+		row_sep(o);
 	row_put(o, "{", 1);
 	for (int i = 0; i < o->ncols; i++) {
 		size_t mark = o->rowlen;
@@ -725,13 +781,10 @@ static void row_json(struct np_out *o)
 	if (pretty && !first)
 		row_indent(o, o->depth);
 	row_put(o, "}", 1);
-	if (lines) {
+	if (lines)
 		row_put(o, "\n", 1);
-		fwrite_unlocked(o->rowbuf, 1, o->rowlen, o->f);
-		return;
-	}
-	json_sep(o);
-	fwrite_unlocked(o->rowbuf, 1, o->rowlen, o->f);
+	if (lines || o->rowlen >= ROWS_PENDING_MAX)
+		rows_flush(o);
 }
 
 static void row_plain(struct np_out *o)
@@ -835,6 +888,7 @@ static struct cell *cell_at(struct np_out *o, int col)
 {
 	if (!o->cells || col < 0 || col >= o->ncols)
 		return NULL;
+	o->cells_clean = false;
 	o->cells[col].type = CELL_NONE;
 	return &o->cells[col];
 }
@@ -991,10 +1045,12 @@ void out_error(struct np_out *o, const char *msg)
 		o->error_doc = strdup(msg);
 		return;
 	}
-	if (o)
+	if (o) {
+		rows_flush(o);
 		flush_checked(o);
-	else
+	} else {
 		fflush(stdout);
+	}
 	fprintf(stderr, "Error: %s\n", msg);
 }
 
