@@ -73,6 +73,15 @@ struct np_out {
  */
 #define ROWS_PENDING_MAX	(64u * 1024)
 
+/*
+ * Short copies into a row are one fixed-size move of ROW_SLACK bytes, not a
+ * memcpy call: the text of each key and string cell has that much readable
+ * memory behind it (allocated so), and the row buffer has room to spare for
+ * each cell (ROW_CELL_ROOM, reserved once per cell).
+ */
+#define ROW_SLACK		32
+#define ROW_CELL_ROOM		(4 * ROW_SLACK + 64)
+
 struct np_out *out_new(enum np_format fmt, bool pretty, bool numeric, FILE *f)
 {
 	struct np_out *o = calloc(1, sizeof(*o));
@@ -418,11 +427,17 @@ void out_table_begin(struct np_out *o, const char *key, const struct np_col *col
 	for (int i = 0; i < ncols && o->cells && o->fmt == NP_FMT_JSON; i++) {
 		struct cell *c = &o->cells[i];
 
+		const char *sp = o->pretty && layout != NP_LAYOUT_STREAM ? " " : "";
+
 		/* A column without a key is for people only: plain text. */
-		if (!cols[i].key || asprintf(&c->jkey, "\"%s\":%s", cols[i].key,
-					     o->pretty && layout != NP_LAYOUT_STREAM ? " " : "") < 0)
-			c->jkey = NULL;
-		c->jkeylen = c->jkey ? strlen(c->jkey) : 0;
+		if (!cols[i].key)
+			continue;
+		c->jkeylen = strlen(cols[i].key) + 3 + strlen(sp);
+		c->jkey = calloc(1, c->jkeylen + 1 + ROW_SLACK);
+		if (c->jkey)
+			snprintf(c->jkey, c->jkeylen + 1, "\"%s\":%s", cols[i].key, sp);
+		else
+			c->jkeylen = 0;
 	}
 	if (o->fmt == NP_FMT_PROM) {
 		o->fams = calloc(ncols, sizeof(*o->fams));
@@ -605,6 +620,30 @@ static inline void row_puts(struct np_out *o, const char *s)
 	row_put(o, s, strlen(s));
 }
 
+/* Room for one cell's writes with row_add*(); false without memory. */
+static inline bool row_reserve(struct np_out *o)
+{
+	return o->rowlen + ROW_CELL_ROOM <= o->rowcap || row_grow(o, ROW_CELL_ROOM);
+}
+
+/* After row_reserve(): n bytes that fit the room (constants: inlined). */
+static inline void row_add(struct np_out *o, const char *s, size_t n)
+{
+	memcpy(o->rowbuf + o->rowlen, s, n);
+	o->rowlen += n;
+}
+
+/* After row_reserve(): n bytes of s, which has ROW_SLACK readable bytes. */
+static inline void row_add_short(struct np_out *o, const char *s, size_t n)
+{
+	if (n > ROW_SLACK) {
+		row_put(o, s, n);
+		return;
+	}
+	memcpy(o->rowbuf + o->rowlen, s, ROW_SLACK);
+	o->rowlen += n;
+}
+
 /* "00" to "99": integers are written two digits at a time. */
 static const char digit_pairs[201] =
 	"00010203040506070809101112131415161718192021222324"
@@ -612,11 +651,17 @@ static const char digit_pairs[201] =
 	"50515253545556575859606162636465666768697071727374"
 	"75767778798081828384858687888990919293949596979899";
 
+/* After row_reserve(): v as json_integer() prints it. */
 static void row_int(struct np_out *o, int64_t v)
 {
-	char buf[24], *p = buf + sizeof(buf);
 	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	int n = (v < 0) + 1;
+	char *p;
 
+	for (uint64_t t = u; t >= 10 && n < 21; t /= 10)
+		n++;
+	p = o->rowbuf + o->rowlen + n;
+	o->rowlen += n;
 	while (u >= 100) {
 		p -= 2;
 		memcpy(p, digit_pairs + u % 100 * 2, 2);
@@ -630,7 +675,6 @@ static void row_int(struct np_out *o, int64_t v)
 	}
 	if (v < 0)
 		*--p = '-';
-	row_put(o, p, buf + sizeof(buf) - p);
 }
 
 /* Bytes a JSON string holds as they are: printable ASCII but " and \\. */
@@ -688,25 +732,31 @@ static bool row_list(struct np_out *o, const struct cell *c)
 	return true;
 }
 
+static const char *rfc3339_text(__u64 realtime_ns, size_t *len);
+
 /* Appends the JSON value of cell i; false if the field is to be left out. */
 static bool row_value(struct np_out *o, int i)
 {
 	const struct cell *c = &o->cells[i];
-	char date[64];
+	const char *date;
+	size_t len;
 
 	switch (c->type) {
 	case CELL_NULL:
-		row_puts(o, "null");
+		row_add(o, "null", 4);
 		return true;
 	case CELL_STR:
 		if (!plain_ascii(c->s, c->len))
 			return row_jansson(o, json_text(c->s));
-		row_put(o, "\"", 1);
-		row_put(o, c->s, c->len);
-		row_put(o, "\"", 1);
+		row_add(o, "\"", 1);
+		row_add_short(o, c->s, c->len);
+		row_put(o, "\"", 1);	/* a long string used up the room */
 		return true;
 	case CELL_BOOL:
-		row_puts(o, c->u ? "true" : "false");
+		if (c->u)
+			row_add(o, "true", 4);
+		else
+			row_add(o, "false", 5);
 		return true;
 	case CELL_STRV:
 	case CELL_U64V:
@@ -720,12 +770,12 @@ static bool row_value(struct np_out *o, int i)
 		if (o->cols[i].kind != NP_K_TIME) {
 			row_int(o, (int64_t)c->u);	/* as json_integer() */
 		} else if (!c->u) {
-			row_puts(o, "null");
+			row_add(o, "null", 4);
 		} else {
-			fmt_rfc3339(date, sizeof(date), c->u);
-			row_put(o, "\"", 1);
-			row_puts(o, date);
-			row_put(o, "\"", 1);
+			date = rfc3339_text(c->u, &len);
+			row_add(o, "\"", 1);
+			row_add_short(o, date, len);
+			row_add(o, "\"", 1);
 		}
 		return true;
 	case CELL_NONE:
@@ -771,7 +821,9 @@ static void row_json(struct np_out *o)
 			row_put(o, ",", 1);
 		if (pretty)
 			row_indent(o, o->depth + 1);
-		row_put(o, o->cells[i].jkey, o->cells[i].jkeylen);
+		if (!row_reserve(o))
+			break;
+		row_add_short(o, o->cells[i].jkey, o->cells[i].jkeylen);
 		if (!row_value(o, i)) {
 			o->rowlen = mark;
 			continue;
@@ -893,23 +945,32 @@ static struct cell *cell_at(struct np_out *o, int col)
 	return &o->cells[col];
 }
 
+static bool cell_reserve(struct cell *c, size_t len)
+{
+	char *s;
+
+	if (len <= c->cap)
+		return true;
+	if (len < ROW_SLACK)
+		len = ROW_SLACK;	/* see row_add_short() */
+	s = realloc(c->s, len);
+	if (!s)
+		return false;
+	c->s = s;
+	c->cap = len;
+	return true;
+}
+
 void out_str(struct np_out *o, int col, const char *v)
 {
 	struct cell *c = cell_at(o, col);
-
 	size_t len;
 
 	if (!c || !v)
 		return;
 	len = strlen(v) + 1;
-	if (len > c->cap) {
-		char *s = realloc(c->s, len);
-
-		if (!s)
-			return;
-		c->s = s;
-		c->cap = len;
-	}
+	if (!cell_reserve(c, len))
+		return;
 	memcpy(c->s, v, len);
 	c->len = len - 1;
 	c->type = CELL_STR;
@@ -954,20 +1015,6 @@ void out_null(struct np_out *o, int col)
 }
 
 /* Room for len bytes in c->s; false without memory. */
-static bool cell_reserve(struct cell *c, size_t len)
-{
-	char *s;
-
-	if (len <= c->cap)
-		return true;
-	s = realloc(c->s, len);
-	if (!s)
-		return false;
-	c->s = s;
-	c->cap = len;
-	return true;
-}
-
 void out_strv(struct np_out *o, int col, const char *const *v, int n)
 {
 	struct cell *c = cell_at(o, col);
@@ -1166,31 +1213,48 @@ static void put2(char *p, unsigned v)
 	p[1] = '0' + v % 10;
 }
 
-void fmt_rfc3339(char *buf, size_t n, __u64 realtime_ns)
+/*
+ * The RFC 3339 text of a time, in a static buffer with ROW_SLACK readable
+ * bytes. This runs per row: the date once a day, the time once a second,
+ * the microseconds by hand.
+ */
+static const char *rfc3339_text(__u64 realtime_ns, size_t *len)
 {
-	/* This runs per row: the date once a day, the rest by hand. */
-	static time_t last_day = -1;
-	static char text[40];
-	static size_t len;
+	static time_t last_day = -1, last_secs = -1;
+	static char text[40 + ROW_SLACK];
+	static size_t tlen;
 	time_t secs = realtime_ns / 1000000000ull, day = secs / 86400;
 	unsigned us = realtime_ns % 1000000000ull / 1000, sod = secs % 86400;
+	char *t;
 	struct tm tm;
 
 	if (day != last_day) {
 		gmtime_r(&secs, &tm);
-		len = strftime(text, sizeof(text), "%Y-%m-%dT00:00:00.000000Z", &tm);
+		tlen = strftime(text, 40, "%Y-%m-%dT00:00:00.000000Z", &tm);
 		last_day = day;
+		last_secs = -1;
 	}
-	if (len >= 27) {
-		char *t = text + len - 16;	/* HH:MM:SS.uuuuuuZ */
-
+	*len = tlen;
+	if (tlen < 27)
+		return text;
+	t = text + tlen - 16;	/* HH:MM:SS.uuuuuuZ */
+	if (secs != last_secs) {
 		put2(t, sod / 3600);
 		put2(t + 3, sod / 60 % 60);
 		put2(t + 6, sod % 60);
-		put2(t + 9, us / 10000);
-		put2(t + 11, us / 100 % 100);
-		put2(t + 13, us % 100);
+		last_secs = secs;
 	}
+	memcpy(t + 9, digit_pairs + us / 10000 * 2, 2);
+	memcpy(t + 11, digit_pairs + us / 100 % 100 * 2, 2);
+	memcpy(t + 13, digit_pairs + us % 100 * 2, 2);
+	return text;
+}
+
+void fmt_rfc3339(char *buf, size_t n, __u64 realtime_ns)
+{
+	size_t len;
+	const char *text = rfc3339_text(realtime_ns, &len);
+
 	if (n) {
 		size_t m = len < n - 1 ? len : n - 1;
 
