@@ -750,7 +750,10 @@ static bool row_value(struct np_out *o, int i)
 			return row_jansson(o, json_text(c->s));
 		row_add(o, "\"", 1);
 		row_add_short(o, c->s, c->len);
-		row_put(o, "\"", 1);	/* a long string used up the room */
+		if (c->len <= ROW_SLACK)
+			row_add(o, "\"", 1);
+		else
+			row_put(o, "\"", 1);	/* it may have used up the room */
 		return true;
 	case CELL_BOOL:
 		if (c->u)
@@ -817,12 +820,14 @@ static void row_json(struct np_out *o)
 
 		if (o->cells[i].type == CELL_NONE || !o->cells[i].jkey)
 			continue;
-		if (!first)
+		if (pretty && !first)
 			row_put(o, ",", 1);
 		if (pretty)
 			row_indent(o, o->depth + 1);
 		if (!row_reserve(o))
 			break;
+		if (!pretty && !first)
+			row_add(o, ",", 1);
 		row_add_short(o, o->cells[i].jkey, o->cells[i].jkeylen);
 		if (!row_value(o, i)) {
 			o->rowlen = mark;
