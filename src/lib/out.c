@@ -390,19 +390,33 @@ void out_kv_bool(struct np_out *o, const char *key, const char *header, bool v)
 
 /* ---- tables ---- */
 
+static void pad_spaces(FILE *f, int n)
+{
+	static const char spaces[] = "                                ";
+
+	for (int k; n > 0; n -= k) {
+		k = n < (int)sizeof(spaces) - 1 ? n : (int)sizeof(spaces) - 1;
+		fwrite_unlocked(spaces, 1, k, f);
+	}
+}
+
 static void plain_cell(struct np_out *o, int i, const char *s, bool last)
 {
 	int w = o->cols[i].width;
+	size_t len;
 
 	if (o->layout == NP_LAYOUT_RECORD) {
 		fprintf(o->f, "%-18s %s\n", o->cols[i].header, s);
 		return;
 	}
-	if (last && w < 0)
-		fputs(s, o->f);
-	else
-		fprintf(o->f, "%*s", w, s);
-	fputs(last ? "\n" : "  ", o->f);
+	/* As "%*s" prints it, without printf: a plain table may have a million rows. */
+	len = strlen(s);
+	if (w > 0)
+		pad_spaces(o->f, w - (int)len);
+	fwrite_unlocked(s, 1, len, o->f);
+	if (w < 0 && !last)
+		pad_spaces(o->f, -w - (int)len);
+	fputs_unlocked(last ? "\n" : "  ", o->f);
 }
 
 static int last_plain_col(const struct np_out *o)
@@ -534,7 +548,8 @@ static void list_text(const struct cell *c, char *buf, size_t n)
 		len += snprintf(buf + len, len < n ? n - len : 0, "%s%s", k ? "," : "", p);
 }
 
-static void cell_text(struct np_out *o, int i, char *buf, size_t n)
+/* The plain text of cell i: in buf (n bytes), or the cell's own text if it fits. */
+static const char *cell_text(struct np_out *o, int i, char *buf, size_t n)
 {
 	const struct cell *c = &o->cells[i];
 	enum np_kind k = o->cols[i].kind;
@@ -545,6 +560,8 @@ static void cell_text(struct np_out *o, int i, char *buf, size_t n)
 		snprintf(buf, n, "-");
 		break;
 	case CELL_STR:
+		if (c->len < n)
+			return c->s;
 		snprintf(buf, n, "%s", c->s);
 		break;
 	case CELL_STRV:
@@ -582,6 +599,7 @@ static void cell_text(struct np_out *o, int i, char *buf, size_t n)
 			snprintf(buf, n, "%" PRIu64, (uint64_t)c->u);
 		break;
 	}
+	return buf;
 }
 
 /*
@@ -854,8 +872,7 @@ static void row_plain(struct np_out *o)
 	for (int i = 0; i < o->ncols; i++) {
 		if (!o->cols[i].header)
 			continue;
-		cell_text(o, i, buf, sizeof(buf));
-		plain_cell(o, i, buf, i == last);
+		plain_cell(o, i, cell_text(o, i, buf, sizeof(buf)), i == last);
 	}
 }
 
@@ -1270,11 +1287,25 @@ void fmt_rfc3339(char *buf, size_t n, __u64 realtime_ns)
 
 void fmt_localtime(char *buf, size_t n, __u64 realtime_ns)
 {
+	/* A table's times fall in few seconds: each second converted once. */
+	static struct { time_t secs; char text[32]; } seen[256];
+	static bool ready;
 	time_t secs = realtime_ns / 1000000000ull;
+	unsigned slot = (unsigned)secs % 256;
 	struct tm tm;
 
-	localtime_r(&secs, &tm);
-	strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+	if (!ready) {
+		for (int i = 0; i < 256; i++)
+			seen[i].secs = -1;
+		ready = true;
+	}
+	if (seen[slot].secs != secs) {
+		localtime_r(&secs, &tm);
+		if (!strftime(seen[slot].text, sizeof(seen[slot].text), "%Y-%m-%d %H:%M:%S", &tm))
+			seen[slot].text[0] = '\0';
+		seen[slot].secs = secs;
+	}
+	snprintf(buf, n, "%s", seen[slot].text);
 }
 
 void fmt_prom_label(char *buf, size_t n, const char *v)
