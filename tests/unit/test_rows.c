@@ -72,9 +72,14 @@ static __u64 edge_u64(int i)
 		9223372036854775808ull, 18446744073709551615ull,
 	};
 
+	__u64 v, shift;
+
 	if (i < (int)(sizeof(edges) / sizeof(edges[0])))
 		return edges[i];
-	return next_rand() >> (next_rand() % 64);
+	/* One call per statement: the order of the draws is fixed. */
+	v = next_rand();
+	shift = next_rand() % 64;
+	return v >> shift;
 }
 
 static void edge_addr(int i, __u8 a[16])
@@ -108,7 +113,8 @@ static void edge_addr(int i, __u8 a[16])
 	for (int k = 0; k < 16; k += 2) {
 		if (next_rand() % 3 == 0)
 			continue;
-		a[k] = next_rand() % 4 ? 0 : next_rand();
+		if (next_rand() % 4 == 0)
+			a[k] = next_rand();
 		a[k + 1] = next_rand();
 	}
 }
@@ -122,9 +128,10 @@ static void one_row(struct np_out *o, int i)
 {
 	const char *names[3] = { odd_names[i % 12], NULL, "x" };
 	char src[64], dst[64], flags[16], proto[8];
-	__u64 nums[3] = { edge_u64(i), i, 0 };
+	__u64 nums[3] = { 0, i, 0 };
 	__u8 a[16];
 
+	nums[0] = edge_u64(i);
 	out_row_begin(o);
 	out_str(o, R_IF, odd_names[(i / 3) % 12]);
 	out_u64(o, R_IFINDEX, i % 7);
