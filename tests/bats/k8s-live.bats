@@ -61,23 +61,30 @@ np_node() {
 		'[{"direction":"ingress","packets":3,"s":"web-0","d":{"kind":"pod","node":"192.168.77.2"},"c":"inter-node"}]' ]
 	[ "$(jq -c --arg s "$api_ip" '[.[] | select(.src == $s) | {direction, packets, c: .k8s_direction}]' <<<"$output")" = \
 		'[{"direction":"egress","packets":3,"c":"inter-node"}]' ]
-	# The kernel counted the same six packets in the class, and the flows.
+	# The kernel counted the same six packets in the class, and the flows:
+	# both web-0's (the hostNetwork pod is the node: no counter of its own).
 	run np_node node1 -j show k8s
 	[ "$(jq -c '.[] | select(.class == "inter-node") | [.packets, .flows]' <<<"$output")" = '[6,2]' ]
+	[ "$(np_node node1 -j show k8s pods | jq -c '[.[] | {namespace, name, flows}]')" = \
+		'[{"namespace":"shop","name":"web-0","flows":2}]' ]
 	# Who the remote pod is, from node1: another node's pod CIDR.
 	[ "$(np_node node1 -j query ip "$api_ip" | jq -c 'del(.ip)')" = '{"kind":"pod","node":"192.168.77.2"}' ]
 	[ "$(np_node node1 -j query ip 192.168.77.2 | jq -r .kind)" = node ]
 }
 
-@test "live node: a ClusterIP names the service on the client side; a reused address keeps old flows apart" {
+# cluster_ip_case MODE: client-0 on node1 reaches shop/web's ClusterIP, whose
+# backend is on node2, through kube-proxy's rules in MODE (iptables or
+# nftables): show services is the rules, the flow at the client's veth is
+# named the service, the kernel counted it for the service and the pod.
+cluster_ip_case() {
+	K8S_PROXY_MODE="$1"
 	k8s_node_up node1 10.244.1.0/24 192.168.77.1 10.244.1.2-10.244.1.3 >/dev/null
 	k8s_node_up node2 10.244.2.0/24 192.168.77.2 >/dev/null
 	k8s_link_nodes node1 node2
-	local client backend backend_ip
 	client=$(k8s_pod_run node1 shop client-0)
 	backend=$(k8s_pod_run node2 shop web-0)
 	backend_ip=$(k8s_pod_ip node2 "$backend")
-	k8s_service_add node1 shop web http 10.96.0.50 80 tcp "$backend_ip:8080"
+	K8S_PROXY_MODE="$1" k8s_service_add node1 shop web http 10.96.0.50 80 tcp "$backend_ip:8080"
 	k8s_pod_spawn node2 "$backend" socat TCP-LISTEN:8080,fork,reuseaddr SYSTEM:'echo hi' >/dev/null
 	sleep 0.5
 	run np_node node1 -j show services
@@ -94,6 +101,18 @@ np_node() {
 		'[{"direction":"ingress","proto":"tcp","d":{"kind":"service","namespace":"shop","name":"web","port":80,"port_name":"http"},"c":"inter-node"}]' ]
 	# conntrack agrees: the VIP was the destination, the backend answered.
 	k8s_node_exec node1 conntrack -L -p tcp -d 10.96.0.50 2>/dev/null | grep -q "src=$backend_ip"
+	# One connection (conntrack's one entry) is two flows at the veth, one each
+	# way, both still addressed to or from the VIP: two for the service, two
+	# for client-0.
+	[ "$(k8s_node_exec node1 conntrack -L -p tcp -d 10.96.0.50 2>/dev/null | grep -c "dport=80 ")" -eq 1 ]
+	[ "$(np_node node1 -j show k8s services | jq -c '[.[] | {namespace, name, flows}]')" = \
+		'[{"namespace":"shop","name":"web","flows":2}]' ]
+	[ "$(np_node node1 -j show k8s pods | jq -c '[.[] | select(.name == "client-0") | .flows]')" = '[2]' ]
+}
+
+@test "live node: a ClusterIP names the service on the client side; a reused address keeps old flows apart" {
+	local client backend backend_ip
+	cluster_ip_case iptables
 
 	# The range has two addresses: after client-0 goes, the next pod but one gets its address.
 	local client_ip old new
@@ -107,4 +126,12 @@ np_node() {
 	run np_node node1 -j show flows k8s proto tcp dport 80
 	[ "$(jq -c --arg s "$client_ip" '[.[] | select(.src == $s) | .src_k8s] | unique' <<<"$output")" = \
 		'[{"kind":"pod","node":"self","reused":true}]' ]
+}
+
+@test "live node, kube-proxy in nftables mode: services from nft, the ClusterIP named and counted" {
+	skip_unless_cmd nft
+	local client backend backend_ip
+	cluster_ip_case nftables
+	# The rules are nft's only: iptables' nat table has no KUBE-SERVICES.
+	! k8s_node_exec node1 iptables-save -t nat | grep -q KUBE-SERVICES
 }
