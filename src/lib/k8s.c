@@ -1062,6 +1062,17 @@ static const struct np_k8s_node *self_node(const struct np_k8s *k)
 	return NULL;
 }
 
+/* addr is c's first address (all host bits 0), in a prefix that has others. */
+static bool cidr_base(const struct np_cidr *c, const __u8 addr[16])
+{
+	if (c->prefix >= 127)
+		return false;
+	for (int b = c->prefix; b < 128; b++)
+		if (addr[b / 8] & (0x80 >> (b % 8)))
+			return false;
+	return true;
+}
+
 void np_k8s_who(const struct np_k8s *k, const __u8 addr[16], __u16 port, __u8 proto,
 		__u64 seen_ns, struct np_k8s_who *w)
 {
@@ -1120,7 +1131,11 @@ void np_k8s_who(const struct np_k8s *k, const __u8 addr[16], __u16 port, __u8 pr
 	for (int i = 0; i < k->nnodes; i++)
 		for (int c = 0; c < k->nodes[i].ncidrs; c++)
 			if (np_cidr_match(&k->nodes[i].pod_cidr[c], addr)) {
-				w->kind = NP_K8S_POD;
+				/* The subnet's own address is Flannel's flannel.1 on that
+				 * node: what the node's traffic to pods elsewhere (and its
+				 * masquerade) comes from. No pod has it. */
+				w->kind = cidr_base(&k->nodes[i].pod_cidr[c], addr) ? NP_K8S_NODE :
+										     NP_K8S_POD;
 				w->node = &k->nodes[i];
 				return;
 			}
