@@ -608,21 +608,27 @@ static const char *cell_text(struct np_out *o, int i, char *buf, size_t n)
  * text is what jansson prints; jansson still encodes what is not plain
  * (strings that need escapes or a UTF-8 check, and reals).
  */
+/* *buf reallocated to len bytes; false (and *buf as it was) without memory. */
+static bool buf_resize(char **buf, size_t *cap, size_t len)
+{
+	char *p = realloc(*buf, len);
+
+	if (!p)
+		return false;
+	*buf = p;
+	*cap = len;
+	return true;
+}
+
 static bool row_grow(struct np_out *o, size_t more)
 {
 	size_t cap = o->rowcap ? o->rowcap : 1024;
-	char *p;
 
 	if (o->rowlen + more <= o->rowcap)
 		return true;
 	while (cap < o->rowlen + more)
 		cap *= 2;
-	p = realloc(o->rowbuf, cap);
-	if (!p)
-		return false;
-	o->rowbuf = p;
-	o->rowcap = cap;
-	return true;
+	return buf_resize(&o->rowbuf, &o->rowcap, cap);
 }
 
 static inline void row_put(struct np_out *o, const char *s, size_t n)
@@ -969,18 +975,11 @@ static struct cell *cell_at(struct np_out *o, int col)
 
 static bool cell_reserve(struct cell *c, size_t len)
 {
-	char *s;
-
 	if (len <= c->cap)
 		return true;
 	if (len < ROW_SLACK)
 		len = ROW_SLACK;	/* see row_add_short() */
-	s = realloc(c->s, len);
-	if (!s)
-		return false;
-	c->s = s;
-	c->cap = len;
-	return true;
+	return buf_resize(&c->s, &c->cap, len);
 }
 
 void out_str(struct np_out *o, int col, const char *v)
