@@ -17,6 +17,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 NP="${NP:-$PWD/netprobe}"
 OUT="$PWD/build/bench"
 RUNS=${RUNS:-5}
@@ -58,27 +59,14 @@ IN_A=(env NETPROBE_PIN_ROOT="$PIN_A" nsenter --net="/run/netns/$NS_A")
 IN_B=(env NETPROBE_PIN_ROOT="$PIN_B" nsenter --net="/run/netns/$NS_B")
 in_a() { "${IN_A[@]}" "$@"; }
 in_b() { "${IN_B[@]}" "$@"; }
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 setup() {
 	[ -x "$NP" ] || { echo "build netprobe first (make)" >&2; exit 1; }
 	mkdir -p "$OUT" "$PINFS_A" "$PINFS_B"
 	mount -t bpf bpffs "$PINFS_A"
 	mount -t bpf bpffs "$PINFS_B"
-	ip netns add "$NS_A"
-	ip netns add "$NS_B"
-	ip link add a0 netns "$NS_A" type veth peer name b0 netns "$NS_B"
-	for ns in "$NS_A" "$NS_B"; do
-		ip -n "$ns" link set lo up
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	done
-	ip -n "$NS_A" addr add 10.77.0.1/24 dev a0
-	ip -n "$NS_B" addr add 10.77.0.2/24 dev b0
-	ip -n "$NS_A" link set a0 up
-	ip -n "$NS_B" link set b0 up
 	# Only our datagrams reach b0 (no ARP), and none is answered.
-	ip -n "$NS_A" neigh replace 10.77.0.2 dev a0 nud permanent \
-		lladdr "$(ip -n "$NS_B" -j link show b0 | jq -r '.[0].address')"
+	bench_veth_pair "$NS_A" "$NS_B" 10.77.0.1 10.77.0.2
 	in_b nft add table ip npbench
 	in_b nft 'add chain ip npbench in { type filter hook input priority 0; policy drop; }'
 }

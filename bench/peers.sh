@@ -17,6 +17,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 NP="${NP:-$PWD/netprobe}"
 OUT="$PWD/build/bench/peers"
 RUNS=${RUNS:-3}
@@ -47,7 +48,6 @@ trap cleanup EXIT
 
 in_a() { nsenter --net="/run/netns/$NS_A" "$@"; }
 in_b() { nsenter --net="/run/netns/$NS_B" "$@"; }
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 setup() {
 	local c
@@ -57,22 +57,7 @@ setup() {
 	done
 	mkdir -p "$OUT" "$PINFS"
 	mount -t bpf bpffs "$PINFS"
-	ip netns add "$NS_A"
-	ip netns add "$NS_B"
-	ip link add a0 netns "$NS_A" type veth peer name b0 netns "$NS_B"
-	for ns in "$NS_A" "$NS_B"; do
-		ip -n "$ns" link set lo up
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	done
-	ip -n "$NS_A" addr add 10.79.0.1/24 dev a0
-	ip -n "$NS_B" addr add 10.79.0.2/24 dev b0
-	ip -n "$NS_A" link set a0 up
-	ip -n "$NS_B" link set b0 up
-	# Static neighbours: nothing but the load crosses b0 (no ARP).
-	ip -n "$NS_A" neigh replace 10.79.0.2 dev a0 nud permanent \
-		lladdr "$(ip -n "$NS_B" -j link show b0 | jq -r '.[0].address')"
-	ip -n "$NS_B" neigh replace 10.79.0.1 dev b0 nud permanent \
-		lladdr "$(ip -n "$NS_A" -j link show a0 | jq -r '.[0].address')"
+	bench_veth_pair "$NS_A" "$NS_B" 10.79.0.1 10.79.0.2
 	in_b iperf3 -s -D -I "$OUT/iperf3.pid" >/dev/null
 	sleep 0.5
 	IPERF_PID=$(cat "$OUT/iperf3.pid")
@@ -143,28 +128,35 @@ run_netprobe() {
 	echo "$g $((k1 - k0)) $seen $rt"
 }
 
+# load_tool DRAIN: the load with a libpcap tool (TOOL_PIDS) running; DRAIN
+# seconds for it to catch up after. Sets K_PKTS (kernel) and CPU_S.
+load_tool() {
+	local k0 c0
+	c0=$(tool_cpu)
+	k0=$(kernel_packets)
+	GBPS=$(iperf_gbps)
+	sleep "$1"
+	K_PKTS=$(($(kernel_packets) - k0))
+	CPU_S=$(awk -v a="$c0" -v b="$(tool_cpu)" 'BEGIN { printf "%.3f\n", b - a }')
+}
+
 run_softflowd() {
-	local k0 k1 g c0 c1 seen
+	local seen
 	rm -f "$OUT/softflowd.ctl"
 	in_b softflowd -i b0 -d -m 65536 -c "$OUT/softflowd.ctl" -p "$OUT/softflowd.pid" \
 		-n 127.0.0.1:2055 >"$OUT/softflowd.log" 2>&1 &
 	TOOL_PIDS=($!)
 	sleep 1
-	c0=$(tool_cpu)
-	k0=$(kernel_packets)
-	g=$(iperf_gbps)
-	sleep 1
-	k1=$(kernel_packets)
-	c1=$(tool_cpu)
+	load_tool 1
 	# What reached it: processed IP packets and the ones it ignored.
 	seen=$(in_b softflowctl -c "$OUT/softflowd.ctl" statistics |
 		awk '/^Packets processed:/ { p = $3 } /^Ignored packets:/ { i = $3 } END { print p + i }')
 	stop_tool
-	echo "$g $((k1 - k0)) $seen $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f\n", b - a }')"
+	echo "$GBPS $K_PKTS $seen $CPU_S"
 }
 
 run_pmacctd() {
-	local k0 k1 g c0 c1 seen
+	local seen
 	rm -f "$OUT/pmacct.pipe"
 	# The buffer sizes its own "missing data" warning asks for, so that the
 	# core's pipe to the plugin is not what loses packets.
@@ -180,15 +172,10 @@ run_pmacctd() {
 	in_b pmacctd -f "$OUT/pmacctd.conf" >"$OUT/pmacctd.log" 2>&1 &
 	TOOL_PIDS=($!)
 	sleep 2
-	c0=$(tool_cpu)
-	k0=$(kernel_packets)
-	g=$(iperf_gbps)
-	sleep 2
-	k1=$(kernel_packets)
-	c1=$(tool_cpu)
+	load_tool 2
 	seen=$(in_b pmacct -p "$OUT/pmacct.pipe" -s -O json | jq -s 'map(.packets) | add // 0')
 	stop_tool
-	echo "$g $((k1 - k0)) $seen $(awk -v a="$c0" -v b="$c1" 'BEGIN { printf "%.3f\n", b - a }')"
+	echo "$GBPS $K_PKTS $seen $CPU_S"
 }
 
 TOOLS=(bare netprobe softflowd pmacctd)
