@@ -279,6 +279,7 @@ void np_k8s_who_out(struct np_out *o, const struct np_k8s_who *w)
 int cmd_query_ip(struct np_ctx *ctx, int argc, char **argv)
 {
 	static const char *const words[] = { "port", "proto", NULL };
+	char node[256];
 	struct np_k8s_who w;
 	struct np_k8s k;
 	__u64 port = 0, seen = 0;
@@ -307,6 +308,7 @@ int cmd_query_ip(struct np_ctx *ctx, int argc, char **argv)
 			return np_usage(ctx, "proto: '%s' is not a protocol name or number", v);
 	}
 	np_k8s_load(&k, host_root(ctx), NP_K8S_ALL);
+	np_k8s_load_api(&k, ctx->kubeconfig, np_k8s_node_name(node, sizeof(node)));
 	k8s_notes(ctx, &k);
 	np_k8s_who(&k, addr, port, proto, 0, &w);
 	out_object_begin(ctx->out);
@@ -570,26 +572,13 @@ static const struct np_col info_cols[] = {
 		      "1 for each pod of this node and address, as kube_pod_info." },
 };
 
-/* This node's name for pod_info: NODE_NAME (a DaemonSet's downward API), else the hostname. */
-static const char *node_name(char *buf, size_t n)
-{
-	const char *env = getenv("NODE_NAME");
-
-	if (env && *env)
-		return env;
-	if (gethostname(buf, n))
-		snprintf(buf, n, "unknown");
-	buf[n - 1] = '\0';
-	return buf;
-}
-
 static void pod_info(struct np_ctx *ctx)
 {
 	char node[256], ip[INET6_ADDRSTRLEN];
 	struct np_k8s k;
 
 	np_k8s_load(&k, host_root(ctx), NP_K8S_PODS);
-	node_name(node, sizeof(node));
+	np_k8s_node_name(node, sizeof(node));
 	out_table_begin(ctx->out, NULL, info_cols, ARRAY_SIZE(info_cols), NP_LAYOUT_TABLE);
 	for (int i = 0; i < k.npods; i++) {
 		const struct np_k8s_pod *p = &k.pods[i];
