@@ -244,6 +244,8 @@ static int on_flow(const void *key, const void *value, void *arg)
 	struct show *s = arg;
 	struct flow_rec r;
 
+	/* Padding too: np_query_names() knows a row again by its bytes. */
+	memset(&r, 0, sizeof(r));
 	memcpy(&r.key, key, sizeof(r.key));
 	memcpy(&r.val, value, sizeof(r.val));
 	r.egress = r.key.dir == NP_HOOK_TC_EGRESS;
