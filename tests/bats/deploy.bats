@@ -198,3 +198,228 @@ unit_exec() {
 	[ "$(ls "$dir")" = netprobe.prom ]
 	[ "$(cat "$dir/netprobe.prom")" = 'old_series 1' ]
 }
+
+# deps_list NAME: the words of NAME="..." in scripts/deps.sh.
+deps_list() {
+	awk -v n="$1" 'index($0, n "=\"") == 1 { on = 1; sub(/^[^"]*"/, "") }
+		on { end = sub(/".*/, ""); print; if (end) exit }' "$ROOT/scripts/deps.sh" |
+		tr ' ' '\n' | sed '/^$/d'
+}
+
+@test "debian/control's Build-Depends name every package of the build list in scripts/deps.sh" {
+	local bd p missing=""
+	bd=$(sed -n '/^Build-Depends:/,/^[A-Z]/p' "$ROOT/debian/control" | sed '$d; s/^Build-Depends://' |
+		tr ',' '\n' | sed 's/(.*)//; s/[[:space:]]//g' | sed '/^$/d')
+	[ "$(deps_list build | wc -l)" -gt 5 ]
+	for p in $(deps_list build); do
+		grep -qx "$p" <<<"$bd" || missing+=" $p"
+	done
+	echo "missing:$missing"
+	[ -z "$missing" ]
+	# And this machine has them all (dpkg's own check of the same field).
+	skip_unless_cmd dpkg-checkbuilddeps
+	(cd "$ROOT" && dpkg-checkbuilddeps)
+}
+
+# dpkg-buildpackage takes ~50 s of a 2-vCPU machine (measured under load from
+# other builds: 48.6 s wall, 25.4 s user), lintian ~15 s: CI only.
+@test "dpkg-buildpackage builds the .deb, lintian finds no error, and it installs where make install does" {
+	[ "${CI:-}" = true ] || skip "dpkg-buildpackage + lintian take ~65 s: run in CI (CI=true, set by .ci/run)"
+	skip_unless_cmd dpkg-buildpackage lintian dh
+	mkdir -p "$TMP/src/netprobe"
+	# The tracked files, as a fresh clone has them (not the build tree).
+	(cd "$ROOT" && git ls-files -z | tar --null -cf - -T -) | tar -xf - -C "$TMP/src/netprobe"
+	# fd 3 closed: bats keeps it open, and a unit test counts on the first free fd being 3.
+	(cd "$TMP/src/netprobe" && dpkg-buildpackage -us -uc -b) >"$TMP/build.log" 2>&1 3>&- ||
+		{ tail -30 "$TMP/build.log"; false; }
+	local deb
+	deb=$(ls "$TMP"/src/netprobe_*_*.deb)
+	# Debian's hardening flags reached the compiler: lintian's hardening checks.
+	run lintian --fail-on error --display-info "$deb"
+	echo "$output"
+	[ "$status" -eq 0 ]
+	! grep -E '^[EW]: ' <<<"$output"
+	# Installed by dpkg into an empty root of its own, not this machine.
+	local r="$TMP/root"
+	mkdir -p "$r/var/lib/dpkg/info" "$r/var/lib/dpkg/updates"
+	touch "$r/var/lib/dpkg/status"
+	dpkg --root="$r" --force-depends --force-script-chrootless -i "$deb" >/dev/null
+	[ "$(dpkg-query --admindir="$r/var/lib/dpkg" -W -f='${Status}' netprobe)" = "install ok installed" ]
+	local got want
+	got=$(cd "$r" && find usr lib ! -type d | grep -v '^usr/share/doc/' | sed 's/\.gz$//' | sort)
+	want=$(make -s -C "$ROOT" install DESTDIR="$TMP/mi" PREFIX=/usr UNITDIR=/lib/systemd/system >/dev/null &&
+		cd "$TMP/mi" && find usr lib ! -type d | sort)
+	diff <(echo "$want") <(echo "$got")
+	"$r/usr/sbin/netprobe" --version | grep -q '^netprobe'
+	# Fortified: the binary calls glibc's checking variants.
+	objdump -T "$r/usr/sbin/netprobe" | grep -q '__[a-z]*_chk'
+	dpkg --root="$r" --force-script-chrootless -r netprobe >/dev/null
+	[ -z "$(cd "$r" && find usr lib ! -type d 2>/dev/null)" ]
+}
+
+# Docker is not installed here (and hadolint is not in Debian): the Dockerfile
+# is checked against what it runs, without building an image.
+
+# stage_runs N: the RUN commands of the Dockerfile's Nth stage (1-based), one a line.
+stage_runs() {
+	awk -v n="$1" '/^FROM /{s++} s == n && /^RUN /{sub(/^RUN /, ""); print}' "$ROOT/Dockerfile"
+}
+
+@test "the Dockerfile's build stage runs the Makefile's own targets, and the final stage copies what make install made" {
+	local runs deps_recipe
+	runs=$(stage_runs 1)
+	echo "$runs"
+	[ "$(grep -c '^FROM ' "$ROOT/Dockerfile")" -eq 2 ]
+	grep -q '^FROM debian:bookworm AS build$' "$ROOT/Dockerfile"
+	grep -q '^FROM debian:bookworm-slim$' "$ROOT/Dockerfile"
+	# The dependency step is make deps-build's recipe, word for word.
+	deps_recipe=$(make -s -C "$ROOT" -n deps-build | sed 's/^@//')
+	[ "$(sed -n 1p <<<"$runs")" = "$deps_recipe" ]
+	# The others are make invocations of targets the Makefile has.
+	local cmd t
+	while read -r cmd; do
+		for t in $(sed 's/&&/\n/g' <<<"$cmd" | sed 's/^ *make //; s/-j"[^"]*"//; s/[A-Z_]*=[^ ]*//g'); do
+			make -s -C "$ROOT" -n "$t" >/dev/null || { echo "not a make target: $t"; false; }
+		done
+		grep -q '^make ' <<<"$cmd"
+	done < <(sed 1d <<<"$runs")
+	# make install as the build stage runs it; the final stage copies only the binary.
+	local inst src
+	inst=$(grep -o 'make install [^&]*' <<<"$runs" | sed "s|DESTDIR=/out|DESTDIR=$TMP/out|")
+	make -s -C "$ROOT" ${inst#make } >/dev/null
+	[ "$(grep -c '^COPY --from=build ' "$ROOT/Dockerfile")" -eq 1 ]
+	src=$(awk '/^COPY --from=build /{print $3}' "$ROOT/Dockerfile")
+	[ "${src#/out}" != "$src" ]
+	cmp "$ROOT/netprobe" "$TMP/out${src#/out}"
+	# To the same path as in the package and make install PREFIX=/usr.
+	grep -qx "COPY --from=build $src ${src#/out}" "$ROOT/Dockerfile"
+}
+
+@test "the final image installs the Debian package of every library the binary links" {
+	local pkgs lib p missing=""
+	pkgs=$(awk '/^FROM /{s++} s == 2' "$ROOT/Dockerfile" | sed -n '/apt-get install/,/rm -rf/p')
+	for lib in $(ldd "$ROOT/netprobe" | awk '$3 ~ /^\// {print $3}'); do
+		p=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib") 
+		p=${p%%:*}
+		[ "$p" = libc6 ] && continue	# in every Debian image
+		grep -qw -- "$p" <<<"$pkgs" || missing+=" $p($lib)"
+	done
+	echo "missing:$missing"
+	[ -z "$missing" ]
+}
+
+# Kubernetes manifests: kubernetes-models (npm: the Kubernetes OpenAPI schemas
+# compiled to ajv validators; scripts/deps.sh installs it for make check).
+VALIDATE="$ROOT/tests/tools/k8s-validate"
+
+need_validator() {
+	[ -d "$VALIDATE/node_modules/kubernetes-models" ] && command -v node >/dev/null && return
+	[ "${CI:-}" = true ] && { echo "kubernetes-models is not installed: scripts/deps.sh" >&2; return 1; }
+	skip "the schema validator is not installed (make deps installs it; CI fails here)"
+}
+
+# ds_json: the DaemonSet of deploy/netprobe.yaml as JSON.
+ds_json() {
+	node "$VALIDATE/validate.mjs" --dump "$ROOT/deploy/netprobe.yaml" | jq -c 'select(.kind == "DaemonSet")'
+}
+
+@test "the manifests in deploy/ pass the Kubernetes OpenAPI schema, and a broken one does not" {
+	need_validator
+	run node "$VALIDATE/validate.mjs" "$ROOT"/deploy/*.yaml
+	echo "$output"
+	[ "$status" -eq 0 ]
+	[[ "$output" == *"DaemonSet netprobe ok"* ]]
+	# The validator can fail: a wrong type, a missing required field.
+	sed 's/add: \["BPF"\]/add: "BPF"/' "$ROOT/deploy/netprobe.yaml" > "$TMP/bad1.yaml"
+	run node "$VALIDATE/validate.mjs" "$TMP/bad1.yaml"
+	echo "$output"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"capabilities/add must be array"* ]]
+	sed '/^  selector:/,/^  updateStrategy:/{/^  updateStrategy:/!d}' "$ROOT/deploy/netprobe.yaml" > "$TMP/bad2.yaml"
+	run node "$VALIDATE/validate.mjs" "$TMP/bad2.yaml"
+	[ "$status" -ne 0 ]
+	[[ "$output" == *"must have required property"*"selector"* ]]
+}
+
+@test "the DaemonSet: hostNetwork, the host's bpffs and / mounted as netprobe needs, no privileged container" {
+	need_validator
+	local ds
+	ds=$(ds_json)
+	[ "$(jq '.spec.template.spec.hostNetwork' <<<"$ds")" = true ]
+	# Every container: privileged false, no privilege escalation, ALL dropped.
+	[ "$(jq '[.spec.template.spec | (.initContainers + .containers)[] | .securityContext |
+		select(.privileged == false and .allowPrivilegeEscalation == false and
+		       .capabilities.drop == ["ALL"])] | length' <<<"$ds")" = 3 ]
+	# The API server's rule the schema does not hold: Bidirectional only in a
+	# privileged container (so: HostToContainer, see deploy/README.md).
+	[ "$(jq '[.. | objects | select(.mountPropagation? == "Bidirectional")] | length' <<<"$ds")" = 0 ]
+	# With hostNetwork a hostPort must equal its containerPort (API server).
+	[ "$(jq '[.. | objects | select(has("hostPort") and .hostPort != .containerPort)] | length' <<<"$ds")" = 0 ]
+	# The netprobe containers: bpffs at /sys/fs/bpf, / read-only at /host, --host-root /host.
+	local c
+	for c in attach textfile; do
+		jq -e --arg c "$c" '.spec.template.spec | (.initContainers + .containers)[] | select(.name == $c) |
+			(.volumeMounts[] | select(.mountPath == "/sys/fs/bpf")) and
+			(.volumeMounts[] | select(.mountPath == "/host" and .readOnly == true)) and
+			(.args[0] | contains("--host-root /host"))' <<<"$ds"
+	done
+	jq -e '.spec.template.spec.volumes[] | select(.name == "bpffs") | .hostPath.path == "/sys/fs/bpf"' <<<"$ds"
+	jq -e '.spec.template.spec.volumes[] | select(.name == "host-root") | .hostPath.path == "/"' <<<"$ds"
+}
+
+# caps_of DS CONTAINER: its added capabilities as setpriv wants them (+bpf,+net_admin).
+caps_of() {
+	jq -r --arg c "$2" '.spec.template.spec | (.initContainers + .containers)[] | select(.name == $c) |
+		.securityContext.capabilities.add | map("+" + ascii_downcase) | join(",")' <<<"$1"
+}
+
+@test "the DaemonSet's commands work with exactly its capabilities, and fail without any one of them" {
+	need_validator
+	skip_unless_cmd setpriv
+	np_setup_root
+	np_veth_pair
+	ip -n "$NS_A" route add default via 10.77.0.2
+	local ds init textfile prestop caps bin="$TMP/bin"
+	ds=$(ds_json)
+	init=$(jq -r '.spec.template.spec.initContainers[] | select(.name == "attach") | .args[0]' <<<"$ds")
+	textfile=$(jq -r '.spec.template.spec.containers[] | select(.name == "textfile") | .args[0]' <<<"$ds")
+	prestop=$(jq -r '.spec.template.spec.containers[] | select(.name == "textfile") |
+		.lifecycle.preStop.exec.command | join(" ")' <<<"$ds")
+	caps=$(caps_of "$ds" attach)
+	echo "attach: $caps"
+	[ "$caps" = "+bpf,+net_admin,+perfmon" ]
+	# The image's PATH has netprobe; /host is this machine's /.
+	mkdir -p "$bin"
+	ln -s "$(realpath "$NP")" "$bin/netprobe"
+	init=${init//--host-root \/host/--host-root \/}
+	in_ns "$NS_A" env PATH="$bin:$PATH" NETPROBE_DEVICE= setpriv --bounding-set="-all,$caps" \
+		--inh-caps="-all,$caps" --ambient-caps="-all,$caps" -- /bin/sh -ec "$init"
+	run np_in "$NS_A" -j status
+	[ "$(jq -r '[.attachments[] | .interface // .probe] | unique | join(" ")' <<<"$output")" = "a0 drops socket" ]
+	# Each capability is needed by something the init container attaches.
+	local drop less
+	for drop in bpf net_admin perfmon; do
+		np_in "$NS_A" -q detach all
+		less=$(sed "s/+$drop//; s/,,/,/; s/^,//; s/,$//" <<<"$caps")
+		run in_ns "$NS_A" env PATH="$bin:$PATH" setpriv --bounding-set="-all,$less" \
+			--inh-caps="-all,$less" --ambient-caps="-all,$less" -- /bin/sh -ec "$init"
+		echo "without $drop: $status ${lines[-1]}"
+		[ "$status" -ne 0 ]
+		[[ "$output" == *"Error: "* ]]
+	done
+	np_in "$NS_A" -q attach a0
+	# The textfile loop's command and preStop, with the textfile container's capabilities.
+	caps=$(caps_of "$ds" textfile)
+	echo "textfile: $caps"
+	mkdir "$TMP/textfile"
+	local once
+	once=$(sed -n '/if netprobe/,/^ *fi$/p' <<<"$textfile" | sed "s|/textfile/|$TMP/textfile/|g; s|--host-root /host|--host-root /|")
+	in_ns "$NS_A" env PATH="$bin:$PATH" NODE_NAME=node-1 setpriv --bounding-set="-all${caps:+,$caps}" \
+		--inh-caps="-all${caps:+,$caps}" --ambient-caps="-all${caps:+,$caps}" -- /bin/sh -ec "$once"
+	[ "$(ls "$TMP/textfile")" = netprobe.prom ]
+	grep -q '^netprobe_interface_rx_packets_total{.*interface="a0".*node="node-1"' "$TMP/textfile/netprobe.prom" ||
+		grep -q '^netprobe_interface_rx_packets_total{.*node="node-1".*interface="a0"' "$TMP/textfile/netprobe.prom"
+	in_ns "$NS_A" env PATH="$bin:$PATH" setpriv --bounding-set="-all${caps:+,$caps}" \
+		--inh-caps="-all${caps:+,$caps}" --ambient-caps="-all${caps:+,$caps}" -- $prestop >/dev/null
+	np_root_empty
+}
