@@ -8,7 +8,7 @@
 #   make SANITIZE=1 check   the same under ASan/UBSan (objects in build-san/)
 #   make VALGRIND=1 check   every netprobe run of the bats tests under memcheck
 #   make install    binary, man pages, bash completion, systemd units under $(PREFIX)
-#   make uninstall  removes exactly what make install put there
+#   make uninstall  removes the files make install put there (same PREFIX, DESTDIR)
 
 CC       ?= gcc
 CLANG    ?= clang
