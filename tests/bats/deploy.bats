@@ -32,7 +32,9 @@ install_tree() {
 	ids=$(cd "$ROOT" && git grep -h -E '^(//|/\*|#) SPDX-License-Identifier:' |
 		sed 's|^[/*# ]*||; s/ *\*\/$//' | sort -u)
 	echo "ids: $ids"
-	[ "$ids" = "SPDX-License-Identifier: GPL-2.0" ]
+	# GPL-2.0 is SPDX's older name of GPL-2.0-only: the same licence.
+	[ -z "$(grep -vxE 'SPDX-License-Identifier: GPL-2.0(-only)?' <<<"$ids")" ]
+	[ -n "$ids" ]
 	missing=$(cd "$ROOT" && git ls-files '*.c' '*.h' | xargs grep -L SPDX-License-Identifier) || true
 	echo "missing: $missing"
 	[ -z "$missing" ]
