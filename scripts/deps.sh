@@ -4,9 +4,9 @@
 # installs only what building and running need; make check adds the test tools.
 set -eu
 
-build="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjansson-dev bpftool pkg-config"
+build="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjansson-dev libcurl4-openssl-dev libyaml-dev bpftool pkg-config"
 run="iproute2"
-test_tools="bats jq strace prometheus-node-exporter curl iputils-ping socat python3 tcpdump tcpreplay tshark iperf3 nmap hping3 nftables
+test_tools="bats jq openssl strace prometheus-node-exporter curl iputils-ping socat python3 tcpdump tcpreplay tshark iperf3 nmap hping3 nftables
 prometheus procps util-linux ethtool bridge-utils bash-completion man-db xxd containerd runc containernetworking-plugins python3-grpcio python3-protobuf python3-grpc-tools python3-pkg-resources conntrack iptables"
 
 # Packaging and deploy checks (tests/bats/deploy.bats): dpkg-buildpackage and
