@@ -7,13 +7,20 @@
 #   make check      deps + build + unit tests + bats tests (root, own namespaces)
 #   make SANITIZE=1 check   the same under ASan/UBSan (objects in build-san/)
 #   make VALGRIND=1 check   every netprobe run of the bats tests under memcheck
-#   make install    binary, man pages, bash completion under $(PREFIX)
+#   make install    binary, man pages, bash completion, systemd units under $(PREFIX)
+#   make uninstall  removes the files make install put there (same PREFIX, DESTDIR)
 
 CC       ?= gcc
 CLANG    ?= clang
 BPFTOOL  ?= bpftool
 PREFIX   ?= /usr/local
 DESTDIR  ?=
+SBINDIR  ?= $(PREFIX)/sbin
+MANDIR   ?= $(PREFIX)/share/man
+COMPDIR  ?= $(PREFIX)/share/bash-completion/completions
+# systemd reads /usr/local/lib/systemd/system too; Debian's package uses
+# /lib/systemd/system (debian/rules).
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
 # One build directory per flavour, so that switching SANITIZE rebuilds
 # everything; ./netprobe is a copy of the flavour built last.
 ifeq ($(SANITIZE),1)
@@ -44,8 +51,10 @@ LIB_OBJS := $(patsubst src/%.c,$(BUILD)/obj/%.o,$(LIB_SRCS))
 UNIT_SRCS := $(wildcard tests/unit/*.c)
 UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
-.PHONY: all deps deps-build run check unit bats install clean bench completion FORCE
+.PHONY: all deps deps-build run check unit bats install uninstall clean bench completion FORCE
 .SECONDARY:
+# A recipe that fails leaves no half-written target behind for the next make.
+.DELETE_ON_ERROR:
 all: netprobe
 
 $(BUILD)/vmlinux.h:
@@ -60,10 +69,10 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 
 $(BUILD)/obj/%.o: src/%.c $(SKELS) $(wildcard src/lib/*.h) bpf/netprobe.h
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/netprobe: $(OBJS)
-	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
 # Copied (by rename, so a running netprobe is not touched) whenever it is not
 # the binary of this flavour.
@@ -85,11 +94,11 @@ run: deps-build
 # link an empty one (weak: a test may compile the real one in).
 $(BUILD)/unit/no_probes.o: tests/unit/stubs/no_probes.c $(wildcard src/lib/*.h)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
 
 $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) $(BUILD)/unit/no_probes.o
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(BUILD)/unit/no_probes.o $(LDLIBS)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(LDFLAGS) -o $@ $< $(LIB_OBJS) $(BUILD)/unit/no_probes.o $(LDLIBS)
 
 # It compiles the probe table in, with stand-ins for the probes.
 $(BUILD)/unit/test_probes: src/cmd/probes.c
@@ -112,12 +121,27 @@ completion: netprobe
 bench: netprobe
 	bench/run.sh
 
+UNITS := $(wildcard systemd/*.service systemd/*.timer)
+MANS  := $(wildcard man/*.8)
+
+# The units name the binary by its installed path.
 install: netprobe
-	install -D -m 0755 netprobe $(DESTDIR)$(PREFIX)/sbin/netprobe
-	install -d $(DESTDIR)$(PREFIX)/share/man/man8
-	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
-	install -D -m 0644 bash-completion/netprobe \
-		$(DESTDIR)$(PREFIX)/share/bash-completion/completions/netprobe
+	install -D -m 0755 netprobe $(DESTDIR)$(SBINDIR)/netprobe
+	install -d $(DESTDIR)$(MANDIR)/man8
+	install -m 0644 $(MANS) $(DESTDIR)$(MANDIR)/man8/
+	install -D -m 0644 bash-completion/netprobe $(DESTDIR)$(COMPDIR)/netprobe
+	install -d $(DESTDIR)$(UNITDIR)
+	for u in $(notdir $(UNITS)); do \
+		sed 's|@SBINDIR@|$(SBINDIR)|g' systemd/$$u > $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+		chmod 0644 $(DESTDIR)$(UNITDIR)/$$u.tmp && \
+		mv $(DESTDIR)$(UNITDIR)/$$u.tmp $(DESTDIR)$(UNITDIR)/$$u || exit 1; \
+	done
+
+# Files only: directories install made may hold other packages' files.
+uninstall:
+	rm -f $(DESTDIR)$(SBINDIR)/netprobe $(DESTDIR)$(COMPDIR)/netprobe
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man8/,$(notdir $(MANS)))
+	rm -f $(addprefix $(DESTDIR)$(UNITDIR)/,$(notdir $(UNITS)))
 
 clean:
 	rm -rf build build-san netprobe netprobe.tmp

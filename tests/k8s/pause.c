@@ -1,3 +1,4 @@
+// SPDX-License-Identifier: GPL-2.0
 /*
  * The pod sandbox's only process, like Kubernetes' pause: it holds the pod's
  * namespaces and does nothing. Built static at test time (no libc in the
