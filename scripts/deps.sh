@@ -5,9 +5,11 @@
 set -eu
 
 build="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjansson-dev bpftool pkg-config"
+# IPFIX export: libfixbuf encodes, nfdump's nfcapd is the collector of the tests.
+build="$build libfixbuf-dev"
 run="iproute2"
 test_tools="bats jq strace prometheus-node-exporter curl iputils-ping socat python3 tcpdump tcpreplay tshark iperf3 nmap hping3 nftables
-prometheus procps util-linux ethtool bridge-utils bash-completion man-db xxd containerd runc containernetworking-plugins python3-grpcio python3-protobuf python3-grpc-tools python3-pkg-resources conntrack iptables"
+prometheus nfdump procps util-linux ethtool bridge-utils bash-completion man-db xxd containerd runc containernetworking-plugins python3-grpcio python3-protobuf python3-grpc-tools python3-pkg-resources conntrack iptables"
 
 want="$build $run"
 [ "${NP_DEPS_BUILD_ONLY:-0}" = 1 ] || want="$want $test_tools"
