@@ -172,3 +172,86 @@ send_traffic() {
 	[ "$(jq -r .error <<<"$output")" = "no flow table: attach a device first ('netprobe attach DEV')" ]
 	np_root_empty
 }
+
+@test "export ipfix proto tcp k8s: the names as enterprise elements, decoded by tshark" {
+	skip_unless_cmd tshark tcpdump socat
+	# Pod shop/web-0 of the captured containerd node is 10.244.1.2: A holds it.
+	local hr="$NP_DATA/k8s/containerd" port pcap="$BATS_TEST_TMPDIR/lo.pcap"
+	ip -n "$NS_A" addr add 10.244.1.2/32 dev a0
+	ip -n "$NS_B" route add 10.244.1.2/32 dev b0
+	np_in "$NS_B" attach b0 >/dev/null
+	in_ns "$NS_A" ping -c 4 -i 0.01 -q -I 10.244.1.2 10.77.0.2 >/dev/null
+	in_ns "$NS_A" ping -c 3 -i 0.01 -q 10.77.0.2 >/dev/null
+	port=$(np_free_port "$NS_B" tcp)
+	# The collector: a TCP sink; tshark reads the stream as IPFIX.
+	np_bg "$BATS_TEST_TMPDIR/tcpdump.log" nsenter --net="/run/netns/$NS_B" \
+		tcpdump -i lo -U --immediate-mode -n -w "$pcap" tcp port "$port"
+	local dump=$NP_BG_PID
+	np_wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/tcpdump.log"
+	np_bg "$BATS_TEST_TMPDIR/sink.log" nsenter --net="/run/netns/$NS_B" \
+		socat -u TCP-LISTEN:"$port",reuseaddr OPEN:/dev/null
+	np_wait_for 10 bash -c "[ -n \"\$(nsenter --net=/run/netns/$NS_B ss -Hltn 'sport = :$port')\" ]"
+	run np_in "$NS_B" -j --host-root "$hr" export ipfix "127.0.0.1:$port" proto tcp k8s
+	[ "$status" -eq 0 ]
+	local report="$output" flows
+	flows=$(np_in "$NS_B" -j show flows)
+	np_stop "$dump"
+	[ "$(jq -r .transport <<<"$report")" = tcp ]
+	# Template 258 for the flows show flows k8s names an end of (a pod, a
+	# service, a node: B's own address is the node's), 256 for the others.
+	local named
+	named=$(np_in "$NS_B" -j --host-root "$hr" show flows k8s | jq '[.[] |
+		select([.src_k8s.kind, .dst_k8s.kind] | any(. == "pod" or . == "service" or
+		. == "node"))] | length')
+	[ "$named" -ge 2 ]
+	[ "$(jq '.templates[] | select(.id == 258) | .records' <<<"$report")" -eq "$named" ]
+	[ "$(jq '.templates[] | select(.id == 256) | .records' <<<"$report")" -eq \
+	  $(( $(jq length <<<"$flows") - named )) ]
+	# What tshark decodes: every record, its counts, and the names of the pod's.
+	local got want
+	got=$(tshark -r "$pcap" -d "tcp.port==$port,cflow" -T fields -E separator=' ' \
+		-e cflow.srcaddr -e cflow.dstaddr -e cflow.packets -e cflow.octets 2>/dev/null |
+		awk 'NF { n = split($1, s, ","); split($2, d, ","); split($3, p, ","); split($4, o, ",")
+			  for (i = 1; i <= n; i++) print s[i], d[i], p[i], o[i] }' | sort)
+	want=$(jq -r '.[] | "\(.src) \(.dst) \(.packets) \(.bytes)"' <<<"$flows" | sort)
+	diff <(echo "$want") <(echo "$got")
+	tshark -r "$pcap" -d "tcp.port==$port,cflow" -V 2>/dev/null >"$BATS_TEST_TMPDIR/decoded.txt"
+	grep -q "Template Id: 258" "$BATS_TEST_TMPDIR/decoded.txt"
+	grep -q "PEN: .* (32473)" "$BATS_TEST_TMPDIR/decoded.txt"
+	# The names, element by element (1 source, 2 destination): the pod's flows
+	# both ways, B's address as the node itself.
+	local names
+	names=$(sed -nE 's/.*Enterprise Private entry: .* Type ([12]): Value \(hex bytes\): (.*)/\1 \2/p' \
+		"$BATS_TEST_TMPDIR/decoded.txt" | while read -r t hex; do
+			echo "$t $(xxd -r -p <<<"$hex")"
+		done | sort | uniq -c | awk '{ print $2, $3, $1 }')
+	# A's other address is outside the cluster: an empty string, not in the list.
+	[ "$names" = "$(printf '%s\n' "1 node:self 2" "1 shop/web-0 1" "2 node:self 2" "2 shop/web-0 1")" ]
+}
+
+@test "export ipfix killed while it sends or before it records: the next export loses nothing" {
+	skip_unless_cmd strace
+	nfcapd_start
+	np_in "$NS_B" attach b0 >/dev/null
+	in_ns "$NS_A" ping -c 5 -i 0.01 -q 10.77.0.2 >/dev/null
+	# Killed at its first send: nothing left, nothing recorded.
+	run in_ns "$NS_B" strace -f -qq -o /dev/null -e trace=sendto -e inject=sendto:signal=KILL \
+		"$NP" export ipfix "127.0.0.1:$NFPORT"
+	[ "$status" -ne 0 ]
+	# Killed after the last send (the poll for a late ICMP error), before it
+	# recorded anything: the collector has the records, the state does not.
+	run in_ns "$NS_B" strace -f -qq -o /dev/null -e trace=poll -e inject=poll:signal=KILL \
+		"$NP" export ipfix "127.0.0.1:$NFPORT"
+	[ "$status" -ne 0 ]
+	run np_in "$NS_B" -j export ipfix "127.0.0.1:$NFPORT"
+	[ "$status" -eq 0 ]
+	[ "$(jq .records <<<"$output")" -eq 2 ]
+	local flows got
+	flows=$(np_in "$NS_B" -j show flows)
+	# And a fourth export sends nothing again.
+	[ "$(np_in "$NS_B" -j export ipfix "127.0.0.1:$NFPORT" | jq .records)" -eq 0 ]
+	# So every packet reached the collector twice, none never: at least once.
+	got=$(nfcapd_flows | sum_by_key | cut -d' ' -f1-9)
+	diff <(flows_lines <<<"$flows" | awk '{ $8 *= 2; $9 *= 2; print }' | sum_by_key |
+		cut -d' ' -f1-9) <(echo "$got")
+}
