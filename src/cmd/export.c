@@ -150,6 +150,18 @@ static int open_or_make(struct np_ctx *ctx, const char *name, enum bpf_map_type 
 	int fd, err;
 
 	fd = np_map_open(ctx, name);
+	if (fd >= 0) {
+		struct bpf_map_info info = {};
+		__u32 len = sizeof(info);
+
+		/* Another layout's map: never read its entries into ours. */
+		if (bpf_obj_get_info_by_fd(fd, &info, &len) || info.type != type ||
+		    info.key_size != key_size || info.value_size != value_size) {
+			close(fd);
+			return -EPROTO;
+		}
+		return fd;
+	}
 	if (fd != -ENOENT)
 		return fd;
 	fd = bpf_map_create(type, name, key_size, value_size, max_entries, NULL);
@@ -164,6 +176,13 @@ static int open_or_make(struct np_ctx *ctx, const char *name, enum bpf_map_type 
 	return fd;
 }
 
+static int state_err(struct export *x, const char *map, int err)
+{
+	if (err == -EPROTO)
+		return np_err(x->ctx, "maps/%s has another layout: 'netprobe detach all' first", map);
+	return np_err(x->ctx, "cannot open maps/%s: %s", map, strerror(-err));
+}
+
 static int open_state(struct export *x, int flows_fd)
 {
 	struct bpf_map_info info = {};
@@ -176,12 +195,11 @@ static int open_state(struct export *x, int flows_fd)
 				      sizeof(struct np_flow_key), sizeof(struct np_flow_exported),
 				      info.max_entries);
 	if (x->exported_fd < 0)
-		return np_err(x->ctx, "cannot open the exported-flows map: %s",
-			      strerror(-x->exported_fd));
+		return state_err(x, "np_flow_exported", x->exported_fd);
 	fd = open_or_make(x->ctx, "np_export_state", BPF_MAP_TYPE_ARRAY, sizeof(__u32),
 			  sizeof(struct np_export_state), 1);
 	if (fd < 0)
-		return np_err(x->ctx, "cannot open the export state: %s", strerror(-fd));
+		return state_err(x, "np_export_state", fd);
 	if (bpf_map_lookup_elem(fd, &zero, &x->st))
 		memset(&x->st, 0, sizeof(x->st));
 	close(fd);
@@ -191,11 +209,26 @@ static int open_state(struct export *x, int flows_fd)
 	return 0;
 }
 
+/* arr with room for one more element (n used of *cap); NULL, arr intact, when out of memory. */
+static void *grow(void *arr, size_t *cap, size_t n, size_t size)
+{
+	size_t c = *cap ? 2 * *cap : 256;
+	void *p;
+
+	if (n < *cap)
+		return arr;
+	p = realloc(arr, c * size);
+	if (p)
+		*cap = c;
+	return p;
+}
+
 /* One flow of the table: kept if it moved since what was exported of it. */
 static int on_flow(const void *key, const void *value, void *arg)
 {
 	struct export *x = arg;
 	struct export_rec r = { 0 };
+	void *p;
 
 	memcpy(&r.key, key, sizeof(r.key));
 	memcpy(&r.val, value, sizeof(r.val));
@@ -211,15 +244,10 @@ static int on_flow(const void *key, const void *value, void *arg)
 	r.now = (struct np_flow_exported){ .packets = r.val.packets, .bytes = r.val.bytes,
 					   .first_seen = r.val.first_seen,
 					   .last_seen = r.val.last_seen };
-	if (x->n == x->cap) {
-		size_t cap = x->cap ? 2 * x->cap : 256;
-		void *p = realloc(x->recs, cap * sizeof(*x->recs));
-
-		if (!p)
-			return -ENOMEM;
-		x->recs = p;
-		x->cap = cap;
-	}
+	p = grow(x->recs, &x->cap, x->n, sizeof(*x->recs));
+	if (!p)
+		return -ENOMEM;
+	x->recs = p;
 	x->recs[x->n++] = r;
 	return 0;
 }
@@ -392,19 +420,15 @@ static int on_exported(const void *key, const void *value, void *arg)
 {
 	struct np_flow_value v;
 	struct stale *s = arg;
+	void *p;
 
 	(void)value;
 	if (!bpf_map_lookup_elem(s->flows_fd, key, &v))
 		return 0;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-		void *p = realloc(s->gone, cap * sizeof(*s->gone));
-
-		if (!p)
-			return -ENOMEM;
-		s->gone = p;
-		s->cap = cap;
-	}
+	p = grow(s->gone, &s->cap, s->n, sizeof(*s->gone));
+	if (!p)
+		return -ENOMEM;
+	s->gone = p;
 	memcpy(&s->gone[s->n++], key, sizeof(*s->gone));
 	return 0;
 }

@@ -255,3 +255,16 @@ send_traffic() {
 	diff <(flows_lines <<<"$flows" | awk '{ $8 *= 2; $9 *= 2; print }' | sum_by_key |
 		cut -d' ' -f1-9) <(echo "$got")
 }
+
+@test "export ipfix: an exported-state map of another layout is refused, not read" {
+	skip_unless_cmd bpftool
+	np_in "$NS_B" attach b0 >/dev/null
+	bpftool map create "$NETPROBE_PIN_ROOT/maps/np_flow_exported" type hash key 40 value 8 \
+		entries 16 name np_flow_exported
+	run np_in "$NS_B" export ipfix 127.0.0.1:4739
+	[ "$status" -eq 1 ]
+	[ "$output" = "Error: maps/np_flow_exported has another layout: 'netprobe detach all' first" ]
+	# detach all removes it with the other maps.
+	np_in "$NS_B" detach all >/dev/null
+	np_root_empty
+}
