@@ -25,7 +25,7 @@ endif
 ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Isrc
-LDLIBS   := -lbpf -lelf -lz -ljansson -lm
+LDLIBS   := -lbpf -lelf -lz -ljansson -lcurl -lyaml -lm
 # IPFIX export (src/lib/ipfix.c) encodes with libfixbuf, which brings glib.
 FIXBUF_CFLAGS := $(shell pkg-config --cflags libfixbuf 2>/dev/null)
 LDLIBS   += $(shell pkg-config --libs libfixbuf 2>/dev/null || echo -lfixbuf)

@@ -4,12 +4,13 @@
 # installs only what building and running need; make check adds the test tools.
 set -eu
 
-build="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjansson-dev bpftool pkg-config"
-# IPFIX export: libfixbuf encodes, nfdump's nfcapd is the collector of the tests.
-build="$build libfixbuf-dev"
+build="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjansson-dev libcurl4-openssl-dev libyaml-dev bpftool pkg-config"
 run="iproute2"
-test_tools="bats jq strace prometheus-node-exporter curl iputils-ping socat python3 tcpdump tcpreplay tshark iperf3 nmap hping3 nftables
-prometheus nfdump procps util-linux ethtool bridge-utils bash-completion man-db xxd containerd runc containernetworking-plugins python3-grpcio python3-protobuf python3-grpc-tools python3-pkg-resources conntrack iptables"
+test_tools="bats jq openssl strace prometheus-node-exporter curl iputils-ping socat python3 tcpdump tcpreplay tshark iperf3 nmap hping3 nftables
+prometheus procps util-linux ethtool bridge-utils bash-completion man-db xxd containerd runc containernetworking-plugins python3-grpcio python3-protobuf python3-grpc-tools python3-pkg-resources conntrack iptables"
+# IPFIX export: libfixbuf encodes; nfdump's nfcapd is the collector of the tests.
+build="$build libfixbuf-dev"
+test_tools="$test_tools nfdump"
 
 want="$build $run"
 [ "${NP_DEPS_BUILD_ONLY:-0}" = 1 ] || want="$want $test_tools"

@@ -44,7 +44,7 @@ const struct np_k8s_source np_k8s_sources[] = {
 #define JSON_FILE_MAX	(4 << 20)
 #define RULES_MAX	(64 << 20)
 
-static void note(struct np_k8s *k, const char *fmt, ...)
+void np_k8s_note(struct np_k8s *k, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -192,7 +192,7 @@ static void each_entry(struct np_k8s *k, const char *dir, const char *tail,
 	d = opendir(host_path(k, dir, host, sizeof(host)));
 	if (!d) {
 		if (errno != ENOENT)
-			note(k, "cannot read %s: %s", host, strerror(errno));
+			np_k8s_note(k, "cannot read %s: %s", host, strerror(errno));
 		return;
 	}
 	while ((de = readdir(d))) {
@@ -834,7 +834,7 @@ static void read_services(struct np_k8s *k)
 			char *text = read_text(host_path(k, w, path, sizeof(path)));
 
 			if (!text) {
-				note(k, "cannot read kube-proxy rules %s", path);
+				np_k8s_note(k, "cannot read kube-proxy rules %s", path);
 				continue;
 			}
 			if ((text[0] == '{' ? np_k8s_parse_nft(k, text) :
@@ -914,7 +914,7 @@ static void read_nodes(struct np_k8s *k)
 	self_addrs(k);
 	np_flannel_env_load(host_path(k, source(SRC_FLANNEL), path, sizeof(path)), &env);
 	for (int i = 0; i < env.nnotes && i < NP_FLANNEL_NOTES; i++)
-		note(k, "%s", env.notes[i]);
+		np_k8s_note(k, "%s", env.notes[i]);
 	add_cidrs(k->cluster, &k->ncluster, 4, env.network);
 	add_cidrs(k->cluster, &k->ncluster, 4, env.ipv6_network);
 	/* This node: its pod CIDR; its address is any of self_ips. */
@@ -1033,7 +1033,23 @@ void np_k8s_free(struct np_k8s *k)
 	free(k->nodes);
 	free(k->self_ips);
 	free(k->ipidx);
+	free(k->rpods);
+	free(k->ripidx);
 	memset(k, 0, sizeof(*k));
+}
+
+const char *np_k8s_node_name(char *buf, size_t n)
+{
+	const char *env = getenv("NODE_NAME");
+
+	if (env && *env) {
+		snprintf(buf, n, "%s", env);
+		return buf;
+	}
+	if (gethostname(buf, n))
+		snprintf(buf, n, "unknown");
+	buf[n - 1] = '\0';
+	return buf;
 }
 
 /* ---- lookups ---- */
@@ -1060,6 +1076,62 @@ static const struct np_k8s_node *self_node(const struct np_k8s *k)
 		if (k->nodes[i].self)
 			return &k->nodes[i];
 	return NULL;
+}
+
+/* The node a pod of another node is on: by its host IP, else by pod CIDR. */
+static const struct np_k8s_node *remote_node(const struct np_k8s *k, const struct np_k8s_pod *p,
+					     const __u8 addr[16])
+{
+	for (int i = 0; i < k->nnodes; i++)
+		if (!memcmp(k->nodes[i].ip, p->host_ip, 16))
+			return &k->nodes[i];
+	for (int i = 0; i < k->nnodes; i++)
+		for (int c = 0; c < k->nodes[i].ncidrs; c++)
+			if (np_cidr_match(&k->nodes[i].pod_cidr[c], addr))
+				return &k->nodes[i];
+	return NULL;
+}
+
+/* A pod of another node the API server named; as this node's pods, by creation time. */
+static bool remote_pod(const struct np_k8s *k, const __u8 addr[16], __u64 seen_ns,
+		       struct np_k8s_who *w)
+{
+	int lo = 0, hi = k->nripidx;
+
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+
+		if (memcmp(k->ripidx[mid].addr, addr, 16) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (int i = lo; i < k->nripidx && !memcmp(k->ripidx[i].addr, addr, 16); i++) {
+		const struct np_k8s_pod *p = &k->rpods[k->ripidx[i].pod];
+
+		if (seen_ns && p->created_ns > seen_ns) {
+			w->reused = true;
+			continue;
+		}
+		if (!w->matches++)
+			w->pod = p;
+	}
+	if (!w->pod)
+		return false;
+	w->kind = NP_K8S_POD;
+	w->node = remote_node(k, w->pod, addr);
+	return true;
+}
+
+/* addr is c's first address (all host bits 0), in a prefix that has others. */
+static bool cidr_base(const struct np_cidr *c, const __u8 addr[16])
+{
+	if (c->prefix >= 127)
+		return false;
+	for (int b = c->prefix; b < 128; b++)
+		if (addr[b / 8] & (0x80 >> (b % 8)))
+			return false;
+	return true;
 }
 
 void np_k8s_who(const struct np_k8s *k, const __u8 addr[16], __u16 port, __u8 proto,
@@ -1117,10 +1189,16 @@ void np_k8s_who(const struct np_k8s *k, const __u8 addr[16], __u16 port, __u8 pr
 			w->node = &k->nodes[i];
 			return;
 		}
+	if (k->nripidx && remote_pod(k, addr, seen_ns, w))
+		return;
 	for (int i = 0; i < k->nnodes; i++)
 		for (int c = 0; c < k->nodes[i].ncidrs; c++)
 			if (np_cidr_match(&k->nodes[i].pod_cidr[c], addr)) {
-				w->kind = NP_K8S_POD;
+				/* The subnet's own address is Flannel's flannel.1 on that
+				 * node: what the node's traffic to pods elsewhere (and its
+				 * masquerade) comes from. No pod has it. */
+				w->kind = cidr_base(&k->nodes[i].pod_cidr[c], addr) ? NP_K8S_NODE :
+										     NP_K8S_POD;
 				w->node = &k->nodes[i];
 				return;
 			}
@@ -1157,14 +1235,16 @@ bool np_k8s_present(const struct np_k8s *k)
 	return k->npods || k->nsvcs || k->ncluster;
 }
 
-static int cidr_add(struct np_k8s_cidr_entry **v, int *n, int *cap, const struct np_cidr *c,
-		    __u32 where)
+static int cidr_add_owned(struct np_k8s_cidr_entry **v, int *n, int *cap,
+			  const struct np_cidr *c, __u32 where, struct np_k8s_owner_ref owner)
 {
 	/* The same prefix twice: HERE wins (a service with local endpoints, this node). */
 	for (int i = 0; i < *n; i++)
 		if ((*v)[i].cidr.prefix == c->prefix && !memcmp((*v)[i].cidr.addr, c->addr, 16)) {
 			if (where == NP_K8S_HERE)
 				(*v)[i].where = where;
+			if (!(*v)[i].owner.kind)
+				(*v)[i].owner = owner;
 			return 0;
 		}
 	if (*n == *cap) {
@@ -1175,9 +1255,15 @@ static int cidr_add(struct np_k8s_cidr_entry **v, int *n, int *cap, const struct
 			return -ENOMEM;
 		*v = nv;
 	}
-	(*v)[*n].cidr = *c;
-	(*v)[(*n)++].where = where;
+	(*v)[*n] = (struct np_k8s_cidr_entry){ .cidr = *c, .where = where, .owner = owner };
+	(*n)++;
 	return 0;
+}
+
+static int cidr_add(struct np_k8s_cidr_entry **v, int *n, int *cap, const struct np_cidr *c,
+		    __u32 where)
+{
+	return cidr_add_owned(v, n, cap, c, where, (struct np_k8s_owner_ref){ 0 });
 }
 
 static void host_cidr(struct np_cidr *c, const __u8 addr[16])
@@ -1233,17 +1319,72 @@ int np_k8s_cidr_entries(const struct np_k8s *k, struct np_k8s_cidr_entry **out, 
 		host_cidr(&c, k->self_ips[i]);
 		err = cidr_add(&v, n, &cap, &c, NP_K8S_HERE);
 	}
-	for (int i = 0; i < k->npods && !err; i++)
-		for (int j = 0; j < k->pods[i].nips && !k->pods[i].host_network && !err; j++) {
-			host_cidr(&c, k->pods[i].ips[j]);
-			err = cidr_add(&v, n, &cap, &c, NP_K8S_HERE);
+	for (int i = 0; i < k->npods && !err; i++) {
+		const struct np_k8s_pod *p = &k->pods[i];
+
+		for (int j = 0; j < p->nips && !p->host_network && !err; j++) {
+			host_cidr(&c, p->ips[j]);
+			err = cidr_add_owned(&v, n, &cap, &c, NP_K8S_HERE, (struct np_k8s_owner_ref){
+						.kind = p->name[0] ? NP_K8S_OWNER_POD : 0,
+						.ns = p->namespace, .name = p->name });
 		}
+	}
 	for (int i = 0; i < k->nsvcs && !err; i++) {
 		if (k->svcs[i].kind == NP_SVC_NODE_PORT)
 			continue;
 		host_cidr(&c, k->svcs[i].ip);
 		err = cidr_add(&v, n, &cap, &c, svc_here(k, &k->svcs[i]) ? NP_K8S_HERE :
 								     NP_K8S_CLUSTER);
+	}
+	if (err) {
+		free(v);
+		*n = 0;
+		return err;
+	}
+	*out = v;
+	return 0;
+}
+
+static int port_add(struct np_k8s_port_entry **v, int *n, int *cap, const __u8 addr[16],
+		    const struct np_k8s_svc *s)
+{
+	struct np_k8s_port_entry e = {
+		.key = { .port = s->port, .proto = s->proto },
+		.owner = { .kind = NP_K8S_OWNER_SERVICE, .ns = s->namespace, .name = s->name },
+	};
+
+	memcpy(e.key.addr, addr, 16);
+	/* One port of one address is one service: the first rule wins. */
+	for (int i = 0; i < *n; i++)
+		if (!memcmp(&(*v)[i].key, &e.key, sizeof(e.key)))
+			return 0;
+	if (*n == *cap) {
+		struct np_k8s_port_entry *nv = realloc(*v, (*cap = *cap ? *cap * 2 : 64) *
+						      sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+	}
+	(*v)[(*n)++] = e;
+	return 0;
+}
+
+int np_k8s_port_entries(const struct np_k8s *k, struct np_k8s_port_entry **out, int *n)
+{
+	struct np_k8s_port_entry *v = NULL;
+	int cap = 0, err = 0;
+
+	*n = 0;
+	for (int i = 0; i < k->nsvcs && !err; i++) {
+		const struct np_k8s_svc *s = &k->svcs[i];
+
+		if (s->kind != NP_SVC_NODE_PORT) {
+			err = port_add(&v, n, &cap, s->ip, s);
+			continue;
+		}
+		for (int j = 0; j < k->nself_ips && !err; j++)
+			err = port_add(&v, n, &cap, k->self_ips[j], s);
 	}
 	if (err) {
 		free(v);
