@@ -2,6 +2,8 @@
 # Installs what netprobe needs to build and test, and only what is missing.
 # Debian/Ubuntu; needs root. NP_DEPS_BUILD_ONLY=1 (make run, make deps-build)
 # installs only what building and running need; make check adds the test tools.
+# NP_DEPS_BENCH=1 also installs what only bench/ uses (the tools bench/peers.sh
+# compares netprobe with); no test needs them.
 set -eu
 
 build="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjansson-dev libcurl4-openssl-dev libyaml-dev bpftool pkg-config"
@@ -12,8 +14,11 @@ prometheus procps util-linux ethtool bridge-utils bash-completion man-db xxd con
 build="$build libfixbuf-dev"
 test_tools="$test_tools nfdump"
 
+bench_tools="softflowd pmacct"
+
 want="$build $run"
 [ "${NP_DEPS_BUILD_ONLY:-0}" = 1 ] || want="$want $test_tools"
+[ "${NP_DEPS_BENCH:-0}" = 0 ] || want="$want $bench_tools"
 
 missing=""
 for p in $want; do

@@ -1010,20 +1010,25 @@ int np_k8s_index(struct np_k8s *k)
 	return 0;
 }
 
-/* The first index entry of addr, or nipidx. */
-static int ipidx_first(const struct np_k8s *k, const __u8 addr[16])
+/* The first entry of addr in a sorted address index, or n. */
+static int ipref_first(const struct np_k8s_ipref *v, int n, const __u8 addr[16])
 {
-	int lo = 0, hi = k->nipidx;
+	int lo = 0, hi = n;
 
 	while (lo < hi) {
 		int mid = lo + (hi - lo) / 2;
 
-		if (memcmp(k->ipidx[mid].addr, addr, 16) < 0)
+		if (memcmp(v[mid].addr, addr, 16) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return lo;
+}
+
+static int ipidx_first(const struct np_k8s *k, const __u8 addr[16])
+{
+	return ipref_first(k->ipidx, k->nipidx, addr);
 }
 
 void np_k8s_free(struct np_k8s *k)
@@ -1096,17 +1101,7 @@ static const struct np_k8s_node *remote_node(const struct np_k8s *k, const struc
 static bool remote_pod(const struct np_k8s *k, const __u8 addr[16], __u64 seen_ns,
 		       struct np_k8s_who *w)
 {
-	int lo = 0, hi = k->nripidx;
-
-	while (lo < hi) {
-		int mid = lo + (hi - lo) / 2;
-
-		if (memcmp(k->ripidx[mid].addr, addr, 16) < 0)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	for (int i = lo; i < k->nripidx && !memcmp(k->ripidx[i].addr, addr, 16); i++) {
+	for (int i = ipref_first(k->ripidx, k->nripidx, addr); i < k->nripidx && !memcmp(k->ripidx[i].addr, addr, 16); i++) {
 		const struct np_k8s_pod *p = &k->rpods[k->ripidx[i].pod];
 
 		if (seen_ns && p->created_ns > seen_ns) {
