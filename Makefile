@@ -33,6 +33,9 @@ ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Isrc
 LDLIBS   := -lbpf -lelf -lz -ljansson -lcurl -lyaml -lm
+# IPFIX export (src/lib/ipfix.c) encodes with libfixbuf, which brings glib.
+FIXBUF_CFLAGS := $(shell pkg-config --cflags libfixbuf 2>/dev/null)
+LDLIBS   += $(shell pkg-config --libs libfixbuf 2>/dev/null || echo -lfixbuf)
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BUILD) -Ibpf
 
 ifeq ($(SANITIZE),1)
@@ -70,6 +73,8 @@ $(BUILD)/%.skel.h: $(BUILD)/%.bpf.o
 $(BUILD)/obj/%.o: src/%.c $(SKELS) $(wildcard src/lib/*.h) bpf/netprobe.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/obj/lib/ipfix.o: CFLAGS += $(FIXBUF_CFLAGS)
 
 $(BUILD)/netprobe: $(OBJS)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)

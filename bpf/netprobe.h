@@ -270,6 +270,28 @@ struct np_flow_value {
 	__u16 pad;
 };
 
+/*
+ * What `export ipfix` sent (user space only; made by the first export,
+ * under maps/, removed with the other maps). The pinned "np_flow_exported"
+ * hash, keyed by struct np_flow_key, holds each flow's counts as last
+ * exported; a flow whose first_seen differs is a new one (evicted or
+ * flushed meanwhile). The pinned "np_export_state" array (one entry) holds
+ * the IPFIX stream's sequence number.
+ */
+struct np_flow_exported {
+	__u64 packets;
+	__u64 bytes;
+	__u64 first_seen;	/* of the flow table entry exported */
+	__u64 last_seen;	/* as exported: where the next record's flowStart is */
+};
+
+struct np_export_state {
+	__u32 layout;		/* NP_LAYOUT_VERSION of the writer */
+	__u32 sequence;		/* IPFIX data records sent, modulo 2^32 */
+	__u64 exports;		/* exports that were sent */
+	__u64 last_export_ns;	/* CLOCK_REALTIME of the last one */
+};
+
 /* Slots of the pinned per-CPU "np_flow_stats" array. */
 enum np_flow_stats_slot {
 	NP_FLOW_STATS_KERNEL = 0,	/* written by the BPF programs only */

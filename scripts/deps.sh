@@ -10,6 +10,9 @@ build="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjansson-dev libcu
 run="iproute2"
 test_tools="bats jq openssl strace prometheus-node-exporter curl iputils-ping socat python3 tcpdump tcpreplay tshark iperf3 nmap hping3 nftables
 prometheus procps util-linux ethtool bridge-utils bash-completion man-db xxd containerd runc containernetworking-plugins python3-grpcio python3-protobuf python3-grpc-tools python3-pkg-resources conntrack iptables"
+# IPFIX export: libfixbuf encodes; nfdump's nfcapd is the collector of the tests.
+build="$build libfixbuf-dev"
+test_tools="$test_tools nfdump"
 
 # Packaging and deploy checks (tests/bats/deploy.bats): dpkg-buildpackage and
 # lintian, systemd-analyze; npm for the Kubernetes schema validator (not in

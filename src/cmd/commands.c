@@ -48,6 +48,7 @@ int cmd_query_ip(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_k8s(struct np_ctx *ctx, int argc, char **argv);
 int cmd_k8s_sync(struct np_ctx *ctx, int argc, char **argv);
 const char *np_show_pods_synopsis(void);
+int cmd_export_ipfix(struct np_ctx *ctx, int argc, char **argv);
 const char *np_show_services_synopsis(void);
 
 static const struct np_cmd show_cmds[] = {
@@ -125,6 +126,12 @@ static const struct np_cmd set_cmds[] = {
 	{ 0 },
 };
 
+static const struct np_cmd export_cmds[] = {
+	{ "ipfix", cmd_export_ipfix, NULL, "HOST:PORT [proto udp|tcp] [k8s]",
+	  "send the flows that moved since the last export to an IPFIX collector", 0, NULL },
+	{ 0 },
+};
+
 const struct np_cmd np_commands[] = {
 	/* Synopsis, help and -j attach help's probe rows: from src/cmd/probes.c. */
 	{ "attach", cmd_attach, NULL, NULL, "load, attach and pin programs", NP_CMD_OWN_JSON_HELP,
@@ -137,6 +144,7 @@ const struct np_cmd np_commands[] = {
 	{ "set", NULL, set_cmds, NULL, NULL, 0, NULL },
 	{ "query", NULL, query_cmds, NULL, NULL, 0, NULL },
 	{ "k8s", NULL, k8s_cmds, NULL, NULL, 0, NULL },
+	{ "export", NULL, export_cmds, NULL, NULL, 0, NULL },
 	{ "dump", cmd_dump, NULL, "[maps|progs|links]", "raw pinned maps, programs, links", 0, NULL },
 	{ "feature", cmd_feature, NULL, NULL, "what this kernel supports", NP_CMD_PROM, NULL },
 	{ "version", cmd_version, NULL, NULL, "version information", 0, NULL },

@@ -19,46 +19,6 @@ teardown() {
 	np_teardown
 }
 
-# tshark_flows FILE [DISPLAY-FILTER]: the flows of a capture, one line each:
-# "proto src dst sport dport packets bytes", bytes = frame.cap_len (what a
-# replay sends). IP reassembly is off: a later fragment is a flow of its
-# own, under its addresses with ports "frag"; ICMP type/code stand in for ports. Outer headers
-# only (first occurrence), whatever they carry.
-tshark_flows() {
-	tshark -r "$1" -n -o ip.defragment:FALSE -o ipv6.defragment:FALSE ${2:+-Y "$2"} \
-		-T fields -E occurrence=f \
-		-e frame.cap_len -e ip.src -e ip.dst -e ip.proto -e ip.frag_offset \
-		-e ipv6.src -e ipv6.dst -e ipv6.nxt -e ipv6.hopopts.nxt -e ipv6.routing.nxt \
-		-e ipv6.fraghdr.nxt -e ipv6.dstopts.nxt -e ipv6.fraghdr.offset \
-		-e tcp.srcport -e tcp.dstport -e udp.srcport -e udp.dstport \
-		-e icmp.type -e icmp.code -e icmpv6.type -e icmpv6.code 2>/dev/null |
-	awk -F'\t' '
-	{
-		sport = 0; dport = 0; frag = 0
-		if ($2 != "") {
-			src = $2; dst = $3; p = $4; frag = $5 + 0 > 0
-		} else if ($6 != "") {
-			src = $6; dst = $7; p = $8
-			for (i = 0; i < 4; i++)
-				if (p == 0) p = $9
-				else if (p == 43) p = $10
-				else if (p == 44) { p = $11; frag = $13 + 0 > 0 }
-				else if (p == 60) p = $12
-		} else {
-			next
-		}
-		if (!frag && p == 6) { sport = $14; dport = $15 }
-		if (!frag && p == 17) { sport = $16; dport = $17 }
-		if (!frag && p == 1) { sport = $18; dport = $19 }
-		if (!frag && p == 58) { sport = $20; dport = $21 }
-		k = p " " src " " dst " " sport + 0 " " dport + 0
-		if (frag)
-			k = p " " src " " dst " frag frag"
-		pk[k]++; by[k] += $1
-	}
-	END { for (k in pk) print k, pk[k], by[k] }' | sort
-}
-
 # np_flows NS [ARGS...]: netprobe's ingress flows on b0 in the same form.
 np_flows() {
 	local ns="$1"

@@ -198,7 +198,7 @@ accepted() {
 	done < <("$NP" -j help | jq -r '.[] | [.command, .args] | @tsv')
 	# pre CMD: the line after which CMD's keywords complete (after a device
 	# when the synopsis starts with one).
-	pre() { case ${args[$1]} in DEV*) echo "netprobe $1 lo " ;; ADDR*) echo "netprobe $1 10.0.0.1 " ;; *) echo "netprobe $1 " ;; esac; }
+	pre() { case ${args[$1]} in DEV*) echo "netprobe $1 lo " ;; ADDR*) echo "netprobe $1 10.0.0.1 " ;; HOST:PORT*) echo "netprobe $1 127.0.0.1:4739 " ;; *) echo "netprobe $1 " ;; esac; }
 	lines=("netprobe ")
 	for c in "${!args[@]}"; do
 		lines+=("netprobe ${c% *} " "netprobe $c " "$(pre "$c")")

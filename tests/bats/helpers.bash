@@ -27,10 +27,18 @@ np_setup_root() {
 	mount -t bpf bpffs "$NP_BPFFS"
 	export NETPROBE_PIN_ROOT="$NP_BPFFS/netprobe"
 	NP_NETNS=()
+	NP_PIDS=()
 }
 
-# np_teardown: detach everything, delete namespaces, unmount the bpffs.
+# np_teardown: stop what np_bg started, detach everything, delete
+# namespaces, unmount the bpffs.
 np_teardown() {
+	local pid
+	for pid in "${NP_PIDS[@]}"; do
+		kill "$pid" 2>/dev/null || true
+		wait "$pid" 2>/dev/null || true
+	done
+	NP_PIDS=()
 	if [ -n "${NP_BPFFS:-}" ]; then
 		for ns in "${NP_NETNS[@]}"; do
 			nsenter --net="/run/netns/$ns" "$NP" -q detach all >/dev/null 2>&1 || true
@@ -162,4 +170,89 @@ nft_hook_counters() {
 # netns_inode NS: the inode of a named network namespace (the kernel's ns.inum).
 netns_inode() {
 	stat -L -c %i "/run/netns/$1"
+}
+
+# np_bg LOG CMD...: start CMD in the background, output to LOG; its PID goes
+# into NP_BG_PID and into NP_PIDS, which np_teardown stops. Call it
+# directly, not in a $(subshell), or teardown never learns the PID.
+np_bg() {
+	local log="$1"
+	shift
+	"$@" >"$log" 2>&1 3>&- &
+	NP_BG_PID=$!
+	NP_PIDS+=("$NP_BG_PID")
+}
+
+# np_stop PID: stop one process np_bg started (SIGTERM) and wait until it is
+# gone, also from a $(subshell), where `wait` cannot wait for it.
+np_stop() {
+	kill "$1" 2>/dev/null || true
+	wait "$1" 2>/dev/null || true
+	np_wait_for 10 eval "! kill -0 $1 2>/dev/null"
+}
+
+# np_free_port NS tcp|udp: a port nothing listens on in NS's network
+# namespace ("" for the host's), from 20000-39999.
+np_free_port() {
+	local ns="$1" proto="$2" port i
+	for i in $(seq 50); do
+		port=$((20000 + RANDOM % 20000))
+		if [ -n "$ns" ]; then
+			[ -z "$(in_ns "$ns" ss -Han --"$proto" -l "sport = :$port")" ] && break
+		else
+			[ -z "$(ss -Han --"$proto" -l "sport = :$port")" ] && break
+		fi
+	done
+	echo "$port"
+}
+
+# np_wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds; fails
+# after SECONDS.
+np_wait_for() {
+	local deadline=$((SECONDS + $1))
+	shift
+	until "$@"; do
+		[ "$SECONDS" -lt "$deadline" ] || return 1
+		sleep 0.1
+	done
+}
+
+# tshark_flows FILE [DISPLAY-FILTER]: the flows of a capture, one line each:
+# "proto src dst sport dport packets bytes", bytes = frame.cap_len (what a
+# replay sends). IP reassembly is off: a later fragment is a flow of its
+# own, under its addresses with ports "frag"; ICMP type/code stand in for ports. Outer headers
+# only (first occurrence), whatever they carry.
+tshark_flows() {
+	tshark -r "$1" -n -o ip.defragment:FALSE -o ipv6.defragment:FALSE ${2:+-Y "$2"} \
+		-T fields -E occurrence=f \
+		-e frame.cap_len -e ip.src -e ip.dst -e ip.proto -e ip.frag_offset \
+		-e ipv6.src -e ipv6.dst -e ipv6.nxt -e ipv6.hopopts.nxt -e ipv6.routing.nxt \
+		-e ipv6.fraghdr.nxt -e ipv6.dstopts.nxt -e ipv6.fraghdr.offset \
+		-e tcp.srcport -e tcp.dstport -e udp.srcport -e udp.dstport \
+		-e icmp.type -e icmp.code -e icmpv6.type -e icmpv6.code 2>/dev/null |
+	awk -F'\t' '
+	{
+		sport = 0; dport = 0; frag = 0
+		if ($2 != "") {
+			src = $2; dst = $3; p = $4; frag = $5 + 0 > 0
+		} else if ($6 != "") {
+			src = $6; dst = $7; p = $8
+			for (i = 0; i < 4; i++)
+				if (p == 0) p = $9
+				else if (p == 43) p = $10
+				else if (p == 44) { p = $11; frag = $13 + 0 > 0 }
+				else if (p == 60) p = $12
+		} else {
+			next
+		}
+		if (!frag && p == 6) { sport = $14; dport = $15 }
+		if (!frag && p == 17) { sport = $16; dport = $17 }
+		if (!frag && p == 1) { sport = $18; dport = $19 }
+		if (!frag && p == 58) { sport = $20; dport = $21 }
+		k = p " " src " " dst " " sport + 0 " " dport + 0
+		if (frag)
+			k = p " " src " " dst " frag frag"
+		pk[k]++; by[k] += $1
+	}
+	END { for (k in pk) print k, pk[k], by[k] }' | sort
 }
