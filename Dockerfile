@@ -17,7 +17,7 @@ FROM debian:bookworm-slim
 # iptables and nft for kube-proxy's rules (NETPROBE_KUBE_PROXY_RULES).
 RUN apt-get update -qq \
 	&& apt-get install -y -qq --no-install-recommends \
-		libbpf1 libelf1 zlib1g libjansson4 libcurl4 libyaml-0-2 iproute2 iptables nftables \
+		libbpf1 libelf1 zlib1g libjansson4 libcurl4 libyaml-0-2 libfixbuf9 libglib2.0-0 iproute2 iptables nftables \
 	&& rm -rf /var/lib/apt/lists/*
 COPY --from=build /out/usr/sbin/netprobe /usr/sbin/netprobe
 ENTRYPOINT ["/usr/sbin/netprobe"]
