@@ -46,7 +46,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 
 .PHONY: all deps deps-build run check unit bats install clean bench completion FORCE
 .SECONDARY:
-all: netprobe
+all: netprobe $(BUILD)/tests/parse_run
 
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(BUILD)
@@ -94,6 +94,11 @@ $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) $(BUILD)/unit/no_probes.o
 # It compiles the probe table in, with stand-ins for the probes.
 $(BUILD)/unit/test_probes: src/cmd/probes.c
 
+# BPF_PROG_TEST_RUN of the programs on crafted frames (tests/bats/parse.bats).
+$(BUILD)/tests/parse_run: tests/parse/parse_run.c $(SKELS) bpf/netprobe.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ibpf $(LDFLAGS) -o $@ $< $(LDLIBS)
+
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do $$t; done
 
@@ -102,7 +107,7 @@ bats: netprobe
 
 check:
 	@NP_DEPS_BUILD_ONLY=0 scripts/deps.sh
-	@$(MAKE) --no-print-directory netprobe $(UNIT_BINS)
+	@$(MAKE) --no-print-directory netprobe $(UNIT_BINS) $(BUILD)/tests/parse_run
 	@NP_BUILD=$(BUILD) NP_VALGRIND=$(VALGRIND) scripts/check.sh
 
 # The completion's static table (for machines without netprobe) from the binary.
@@ -112,7 +117,7 @@ completion: netprobe
 bench: netprobe
 	bench/run.sh
 
-install: netprobe
+install: netprobe $(BUILD)/tests/parse_run
 	install -D -m 0755 netprobe $(DESTDIR)$(PREFIX)/sbin/netprobe
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/

@@ -9,6 +9,14 @@
 
 #include "netprobe.h"
 
+/* libbpf 1.2's bpf_helpers.h has it; 1.1.2 (bookworm) does not. */
+#ifndef bpf_ksym_exists
+#define bpf_ksym_exists(sym) ({						\
+	_Static_assert(!__builtin_constant_p(!!sym), #sym " should be marked as __weak"); \
+	!!sym;								\
+})
+#endif
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);

@@ -55,7 +55,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+/* 6.3+; weak so that the object loads on older kernels, where every
+ * non-zero checksum then counts as unchecked (bpf_ksym_exists is false). */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -290,6 +292,8 @@ static __always_inline int csum_class(struct __sk_buff *skb, const struct outer 
 
 	if (!o->csum)
 		return NP_VXC_CSUM_ZERO;
+	if (!bpf_ksym_exists(bpf_cast_to_kern_ctx))
+		return NP_VXC_CSUM_UNCHECKED;
 	kskb = bpf_cast_to_kern_ctx(skb);
 	switch (BPF_CORE_READ_BITFIELD(kskb, ip_summed)) {
 	case CHECKSUM_UNNECESSARY:
