@@ -102,7 +102,7 @@ $(BUILD)/tests/parse_run: tests/parse/parse_run.c $(SKELS) bpf/netprobe.h
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do $$t; done
 
-bats: netprobe
+bats: netprobe $(BUILD)/tests/parse_run
 	bats tests/bats
 
 check:

@@ -122,7 +122,8 @@ static __always_inline void np_parse_l4(const struct np_cur *c, __u32 off, struc
 	switch (p->key.proto) {
 	case IPPROTO_TCP:
 		/* Ports, sequence and ack numbers, data offset, flags, window,
-		 * checksum, urgent pointer: the 20 bytes every segment has. */
+		 * checksum, urgent pointer: the 20 bytes every segment has.
+		 * Flags only from a whole header. */
 		if (!np_load(c, off, h, 20)) {
 			p->tcp_doff = (h[12] >> 4) * 4;
 			p->tcp_seq = ((__u32)h[4] << 24) | ((__u32)h[5] << 16) |
@@ -131,10 +132,6 @@ static __always_inline void np_parse_l4(const struct np_cur *c, __u32 off, struc
 			break;
 		}
 		p->truncated = 1;
-		if (!np_load(c, off, h, 14)) {
-			p->tcp_flags = ((h[12] & 1) << 8) | h[13];
-			break;
-		}
 		/* fallthrough: at least the ports, maybe */
 	case IPPROTO_UDP:
 	case IPPROTO_UDPLITE:
@@ -216,7 +213,7 @@ static __always_inline int np_parse_ipv4(const struct np_cur *c, __u32 off, stru
 /* 0 if an IPv6 packet (maybe truncated), -1 if the version says otherwise. */
 static __always_inline int np_parse_ipv6(const struct np_cur *c, __u32 off, struct np_pkt *p)
 {
-	struct { __u8 nexthdr, hdrlen; __u16 frag_off; } ext;
+	struct { __u8 nexthdr, hdrlen; __u16 frag_off; __u32 id; } ext;
 	struct ipv6hdr ip;
 	__u32 end = 0;
 	__u16 plen;
@@ -247,7 +244,9 @@ static __always_inline int np_parse_ipv6(const struct np_cur *c, __u32 off, stru
 		if (nh != NP_IPPROTO_HOPOPTS && nh != NP_IPPROTO_ROUTING &&
 		    nh != NP_IPPROTO_DSTOPTS && nh != NP_IPPROTO_FRAGMENT && nh != NP_IPPROTO_AH)
 			goto upper;
-		if (np_load(c, off, &ext, sizeof(ext))) {
+		/* Its next header counts once the header's first 2 bytes (next
+		 * header, length) are there; a fragment header's once all 8 are. */
+		if (nh == NP_IPPROTO_FRAGMENT ? np_load(c, off, &ext, 8) : np_load(c, off, &ext, 2)) {
 			p->truncated = 1;
 			return 0;
 		}

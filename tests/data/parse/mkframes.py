@@ -129,14 +129,14 @@ frames = [
 # Deep frames, cut at every header boundary and one byte inside each header.
 deep = [
     (eth(0x0800, ipv4(6, tcp(40100, 80, 0x010), opts=b"\x01" * 4), tags=[(0x8100, 7)]),
-     [14, 18, 38, 42, 62]),
+     [14, 18, 38, 42, 55, 62]),
     (eth(0x0800, ipv4(17, udp(40101, 53, b"abcd")), tags=[(0x88A8, 1), (0x8100, 2)]),
      [14, 18, 22, 42, 50]),
-    (eth(0x0800, ipv4(1, icmp(8, 0))), [14, 34, 42]),
-    (eth(0x86DD, ipv6(0, ext(43, 0) + ext(44, 0, 43) + frag6(6, 0, True, tcp(40102, 443, 0x002)))),
-     [14, 54, 62, 70, 78, 98]),
+    (eth(0x0800, ipv4(1, icmp(8, 0))), [14, 34, 38, 42]),
+    (eth(0x86DD, ipv6(0, ext(43, 0) + ext(44, 2, 43) + frag6(6, 0, True, tcp(40102, 443, 0x002)))),
+     [14, 54, 62, 86, 94, 114]),
     (eth(0x86DD, ipv6(51, ah(17, udp(40103, 4789)))), [14, 54, 78, 86]),
-    (eth(0x86DD, ipv6(58, icmp(135, 0)), tags=[(0x8100, 9)]), [14, 18, 58, 66]),
+    (eth(0x86DD, ipv6(58, icmp(135, 0)), tags=[(0x8100, 9)]), [14, 18, 58, 62, 66]),
 ]
 for f, bounds in deep:
     cuts = set()
