@@ -225,7 +225,7 @@ struct np_nf_key {
 struct np_flow_value {
 	__u64 packets;
 	__u64 bytes;		/* frame lengths, as the np_stats counters count them */
-	__u64 first_seen;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	__u64 first_seen;	/* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE) */
 	__u64 last_seen;
 	__u32 tcp_flags;	/* OR of the flags seen: FIN 0x01 ... CWR 0x80, NS 0x100 */
 	__u32 truncated;	/* packets that ended before their IP length said */
