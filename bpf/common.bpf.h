@@ -25,6 +25,15 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } np_meta SEC(".maps");
 
+/* The layout version of each feature's pins (enum np_feature). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NP_FEAT_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_layouts SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, NP_MAX_DEVICES);

@@ -7,8 +7,34 @@
 #ifndef NETPROBE_H
 #define NETPROBE_H
 
-/* Bump when any pinned map's key or value layout changes. */
+/*
+ * Bump when a map every object shares changes (np_meta, np_devices,
+ * np_layouts): pins of another such layout are refused until `detach all`.
+ */
 #define NP_LAYOUT_VERSION	2
+
+/*
+ * Each feature's own maps have a layout version of their own, kept in the
+ * pinned array "np_layouts" (index: enum np_feature; 0: no pins of it).
+ * Bump a feature's when one of its maps' key or value layout changes: only
+ * that feature's pins are then set aside (not read, not reused) until its
+ * probes are detached, which removes its maps.
+ */
+enum np_feature {
+	NP_FEAT_TRAFFIC = 0,	/* tc, xdp: np_stats, np_flows, np_flow_stats, np_k8s_* */
+	NP_FEAT_VXLAN = 1,
+	NP_FEAT_DROPS = 2,
+	NP_FEAT_NETFILTER = 3,
+	NP_FEAT_SECURITY = 4,
+	NP_FEAT_SOCKET = 5,
+	NP_FEAT_MAX = 8,	/* slots of np_layouts */
+};
+#define NP_LAYOUT_TRAFFIC	1
+#define NP_LAYOUT_VXLAN		1
+#define NP_LAYOUT_DROPS		1
+#define NP_LAYOUT_NETFILTER	1
+#define NP_LAYOUT_SECURITY	1
+#define NP_LAYOUT_SOCKET	1
 
 #define NP_IFNAMSIZ		16
 #define NP_MAX_DEVICES		1024

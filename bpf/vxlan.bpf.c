@@ -30,7 +30,9 @@
 #include "common.bpf.h"
 /* Helper reads only: direct reads of outer and inner frame, both parsed
  * here, take the verifier past its 1M-instruction limit. */
+#ifndef NP_NO_DIRECT
 #define NP_NO_DIRECT
+#endif
 #include "parse.bpf.h"
 
 #define TC_ACT_UNSPEC	(-1)

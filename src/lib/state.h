@@ -32,6 +32,8 @@ enum np_state_flags {
 /* Returns 0, NP_STATE_EMPTY, or an exit code after reporting the error. */
 int np_state_open(struct np_ctx *ctx, unsigned flags);
 void np_state_close(struct np_ctx *ctx);
+/* 0, or an error (reported) if probe's feature has pins of another layout. */
+int np_feature_check(struct np_ctx *ctx, const char *probe);
 
 /* "<pin root>/<fmt...>" into buf; returns -ENAMETOOLONG if it did not fit. */
 int np_path(struct np_ctx *ctx, char *buf, size_t n, const char *fmt, ...)
