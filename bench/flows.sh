@@ -85,7 +85,7 @@ setup() {
 # prog_stats HOOK: "run_cnt run_time_ns" of b0's program at HOOK.
 prog_stats() {
 	in_b "$NP" -j status | jq -r --arg h "$1" \
-		'.attachments[] | select(.target == "b0" and .hook == $h) | "\(.run_cnt) \(.run_time_ns)"'
+		'.attachments[] | select((.interface // .target) == "b0" and .hook == $h) | "\(.run_cnt) \(.run_time_ns)"'
 }
 
 # cost_run LABEL HPING-ARGS...: ns per run of tc_ingress and xdp for that traffic.
