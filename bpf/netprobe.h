@@ -153,7 +153,7 @@ enum np_k8s_where {
 
 struct np_k8s_cidr_val {
 	__u32 where;		/* enum np_k8s_where */
-	__u32 pad;
+	__u32 owner;		/* slot of the pod or service of this address, 0 if none */
 };
 
 enum np_k8s_class {
@@ -181,6 +181,41 @@ struct np_k8s_config {
 	__u32 enabled;
 	__u32 generation;
 	__u64 synced_ns;	/* CLOCK_REALTIME of the last sync (user space) */
+};
+
+/*
+ * Per pod and per service: the address of each pod of this node has its own
+ * /128 in np_k8s_cidrs, whose owner is a slot; each service port (its
+ * ClusterIP, external and load-balancer addresses, and this node's addresses
+ * for a NodePort) is an entry of "np_k8s_svc_ports" whose value is the
+ * service's slot. "np_k8s_owners" says which pod or service a slot is
+ * (written and read by user space only); "np_k8s_owner_flows" is the
+ * kernel's count of new flows per slot, taken when a flow of the cluster
+ * gets its np_flows entry: one for the pod at each end, one for the service
+ * port at each end. A slot freed at a sync is given out again only at a
+ * later one (after the maps no longer name it), and zeroed then.
+ */
+#define NP_K8S_OWNERS_MAX	16384	/* slots; 0 is "none" */
+#define NP_K8S_SVC_PORTS_MAX	16384
+
+enum np_k8s_owner_kind {
+	NP_K8S_OWNER_POD = 1,
+	NP_K8S_OWNER_SERVICE = 2,
+};
+
+struct np_k8s_port_key {
+	__u8 addr[16];		/* v4-mapped for IPv4 */
+	__u16 port;		/* host byte order, as np_flow_key */
+	__u8 proto;
+	__u8 pad;
+};
+
+struct np_k8s_owner {
+	__u32 kind;		/* enum np_k8s_owner_kind */
+	__u32 pad;
+	__u64 assigned_ns;	/* CLOCK_REALTIME of the sync that gave the slot out */
+	char namespace[64];
+	char name[256];
 };
 
 /* ---- drops and netfilter (issue 5) ---- */

@@ -72,13 +72,44 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } np_k8s_config SEC(".maps");
 
-static __always_inline __u32 k8s_where(const __u8 addr[16])
+/* User space's: which pod or service each slot is. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NP_K8S_OWNERS_MAX);
+	__type(key, __u32);
+	__type(value, struct np_k8s_owner);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_k8s_owners SEC(".maps");
+
+/* New flows per slot: one atomic add per new flow and end, not per packet. */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NP_K8S_OWNERS_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_k8s_owner_flows SEC(".maps");
+
+/* Service ports (VIP or node address, port, proto): the service's slot. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, NP_K8S_SVC_PORTS_MAX);
+	__type(key, struct np_k8s_port_key);
+	__type(value, __u32);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_k8s_svc_ports SEC(".maps");
+
+/* Where an address is, and the slot of its pod (0: none). */
+static __always_inline __u32 k8s_where(const __u8 addr[16], __u32 *owner)
 {
 	struct np_k8s_cidr_key k = { .prefixlen = 128 };
 	struct np_k8s_cidr_val *v;
 
 	__builtin_memcpy(k.addr, addr, 16);
 	v = bpf_map_lookup_elem(&np_k8s_cidrs, &k);
+	*owner = v ? v->owner : 0;
 	return v ? v->where : NP_K8S_OUTSIDE;
 }
 
@@ -92,10 +123,13 @@ static __always_inline struct np_k8s_config *k8s_on(void)
 	return cfg && cfg->enabled ? cfg : NULL;
 }
 
-/* The class of a flow by its ends, NP_K8S_NO_CLASS if neither is in the cluster. */
-static __always_inline __u8 k8s_class(const struct np_flow_key *key)
+/*
+ * The class of a flow by its ends, NP_K8S_NO_CLASS if neither is in the
+ * cluster; owners[] gets the ends' owner slots.
+ */
+static __always_inline __u8 k8s_class(const struct np_flow_key *key, __u32 owners[2])
 {
-	__u32 s = k8s_where(key->src), d = k8s_where(key->dst);
+	__u32 s = k8s_where(key->src, &owners[0]), d = k8s_where(key->dst, &owners[1]);
 
 	if (s == NP_K8S_OUTSIDE && d == NP_K8S_OUTSIDE)
 		return NP_K8S_NO_CLASS;
@@ -121,6 +155,42 @@ static __always_inline void k8s_count(__u8 class, __u64 bytes, bool new_flow)
 	c->flows += new_flow;
 }
 
+static __always_inline void k8s_owner_inc(__u32 slot)
+{
+	__u64 *n = slot ? bpf_map_lookup_elem(&np_k8s_owner_flows, &slot) : NULL;
+
+	if (n)
+		__sync_fetch_and_add(n, 1);
+}
+
+static __always_inline __u32 k8s_svc_slot(const __u8 addr[16], __u16 port, __u8 proto)
+{
+	struct np_k8s_port_key k = { .port = port, .proto = proto };
+	__u32 *slot;
+
+	__builtin_memcpy(k.addr, addr, 16);
+	slot = bpf_map_lookup_elem(&np_k8s_svc_ports, &k);
+	return slot ? *slot : 0;
+}
+
+/*
+ * A new flow of the cluster: one more for the pod at each end (pods[], from
+ * the trie; once if both ends are one pod) and for the service port at
+ * each end. Two hash lookups per new flow, none per packet.
+ */
+static __always_inline void k8s_count_owners(const struct np_flow_key *key, const __u32 pods[2])
+{
+	__u32 s = k8s_svc_slot(key->src, key->sport, key->proto);
+	__u32 d = k8s_svc_slot(key->dst, key->dport, key->proto);
+
+	k8s_owner_inc(pods[0]);
+	if (pods[1] != pods[0])
+		k8s_owner_inc(pods[1]);
+	k8s_owner_inc(s);
+	if (d != s)
+		k8s_owner_inc(d);
+}
+
 /* A packet of an existing flow: its class, renewed after a sync. */
 static __always_inline void k8s_flow_packet(struct np_flow_value *v, const struct np_flow_key *key,
 					    __u64 bytes)
@@ -130,7 +200,9 @@ static __always_inline void k8s_flow_packet(struct np_flow_value *v, const struc
 	if (!cfg)
 		return;
 	if (v->k8s_gen != (__u8)cfg->generation) {
-		v->k8s_class = k8s_class(key);
+		__u32 owners[2];
+
+		v->k8s_class = k8s_class(key, owners);
 		v->k8s_gen = cfg->generation;
 	}
 	k8s_count(v->k8s_class, bytes, false);
@@ -197,17 +269,20 @@ static __always_inline void flow_account(const struct np_pkt *p, __u64 bytes)
 			.fragments = p->fragment, .k8s_class = NP_K8S_NO_CLASS,
 		};
 		struct np_k8s_config *cfg = k8s_on();
+		__u32 owners[2] = { 0, 0 };
 		long err;
 
 		if (cfg) {
-			init.k8s_class = k8s_class(&p->key);
+			init.k8s_class = k8s_class(&p->key, owners);
 			init.k8s_gen = cfg->generation;
 		}
 		err = bpf_map_update_elem(&np_flows, &p->key, &init, BPF_NOEXIST);
 		if (!err) {
 			FLOW_STAT_INC(inserts);
-			if (cfg)
+			if (cfg && init.k8s_class != NP_K8S_NO_CLASS) {
 				k8s_count(init.k8s_class, bytes, true);
+				k8s_count_owners(&p->key, owners);
+			}
 			return;
 		}
 		/* -EEXIST: another CPU inserted this flow first; add to it. */

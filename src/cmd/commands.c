@@ -80,9 +80,9 @@ static const struct np_cmd show_cmds[] = {
 	{ "services", cmd_show_services, NULL, NULL,
 	  "Kubernetes service ports and endpoints (kube-proxy's rules)", 0,
 	  np_show_services_synopsis },
-	{ "k8s", cmd_show_k8s, NULL, NULL,
-	  "packets, bytes and flows per Kubernetes class, counted in the kernel", NP_CMD_PROM,
-	  NULL },
+	{ "k8s", cmd_show_k8s, NULL, "[pods | services]",
+	  "packets, bytes and flows per Kubernetes class, pod or service, counted in the kernel",
+	  NP_CMD_PROM, NULL },
 	{ 0 },
 };
 

@@ -350,11 +350,86 @@ static int k8s_key_cmp_del(int fd, const struct np_k8s_cidr_entry *v, int n, __u
  * off, when the node has no Kubernetes). The caller holds the state lock.
  * quiet: a note instead of output (from attach). Returns 0 or -errno.
  */
+/* Stale service ports go: those not in v. The walk restarts after each delete. */
+static int ports_del_stale(int fd, const struct np_k8s_port_entry *v, int n)
+{
+	struct np_k8s_port_key key, next;
+	bool first = true;
+
+	for (int guard = 0; guard < 2 * NP_K8S_SVC_PORTS_MAX; guard++) {
+		bool keep = false;
+
+		if (bpf_map_get_next_key(fd, first ? NULL : &key, &next))
+			return 0;
+		first = false;
+		for (int i = 0; i < n && !keep; i++)
+			keep = !memcmp(&next, &v[i].key, sizeof(next));
+		if (!keep && !bpf_map_delete_elem(fd, &next)) {
+			first = true;
+			continue;
+		}
+		key = next;
+	}
+	return -E2BIG;
+}
+
+/* The per-pod and per-service maps of one traffic probe's pins. */
+struct owner_maps {
+	int owners, flows, ports;
+};
+
+static void owner_maps_close(struct owner_maps *m);
+
+static void owner_maps_open(struct np_ctx *ctx, struct owner_maps *m)
+{
+	/* Pins of a traffic probe from before the per-pod counters: classes only. */
+	m->owners = np_map_open(ctx, "np_k8s_owners");
+	m->flows = np_map_open(ctx, "np_k8s_owner_flows");
+	m->ports = np_map_open(ctx, "np_k8s_svc_ports");
+	if (m->owners < 0 || m->flows < 0 || m->ports < 0)
+		owner_maps_close(m);
+}
+
+static void owner_maps_close(struct owner_maps *m)
+{
+	int *fds[] = { &m->owners, &m->flows, &m->ports };
+
+	for (size_t i = 0; i < ARRAY_SIZE(fds); i++) {
+		if (*fds[i] >= 0)
+			close(*fds[i]);
+		*fds[i] = -1;
+	}
+}
+
+/* Service ports: the slot of each written, then the stale ones go. */
+static int ports_write(const struct owner_maps *m, struct np_k8s_assign *a,
+		       const struct np_k8s_port_entry *pv, int np)
+{
+	int err = 0;
+
+	for (int i = 0; i < np && !err; i++) {
+		__u32 slot;
+
+		err = np_k8s_owner_slot(m->owners, m->flows, a, &pv[i].owner, &slot);
+		if (!err && slot && bpf_map_update_elem(m->ports, &pv[i].key, &slot, BPF_ANY))
+			err = -errno;
+	}
+	return err ?: ports_del_stale(m->ports, pv, np);
+}
+
+/*
+ * Writes np_k8s_cidrs (and the per-pod and per-service maps) from the
+ * node's sources and turns the classes on (or off, when the node has no
+ * Kubernetes). The caller holds the state lock. Returns 0 or -errno.
+ */
 int np_k8s_sync(struct np_ctx *ctx, __u64 *entries, __u64 *removed, bool *enabled)
 {
+	struct owner_maps m = { -1, -1, -1 };
+	struct np_k8s_port_entry *pv = NULL;
 	struct np_k8s_cidr_entry *v = NULL;
 	struct np_k8s_config cfg = { 0 };
-	int fd, cfd, n = 0, err = 0;
+	struct np_k8s_assign a = { 0 };
+	int fd, cfd, n = 0, np = 0, err = 0;
 	struct np_k8s k;
 	__u32 zero = 0;
 
@@ -365,6 +440,7 @@ int np_k8s_sync(struct np_ctx *ctx, __u64 *entries, __u64 *removed, bool *enable
 		err = fd < 0 ? fd : cfd;
 		goto out;
 	}
+	owner_maps_open(ctx, &m);
 	/* kube-proxy's rules (two commands run) only on a node with pods or a cluster network. */
 	np_k8s_load(&k, host_root(ctx), NP_K8S_PODS | NP_K8S_NODES);
 	if (k.npods || k.ncluster) {
@@ -374,24 +450,32 @@ int np_k8s_sync(struct np_ctx *ctx, __u64 *entries, __u64 *removed, bool *enable
 	k8s_notes(ctx, &k);
 	*enabled = np_k8s_present(&k);
 	if (*enabled)
-		err = np_k8s_cidr_entries(&k, &v, &n);
-	np_k8s_free(&k);
-	if (err)
-		goto out;
-	if (n > NP_K8S_CIDRS_MAX) {
+		err = np_k8s_cidr_entries(&k, &v, &n) ?: np_k8s_port_entries(&k, &pv, &np);
+	if (!err && (n > NP_K8S_CIDRS_MAX || np > NP_K8S_SVC_PORTS_MAX))
 		err = -E2BIG;
-		goto out;
-	}
+	if (!err && m.owners >= 0)
+		err = np_k8s_owners_begin(m.owners, &a);
 	/* New prefixes first, then the stale ones go: no moment without the old. */
 	for (int i = 0; i < n && !err; i++) {
 		struct np_k8s_cidr_key key = { .prefixlen = v[i].cidr.prefix };
 		struct np_k8s_cidr_val val = { .where = v[i].where };
 
 		memcpy(key.addr, v[i].cidr.addr, 16);
-		if (bpf_map_update_elem(fd, &key, &val, BPF_ANY))
+		if (m.owners >= 0)
+			err = np_k8s_owner_slot(m.owners, m.flows, &a, &v[i].owner, &val.owner);
+		if (!err && bpf_map_update_elem(fd, &key, &val, BPF_ANY))
 			err = -errno;
 	}
+	if (!err && m.owners >= 0)
+		err = ports_write(&m, &a, pv, np);
+	np_k8s_free(&k);
 	err = err ?: k8s_key_cmp_del(fd, v, n, removed);
+	/* The maps no longer name the slots of pods and services gone: free them. */
+	if (!err && m.owners >= 0)
+		err = np_k8s_owners_release(m.owners, &a);
+	if (a.unowned)
+		np_warn(ctx, "%llu pods and services have no counter of their own: all %d slots are "
+			"taken", (unsigned long long)a.unowned, NP_K8S_OWNERS_MAX - 1);
 	*entries = n;
 	/* A new generation: flows classified before are classified again. */
 	if (bpf_map_lookup_elem(cfd, &zero, &cfg))
@@ -406,6 +490,9 @@ out:
 		close(fd);
 	if (cfd >= 0)
 		close(cfd);
+	owner_maps_close(&m);
+	np_k8s_assign_free(&a);
+	free(pv);
 	free(v);
 	return err;
 }
@@ -522,23 +609,105 @@ static void pod_info(struct np_ctx *ctx)
 	np_k8s_free(&k);
 }
 
+enum { O_NS, O_NAME, O_FLOWS, O_SINCE };
+
+static const struct np_col owner_cols[] = {
+	[O_NS] = { "namespace", "NAMESPACE", -16, NP_K_STR, NP_P_LABEL },
+	[O_NAME] = { "name", "NAME", -32, NP_K_STR, NP_P_LABEL },
+	[O_FLOWS] = { "flows", "FLOWS", 8, NP_K_COUNT, NP_P_COUNTER },
+	[O_SINCE] = { "since", "SINCE", -19, NP_K_TIME, NP_P_NONE },
+};
+
+static const struct np_col pod_prom[] = {
+	[O_NS] = { "namespace", NULL, 0, NP_K_STR, NP_P_LABEL },
+	[O_NAME] = { "pod", NULL, 0, NP_K_STR, NP_P_LABEL },
+	[O_FLOWS] = { "flows", NULL, 0, NP_K_U64, NP_P_COUNTER, "netprobe_k8s_pod_flows_total",
+		      "New flows with the pod's address at either end, since its first sync." },
+};
+
+static const struct np_col svc_prom[] = {
+	[O_NS] = { "namespace", NULL, 0, NP_K_STR, NP_P_LABEL },
+	[O_NAME] = { "service", NULL, 0, NP_K_STR, NP_P_LABEL },
+	[O_FLOWS] = { "flows", NULL, 0, NP_K_U64, NP_P_COUNTER,
+		      "netprobe_k8s_service_flows_total",
+		      "New flows to or from the service's addresses, since its first sync "
+		      "(services with flows only)." },
+};
+
+/*
+ * The kernel's new flows per pod or per service (kind): every slot in JSON
+ * and plain text; in Prometheus every pod of this node, and only the
+ * services that had a flow (a node's trie holds every service of the
+ * cluster: a series each would be the cluster's services times its nodes).
+ */
+static int owners_out(struct np_ctx *ctx, __u32 kind)
+{
+	bool prom = out_format(ctx->out) == NP_FMT_PROM;
+	struct np_k8s_slot *v = NULL;
+	int ofd, ffd, n = 0, err;
+
+	ofd = np_map_open(ctx, "np_k8s_owners");
+	ffd = ofd >= 0 ? np_map_open(ctx, "np_k8s_owner_flows") : -1;
+	if (ofd < 0 || ffd < 0) {
+		if (ofd >= 0)
+			close(ofd);
+		if (prom)
+			return NP_EXIT_OK;
+		return np_err(ctx, "these pins count no flows per pod or service: 'netprobe "
+			      "detach all' and attach again");
+	}
+	err = np_k8s_owners_read(ofd, ffd, &v, &n);
+	close(ofd);
+	close(ffd);
+	if (err)
+		return np_err(ctx, "cannot read the counters: %s", strerror(-err));
+	out_table_begin(ctx->out, NULL, prom ? (kind == NP_K8S_OWNER_POD ? pod_prom : svc_prom) :
+			owner_cols, prom ? 3 : ARRAY_SIZE(owner_cols), NP_LAYOUT_TABLE);
+	for (int i = 0; i < n; i++) {
+		if (v[i].owner.kind != kind || (prom && kind == NP_K8S_OWNER_SERVICE &&
+						!v[i].flows))
+			continue;
+		out_row_begin(ctx->out);
+		out_str(ctx->out, O_NS, v[i].owner.namespace);
+		out_str(ctx->out, O_NAME, v[i].owner.name);
+		out_u64(ctx->out, O_FLOWS, v[i].flows);
+		if (!prom)
+			out_u64(ctx->out, O_SINCE, v[i].owner.assigned_ns);
+		out_row_end(ctx->out);
+	}
+	out_table_end(ctx->out);
+	free(v);
+	return NP_EXIT_OK;
+}
+
 int cmd_show_k8s(struct np_ctx *ctx, int argc, char **argv)
 {
 	struct np_k8s_class_stats sum[NP_K8S_CLASSES] = { 0 };
 	struct np_k8s_config cfg = { 0 };
 	int ncpu = libbpf_num_possible_cpus(), fd, err;
 	struct np_k8s_class_stats *per;
-	__u32 zero = 0;
+	__u32 zero = 0, kind = 0;
 
 	if (argc && np_is_help(argv[0]))
 		return np_cmd_help_self(ctx, "Packets, bytes and new flows per class, counted by the "
 					"TC and XDP programs\n(netprobe k8s sync writes what they "
-					"classify by); --prom adds netprobe_k8s_pod_info.\n");
-	if (argc)
-		return np_usage(ctx, "show k8s: unexpected '%s'", argv[0]);
+					"classify by); pods, services: new flows per pod\nof this "
+					"node and per service. --prom prints them all, with "
+					"netprobe_k8s_pod_info.\n");
+	if (argc && !strcmp(argv[0], "pods"))
+		kind = NP_K8S_OWNER_POD;
+	else if (argc && !strcmp(argv[0], "services"))
+		kind = NP_K8S_OWNER_SERVICE;
+	if (argc > !!kind)
+		return np_usage(ctx, "show k8s: unexpected '%s'", argv[!!kind]);
 	err = np_state_open(ctx, 0);
 	if (err)
 		return err;
+	if (kind) {
+		if (!np_pin_exists(ctx, "maps/np_k8s_stats"))
+			return np_err(ctx, "no traffic probe is attached: 'netprobe attach DEV' first");
+		return owners_out(ctx, kind);
+	}
 	fd = np_map_open(ctx, "np_k8s_config");
 	if (fd >= 0) {
 		bpf_map_lookup_elem(fd, &zero, &cfg);
@@ -572,6 +741,8 @@ int cmd_show_k8s(struct np_ctx *ctx, int argc, char **argv)
 		}
 		out_row_end(ctx->out);
 		out_table_end(ctx->out);
+		owners_out(ctx, NP_K8S_OWNER_POD);
+		owners_out(ctx, NP_K8S_OWNER_SERVICE);
 		pod_info(ctx);
 		return NP_EXIT_OK;
 	}

@@ -165,8 +165,12 @@ static void ends_text(struct np_query *q, const struct flow_rec *r, char *src, c
 
 	snprintf(a, sizeof(a), "%s", src);
 	np_k8s_who_text(&names->src_k8s, a, src, n);
+	if (names->src_snat)
+		snprintf(src + strlen(src), n - strlen(src), "%s", names->src_snat);
 	snprintf(a, sizeof(a), "%s", dst);
 	np_k8s_who_text(&names->dst_k8s, a, dst, n);
+	if (names->dst_snat)
+		snprintf(dst + strlen(dst), n - strlen(dst), "%s", names->dst_snat);
 }
 
 static void print_flow(struct np_query *q, const void *rec, void *arg)

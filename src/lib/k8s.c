@@ -1062,6 +1062,17 @@ static const struct np_k8s_node *self_node(const struct np_k8s *k)
 	return NULL;
 }
 
+/* addr is c's first address (all host bits 0), in a prefix that has others. */
+static bool cidr_base(const struct np_cidr *c, const __u8 addr[16])
+{
+	if (c->prefix >= 127)
+		return false;
+	for (int b = c->prefix; b < 128; b++)
+		if (addr[b / 8] & (0x80 >> (b % 8)))
+			return false;
+	return true;
+}
+
 void np_k8s_who(const struct np_k8s *k, const __u8 addr[16], __u16 port, __u8 proto,
 		__u64 seen_ns, struct np_k8s_who *w)
 {
@@ -1120,7 +1131,11 @@ void np_k8s_who(const struct np_k8s *k, const __u8 addr[16], __u16 port, __u8 pr
 	for (int i = 0; i < k->nnodes; i++)
 		for (int c = 0; c < k->nodes[i].ncidrs; c++)
 			if (np_cidr_match(&k->nodes[i].pod_cidr[c], addr)) {
-				w->kind = NP_K8S_POD;
+				/* The subnet's own address is Flannel's flannel.1 on that
+				 * node: what the node's traffic to pods elsewhere (and its
+				 * masquerade) comes from. No pod has it. */
+				w->kind = cidr_base(&k->nodes[i].pod_cidr[c], addr) ? NP_K8S_NODE :
+										     NP_K8S_POD;
 				w->node = &k->nodes[i];
 				return;
 			}
@@ -1157,14 +1172,16 @@ bool np_k8s_present(const struct np_k8s *k)
 	return k->npods || k->nsvcs || k->ncluster;
 }
 
-static int cidr_add(struct np_k8s_cidr_entry **v, int *n, int *cap, const struct np_cidr *c,
-		    __u32 where)
+static int cidr_add_owned(struct np_k8s_cidr_entry **v, int *n, int *cap,
+			  const struct np_cidr *c, __u32 where, struct np_k8s_owner_ref owner)
 {
 	/* The same prefix twice: HERE wins (a service with local endpoints, this node). */
 	for (int i = 0; i < *n; i++)
 		if ((*v)[i].cidr.prefix == c->prefix && !memcmp((*v)[i].cidr.addr, c->addr, 16)) {
 			if (where == NP_K8S_HERE)
 				(*v)[i].where = where;
+			if (!(*v)[i].owner.kind)
+				(*v)[i].owner = owner;
 			return 0;
 		}
 	if (*n == *cap) {
@@ -1175,9 +1192,15 @@ static int cidr_add(struct np_k8s_cidr_entry **v, int *n, int *cap, const struct
 			return -ENOMEM;
 		*v = nv;
 	}
-	(*v)[*n].cidr = *c;
-	(*v)[(*n)++].where = where;
+	(*v)[*n] = (struct np_k8s_cidr_entry){ .cidr = *c, .where = where, .owner = owner };
+	(*n)++;
 	return 0;
+}
+
+static int cidr_add(struct np_k8s_cidr_entry **v, int *n, int *cap, const struct np_cidr *c,
+		    __u32 where)
+{
+	return cidr_add_owned(v, n, cap, c, where, (struct np_k8s_owner_ref){ 0 });
 }
 
 static void host_cidr(struct np_cidr *c, const __u8 addr[16])
@@ -1233,17 +1256,72 @@ int np_k8s_cidr_entries(const struct np_k8s *k, struct np_k8s_cidr_entry **out, 
 		host_cidr(&c, k->self_ips[i]);
 		err = cidr_add(&v, n, &cap, &c, NP_K8S_HERE);
 	}
-	for (int i = 0; i < k->npods && !err; i++)
-		for (int j = 0; j < k->pods[i].nips && !k->pods[i].host_network && !err; j++) {
-			host_cidr(&c, k->pods[i].ips[j]);
-			err = cidr_add(&v, n, &cap, &c, NP_K8S_HERE);
+	for (int i = 0; i < k->npods && !err; i++) {
+		const struct np_k8s_pod *p = &k->pods[i];
+
+		for (int j = 0; j < p->nips && !p->host_network && !err; j++) {
+			host_cidr(&c, p->ips[j]);
+			err = cidr_add_owned(&v, n, &cap, &c, NP_K8S_HERE, (struct np_k8s_owner_ref){
+						.kind = p->name[0] ? NP_K8S_OWNER_POD : 0,
+						.ns = p->namespace, .name = p->name });
 		}
+	}
 	for (int i = 0; i < k->nsvcs && !err; i++) {
 		if (k->svcs[i].kind == NP_SVC_NODE_PORT)
 			continue;
 		host_cidr(&c, k->svcs[i].ip);
 		err = cidr_add(&v, n, &cap, &c, svc_here(k, &k->svcs[i]) ? NP_K8S_HERE :
 								     NP_K8S_CLUSTER);
+	}
+	if (err) {
+		free(v);
+		*n = 0;
+		return err;
+	}
+	*out = v;
+	return 0;
+}
+
+static int port_add(struct np_k8s_port_entry **v, int *n, int *cap, const __u8 addr[16],
+		    const struct np_k8s_svc *s)
+{
+	struct np_k8s_port_entry e = {
+		.key = { .port = s->port, .proto = s->proto },
+		.owner = { .kind = NP_K8S_OWNER_SERVICE, .ns = s->namespace, .name = s->name },
+	};
+
+	memcpy(e.key.addr, addr, 16);
+	/* One port of one address is one service: the first rule wins. */
+	for (int i = 0; i < *n; i++)
+		if (!memcmp(&(*v)[i].key, &e.key, sizeof(e.key)))
+			return 0;
+	if (*n == *cap) {
+		struct np_k8s_port_entry *nv = realloc(*v, (*cap = *cap ? *cap * 2 : 64) *
+						      sizeof(*nv));
+
+		if (!nv)
+			return -ENOMEM;
+		*v = nv;
+	}
+	(*v)[(*n)++] = e;
+	return 0;
+}
+
+int np_k8s_port_entries(const struct np_k8s *k, struct np_k8s_port_entry **out, int *n)
+{
+	struct np_k8s_port_entry *v = NULL;
+	int cap = 0, err = 0;
+
+	*n = 0;
+	for (int i = 0; i < k->nsvcs && !err; i++) {
+		const struct np_k8s_svc *s = &k->svcs[i];
+
+		if (s->kind != NP_SVC_NODE_PORT) {
+			err = port_add(&v, n, &cap, s->ip, s);
+			continue;
+		}
+		for (int j = 0; j < k->nself_ips && !err; j++)
+			err = port_add(&v, n, &cap, k->self_ips[j], s);
 	}
 	if (err) {
 		free(v);

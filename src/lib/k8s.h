@@ -19,6 +19,7 @@
 #include <net/if.h>
 #include <linux/types.h>
 #include "flowfilter.h"
+#include "../../bpf/netprobe.h"
 
 #define NP_K8S_NAME_MAX		254	/* a DNS subdomain, 253 + NUL */
 #define NP_K8S_IPS_MAX		4
@@ -149,15 +150,77 @@ const char *np_k8s_svc_kind_name(enum np_k8s_svc_kind kind);
 
 /*
  * Where the kernel's classes see each address (np_k8s_cidrs): one entry per
- * prefix, HERE or CLUSTER. *n gets the count; free *out. -ENOMEM.
+ * prefix, HERE or CLUSTER, and the pod an address is (the first one, if
+ * several claim it). *n gets the count; free *out, and keep k while the
+ * entries are used. -ENOMEM.
  */
+/* A pod or service the kernel counts flows for; the strings are k's. */
+struct np_k8s_owner_ref {
+	__u32 kind;		/* enum np_k8s_owner_kind, 0: none */
+	const char *ns;
+	const char *name;
+};
+
 struct np_k8s_cidr_entry {
 	struct np_cidr cidr;
 	__u32 where;		/* enum np_k8s_where (bpf/netprobe.h) */
+	struct np_k8s_owner_ref owner;	/* the pod of a /128 */
 };
 int np_k8s_cidr_entries(const struct np_k8s *k, struct np_k8s_cidr_entry **out, int *n);
+
+/*
+ * The service ports the kernel counts flows of (np_k8s_svc_ports): each
+ * ClusterIP, external and load-balancer address with its port, and every
+ * address of this node with each NodePort. As np_k8s_cidr_entries.
+ */
+struct np_k8s_port_entry {
+	struct np_k8s_port_key key;
+	struct np_k8s_owner_ref owner;
+};
+int np_k8s_port_entries(const struct np_k8s *k, struct np_k8s_port_entry **out, int *n);
 /* True if the node has any Kubernetes at all (pods, services, a cluster network). */
 bool np_k8s_present(const struct np_k8s *k);
+
+/* ---- the per-pod and per-service counters' slots (k8s_owners.c) ---- */
+
+struct np_k8s_slot {
+	__u32 slot;
+	struct np_k8s_owner owner;
+	__u64 flows;			/* np_k8s_owner_flows[slot] */
+};
+
+/*
+ * Every slot in use, sorted by kind, namespace, name; flows read from
+ * flows_fd unless it is -1. Free *out. 0 or -ENOMEM.
+ */
+int np_k8s_owners_read(int owners_fd, int flows_fd, struct np_k8s_slot **out, int *n);
+
+/* One sync's slots: those found again, those given out, those to free. */
+struct np_k8s_assign {
+	struct np_k8s_slot *old;	/* in use before, sorted */
+	int nold;
+	bool *kept;			/* [nold]: found again */
+	struct np_k8s_slot *new;	/* given out now */
+	int nnew, capnew;
+	__u32 next_free;
+	__u64 now_ns;
+	__u8 taken[NP_K8S_OWNERS_MAX / 8];
+	__u64 unowned;			/* owners left without a slot: all taken */
+	__u64 released;
+};
+
+/*
+ * A sync: np_k8s_owners_begin() reads the slots in use; np_k8s_owner_slot()
+ * gives each owner its slot (*slot, 0 if ref is none or all are taken):
+ * kept if the owner had one, else given out (counter zeroed, owner
+ * written); after the maps are written, np_k8s_owners_release() frees the
+ * slots of owners gone. 0 or -errno.
+ */
+int np_k8s_owners_begin(int owners_fd, struct np_k8s_assign *a);
+int np_k8s_owner_slot(int owners_fd, int flows_fd, struct np_k8s_assign *a,
+		      const struct np_k8s_owner_ref *ref, __u32 *slot);
+int np_k8s_owners_release(int owners_fd, struct np_k8s_assign *a);
+void np_k8s_assign_free(struct np_k8s_assign *a);
 
 /* Parsers, for unit tests: they add to k. */
 int np_k8s_parse_iptables(struct np_k8s *k, const char *text);

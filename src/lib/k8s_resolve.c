@@ -15,6 +15,7 @@
 
 #include <jansson.h>
 
+#include "conntrack.h"
 #include "inet.h"
 #include "maps.h"
 #include "out.h"
@@ -35,6 +36,10 @@ struct np_k8s_res {
 	bool *svc_here;			/* per service: every endpoint a pod of this node */
 	struct answer *memo;		/* by the answer's content, MEMO_SLOTS of them */
 	struct answer scratch[2];	/* when the memo is full: one per end */
+	/* A row's own JSON of an end, when it has an snat object (per row, not memoised). */
+	char row_json[2][1024];
+	char snat_text[2][96];
+	bool ct_off;			/* conntrack cannot be asked: do not try again */
 	/* The last lookup of each end: rows in a row often share an end. */
 	struct last_end {
 		bool valid;
@@ -109,6 +114,8 @@ void np_k8s_res_free(struct np_query *q)
 	free(q->k8s->scratch[0].json);
 	free(q->k8s->scratch[1].json);
 	free(q->k8s->svc_here);
+	if (!q->k8s->ct_off)
+		np_ct_close();
 	free(q->k8s);
 	q->k8s = NULL;
 }
@@ -186,6 +193,112 @@ static const struct answer *who(struct np_k8s_res *r, const __u8 addr[16], __u16
 	return remember(l, addr, port, proto, a);
 }
 
+/* A service with NodePort, load-balancer or external addresses has this endpoint. */
+static const struct np_k8s_svc *outside_svc_of(const struct np_k8s *k, const __u8 addr[16],
+					       __u16 port)
+{
+	char ep[INET6_ADDRSTRLEN + 8], ip[INET6_ADDRSTRLEN];
+	bool v6 = !np_addr_is_v4(addr);
+
+	snprintf(ep, sizeof(ep), v6 ? "[%s]:%u" : "%s:%u", np_addr_str(addr, ip, sizeof(ip)),
+		 port);
+	for (int i = 0; i < k->nsvcs; i++) {
+		const struct np_k8s_svc *s = &k->svcs[i];
+
+		if (s->kind == NP_SVC_CLUSTER_IP)
+			continue;
+		for (int e = 0; e < s->nendpoints; e++)
+			if (!strcmp(s->endpoints[e], ep))
+				return s;
+	}
+	return NULL;
+}
+
+/*
+ * The row is between a node (end ne) and a pod of this node: does the node
+ * stand for another client, masqueraded (kube-proxy's SNAT of a NodePort,
+ * load-balancer or external address)? On this node conntrack knows: the
+ * connection whose reply goes from the pod to the node's address, and its
+ * original source. For another node, only that the pod's port is an
+ * endpoint of such a service: the client is known on that node. Adds an
+ * snat object to the node end's JSON (in r->row_json) and a note for plain
+ * text. The JSON contract: snat.by ("self" or the node), and from conntrack
+ * client, client_port, client_kind and to (what the client addressed);
+ * else service ("ns/name").
+ */
+static void snat(struct np_k8s_res *r, struct np_names *n, int ne, const __u8 *addr[2],
+		 const __u16 port[2], __u8 proto, const struct answer *a[2])
+{
+	const struct np_k8s_who *node = &a[ne]->who, *pod = &a[!ne]->who;
+	char ip[INET6_ADDRSTRLEN], to[INET6_ADDRSTRLEN];
+	json_t *o;
+	char *text;
+	size_t len;
+
+	if (node->kind != NP_K8S_NODE || !node->node || pod->kind != NP_K8S_POD || !pod->node ||
+	    !pod->node->self || !port[0] || !port[1] || !a[ne]->json)
+		return;
+	o = json_object();
+	if (!o)
+		return;
+	if (node->node->self) {
+		struct np_ct_tuple reply = { .sport = port[!ne], .dport = port[ne], .proto = proto };
+		struct np_ct_tuple orig;
+		struct np_k8s_who cw;
+		int err;
+
+		if (r->ct_off)
+			goto none;
+		/* The reply direction: from the pod to the node's address. */
+		memcpy(reply.src, addr[!ne], 16);
+		memcpy(reply.dst, addr[ne], 16);
+		err = np_ct_orig_of_reply(&reply, &orig);
+		if (err && err != -ENOENT) {
+			r->ct_off = true;
+			np_ct_close();
+		}
+		if (err || !memcmp(orig.src, addr[ne], 16))
+			goto none;	/* no connection known, or the node itself */
+		np_k8s_who(&r->k, orig.src, orig.sport, proto, 0, &cw);
+		json_object_set_new(o, "by", json_string("self"));
+		json_object_set_new(o, "client", json_string(np_addr_str(orig.src, ip, sizeof(ip))));
+		json_object_set_new(o, "client_port", json_integer(orig.sport));
+		json_object_set_new(o, "client_kind", json_string(np_k8s_kind_name(cw.kind)));
+		np_addr_str(orig.dst, to, sizeof(to));
+		snprintf(to + strlen(to), sizeof(to) - strlen(to), ":%u", orig.dport);
+		json_object_set_new(o, "to", json_string(to));
+		snprintf(r->snat_text[ne], sizeof(r->snat_text[ne]), "(snat:%s:%u)", ip, orig.sport);
+	} else {
+		const struct np_k8s_svc *s = outside_svc_of(&r->k, addr[!ne], port[!ne]);
+		char svc[NP_K8S_NAME_MAX + 72];
+
+		if (!s)
+			goto none;
+		json_object_set_new(o, "by", json_string(np_addr_str(node->node->ip, ip, sizeof(ip))));
+		snprintf(svc, sizeof(svc), "%s/%s", s->namespace, s->name);
+		json_object_set_new(o, "service", json_string(svc));
+		snprintf(r->snat_text[ne], sizeof(r->snat_text[ne]), "(snat)");
+	}
+	text = json_dumps(o, JSON_COMPACT);
+	len = strlen(a[ne]->json);
+	/* {"kind":"node",...} + ,"snat":{...}} */
+	if (text && len > 1 && len + strlen(text) + 10 < sizeof(r->row_json[ne])) {
+		snprintf(r->row_json[ne], sizeof(r->row_json[ne]), "%.*s,\"snat\":%s}",
+			 (int)len - 1, a[ne]->json, text);
+		if (ne)
+			n->dst_json = r->row_json[ne];
+		else
+			n->src_json = r->row_json[ne];
+		if (ne)
+			n->dst_snat = r->snat_text[ne];
+		else
+			n->src_snat = r->snat_text[ne];
+	}
+	free(text);
+none:
+	json_decref(o);
+}
+
 void np_k8s_res_names(struct np_query *q, const void *rec, struct np_names *n)
 {
 	const struct np_table *t = q->t;
@@ -208,7 +321,17 @@ void np_k8s_res_names(struct np_query *q, const void *rec, struct np_names *n)
 	n->dst_k8s = wd->who;
 	n->src_json = ws->json;
 	n->dst_json = wd->json;
+	n->src_snat = n->dst_snat = NULL;
 	n->k8s_direction = direction(ws, wd);
+	if (ws->who.kind == NP_K8S_NODE || wd->who.kind == NP_K8S_NODE) {
+		const __u8 *addr[2] = { (const __u8 *)rec + t->src.off, (const __u8 *)rec + t->dst.off };
+		const __u16 port[2] = { t->sport.size ? np_field_u64(rec, t->sport) : 0,
+					t->dport.size ? np_field_u64(rec, t->dport) : 0 };
+		const struct answer *a[2] = { ws, wd };
+
+		snat(r, n, ws->who.kind == NP_K8S_NODE ? 0 : 1, addr, port,
+		     t->proto.size ? np_field_u64(rec, t->proto) : 0, a);
+	}
 }
 
 static bool named(const char *ns, const char *name, const char *want)

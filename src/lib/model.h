@@ -124,6 +124,8 @@ struct np_names {
 	struct np_k8s_who src_k8s, dst_k8s;
 	const char *src_json, *dst_json;	/* the two as JSON text (np_k8s_who_json) */
 	const char *k8s_direction;	/* intra-node, inter-node, ingress, egress; NULL */
+	/* A node end that stands for another client (SNAT): a note for plain text, or NULL. */
+	const char *src_snat, *dst_snat;
 };
 
 #define NP_QUERY_MAX_FILTERS	16

@@ -152,6 +152,15 @@ iptables_rules() {
 	[ "$status" -eq 2 ]
 }
 
+# distinct_flows FILE FILTER FIELDS...: the distinct tuples tshark sees (a flow each, at
+# one hook: the capture's device sees each direction at its own hook).
+distinct_flows() {
+	local f="$1" filter="$2" args=()
+	shift 2
+	for x in "$@"; do args+=(-e "$x"); done
+	tshark -r "$f" -Y "$filter" -T fields "${args[@]}" 2>/dev/null | sort -u | wc -l
+}
+
 # class_frames FILE FILTER: frames and bytes tshark sees for a display filter.
 class_frames() {
 	tshark -r "$1" -Y "$2" -T fields -e frame.len 2>/dev/null |
@@ -209,9 +218,22 @@ class_frames() {
 	[ "$(np_in "$NS_B" -j show flows k8s-direction inter-node | jq '[.[].packets] | add')" -eq 6 ]
 	[ "$(np_in "$NS_B" -j show flows namespace shop | jq '[.[].packets] | add')" -eq 8 ]
 	np_in "$NS_B" show flows k8s | grep -Eq 'shop/web-0 .* node:self .* intra-node'
+	# Per pod, in the kernel: web-0's new flows, against tshark's distinct
+	# (src, dst, type, code) with its address (the request and the reply).
+	want=$(distinct_flows "$pcap" 'ip.addr == 10.244.1.5' ip.src ip.dst icmp.type icmp.code)
+	[ "$want" -eq 2 ]
+	run np_in "$NS_B" -j show k8s pods
+	[ "$(jq -c '[.[] | {namespace, name, flows}]' <<<"$output")" = \
+		"[{\"namespace\":\"shop\",\"name\":\"web-0\",\"flows\":$want}]" ]
+	# The flow table emptied, the counter stays: it is the kernel's, not a count of rows.
+	np_in "$NS_B" flush flows >/dev/null
+	[ "$(np_in "$NS_B" -j show k8s pods | jq '.[0].flows')" -eq "$want" ]
 	# Prometheus: the seed's names, and pod info for PromQL joins.
 	run np_in "$NS_B" --prom show k8s
 	grep -q '^netprobe_k8s_intra_node_packets_total{[^}]*} 8$' <<<"$output"
+	grep -q "^netprobe_k8s_pod_flows_total{namespace=\"shop\",pod=\"web-0\"[^}]*} $want\$" <<<"$output"
+	# No service had a flow: no service series (cardinality).
+	! grep -q '^netprobe_k8s_service_flows_total' <<<"$output"
 	grep -q '^netprobe_k8s_pod_info{namespace="shop",pod="web-0",uid="uid-web",pod_ip="10.244.1.5",' <<<"$output"
 	if command -v promtool >/dev/null; then promtool check metrics <<<"$output"; fi
 }
@@ -225,9 +247,26 @@ class_frames() {
 	ip -n "$NS_B" route add 10.96.0.0/12 dev b0
 	ip -n "$NS_B" neigh replace 10.96.0.50 lladdr "$mac" dev b0 nud permanent
 	np_in "$NS_B" attach b0 >/dev/null 2>&1
+	local pcap="$BATS_TEST_TMPDIR/b0.pcap" pid
+	in_ns "$NS_B" tcpdump -q -i b0 -w "$pcap" -U 2>/dev/null &
+	pid=$!
+	sleep 1
 	in_ns "$NS_B" bash -c 'for i in 1 2 3; do echo x >/dev/udp/10.96.0.50/80; done' || true
 	in_ns "$NS_B" bash -c 'exec 3<>/dev/tcp/10.96.0.50/80' 2>/dev/null &
 	sleep 1
+	kill "$pid"
+	wait "$pid" || true
+	# Per service, in the kernel: new flows to its ports (TCP 80 only; not the UDP ones).
+	local want
+	want=$(distinct_flows "$pcap" 'ip.dst == 10.96.0.50 && tcp.dstport == 80' ip.src tcp.srcport)
+	[ "$want" -eq 1 ]
+	[ "$(distinct_flows "$pcap" 'ip.dst == 10.96.0.50 && udp' udp.srcport)" -eq 3 ]
+	run np_in "$NS_B" -j show k8s services
+	[ "$(jq -c '[.[] | {namespace, name, flows}]' <<<"$output")" = \
+		"[{\"namespace\":\"shop\",\"name\":\"dns\",\"flows\":0},{\"namespace\":\"shop\",\"name\":\"web\",\"flows\":$want}]" ]
+	run np_in "$NS_B" --prom show k8s services
+	[ "$(np_prom_plain <<<"$output" | grep -v '^#')" = \
+		"netprobe_k8s_service_flows_total{namespace=\"shop\",service=\"web\"} $want" ]
 	run np_in "$NS_B" -j show flows service shop/web
 	[ "$status" -eq 0 ]
 	# TCP to the service port: the service; UDP to the same address and port 80 is not it.
@@ -245,6 +284,13 @@ class_frames() {
 	run np_in "$NS_B" -j k8s sync
 	[ "$(jq -c '{enabled, removed, prefixes}' <<<"$output")" = "{\"enabled\":true,\"removed\":1,\"prefixes\":$((n - 1))}" ]
 	[ "$(bpftool map dump pinned "$NETPROBE_PIN_ROOT/maps/np_k8s_cidrs" -j | jq length)" -eq $((n - 1)) ]
+	# The service that stays keeps its slot and its count; the one gone has neither,
+	# nor a port the kernel still looks up: the ClusterIP port, and the NodePort
+	# on each address of the node.
+	[ "$(np_in "$NS_B" -j show k8s services | jq -c '[.[] | {name, flows}]')" = "[{\"name\":\"web\",\"flows\":$want}]" ]
+	local addrs
+	addrs=$(ip -n "$NS_B" -j addr show | jq '[.[].addr_info[]] | length')
+	[ "$(bpftool map dump pinned "$NETPROBE_PIN_ROOT/maps/np_k8s_svc_ports" -j | jq length)" -eq $((1 + addrs)) ]
 }
 
 @test "an address reused by a newer pod does not rename older flows" {

@@ -42,6 +42,13 @@
 #                                    kube-proxy's rules for one service port,
 #                                    iptables mode, or nftables mode when
 #                                    K8S_PROXY_MODE=nftables
+#   k8s_nodeport_add NODE NS NAME PORTNAME NODEPORT PROTO
+#                                    a NodePort for a service port added
+#                                    before (iptables mode): KUBE-NODEPORTS ->
+#                                    KUBE-EXT (masquerade) -> KUBE-SVC
+#   k8s_outside_up NAME IP           a host on the underlay that is no node
+#                                    (a client from outside the cluster);
+#                                    prints its netns name
 #   k8s_teardown                     everything above, by PID and by name
 #
 # The env file of a node (shell syntax, one KEY=value a line): K8S_NODE,
@@ -68,6 +75,7 @@ K8S_CLUSTER_CIDR="10.244.0.0/16"
 K8S_UNDERLAY_PREFIX=24
 
 K8S_NODES=()
+K8S_OUTSIDE=()
 K8S_PIDS=()
 K8S_WORK=""
 K8S_SUFFIX=""
@@ -481,6 +489,34 @@ k8s_service_add() {
 	esac
 }
 
+# k8s_nodeport_add NODE NS NAME PORTNAME NODEPORT PROTO: kept beside the
+# services, and the rules rewritten whole.
+k8s_nodeport_add() {
+	local node="$1" book
+	shift
+	book="$(k8s_node "$node" K8S_BOOK)"
+	local IFS=' '
+	echo "$*" >>"$book/nodeports.tsv"
+	_k8s_iptables_sync "$node" "$book/services.tsv"
+}
+
+# k8s_outside_up NAME IP: a namespace on the underlay switch with IP, no node.
+k8s_outside_up() {
+	local ns
+	_k8s_init || return 1
+	_k8s_switch || return 1
+	ns="k8s-$1-$K8S_SUFFIX"
+	ip netns add "$ns" || return 1
+	K8S_OUTSIDE+=("$ns")
+	ip -n "$ns" link set lo up
+	ip link add eth0 netns "$ns" type veth peer name "$1" netns "$K8S_SWITCH" || return 1
+	ip -n "$K8S_SWITCH" link set "$1" master br0 up
+	ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+	ip -n "$ns" addr add "$2/$K8S_UNDERLAY_PREFIX" dev eth0
+	ip -n "$ns" link set eth0 up
+	echo "$ns"
+}
+
 # _k8s_iptables_sync NODE FILE: kube-proxy's nat table (iptables mode) for
 # the services in FILE: KUBE-SERVICES -> KUBE-SVC-<hash> -> KUBE-SEP-<hash>,
 # with its comments ("ns/name:port cluster IP", "ns/name:port -> ip:port").
@@ -520,6 +556,16 @@ _k8s_iptables_sync() {
 				echo "-A $sep -p $proto -m comment --comment \"$spn\" -m $proto -j DNAT --to-destination $ep"
 				i=$((i + 1))
 			done
+			# Its NodePort: as kube-proxy, KUBE-EXT masquerades and goes on to KUBE-SVC.
+			local nns nname npname nport nproto ext
+			while read -r nns nname npname nport nproto; do
+				[ "$nns/$nname:$npname$nproto" = "$spn$proto" ] || continue
+				ext="KUBE-EXT-$(_k8s_hash 16 "$spn$proto")"
+				chains+=$'\n'":$ext - [0:0]"
+				echo "-A KUBE-NODEPORTS -p $proto -m comment --comment \"$spn\" -m $proto --dport $nport -j $ext"
+				echo "-A $ext -m comment --comment \"masquerade traffic for $spn external destinations\" -j KUBE-MARK-MASQ"
+				echo "-A $ext -j $svc"
+			done < <(cat "${file%/*}/nodeports.tsv" 2>/dev/null)
 		done <"$file"
 		echo "-A KUBE-SERVICES -m comment --comment \"kubernetes service nodeports; NOTE: this must be the last rule in this chain\" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS"
 	} >"$rules"
@@ -695,6 +741,10 @@ _k8s_teardown_all() {
 		_k8s_node_down "${K8S_NODES[i]}"
 	done
 	K8S_NODES=()
+	for p in "${K8S_OUTSIDE[@]}"; do
+		ip netns del "$p" 2>/dev/null
+	done
+	K8S_OUTSIDE=()
 	[ -n "$K8S_SWITCH" ] && ip netns del "$K8S_SWITCH" 2>/dev/null
 	# The QoS and kubepods levels only if this test made them (rmdir fails
 	# on a cgroup still in use, by a node of another test for one).
