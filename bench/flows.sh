@@ -118,9 +118,9 @@ bench_cost() {
 	[ "${ROUNDS:-1}" -gt 1 ] || return 0
 	echo "== medians of $ROUNDS rounds (ns per packet)"
 	awk -F'|' '{ k = $1; tc[k] = tc[k] " " $2; xdp[k] = xdp[k] " " $3; if (!(k in seen)) { seen[k] = 1; order[++n] = k } }
-		function med(s,   a, m) { m = split(s, a, " "); asort(a); return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
+		function med(s,   a, m, i, j, t) { m = split(s, a, " "); for (i = 2; i <= m; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t } return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
 		END { for (i = 1; i <= n; i++) printf "%-48s tc %6.1f  xdp %6.1f\n", order[i], med(tc[order[i]]), med(xdp[order[i]]) }' \
-		<(sed -n 's/^\(.*[^ ]\) *[0-9]* pkts  tc *\([0-9.]*\) ns\/pkt  xdp *\([0-9.]*\) ns.*/\1|\2|\3/p' "$OUT/cost.txt")
+		<(sed -n 's/^\(.*[^ ]\)  *[0-9][0-9]* pkts  tc *\([0-9.]*\) ns\/pkt  xdp *\([0-9.]*\) ns.*/\1|\2|\3/p' "$OUT/cost.txt")
 }
 
 # bench_cost_one LABEL: both traffic kinds with the netprobe in $NP.
