@@ -3,6 +3,7 @@
  * The pinned state under the pin root (default /sys/fs/bpf/netprobe):
  *
  *   maps/np_meta            layout version, creation time, writer version
+ *   maps/np_layouts         layout version of each feature's maps (enum np_feature)
  *   maps/np_devices         what attach did per device (modes, qdisc)
  *   maps/<name>             every other map, shared by all attachments
  *   progs/<dev>/<hook>      programs, per device and hook
