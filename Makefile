@@ -25,7 +25,7 @@ endif
 ARCH     := $(shell uname -m | sed -e 's/x86_64/x86/' -e 's/aarch64/arm64/')
 CFLAGS   ?= -O2 -g
 CFLAGS   += -Wall -Wextra -Werror -std=gnu11 -D_GNU_SOURCE -I$(BUILD) -Isrc
-LDLIBS   := -lbpf -lelf -lz -ljansson -lm
+LDLIBS   := -lbpf -lelf -lz -ljansson -lcurl -lyaml -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Werror -I$(BUILD) -Ibpf
 
 ifeq ($(SANITIZE),1)

@@ -2,15 +2,20 @@
 # Installs what netprobe needs to build and test, and only what is missing.
 # Debian/Ubuntu; needs root. NP_DEPS_BUILD_ONLY=1 (make run, make deps-build)
 # installs only what building and running need; make check adds the test tools.
+# NP_DEPS_BENCH=1 also installs what only bench/ uses (the tools bench/peers.sh
+# compares netprobe with); no test needs them.
 set -eu
 
-build="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjansson-dev bpftool pkg-config"
+build="make gcc clang llvm libbpf-dev libelf-dev zlib1g-dev libjansson-dev libcurl4-openssl-dev libyaml-dev bpftool pkg-config"
 run="iproute2"
-test_tools="bats jq strace prometheus-node-exporter curl iputils-ping socat python3 tcpdump tcpreplay tshark iperf3 nmap hping3 nftables
+test_tools="bats jq openssl strace prometheus-node-exporter curl iputils-ping socat python3 tcpdump tcpreplay tshark iperf3 nmap hping3 nftables
 prometheus procps util-linux ethtool bridge-utils bash-completion man-db xxd containerd runc containernetworking-plugins python3-grpcio python3-protobuf python3-grpc-tools python3-pkg-resources conntrack iptables"
+
+bench_tools="softflowd pmacct"
 
 want="$build $run"
 [ "${NP_DEPS_BUILD_ONLY:-0}" = 1 ] || want="$want $test_tools"
+[ "${NP_DEPS_BENCH:-0}" = 0 ] || want="$want $bench_tools"
 
 missing=""
 for p in $want; do

@@ -30,7 +30,7 @@ struct options {
 	bool bits;		/* -b */
 };
 
-enum { OPT_PROM = 1000, OPT_PIN_ROOT, OPT_PROM_LABEL, OPT_HOST_ROOT };
+enum { OPT_PROM = 1000, OPT_PIN_ROOT, OPT_PROM_LABEL, OPT_HOST_ROOT, OPT_KUBECONFIG };
 
 static const struct argp_option argp_options[] = {
 	{ "json", 'j', NULL, 0, "Print one JSON document on stdout", 0 },
@@ -47,6 +47,8 @@ static const struct argp_option argp_options[] = {
 	  ", or $NETPROBE_PIN_ROOT)", 0 },
 	{ "host-root", OPT_HOST_ROOT, "DIR", 0,
 	  "Where the host's / is, for Kubernetes sources (default /, or $NETPROBE_HOST_ROOT)", 0 },
+	{ "kubeconfig", OPT_KUBECONFIG, "FILE", 0,
+	  "The API server, for names of other nodes' pods (or $NETPROBE_KUBECONFIG)", 0 },
 	{ "version", 'V', NULL, 0, "Print version information", 0 },
 	{ "help", 'h', NULL, 0, "Print this help", 0 },
 	{ 0 },
@@ -85,6 +87,9 @@ static error_t parse_opt(int key, char *arg, struct argp_state *state)
 		break;
 	case OPT_HOST_ROOT:
 		ctx->host_root = arg;
+		break;
+	case OPT_KUBECONFIG:
+		ctx->kubeconfig = arg;
 		break;
 	case OPT_PROM_LABEL:
 		if (opts->nlabels == (int)ARRAY_SIZE(opts->labels))
@@ -188,6 +193,7 @@ static void print_usage(void)
 	       "  -v, --verbose       debug output (twice: libbpf's too)\n"
 	       "      --pin-root DIR  pinned state (default %s or $NETPROBE_PIN_ROOT)\n"
 	       "      --host-root DIR the host's / for Kubernetes sources (default /)\n"
+	       "      --kubeconfig FILE  the API server, for other nodes' pod names\n"
 	       "  -V, --version       version information\n"
 	       "  -h, --help          this help\n\n",
 	       NP_DEFAULT_PIN_ROOT);

@@ -279,6 +279,7 @@ void np_k8s_who_out(struct np_out *o, const struct np_k8s_who *w)
 int cmd_query_ip(struct np_ctx *ctx, int argc, char **argv)
 {
 	static const char *const words[] = { "port", "proto", NULL };
+	char node[256];
 	struct np_k8s_who w;
 	struct np_k8s k;
 	__u64 port = 0, seen = 0;
@@ -307,6 +308,7 @@ int cmd_query_ip(struct np_ctx *ctx, int argc, char **argv)
 			return np_usage(ctx, "proto: '%s' is not a protocol name or number", v);
 	}
 	np_k8s_load(&k, host_root(ctx), NP_K8S_ALL);
+	np_k8s_load_api(&k, ctx->kubeconfig, np_k8s_node_name(node, sizeof(node)));
 	k8s_notes(ctx, &k);
 	np_k8s_who(&k, addr, port, proto, 0, &w);
 	out_object_begin(ctx->out);
@@ -319,58 +321,53 @@ int cmd_query_ip(struct np_ctx *ctx, int argc, char **argv)
 
 /* ---- the kernel's classes: k8s sync, show k8s ---- */
 
-static int k8s_key_cmp_del(int fd, const struct np_k8s_cidr_entry *v, int n, __u64 *removed)
+/*
+ * Deletes the keys (of size ksz) of fd that keep() refuses. The walk
+ * restarts after each delete (LPM tries have no stable order across
+ * deletes), bounded by twice the map's size (max).
+ */
+static int del_stale(int fd, size_t ksz, int max, bool (*keep)(const void *key, const void *v,
+							       int n),
+		     const void *v, int n, __u64 *removed)
 {
-	struct np_k8s_cidr_key key, next;
+	char key[64], next[64];
 	bool first = true;
 
-	/* Stale prefixes go; the walk restarts after each delete (LPM tries
-	 * have no stable order across deletes), bounded by the map's size. */
-	for (int guard = 0; guard < 2 * NP_K8S_CIDRS_MAX; guard++) {
-		bool keep = false;
-
-		if (bpf_map_get_next_key(fd, first ? NULL : &key, &next))
+	if (ksz > sizeof(key))
+		return -EINVAL;
+	for (int guard = 0; guard < 2 * max; guard++) {
+		if (bpf_map_get_next_key(fd, first ? NULL : key, next))
 			return 0;
 		first = false;
-		for (int i = 0; i < n && !keep; i++)
-			keep = next.prefixlen == v[i].cidr.prefix &&
-			       !memcmp(next.addr, v[i].cidr.addr, 16);
-		if (!keep && !bpf_map_delete_elem(fd, &next)) {
+		if (!keep(next, v, n) && !bpf_map_delete_elem(fd, next)) {
 			(*removed)++;
 			first = true;
 			continue;
 		}
-		key = next;
+		memcpy(key, next, ksz);
 	}
 	return -E2BIG;
 }
 
-/*
- * Writes np_k8s_cidrs from the node's sources and turns the classes on (or
- * off, when the node has no Kubernetes). The caller holds the state lock.
- * quiet: a note instead of output (from attach). Returns 0 or -errno.
- */
-/* Stale service ports go: those not in v. The walk restarts after each delete. */
-static int ports_del_stale(int fd, const struct np_k8s_port_entry *v, int n)
+static bool cidr_kept(const void *key, const void *entries, int n)
 {
-	struct np_k8s_port_key key, next;
-	bool first = true;
+	const struct np_k8s_cidr_key *k = key;
+	const struct np_k8s_cidr_entry *v = entries;
 
-	for (int guard = 0; guard < 2 * NP_K8S_SVC_PORTS_MAX; guard++) {
-		bool keep = false;
+	for (int i = 0; i < n; i++)
+		if (k->prefixlen == v[i].cidr.prefix && !memcmp(k->addr, v[i].cidr.addr, 16))
+			return true;
+	return false;
+}
 
-		if (bpf_map_get_next_key(fd, first ? NULL : &key, &next))
-			return 0;
-		first = false;
-		for (int i = 0; i < n && !keep; i++)
-			keep = !memcmp(&next, &v[i].key, sizeof(next));
-		if (!keep && !bpf_map_delete_elem(fd, &next)) {
-			first = true;
-			continue;
-		}
-		key = next;
-	}
-	return -E2BIG;
+static bool port_kept(const void *key, const void *entries, int n)
+{
+	const struct np_k8s_port_entry *v = entries;
+
+	for (int i = 0; i < n; i++)
+		if (!memcmp(key, &v[i].key, sizeof(v[i].key)))
+			return true;
+	return false;
 }
 
 /* The per-pod and per-service maps of one traffic probe's pins. */
@@ -414,7 +411,8 @@ static int ports_write(const struct owner_maps *m, struct np_k8s_assign *a,
 		if (!err && slot && bpf_map_update_elem(m->ports, &pv[i].key, &slot, BPF_ANY))
 			err = -errno;
 	}
-	return err ?: ports_del_stale(m->ports, pv, np);
+	return err ?: del_stale(m->ports, sizeof(struct np_k8s_port_key), NP_K8S_SVC_PORTS_MAX,
+				port_kept, pv, np, &(__u64){ 0 });
 }
 
 /*
@@ -469,7 +467,8 @@ int np_k8s_sync(struct np_ctx *ctx, __u64 *entries, __u64 *removed, bool *enable
 	if (!err && m.owners >= 0)
 		err = ports_write(&m, &a, pv, np);
 	np_k8s_free(&k);
-	err = err ?: k8s_key_cmp_del(fd, v, n, removed);
+	err = err ?: del_stale(fd, sizeof(struct np_k8s_cidr_key), NP_K8S_CIDRS_MAX, cidr_kept, v,
+				n, removed);
 	/* The maps no longer name the slots of pods and services gone: free them. */
 	if (!err && m.owners >= 0)
 		err = np_k8s_owners_release(m.owners, &a);
@@ -570,26 +569,13 @@ static const struct np_col info_cols[] = {
 		      "1 for each pod of this node and address, as kube_pod_info." },
 };
 
-/* This node's name for pod_info: NODE_NAME (a DaemonSet's downward API), else the hostname. */
-static const char *node_name(char *buf, size_t n)
-{
-	const char *env = getenv("NODE_NAME");
-
-	if (env && *env)
-		return env;
-	if (gethostname(buf, n))
-		snprintf(buf, n, "unknown");
-	buf[n - 1] = '\0';
-	return buf;
-}
-
 static void pod_info(struct np_ctx *ctx)
 {
 	char node[256], ip[INET6_ADDRSTRLEN];
 	struct np_k8s k;
 
 	np_k8s_load(&k, host_root(ctx), NP_K8S_PODS);
-	node_name(node, sizeof(node));
+	np_k8s_node_name(node, sizeof(node));
 	out_table_begin(ctx->out, NULL, info_cols, ARRAY_SIZE(info_cols), NP_LAYOUT_TABLE);
 	for (int i = 0; i < k.npods; i++) {
 		const struct np_k8s_pod *p = &k.pods[i];

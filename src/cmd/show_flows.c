@@ -173,6 +173,18 @@ static void ends_text(struct np_query *q, const struct flow_rec *r, char *src, c
 		snprintf(dst + strlen(dst), n - strlen(dst), "%s", names->dst_snat);
 }
 
+/*
+ * The device's name from the query's cache. np_query_names() answers the
+ * same, but copies the record and the name per row: a tenth of the time a
+ * million rows take. It still names the k8s ends.
+ */
+static const char *flow_dev(struct np_query *q, const struct flow_rec *r)
+{
+	if (q->k8s || !r->key.ifindex)
+		return np_query_names(q, r)->dev;
+	return np_query_dev_name(q, r->key.ifindex, 0);
+}
+
 static void print_flow(struct np_query *q, const void *rec, void *arg)
 {
 	const struct flow_rec *r = rec;
@@ -185,7 +197,7 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 	np_addr_str(k->src, src, sizeof(src));
 	np_addr_str(k->dst, dst, sizeof(dst));
 	out_row_begin(o);
-	out_str(o, C_IF, np_query_names(q, rec)->dev);
+	out_str(o, C_IF, flow_dev(q, r));
 	out_u64(o, C_IFINDEX, k->ifindex);
 	out_str(o, C_DIR, dir_words[r->egress]);
 	out_str(o, C_HOOK, r->xdp ? "xdp" : "tc");
@@ -232,6 +244,8 @@ static int on_flow(const void *key, const void *value, void *arg)
 	struct show *s = arg;
 	struct flow_rec r;
 
+	/* Padding too: np_query_names() knows a row again by its bytes. */
+	memset(&r, 0, sizeof(r));
 	memcpy(&r.key, key, sizeof(r.key));
 	memcpy(&r.val, value, sizeof(r.val));
 	r.egress = r.key.dir == NP_HOOK_TC_EGRESS;

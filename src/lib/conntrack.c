@@ -43,6 +43,7 @@ static struct rtattr *put(char *buf, size_t cap, size_t *off, int type, const vo
 
 	if (*off + RTA_SPACE(len) > cap)
 		return NULL;
+	memset(rta, 0, RTA_SPACE(len));	/* the alignment padding goes out too */
 	rta->rta_type = type;
 	rta->rta_len = RTA_LENGTH(len);
 	if (data)

@@ -12,8 +12,8 @@
 
 int np_flow_table_walk(int fd, np_map_walk_fn fn, void *arg)
 {
-	return np_map_walk(fd, sizeof(struct np_flow_key), sizeof(struct np_flow_value), false,
-			   fn, arg);
+	return np_map_walk_ahead(fd, sizeof(struct np_flow_key), sizeof(struct np_flow_value),
+				 fn, arg);
 }
 
 static int count_one(const void *k, const void *v, void *arg)

@@ -44,7 +44,7 @@ const struct np_k8s_source np_k8s_sources[] = {
 #define JSON_FILE_MAX	(4 << 20)
 #define RULES_MAX	(64 << 20)
 
-static void note(struct np_k8s *k, const char *fmt, ...)
+void np_k8s_note(struct np_k8s *k, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -192,7 +192,7 @@ static void each_entry(struct np_k8s *k, const char *dir, const char *tail,
 	d = opendir(host_path(k, dir, host, sizeof(host)));
 	if (!d) {
 		if (errno != ENOENT)
-			note(k, "cannot read %s: %s", host, strerror(errno));
+			np_k8s_note(k, "cannot read %s: %s", host, strerror(errno));
 		return;
 	}
 	while ((de = readdir(d))) {
@@ -834,7 +834,7 @@ static void read_services(struct np_k8s *k)
 			char *text = read_text(host_path(k, w, path, sizeof(path)));
 
 			if (!text) {
-				note(k, "cannot read kube-proxy rules %s", path);
+				np_k8s_note(k, "cannot read kube-proxy rules %s", path);
 				continue;
 			}
 			if ((text[0] == '{' ? np_k8s_parse_nft(k, text) :
@@ -914,7 +914,7 @@ static void read_nodes(struct np_k8s *k)
 	self_addrs(k);
 	np_flannel_env_load(host_path(k, source(SRC_FLANNEL), path, sizeof(path)), &env);
 	for (int i = 0; i < env.nnotes && i < NP_FLANNEL_NOTES; i++)
-		note(k, "%s", env.notes[i]);
+		np_k8s_note(k, "%s", env.notes[i]);
 	add_cidrs(k->cluster, &k->ncluster, 4, env.network);
 	add_cidrs(k->cluster, &k->ncluster, 4, env.ipv6_network);
 	/* This node: its pod CIDR; its address is any of self_ips. */
@@ -1010,20 +1010,25 @@ int np_k8s_index(struct np_k8s *k)
 	return 0;
 }
 
-/* The first index entry of addr, or nipidx. */
-static int ipidx_first(const struct np_k8s *k, const __u8 addr[16])
+/* The first entry of addr in a sorted address index, or n. */
+static int ipref_first(const struct np_k8s_ipref *v, int n, const __u8 addr[16])
 {
-	int lo = 0, hi = k->nipidx;
+	int lo = 0, hi = n;
 
 	while (lo < hi) {
 		int mid = lo + (hi - lo) / 2;
 
-		if (memcmp(k->ipidx[mid].addr, addr, 16) < 0)
+		if (memcmp(v[mid].addr, addr, 16) < 0)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	return lo;
+}
+
+static int ipidx_first(const struct np_k8s *k, const __u8 addr[16])
+{
+	return ipref_first(k->ipidx, k->nipidx, addr);
 }
 
 void np_k8s_free(struct np_k8s *k)
@@ -1033,7 +1038,23 @@ void np_k8s_free(struct np_k8s *k)
 	free(k->nodes);
 	free(k->self_ips);
 	free(k->ipidx);
+	free(k->rpods);
+	free(k->ripidx);
 	memset(k, 0, sizeof(*k));
+}
+
+const char *np_k8s_node_name(char *buf, size_t n)
+{
+	const char *env = getenv("NODE_NAME");
+
+	if (env && *env) {
+		snprintf(buf, n, "%s", env);
+		return buf;
+	}
+	if (gethostname(buf, n))
+		snprintf(buf, n, "unknown");
+	buf[n - 1] = '\0';
+	return buf;
 }
 
 /* ---- lookups ---- */
@@ -1060,6 +1081,41 @@ static const struct np_k8s_node *self_node(const struct np_k8s *k)
 		if (k->nodes[i].self)
 			return &k->nodes[i];
 	return NULL;
+}
+
+/* The node a pod of another node is on: by its host IP, else by pod CIDR. */
+static const struct np_k8s_node *remote_node(const struct np_k8s *k, const struct np_k8s_pod *p,
+					     const __u8 addr[16])
+{
+	for (int i = 0; i < k->nnodes; i++)
+		if (!memcmp(k->nodes[i].ip, p->host_ip, 16))
+			return &k->nodes[i];
+	for (int i = 0; i < k->nnodes; i++)
+		for (int c = 0; c < k->nodes[i].ncidrs; c++)
+			if (np_cidr_match(&k->nodes[i].pod_cidr[c], addr))
+				return &k->nodes[i];
+	return NULL;
+}
+
+/* A pod of another node the API server named; as this node's pods, by creation time. */
+static bool remote_pod(const struct np_k8s *k, const __u8 addr[16], __u64 seen_ns,
+		       struct np_k8s_who *w)
+{
+	for (int i = ipref_first(k->ripidx, k->nripidx, addr); i < k->nripidx && !memcmp(k->ripidx[i].addr, addr, 16); i++) {
+		const struct np_k8s_pod *p = &k->rpods[k->ripidx[i].pod];
+
+		if (seen_ns && p->created_ns > seen_ns) {
+			w->reused = true;
+			continue;
+		}
+		if (!w->matches++)
+			w->pod = p;
+	}
+	if (!w->pod)
+		return false;
+	w->kind = NP_K8S_POD;
+	w->node = remote_node(k, w->pod, addr);
+	return true;
 }
 
 /* addr is c's first address (all host bits 0), in a prefix that has others. */
@@ -1128,6 +1184,8 @@ void np_k8s_who(const struct np_k8s *k, const __u8 addr[16], __u16 port, __u8 pr
 			w->node = &k->nodes[i];
 			return;
 		}
+	if (k->nripidx && remote_pod(k, addr, seen_ns, w))
+		return;
 	for (int i = 0; i < k->nnodes; i++)
 		for (int c = 0; c < k->nodes[i].ncidrs; c++)
 			if (np_cidr_match(&k->nodes[i].pod_cidr[c], addr)) {

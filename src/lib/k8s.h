@@ -36,7 +36,11 @@ struct np_k8s_pod {
 	char interface[IF_NAMESIZE];	/* the host side veth, "" if unknown */
 	bool host_network;		/* shares the node's namespace: it is the node */
 	__u64 created_ns;		/* CLOCK_REALTIME ns: when its sandbox was made */
-	const char *source;		/* "containerd", "cri-o", "cni-cache", "host-local" */
+	const char *source;		/* "containerd", "cri-o", "cni-cache", "host-local",
+					 * "api-server" (a pod of another node) */
+	/* A pod of another node (from the API server): its node. */
+	char node_name[64];
+	__u8 host_ip[16];
 };
 
 enum np_k8s_svc_kind {
@@ -89,6 +93,12 @@ struct np_k8s {
 		int pod, svc;		/* index in pods or svcs, -1 for the other */
 	} *ipidx;
 	int nipidx;
+	/* Pods of other nodes, from the API server (np_k8s_load_api), and their addresses. */
+	struct np_k8s_pod *rpods;
+	int nrpods;
+	struct np_k8s_ipref *ripidx;
+	int nripidx;
+	bool api;			/* the API server answered */
 	char notes[NP_K8S_NOTES][256];
 	int nnotes;
 };
@@ -105,6 +115,17 @@ struct np_k8s {
  */
 int np_k8s_load(struct np_k8s *k, const char *host_root, unsigned what);
 void np_k8s_free(struct np_k8s *k);
+/* This node's name in buf: $NODE_NAME (a DaemonSet's downward API), else the hostname. */
+const char *np_k8s_node_name(char *buf, size_t n);
+/* A note for the user (what could not be read), kept in k. */
+void np_k8s_note(struct np_k8s *k, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/*
+ * Adds the pods of other nodes from the API server (k8s_api.c), when a
+ * kubeconfig (kubeconfig, else $NETPROBE_KUBECONFIG) or a service account
+ * says where it is; self_name: this node's name, whose pods are skipped.
+ * Failures are notes. 0 or -ENOMEM.
+ */
+int np_k8s_load_api(struct np_k8s *k, const char *kubeconfig, const char *self_name);
 /* Builds the address index (np_k8s_load does; call again after adding by hand). */
 int np_k8s_index(struct np_k8s *k);
 

@@ -92,6 +92,11 @@ int np_query_k8s(struct np_query *q, const char *host_root, unsigned what)
 	if (!r)
 		return -ENOMEM;
 	np_k8s_load(&r->k, host_root, what);
+	if (what & NP_K8S_PODS) {
+		char node[256];
+
+		np_k8s_load_api(&r->k, q->ctx->kubeconfig, np_k8s_node_name(node, sizeof(node)));
+	}
 	for (int i = 0; i < r->k.nnotes && i < NP_K8S_NOTES; i++)
 		np_warn(q->ctx, "%s", r->k.notes[i]);
 	r->mono_to_real = np_mono_to_real_offset();

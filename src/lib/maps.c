@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -176,6 +177,130 @@ int np_map_walk(int fd, size_t key_size, size_t value_size, bool delete,
 	free(b.keys);
 	free(b.vals);
 	free(b.token);
+	return ret;
+}
+
+/*
+ * A walk that reads ahead: a reader thread fills one batch with the
+ * kernel's lookup while fn goes through the other. Half the time of a
+ * large read is the kernel's, half is what fn does with the entries: on
+ * two cores they overlap. Batches are handed over under one lock.
+ */
+#define AHEAD_BATCH_BYTES	(4u << 20)
+
+struct ahead {
+	int fd;
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct walk_buf b[2];
+	__u32 count[2];
+	int err[2];		/* the lookup's return: 0, -ENOENT at the end, -errno */
+	bool full[2];		/* filled, not yet gone through */
+	bool stop;		/* fn wants no more */
+};
+
+/* Batch i is the reader's until it is full, fn's until it is not. */
+static bool ahead_wait(struct ahead *a, int i, bool want_full)
+{
+	bool stop;
+
+	pthread_mutex_lock(&a->lock);
+	while (a->full[i] != want_full && !a->stop)
+		pthread_cond_wait(&a->cond, &a->lock);
+	stop = a->stop;
+	pthread_mutex_unlock(&a->lock);
+	return !stop;
+}
+
+static void ahead_set(struct ahead *a, int i, bool full, bool stop)
+{
+	pthread_mutex_lock(&a->lock);
+	a->full[i] = full;
+	a->stop |= stop;
+	pthread_cond_broadcast(&a->cond);
+	pthread_mutex_unlock(&a->lock);
+}
+
+static void *ahead_reader(void *arg)
+{
+	LIBBPF_OPTS(bpf_map_batch_opts, opts);
+	struct ahead *a = arg;
+	void *token = a->b[0].token;
+	bool first = true;
+	int ret;
+
+	for (int i = 0;; i ^= 1) {
+		struct walk_buf *b = &a->b[i];
+
+		if (!ahead_wait(a, i, false))
+			return NULL;
+		do {
+			a->count[i] = b->n;
+			ret = bpf_map_lookup_batch(a->fd, first ? NULL : token, token, b->keys,
+						   b->vals, &a->count[i], &opts);
+			/* One hash bucket holds more than a batch: read it whole. */
+		} while (ret == -ENOSPC && !a->count[i] && !(ret = walk_buf_grow(b, b->n * 2)));
+		first = false;
+		a->err[i] = ret;
+		ahead_set(a, i, true, false);
+		if (ret)
+			return NULL;
+	}
+}
+
+/* fn over the batches as the reader fills them; *unsupported as walk_batches. */
+static int ahead_deliver(struct ahead *a, np_map_walk_fn fn, void *arg, bool *unsupported)
+{
+	int ret = 0;
+
+	for (int i = 0, n = 0;; i ^= 1, n++) {
+		int err;
+
+		ahead_wait(a, i, true);
+		err = a->err[i];
+		if (err && err != -ENOENT) {
+			*unsupported = !n && batch_unsupported(err);
+			ret = err;
+		} else {
+			ret = walk_deliver(&a->b[i], a->count[i], fn, arg);
+		}
+		ahead_set(a, i, false, ret || err);
+		if (ret || err)
+			return ret;
+	}
+}
+
+int np_map_walk_ahead(int fd, size_t key_size, size_t value_size, np_map_walk_fn fn,
+		      void *arg)
+{
+	struct ahead a = { .fd = fd };
+	size_t n = AHEAD_BATCH_BYTES / (key_size + value_size);
+	bool unsupported = false;
+	pthread_t reader;
+	int ret;
+
+	ret = walk_buf_init(&a.b[0], key_size, value_size);
+	ret = ret ?: walk_buf_init(&a.b[1], key_size, value_size);
+	ret = ret ?: walk_buf_grow(&a.b[0], n);
+	ret = ret ?: walk_buf_grow(&a.b[1], n);
+	pthread_mutex_init(&a.lock, NULL);
+	pthread_cond_init(&a.cond, NULL);
+	if (!ret && pthread_create(&reader, NULL, ahead_reader, &a)) {
+		ret = np_map_walk(fd, key_size, value_size, false, fn, arg);
+	} else if (!ret) {
+		ret = ahead_deliver(&a, fn, arg, &unsupported);
+		ahead_set(&a, 0, false, true);
+		pthread_join(reader, NULL);
+		if (unsupported)
+			ret = np_map_walk(fd, key_size, value_size, false, fn, arg);
+	}
+	pthread_cond_destroy(&a.cond);
+	pthread_mutex_destroy(&a.lock);
+	for (int i = 0; i < 2; i++) {
+		free(a.b[i].keys);
+		free(a.b[i].vals);
+		free(a.b[i].token);
+	}
 	return ret;
 }
 

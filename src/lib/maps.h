@@ -27,6 +27,15 @@ int np_map_walk(int fd, size_t key_size, size_t value_size, bool delete,
 		np_map_walk_fn fn, void *arg);
 
 /*
+ * np_map_walk without delete, for large maps: a second thread reads the
+ * next batch (~4 MB) while fn goes through the current one. fn runs in the
+ * caller's thread, one entry after the other, in the order of the map.
+ * Holds two batches. Returns as np_map_walk.
+ */
+int np_map_walk_ahead(int fd, size_t key_size, size_t value_size, np_map_walk_fn fn,
+		      void *arg);
+
+/*
  * Deletes the entries of a hash map whose key holds ifindex (a __u32 at
  * byte off): one np_map_walk to find them, then the deletes. *deleted (may
  * be NULL) gets how many went. Returns 0 or -errno.

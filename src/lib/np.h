@@ -24,6 +24,7 @@ struct np_ctx {
 	struct np_out *out;
 	const char *pin_root;
 	const char *host_root;	/* --host-root: where the host's / is (NULL: env or /) */
+	const char *kubeconfig;	/* --kubeconfig: the API server's (NULL: env or in-cluster) */
 	int verbose;
 	bool quiet;
 	bool numeric;		/* -n: exact numbers, no human units */

@@ -61,10 +61,26 @@ struct np_out {
 	int nrows;
 	struct cell *cells;
 	struct family *fams;
-	/* The JSON text of the row being written. */
+	/* JSON text of the rows written and not yet handed to f (rows_flush). */
 	char *rowbuf;
 	size_t rowlen, rowcap;
+	bool cells_clean;	/* no cell set since the last clear */
 };
+
+/*
+ * Table rows collect here and reach the stream in large writes: one
+ * fwrite per row costs more than formatting a flow does.
+ */
+#define ROWS_PENDING_MAX	(64u * 1024)
+
+/*
+ * Short copies into a row are one fixed-size move of ROW_SLACK bytes, not a
+ * memcpy call: the text of each key and string cell has that much readable
+ * memory behind it (allocated so), and the row buffer has room to spare for
+ * each cell (ROW_CELL_ROOM, reserved once per cell).
+ */
+#define ROW_SLACK		32
+#define ROW_CELL_ROOM		(4 * ROW_SLACK + 64)
 
 struct np_out *out_new(enum np_format fmt, bool pretty, bool numeric, FILE *f)
 {
@@ -106,6 +122,15 @@ static void flush_checked(struct np_out *o)
 {
 	if (fflush(o->f) && !o->werr)
 		o->werr = errno ? errno : EIO;
+}
+
+/* Hands the rows collected in rowbuf to the stream. */
+static void rows_flush(struct np_out *o)
+{
+	if (!o->rowlen)
+		return;
+	fwrite_unlocked(o->rowbuf, 1, o->rowlen, o->f);
+	o->rowlen = 0;
 }
 
 bool out_broken(struct np_out *o)
@@ -201,6 +226,7 @@ static void indent(struct np_out *o)
 /* Separator before a JSON member or element at the current depth. */
 static void json_sep(struct np_out *o)
 {
+	rows_flush(o);
 	o->started = true;
 	if (!o->first[o->depth])
 		fputc(',', o->f);
@@ -223,6 +249,7 @@ static void json_close(struct np_out *o)
 	char c = o->close[o->depth];
 	bool empty = o->first[o->depth];
 
+	rows_flush(o);
 	o->depth--;
 	if (!empty)
 		indent(o);
@@ -273,6 +300,7 @@ int out_end(struct np_out *o)
 {
 	if (!o->ended) {
 		o->ended = true;
+		rows_flush(o);
 		if (o->fmt == NP_FMT_JSON)
 			while (o->depth > 0)
 				json_close(o);
@@ -362,19 +390,33 @@ void out_kv_bool(struct np_out *o, const char *key, const char *header, bool v)
 
 /* ---- tables ---- */
 
+static void pad_spaces(FILE *f, int n)
+{
+	static const char spaces[] = "                                ";
+
+	for (int k; n > 0; n -= k) {
+		k = n < (int)sizeof(spaces) - 1 ? n : (int)sizeof(spaces) - 1;
+		fwrite_unlocked(spaces, 1, k, f);
+	}
+}
+
 static void plain_cell(struct np_out *o, int i, const char *s, bool last)
 {
 	int w = o->cols[i].width;
+	size_t len;
 
 	if (o->layout == NP_LAYOUT_RECORD) {
 		fprintf(o->f, "%-18s %s\n", o->cols[i].header, s);
 		return;
 	}
-	if (last && w < 0)
-		fputs(s, o->f);
-	else
-		fprintf(o->f, "%*s", w, s);
-	fputs(last ? "\n" : "  ", o->f);
+	/* As "%*s" prints it, without printf: a plain table may have a million rows. */
+	len = strlen(s);
+	if (w > 0)
+		pad_spaces(o->f, w - (int)len);
+	fwrite_unlocked(s, 1, len, o->f);
+	if (w < 0 && !last)
+		pad_spaces(o->f, -w - (int)len);
+	fputs_unlocked(last ? "\n" : "  ", o->f);
 }
 
 static int last_plain_col(const struct np_out *o)
@@ -395,14 +437,21 @@ void out_table_begin(struct np_out *o, const char *key, const struct np_col *col
 	o->layout = layout;
 	o->nrows = 0;
 	o->cells = calloc(ncols, sizeof(*o->cells));
+	o->cells_clean = true;
 	for (int i = 0; i < ncols && o->cells && o->fmt == NP_FMT_JSON; i++) {
 		struct cell *c = &o->cells[i];
 
+		const char *sp = o->pretty && layout != NP_LAYOUT_STREAM ? " " : "";
+
 		/* A column without a key is for people only: plain text. */
-		if (!cols[i].key || asprintf(&c->jkey, "\"%s\":%s", cols[i].key,
-					     o->pretty && layout != NP_LAYOUT_STREAM ? " " : "") < 0)
-			c->jkey = NULL;
-		c->jkeylen = c->jkey ? strlen(c->jkey) : 0;
+		if (!cols[i].key)
+			continue;
+		c->jkeylen = strlen(cols[i].key) + 3 + strlen(sp);
+		c->jkey = calloc(1, c->jkeylen + 1 + ROW_SLACK);
+		if (c->jkey)
+			snprintf(c->jkey, c->jkeylen + 1, "\"%s\":%s", cols[i].key, sp);
+		else
+			c->jkeylen = 0;
 	}
 	if (o->fmt == NP_FMT_PROM) {
 		o->fams = calloc(ncols, sizeof(*o->fams));
@@ -453,6 +502,7 @@ static void prom_flush_families(struct np_out *o)
 
 void out_table_end(struct np_out *o)
 {
+	rows_flush(o);
 	if (o->fmt == NP_FMT_JSON && o->layout != NP_LAYOUT_STREAM)
 		json_close(o);
 	else if (o->fmt == NP_FMT_PROM && o->fams)
@@ -474,11 +524,12 @@ static void cells_clear(struct np_out *o)
 {
 	for (int i = 0; i < o->ncols; i++)
 		o->cells[i].type = CELL_NONE;
+	o->cells_clean = true;
 }
 
 void out_row_begin(struct np_out *o)
 {
-	if (o->cells)
+	if (o->cells && !o->cells_clean)
 		cells_clear(o);
 }
 
@@ -497,7 +548,8 @@ static void list_text(const struct cell *c, char *buf, size_t n)
 		len += snprintf(buf + len, len < n ? n - len : 0, "%s%s", k ? "," : "", p);
 }
 
-static void cell_text(struct np_out *o, int i, char *buf, size_t n)
+/* The plain text of cell i: in buf (n bytes), or the cell's own text if it fits. */
+static const char *cell_text(struct np_out *o, int i, char *buf, size_t n)
 {
 	const struct cell *c = &o->cells[i];
 	enum np_kind k = o->cols[i].kind;
@@ -508,6 +560,8 @@ static void cell_text(struct np_out *o, int i, char *buf, size_t n)
 		snprintf(buf, n, "-");
 		break;
 	case CELL_STR:
+		if (c->len < n)
+			return c->s;
 		snprintf(buf, n, "%s", c->s);
 		break;
 	case CELL_STRV:
@@ -545,6 +599,7 @@ static void cell_text(struct np_out *o, int i, char *buf, size_t n)
 			snprintf(buf, n, "%" PRIu64, (uint64_t)c->u);
 		break;
 	}
+	return buf;
 }
 
 /*
@@ -553,21 +608,27 @@ static void cell_text(struct np_out *o, int i, char *buf, size_t n)
  * text is what jansson prints; jansson still encodes what is not plain
  * (strings that need escapes or a UTF-8 check, and reals).
  */
+/* *buf reallocated to len bytes; false (and *buf as it was) without memory. */
+static bool buf_resize(char **buf, size_t *cap, size_t len)
+{
+	char *p = realloc(*buf, len);
+
+	if (!p)
+		return false;
+	*buf = p;
+	*cap = len;
+	return true;
+}
+
 static bool row_grow(struct np_out *o, size_t more)
 {
 	size_t cap = o->rowcap ? o->rowcap : 1024;
-	char *p;
 
 	if (o->rowlen + more <= o->rowcap)
 		return true;
 	while (cap < o->rowlen + more)
 		cap *= 2;
-	p = realloc(o->rowbuf, cap);
-	if (!p)
-		return false;
-	o->rowbuf = p;
-	o->rowcap = cap;
-	return true;
+	return buf_resize(&o->rowbuf, &o->rowcap, cap);
 }
 
 static inline void row_put(struct np_out *o, const char *s, size_t n)
@@ -583,26 +644,77 @@ static inline void row_puts(struct np_out *o, const char *s)
 	row_put(o, s, strlen(s));
 }
 
+/* Room for one cell's writes with row_add*(); false without memory. */
+static inline bool row_reserve(struct np_out *o)
+{
+	return o->rowlen + ROW_CELL_ROOM <= o->rowcap || row_grow(o, ROW_CELL_ROOM);
+}
+
+/* After row_reserve(): n bytes that fit the room (constants: inlined). */
+static inline void row_add(struct np_out *o, const char *s, size_t n)
+{
+	memcpy(o->rowbuf + o->rowlen, s, n);
+	o->rowlen += n;
+}
+
+/* After row_reserve(): n bytes of s, which has ROW_SLACK readable bytes. */
+static inline void row_add_short(struct np_out *o, const char *s, size_t n)
+{
+	if (n > ROW_SLACK) {
+		row_put(o, s, n);
+		return;
+	}
+	memcpy(o->rowbuf + o->rowlen, s, ROW_SLACK);
+	o->rowlen += n;
+}
+
+/* "00" to "99": integers are written two digits at a time. */
+static const char digit_pairs[201] =
+	"00010203040506070809101112131415161718192021222324"
+	"25262728293031323334353637383940414243444546474849"
+	"50515253545556575859606162636465666768697071727374"
+	"75767778798081828384858687888990919293949596979899";
+
+/* After row_reserve(): v as json_integer() prints it. */
 static void row_int(struct np_out *o, int64_t v)
 {
-	char buf[24], *p = buf + sizeof(buf);
 	uint64_t u = v < 0 ? -(uint64_t)v : (uint64_t)v;
+	int n = (v < 0) + 1;
+	char *p;
 
-	do {
-		*--p = '0' + u % 10;
-		u /= 10;
-	} while (u);
+	for (uint64_t t = u; t >= 10 && n < 21; t /= 10)
+		n++;
+	p = o->rowbuf + o->rowlen + n;
+	o->rowlen += n;
+	while (u >= 100) {
+		p -= 2;
+		memcpy(p, digit_pairs + u % 100 * 2, 2);
+		u /= 100;
+	}
+	if (u >= 10) {
+		p -= 2;
+		memcpy(p, digit_pairs + u * 2, 2);
+	} else {
+		*--p = '0' + u;
+	}
 	if (v < 0)
 		*--p = '-';
-	row_put(o, p, buf + sizeof(buf) - p);
 }
+
+/* Bytes a JSON string holds as they are: printable ASCII but " and \\. */
+static const unsigned char json_plain_byte[256] = {
+	[' ' ... '!'] = 1, ['#' ... '['] = 1, [']' ... '~'] = 1,
+};
 
 static bool plain_ascii(const char *s, size_t len)
 {
+	const unsigned char *p = (const unsigned char *)s;
+	unsigned char all = 1;
+
+	/* No early exit: almost every string is plain, and the loop vectorises. */
 	for (size_t i = 0; i < len; i++)
-		if (s[i] < 0x20 || s[i] > 0x7e || s[i] == '"' || s[i] == '\\')
-			return false;
-	return true;
+		all &= json_plain_byte[p[i]];
+	return all;
 }
 
 /* Appends v (stolen) as jansson encodes it; false if it cannot be encoded. */
@@ -644,25 +756,34 @@ static bool row_list(struct np_out *o, const struct cell *c)
 	return true;
 }
 
+static const char *rfc3339_text(__u64 realtime_ns, size_t *len);
+
 /* Appends the JSON value of cell i; false if the field is to be left out. */
 static bool row_value(struct np_out *o, int i)
 {
 	const struct cell *c = &o->cells[i];
-	char date[64];
+	const char *date;
+	size_t len;
 
 	switch (c->type) {
 	case CELL_NULL:
-		row_puts(o, "null");
+		row_add(o, "null", 4);
 		return true;
 	case CELL_STR:
 		if (!plain_ascii(c->s, c->len))
 			return row_jansson(o, json_text(c->s));
-		row_put(o, "\"", 1);
-		row_put(o, c->s, c->len);
-		row_put(o, "\"", 1);
+		row_add(o, "\"", 1);
+		row_add_short(o, c->s, c->len);
+		if (c->len <= ROW_SLACK)
+			row_add(o, "\"", 1);
+		else
+			row_put(o, "\"", 1);	/* it may have used up the room */
 		return true;
 	case CELL_BOOL:
-		row_puts(o, c->u ? "true" : "false");
+		if (c->u)
+			row_add(o, "true", 4);
+		else
+			row_add(o, "false", 5);
 		return true;
 	case CELL_STRV:
 	case CELL_U64V:
@@ -676,12 +797,12 @@ static bool row_value(struct np_out *o, int i)
 		if (o->cols[i].kind != NP_K_TIME) {
 			row_int(o, (int64_t)c->u);	/* as json_integer() */
 		} else if (!c->u) {
-			row_puts(o, "null");
+			row_add(o, "null", 4);
 		} else {
-			fmt_rfc3339(date, sizeof(date), c->u);
-			row_put(o, "\"", 1);
-			row_puts(o, date);
-			row_put(o, "\"", 1);
+			date = rfc3339_text(c->u, &len);
+			row_add(o, "\"", 1);
+			row_add_short(o, date, len);
+			row_add(o, "\"", 1);
 		}
 		return true;
 	case CELL_NONE:
@@ -697,6 +818,17 @@ static void row_indent(struct np_out *o, int depth)
 		row_put(o, "  ", 2);
 }
 
+/* What json_sep() writes before an element, into rowbuf. */
+static void row_sep(struct np_out *o)
+{
+	o->started = true;
+	if (!o->first[o->depth])
+		row_put(o, ",", 1);
+	o->first[o->depth] = false;
+	if (o->depth && o->pretty)
+		row_indent(o, o->depth);
+}
+
 static void row_json(struct np_out *o)
 {
 	/* JSON Lines: a compact document per row, whatever -p says. */
@@ -704,18 +836,23 @@ static void row_json(struct np_out *o)
 	bool pretty = o->pretty && !lines;
 	bool first = true;
 
-	o->rowlen = 0;
+	if (!lines)
+		row_sep(o);
 	row_put(o, "{", 1);
 	for (int i = 0; i < o->ncols; i++) {
 		size_t mark = o->rowlen;
 
 		if (o->cells[i].type == CELL_NONE || !o->cells[i].jkey)
 			continue;
-		if (!first)
+		if (pretty && !first)
 			row_put(o, ",", 1);
 		if (pretty)
 			row_indent(o, o->depth + 1);
-		row_put(o, o->cells[i].jkey, o->cells[i].jkeylen);
+		if (!row_reserve(o))
+			break;
+		if (!pretty && !first)
+			row_add(o, ",", 1);
+		row_add_short(o, o->cells[i].jkey, o->cells[i].jkeylen);
 		if (!row_value(o, i)) {
 			o->rowlen = mark;
 			continue;
@@ -725,13 +862,10 @@ static void row_json(struct np_out *o)
 	if (pretty && !first)
 		row_indent(o, o->depth);
 	row_put(o, "}", 1);
-	if (lines) {
+	if (lines)
 		row_put(o, "\n", 1);
-		fwrite_unlocked(o->rowbuf, 1, o->rowlen, o->f);
-		return;
-	}
-	json_sep(o);
-	fwrite_unlocked(o->rowbuf, 1, o->rowlen, o->f);
+	if (lines || o->rowlen >= ROWS_PENDING_MAX)
+		rows_flush(o);
 }
 
 static void row_plain(struct np_out *o)
@@ -744,8 +878,7 @@ static void row_plain(struct np_out *o)
 	for (int i = 0; i < o->ncols; i++) {
 		if (!o->cols[i].header)
 			continue;
-		cell_text(o, i, buf, sizeof(buf));
-		plain_cell(o, i, buf, i == last);
+		plain_cell(o, i, cell_text(o, i, buf, sizeof(buf)), i == last);
 	}
 }
 
@@ -835,27 +968,30 @@ static struct cell *cell_at(struct np_out *o, int col)
 {
 	if (!o->cells || col < 0 || col >= o->ncols)
 		return NULL;
+	o->cells_clean = false;
 	o->cells[col].type = CELL_NONE;
 	return &o->cells[col];
+}
+
+static bool cell_reserve(struct cell *c, size_t len)
+{
+	if (len <= c->cap)
+		return true;
+	if (len < ROW_SLACK)
+		len = ROW_SLACK;	/* see row_add_short() */
+	return buf_resize(&c->s, &c->cap, len);
 }
 
 void out_str(struct np_out *o, int col, const char *v)
 {
 	struct cell *c = cell_at(o, col);
-
 	size_t len;
 
 	if (!c || !v)
 		return;
 	len = strlen(v) + 1;
-	if (len > c->cap) {
-		char *s = realloc(c->s, len);
-
-		if (!s)
-			return;
-		c->s = s;
-		c->cap = len;
-	}
+	if (!cell_reserve(c, len))
+		return;
 	memcpy(c->s, v, len);
 	c->len = len - 1;
 	c->type = CELL_STR;
@@ -900,20 +1036,6 @@ void out_null(struct np_out *o, int col)
 }
 
 /* Room for len bytes in c->s; false without memory. */
-static bool cell_reserve(struct cell *c, size_t len)
-{
-	char *s;
-
-	if (len <= c->cap)
-		return true;
-	s = realloc(c->s, len);
-	if (!s)
-		return false;
-	c->s = s;
-	c->cap = len;
-	return true;
-}
-
 void out_strv(struct np_out *o, int col, const char *const *v, int n)
 {
 	struct cell *c = cell_at(o, col);
@@ -991,10 +1113,12 @@ void out_error(struct np_out *o, const char *msg)
 		o->error_doc = strdup(msg);
 		return;
 	}
-	if (o)
+	if (o) {
+		rows_flush(o);
 		flush_checked(o);
-	else
+	} else {
 		fflush(stdout);
+	}
 	fprintf(stderr, "Error: %s\n", msg);
 }
 
@@ -1110,31 +1234,48 @@ static void put2(char *p, unsigned v)
 	p[1] = '0' + v % 10;
 }
 
-void fmt_rfc3339(char *buf, size_t n, __u64 realtime_ns)
+/*
+ * The RFC 3339 text of a time, in a static buffer with ROW_SLACK readable
+ * bytes. This runs per row: the date once a day, the time once a second,
+ * the microseconds by hand.
+ */
+static const char *rfc3339_text(__u64 realtime_ns, size_t *len)
 {
-	/* This runs per row: the date once a day, the rest by hand. */
-	static time_t last_day = -1;
-	static char text[40];
-	static size_t len;
+	static time_t last_day = -1, last_secs = -1;
+	static char text[40 + ROW_SLACK];
+	static size_t tlen;
 	time_t secs = realtime_ns / 1000000000ull, day = secs / 86400;
 	unsigned us = realtime_ns % 1000000000ull / 1000, sod = secs % 86400;
+	char *t;
 	struct tm tm;
 
 	if (day != last_day) {
 		gmtime_r(&secs, &tm);
-		len = strftime(text, sizeof(text), "%Y-%m-%dT00:00:00.000000Z", &tm);
+		tlen = strftime(text, 40, "%Y-%m-%dT00:00:00.000000Z", &tm);
 		last_day = day;
+		last_secs = -1;
 	}
-	if (len >= 27) {
-		char *t = text + len - 16;	/* HH:MM:SS.uuuuuuZ */
-
+	*len = tlen;
+	if (tlen < 27)
+		return text;
+	t = text + tlen - 16;	/* HH:MM:SS.uuuuuuZ */
+	if (secs != last_secs) {
 		put2(t, sod / 3600);
 		put2(t + 3, sod / 60 % 60);
 		put2(t + 6, sod % 60);
-		put2(t + 9, us / 10000);
-		put2(t + 11, us / 100 % 100);
-		put2(t + 13, us % 100);
+		last_secs = secs;
 	}
+	memcpy(t + 9, digit_pairs + us / 10000 * 2, 2);
+	memcpy(t + 11, digit_pairs + us / 100 % 100 * 2, 2);
+	memcpy(t + 13, digit_pairs + us % 100 * 2, 2);
+	return text;
+}
+
+void fmt_rfc3339(char *buf, size_t n, __u64 realtime_ns)
+{
+	size_t len;
+	const char *text = rfc3339_text(realtime_ns, &len);
+
 	if (n) {
 		size_t m = len < n - 1 ? len : n - 1;
 
@@ -1145,11 +1286,25 @@ void fmt_rfc3339(char *buf, size_t n, __u64 realtime_ns)
 
 void fmt_localtime(char *buf, size_t n, __u64 realtime_ns)
 {
+	/* A table's times fall in few seconds: each second converted once. */
+	static struct { time_t secs; char text[32]; } seen[256];
+	static bool ready;
 	time_t secs = realtime_ns / 1000000000ull;
+	unsigned slot = (unsigned)secs % 256;
 	struct tm tm;
 
-	localtime_r(&secs, &tm);
-	strftime(buf, n, "%Y-%m-%d %H:%M:%S", &tm);
+	if (!ready) {
+		for (int i = 0; i < 256; i++)
+			seen[i].secs = -1;
+		ready = true;
+	}
+	if (seen[slot].secs != secs) {
+		localtime_r(&secs, &tm);
+		if (!strftime(seen[slot].text, sizeof(seen[slot].text), "%Y-%m-%d %H:%M:%S", &tm))
+			seen[slot].text[0] = '\0';
+		seen[slot].secs = secs;
+	}
+	snprintf(buf, n, "%s", seen[slot].text);
 }
 
 void fmt_prom_label(char *buf, size_t n, const char *v)
