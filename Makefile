@@ -117,7 +117,7 @@ completion: netprobe
 bench: netprobe
 	bench/run.sh
 
-install: netprobe $(BUILD)/tests/parse_run
+install: netprobe
 	install -D -m 0755 netprobe $(DESTDIR)$(PREFIX)/sbin/netprobe
 	install -d $(DESTDIR)$(PREFIX)/share/man/man8
 	install -m 0644 man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
