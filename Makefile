@@ -58,7 +58,7 @@ UNIT_BINS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(UNIT_SRCS))
 .SECONDARY:
 # A recipe that fails leaves no half-written target behind for the next make.
 .DELETE_ON_ERROR:
-all: netprobe
+all: netprobe $(BUILD)/tests/parse_run
 
 $(BUILD)/vmlinux.h:
 	@mkdir -p $(BUILD)
@@ -108,15 +108,20 @@ $(BUILD)/unit/%: tests/unit/%.c $(LIB_OBJS) $(BUILD)/unit/no_probes.o
 # It compiles the probe table in, with stand-ins for the probes.
 $(BUILD)/unit/test_probes: src/cmd/probes.c
 
+# BPF_PROG_TEST_RUN of the programs on crafted frames (tests/bats/parse.bats).
+$(BUILD)/tests/parse_run: tests/parse/parse_run.c $(SKELS) bpf/netprobe.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Ibpf $(LDFLAGS) -o $@ $< $(LDLIBS)
+
 unit: $(UNIT_BINS)
 	@set -e; for t in $(UNIT_BINS); do $$t; done
 
-bats: netprobe
+bats: netprobe $(BUILD)/tests/parse_run
 	bats tests/bats
 
 check:
 	@NP_DEPS_BUILD_ONLY=0 scripts/deps.sh
-	@$(MAKE) --no-print-directory netprobe $(UNIT_BINS)
+	@$(MAKE) --no-print-directory netprobe $(UNIT_BINS) $(BUILD)/tests/parse_run
 	@NP_BUILD=$(BUILD) NP_VALGRIND=$(VALGRIND) scripts/check.sh
 
 # The completion's static table (for machines without netprobe) from the binary.

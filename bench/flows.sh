@@ -74,7 +74,7 @@ setup() {
 # prog_stats HOOK: "run_cnt run_time_ns" of b0's program at HOOK.
 prog_stats() {
 	in_b "$NP" -j status | jq -r --arg h "$1" \
-		'.attachments[] | select(.target == "b0" and .hook == $h) | "\(.run_cnt) \(.run_time_ns)"'
+		'.attachments[] | select((.interface // .target) == "b0" and .hook == $h) | "\(.run_cnt) \(.run_time_ns)"'
 }
 
 # cost_run LABEL HPING-ARGS...: ns per run of tc_ingress and xdp for that traffic.
@@ -88,17 +88,36 @@ cost_run() {
 	x1=($(prog_stats xdp))
 	awk -v l="$label" -v c="$((tc1[0] - tc0[0]))" -v t="$((tc1[1] - tc0[1]))" \
 		-v xc="$((x1[0] - x0[0]))" -v xt="$((x1[1] - x0[1]))" -v e="$(in_b "$NP" -j status |
-		jq .flows_evictions)" 'BEGIN { printf "%-34s %9d pkts  tc %6.1f ns/pkt  xdp %6.1f ns/pkt  evictions %d\n",
+		jq .flows_evictions)" 'BEGIN { printf "%-48s %9d pkts  tc %6.1f ns/pkt  xdp %6.1f ns/pkt  evictions %d\n",
 		l, c, c ? t / c : 0, xc ? xt / xc : 0, e }'
 }
 
+# NPS="label=path ..." measures several builds side by side: ROUNDS rounds,
+# each running every build in turn; then the median of each figure per build.
 bench_cost() {
+	local spec r
 	echo "== per-packet cost (bpf_stats, UDP 200k packets, one sending CPU)"
 	sysctl -qw kernel.bpf_stats_enabled=1
+	: >"$OUT/cost.txt"
+	for r in $(seq "${ROUNDS:-1}"); do
+		for spec in ${NPS:-this=$NP}; do
+			NP=${spec#*=} bench_cost_one "${spec%%=*}" | tee -a "$OUT/cost.txt"
+		done
+	done
+	[ "${ROUNDS:-1}" -gt 1 ] || return 0
+	echo "== medians of $ROUNDS rounds (ns per packet)"
+	awk -F'|' '{ k = $1; tc[k] = tc[k] " " $2; xdp[k] = xdp[k] " " $3; if (!(k in seen)) { seen[k] = 1; order[++n] = k } }
+		function med(s,   a, m, i, j, t) { m = split(s, a, " "); for (i = 2; i <= m; i++) for (j = i; j > 1 && a[j - 1] + 0 > a[j] + 0; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t } return m % 2 ? a[(m + 1) / 2] : (a[m / 2] + a[m / 2 + 1]) / 2 }
+		END { for (i = 1; i <= n; i++) printf "%-48s tc %6.1f  xdp %6.1f\n", order[i], med(tc[order[i]]), med(xdp[order[i]]) }' \
+		<(sed -n 's/^\(.*[^ ]\)  *[0-9][0-9]* pkts  tc *\([0-9.]*\) ns\/pkt  xdp *\([0-9.]*\) ns.*/\1|\2|\3/p' "$OUT/cost.txt")
+}
+
+# bench_cost_one LABEL: both traffic kinds with the netprobe in $NP.
+bench_cost_one() {
 	in_b "$NP" -q attach b0 tc xdp flows 1024 >/dev/null 2>&1
-	cost_run "one flow (table of 1024)" -s 20000 -k
+	cost_run "$1: one flow (table of 1024)" -s 20000 -k
 	# 200k distinct flows (source port and address vary) through 1024 entries.
-	cost_run "new flow per packet, full table" -s 1024 --rand-source
+	cost_run "$1: new flow per packet, full table" -s 1024 --rand-source
 	in_b "$NP" -q detach all >/dev/null
 }
 

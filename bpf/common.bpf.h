@@ -9,6 +9,14 @@
 
 #include "netprobe.h"
 
+/* libbpf 1.2's bpf_helpers.h has it; 1.1.2 (bookworm) does not. */
+#ifndef bpf_ksym_exists
+#define bpf_ksym_exists(sym) ({						\
+	_Static_assert(!__builtin_constant_p(!!sym), #sym " should be marked as __weak"); \
+	!!sym;								\
+})
+#endif
+
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, 1);
@@ -16,6 +24,15 @@ struct {
 	__type(value, struct np_meta);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } np_meta SEC(".maps");
+
+/* The layout version of each feature's pins (enum np_feature). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, NP_FEAT_MAX);
+	__type(key, __u32);
+	__type(value, __u32);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_layouts SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);

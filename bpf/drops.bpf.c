@@ -14,10 +14,7 @@
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
 #include "common.bpf.h"
-
-#define ETH_P_IP	0x0800
-#define ETH_P_IPV6	0x86DD
-#define IP_OFFSET	0x1fff
+#include "parse.bpf.h"
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -65,78 +62,29 @@ static __always_inline __u32 drop_netns(struct sk_buff *skb, struct net_device *
 	return 0;
 }
 
-static __always_inline void v4_mapped(__u8 *dst, __u32 addr)
-{
-	__builtin_memset(dst, 0, 10);
-	dst[10] = 0xff;
-	dst[11] = 0xff;
-	__builtin_memcpy(dst + 12, &addr, 4);
-}
-
 /*
- * Reads the IP header at the network header (or at skb->data when the
- * network header was never set). Returns false when there is none; *l4
- * is the L4 header, or NULL when there is none to read (non-first
- * fragment).
+ * Parses the IP packet at the network header (or at skb->data when the
+ * network header was never set) with bpf/parse.bpf.h, reading kernel
+ * memory. Returns false when it is not IPv4 or IPv6; the ports stay 0 in a
+ * later fragment.
  */
 static __always_inline bool parse_ip(struct sk_buff *skb, __u16 l3proto,
-				     struct np_drop_flow_key *fk, unsigned char **l4)
+				     struct np_drop_flow_key *fk)
 {
 	unsigned char *head = BPF_CORE_READ(skb, head);
 	__u16 nh = BPF_CORE_READ(skb, network_header);
 	unsigned char *l3 = nh ? head + nh : BPF_CORE_READ(skb, data);
+	struct np_cur c = NP_CUR_KERN(l3, 0);
+	struct np_pkt p = {};
 
-	*l4 = NULL;
-	if (l3proto == ETH_P_IP) {
-		struct iphdr ip;
-
-		if (bpf_probe_read_kernel(&ip, sizeof(ip), l3) || ip.version != 4)
-			return false;
-		v4_mapped(fk->src, ip.saddr);
-		v4_mapped(fk->dst, ip.daddr);
-		fk->proto = ip.protocol;
-		if (!(ip.frag_off & bpf_htons(IP_OFFSET)))
-			*l4 = l3 + ip.ihl * 4;
-		return true;
-	}
-	if (l3proto == ETH_P_IPV6) {
-		struct ipv6hdr ip6;
-
-		if (bpf_probe_read_kernel(&ip6, sizeof(ip6), l3) || ip6.version != 6)
-			return false;
-		__builtin_memcpy(fk->src, &ip6.saddr, 16);
-		__builtin_memcpy(fk->dst, &ip6.daddr, 16);
-		/* An extension header is kept as proto; parse_l4 then reads nothing. */
-		fk->proto = ip6.nexthdr;
-		*l4 = l3 + sizeof(ip6);
-		return true;
-	}
-	return false;
-}
-
-static __always_inline void parse_l4(unsigned char *l4, struct np_drop_flow_key *fk)
-{
-	__u16 ports[2];
-	__u8 type_code[2];
-
-	switch (fk->proto) {
-	case IPPROTO_TCP:
-	case IPPROTO_UDP:
-	case IPPROTO_UDPLITE:
-	case IPPROTO_SCTP:
-		if (!bpf_probe_read_kernel(ports, sizeof(ports), l4)) {
-			fk->sport = bpf_ntohs(ports[0]);
-			fk->dport = bpf_ntohs(ports[1]);
-		}
-		break;
-	case IPPROTO_ICMP:
-	case 58:	/* IPPROTO_ICMPV6 */
-		if (!bpf_probe_read_kernel(type_code, sizeof(type_code), l4)) {
-			fk->sport = type_code[0];
-			fk->dport = type_code[1];
-		}
-		break;
-	}
+	if (np_parse_l3(&c, 0, l3proto, &p) || !p.ip)
+		return false;
+	__builtin_memcpy(fk->src, p.key.src, 16);
+	__builtin_memcpy(fk->dst, p.key.dst, 16);
+	fk->proto = p.key.proto;
+	fk->sport = p.key.sport;
+	fk->dport = p.key.dport;
+	return true;
 }
 
 static __always_inline void count_drop(const struct np_drop_key *key)
@@ -180,7 +128,6 @@ int kfree_skb(__u64 *ctx)
 	struct np_drop_flow_key fk = {};
 	struct np_drop_key key = {};
 	struct net_device *dev;
-	unsigned char *l4;
 	bool is_ip;
 
 	key.reason = NP_DROP_REASON_UNAVAILABLE;
@@ -197,13 +144,11 @@ int kfree_skb(__u64 *ctx)
 	key.ifindex = dev ? BPF_CORE_READ(dev, ifindex) : BPF_CORE_READ(skb, skb_iif);
 	key.netns = drop_netns(skb, dev);
 	key.l3proto = bpf_ntohs(BPF_CORE_READ(skb, protocol));
-	is_ip = parse_ip(skb, key.l3proto, &fk, &l4);
+	is_ip = parse_ip(skb, key.l3proto, &fk);
 	key.l4proto = fk.proto;
 	count_drop(&key);
 	if (!is_ip)
 		return 0;
-	if (l4)
-		parse_l4(l4, &fk);
 	fk.reason = key.reason;
 	fk.netns = key.netns;
 	fk.ifindex = key.ifindex;

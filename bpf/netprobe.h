@@ -7,8 +7,34 @@
 #ifndef NETPROBE_H
 #define NETPROBE_H
 
-/* Bump when any pinned map's key or value layout changes. */
+/*
+ * Bump when a map every object shares changes (np_meta, np_devices,
+ * np_layouts): pins of another such layout are refused until `detach all`.
+ */
 #define NP_LAYOUT_VERSION	2
+
+/*
+ * Each feature's own maps have a layout version of their own, kept in the
+ * pinned array "np_layouts" (index: enum np_feature; 0: no pins of it).
+ * Bump a feature's when one of its maps' key or value layout changes: only
+ * that feature's pins are then set aside (not read, not reused) until its
+ * probes are detached, which removes its maps.
+ */
+enum np_feature {
+	NP_FEAT_TRAFFIC = 0,	/* tc, xdp: np_stats, np_flows, np_flow_stats, np_k8s_* */
+	NP_FEAT_VXLAN = 1,
+	NP_FEAT_DROPS = 2,
+	NP_FEAT_NETFILTER = 3,
+	NP_FEAT_SECURITY = 4,
+	NP_FEAT_SOCKET = 5,
+	NP_FEAT_MAX = 8,	/* slots of np_layouts */
+};
+#define NP_LAYOUT_TRAFFIC	1
+#define NP_LAYOUT_VXLAN		1
+#define NP_LAYOUT_DROPS		1
+#define NP_LAYOUT_NETFILTER	1
+#define NP_LAYOUT_SECURITY	1
+#define NP_LAYOUT_SOCKET	1
 
 #define NP_IFNAMSIZ		16
 #define NP_MAX_DEVICES		1024
@@ -260,7 +286,7 @@ struct np_nf_key {
 struct np_flow_value {
 	__u64 packets;
 	__u64 bytes;		/* frame lengths, as the np_stats counters count them */
-	__u64 first_seen;	/* bpf_ktime_get_ns() (CLOCK_MONOTONIC) */
+	__u64 first_seen;	/* bpf_ktime_get_coarse_ns() (CLOCK_MONOTONIC_COARSE) */
 	__u64 last_seen;
 	__u32 tcp_flags;	/* OR of the flags seen: FIN 0x01 ... CWR 0x80, NS 0x100 */
 	__u32 truncated;	/* packets that ended before their IP length said */

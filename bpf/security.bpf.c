@@ -29,13 +29,9 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "common.bpf.h"
+#include "parse.bpf.h"
 
 #define TC_ACT_UNSPEC	(-1)
-#define ETH_HLEN	14
-#define ETH_P_IP	0x0800
-#define ETH_P_IPV6	0x86DD
-#define ETH_P_8021Q	0x8100
-#define ETH_P_8021AD	0x88A8
 
 #define TCP_FIN		0x01
 #define TCP_SYN		0x02
@@ -186,64 +182,26 @@ struct pkt {
 	__u8 flags;
 };
 
-static __always_inline void v4_mapped(__u8 *a, __be32 addr)
-{
-	__builtin_memset(a, 0, 10);
-	a[10] = 0xff;
-	a[11] = 0xff;
-	__builtin_memcpy(a + 12, &addr, 4);
-}
-
-/* Fills p from an Ethernet/[802.1Q]/IPv4|IPv6/TCP frame; -1 if not one. */
+/*
+ * Fills p from a TCP segment with its whole 20-byte header (bpf/parse.bpf.h:
+ * VLAN tags, IPv4 options, IPv6 extension headers); -1 if not one. Later
+ * fragments carry no TCP header.
+ */
 static __always_inline int parse(struct __sk_buff *skb, struct pkt *p)
 {
-	__u32 off = ETH_HLEN, l4off, l4len, doff;
-	__u8 th[20];
-	__u16 proto;
+	struct np_cur c = NP_CUR_SKB(skb);
+	struct np_pkt np = {};
 
-	if (bpf_skb_load_bytes(skb, 12, &proto, 2))
+	if (np_parse_frame(&c, 0, false, &np) || !np.ip || np.key.proto != IPPROTO_TCP ||
+	    !np.tcp_doff)
 		return -1;
-	/* The kernel moves the outer tag to metadata; a second one stays. */
-	if (proto == bpf_htons(ETH_P_8021Q) || proto == bpf_htons(ETH_P_8021AD)) {
-		if (bpf_skb_load_bytes(skb, 16, &proto, 2))
-			return -1;
-		off += 4;
-	}
-	if (proto == bpf_htons(ETH_P_IP)) {
-		struct iphdr ip;
-		__u32 ihl;
-
-		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)))
-			return -1;
-		ihl = ip.ihl * 4;
-		/* Only first fragments carry the TCP header. */
-		if (ip.protocol != IPPROTO_TCP || ihl < 20 || (ip.frag_off & bpf_htons(0x1fff)))
-			return -1;
-		v4_mapped(p->src, ip.saddr);
-		v4_mapped(p->dst, ip.daddr);
-		l4off = off + ihl;
-		l4len = bpf_ntohs(ip.tot_len) - ihl;
-	} else if (proto == bpf_htons(ETH_P_IPV6)) {
-		struct ipv6hdr ip6;
-
-		/* TCP right after the fixed header only: extension headers are skipped. */
-		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) || ip6.nexthdr != IPPROTO_TCP)
-			return -1;
-		__builtin_memcpy(p->src, &ip6.saddr, 16);
-		__builtin_memcpy(p->dst, &ip6.daddr, 16);
-		l4off = off + sizeof(ip6);
-		l4len = bpf_ntohs(ip6.payload_len);
-	} else {
-		return -1;
-	}
-	if (bpf_skb_load_bytes(skb, l4off, th, sizeof(th)))
-		return -1;
-	p->sport = (th[0] << 8) | th[1];
-	p->dport = (th[2] << 8) | th[3];
-	p->seq = ((__u32)th[4] << 24) | ((__u32)th[5] << 16) | ((__u32)th[6] << 8) | th[7];
-	doff = (th[12] >> 4) * 4;
-	p->flags = th[13];
-	p->payload = l4len > doff ? l4len - doff : 0;
+	__builtin_memcpy(p->src, np.key.src, 16);
+	__builtin_memcpy(p->dst, np.key.dst, 16);
+	p->sport = np.key.sport;
+	p->dport = np.key.dport;
+	p->seq = np.tcp_seq;
+	p->flags = np.tcp_flags;
+	p->payload = np.l4_len > np.tcp_doff ? np.l4_len - np.tcp_doff : 0;
 	p->ifindex = skb->ifindex;
 	return 0;
 }

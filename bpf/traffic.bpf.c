@@ -11,27 +11,11 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_endian.h>
 #include "common.bpf.h"
+#include "parse.bpf.h"
 
 #define TC_ACT_UNSPEC	(-1)
 #define VLAN_HLEN	4
-#define ETH_P_IP	0x0800
-#define ETH_P_IPV6	0x86DD
-#define ETH_P_8021Q	0x8100
-#define ETH_P_8021AD	0x88A8
-#define IP_MF		0x2000
-#define IP_OFFSET	0x1FFF
 #define EEXIST		17
-/* <linux/in6.h> macros, which vmlinux.h cannot carry. */
-#define IPPROTO_HOPOPTS		0
-#define IPPROTO_ROUTING		43
-#define IPPROTO_FRAGMENT	44
-#define IPPROTO_ICMPV6		58
-#define IPPROTO_DSTOPTS		60
-
-/* Tags parsed in the packet (a tag in skb metadata comes on top). */
-#define MAX_VLAN_TAGS	2
-/* IPv6 extension headers walked before giving up on finding ports. */
-#define MAX_IPV6_EXT	6
 
 char LICENSE[] SEC("license") = "GPL";
 
@@ -253,181 +237,7 @@ static __always_inline struct np_flow_stats *flow_stats(void)
 			s_->field++;				\
 	} while (0)
 
-/* What one packet contributes to its flow. */
-struct flow_pkt {
-	struct np_flow_key key;
-	__u32 tcp_flags;
-	bool truncated;
-	bool fragment;
-};
-
-/*
- * Reads len bytes at off, or fails if the packet ends before: the only
- * way the parser touches packet data, so it never reads past the end.
- * Both helpers also reach paged data (large frames, XDP frags).
- */
-static __always_inline long load(void *ctx, bool xdp, __u32 off, void *to, __u32 len)
-{
-	if (xdp)
-		return bpf_xdp_load_bytes(ctx, off, to, len);
-	return bpf_skb_load_bytes(ctx, off, to, len);
-}
-
-/* Ports, or ICMP type/code, and TCP flags at off (the L4 header). */
-static __always_inline void parse_l4(void *ctx, bool xdp, __u32 off, struct flow_pkt *p)
-{
-	__u8 h[14];
-
-	switch (p->key.proto) {
-	case IPPROTO_TCP:
-		/* Ports, sequence and ack numbers, then data offset and flags. */
-		if (!load(ctx, xdp, off, h, 14)) {
-			p->tcp_flags = ((h[12] & 1) << 8) | h[13];
-			break;
-		}
-		/* fallthrough: at least the ports, maybe */
-	case IPPROTO_UDP:
-	case IPPROTO_UDPLITE:
-	case IPPROTO_SCTP:
-	case IPPROTO_DCCP:
-		if (load(ctx, xdp, off, h, 4)) {
-			p->truncated = true;
-			return;
-		}
-		break;
-	case IPPROTO_ICMP:
-	case IPPROTO_ICMPV6:
-		if (load(ctx, xdp, off, h, 2)) {
-			p->truncated = true;
-			return;
-		}
-		p->key.sport = h[0];
-		p->key.dport = h[1];
-		return;
-	default:
-		return;
-	}
-	p->key.sport = (h[0] << 8) | h[1];
-	p->key.dport = (h[2] << 8) | h[3];
-}
-
-static __always_inline void parse_ipv4(void *ctx, bool xdp, __u32 off, __u32 len,
-				       struct flow_pkt *p)
-{
-	struct iphdr ip;
-	__u16 tot_len, frag;
-
-	if (load(ctx, xdp, off, &ip, sizeof(ip))) {
-		p->truncated = true;
-		return;
-	}
-	p->key.src[10] = p->key.src[11] = 0xff;
-	p->key.dst[10] = p->key.dst[11] = 0xff;
-	__builtin_memcpy(&p->key.src[12], &ip.saddr, 4);
-	__builtin_memcpy(&p->key.dst[12], &ip.daddr, 4);
-	p->key.proto = ip.protocol;
-	tot_len = bpf_ntohs(ip.tot_len);
-	/* tot_len 0: a GSO packet over 64 KB (BIG TCP), not a short one. */
-	if (tot_len && off + tot_len > len)
-		p->truncated = true;
-	frag = bpf_ntohs(ip.frag_off);
-	if (frag & IP_OFFSET) {
-		/* Only the first fragment carries the L4 header. */
-		p->fragment = true;
-		p->key.flags |= NP_FLOW_F_LATER_FRAGMENT;
-		return;
-	}
-	if (ip.ihl < 5) {
-		p->truncated = true;
-		return;
-	}
-	parse_l4(ctx, xdp, off + ip.ihl * 4, p);
-}
-
-/* Skips extension headers to the upper-layer header; returns its offset. */
-static __always_inline __u32 skip_ipv6_ext(void *ctx, bool xdp, __u32 off, struct flow_pkt *p)
-{
-	struct { __u8 nexthdr, hdrlen; __u16 frag_off; } ext;
-
-	for (int i = 0; i < MAX_IPV6_EXT; i++) {
-		__u8 nh = p->key.proto;
-
-		if (nh != IPPROTO_HOPOPTS && nh != IPPROTO_ROUTING && nh != IPPROTO_DSTOPTS &&
-		    nh != IPPROTO_FRAGMENT && nh != IPPROTO_AH)
-			return off;
-		if (load(ctx, xdp, off, &ext, sizeof(ext))) {
-			p->truncated = true;
-			return 0;
-		}
-		p->key.proto = ext.nexthdr;
-		if (nh == IPPROTO_FRAGMENT) {
-			if (bpf_ntohs(ext.frag_off) & ~7) {
-				p->fragment = true;
-				p->key.flags |= NP_FLOW_F_LATER_FRAGMENT;
-				return 0;
-			}
-			off += 8;
-		} else if (nh == IPPROTO_AH) {
-			off += (ext.hdrlen + 2) * 4;
-		} else {
-			off += (ext.hdrlen + 1) * 8;
-		}
-	}
-	/* Too many extension headers: keep the addresses, no ports. */
-	return 0;
-}
-
-static __always_inline void parse_ipv6(void *ctx, bool xdp, __u32 off, __u32 len,
-				       struct flow_pkt *p)
-{
-	struct ipv6hdr ip;
-	__u16 plen;
-
-	if (load(ctx, xdp, off, &ip, sizeof(ip))) {
-		p->truncated = true;
-		return;
-	}
-	__builtin_memcpy(p->key.src, &ip.saddr, 16);
-	__builtin_memcpy(p->key.dst, &ip.daddr, 16);
-	p->key.proto = ip.nexthdr;
-	plen = bpf_ntohs(ip.payload_len);
-	/* payload_len 0: a jumbogram or BIG TCP GSO packet. */
-	if (plen && off + sizeof(ip) + plen > len)
-		p->truncated = true;
-	off = skip_ipv6_ext(ctx, xdp, off + sizeof(ip), p);
-	if (off)
-		parse_l4(ctx, xdp, off, p);
-}
-
-/* Returns the network header offset and its ethertype, or -1 if not IP. */
-static __always_inline int parse_l2(void *ctx, bool xdp, __u16 *proto)
-{
-	struct { __u16 tci, proto; } tag;
-	__u8 first;
-	__u32 off;
-
-	if (np_raw_ip) {
-		/* No link-layer header: the IP version tells. */
-		if (load(ctx, xdp, 0, &first, 1))
-			return -1;
-		*proto = (first >> 4) == 6 ? bpf_htons(ETH_P_IPV6) : bpf_htons(ETH_P_IP);
-		return 0;
-	}
-	if (load(ctx, xdp, 12, proto, 2))
-		return -1;
-	off = 14;
-	for (int i = 0; i < MAX_VLAN_TAGS; i++) {
-		if (*proto != bpf_htons(ETH_P_8021Q) && *proto != bpf_htons(ETH_P_8021AD))
-			break;
-		if (load(ctx, xdp, off, &tag, sizeof(tag)))
-			return -1;
-		*proto = tag.proto;
-		off += VLAN_HLEN;
-	}
-	return off;
-}
-
-static __always_inline void flow_update(struct np_flow_value *v, const struct flow_pkt *p,
+static __always_inline void flow_update(struct np_flow_value *v, const struct np_pkt *p,
 					__u64 bytes, __u64 now)
 {
 	__sync_fetch_and_add(&v->packets, 1);
@@ -444,9 +254,11 @@ static __always_inline void flow_update(struct np_flow_value *v, const struct fl
 		__sync_fetch_and_add(&v->fragments, 1);
 }
 
-static __always_inline void flow_account(const struct flow_pkt *p, __u64 bytes)
+static __always_inline void flow_account(const struct np_pkt *p, __u64 bytes)
 {
-	__u64 now = bpf_ktime_get_ns();
+	/* The coarse clock (CLOCK_MONOTONIC_COARSE, one tick of resolution)
+	 * is enough for first/last seen and costs a third of the fine one. */
+	__u64 now = bpf_ktime_get_coarse_ns();
 	struct np_flow_value *v;
 
 	v = bpf_map_lookup_elem(&np_flows, &p->key);
@@ -489,19 +301,12 @@ static __always_inline void flow_account(const struct flow_pkt *p, __u64 bytes)
  * early still counts: under the addresses and ports it got to (all zero
  * if it ended inside the IP header), marked truncated.
  */
-static __always_inline void track_flow(void *ctx, bool xdp, __u32 ifindex, __u32 hook,
-				       __u32 len, __u64 bytes)
+static __always_inline void track_flow(const struct np_cur *c, __u32 ifindex, __u32 hook,
+				       __u64 bytes)
 {
-	struct flow_pkt p = {};
-	__u16 proto;
-	int off;
+	struct np_pkt p = {};
 
-	off = parse_l2(ctx, xdp, &proto);
-	if (off >= 0 && proto == bpf_htons(ETH_P_IP)) {
-		parse_ipv4(ctx, xdp, off, len, &p);
-	} else if (off >= 0 && proto == bpf_htons(ETH_P_IPV6)) {
-		parse_ipv6(ctx, xdp, off, len, &p);
-	} else {
+	if (np_parse_frame(c, 0, np_raw_ip, &p)) {
 		FLOW_STAT_INC(non_ip);
 		return;
 	}
@@ -523,8 +328,10 @@ static __always_inline void tc_packet(struct __sk_buff *skb, __u32 hook)
 {
 	__u64 bytes = skb_frame_len(skb);
 
+	struct np_cur c = NP_CUR_SKB(skb);
+
 	count_packet(skb->ifindex, hook, bytes);
-	track_flow(skb, false, skb->ifindex, hook, skb->len, bytes);
+	track_flow(&c, skb->ifindex, hook, bytes);
 }
 
 SEC("tc")
@@ -545,8 +352,9 @@ SEC("xdp.frags")
 int np_xdp(struct xdp_md *ctx)
 {
 	__u32 len = bpf_xdp_get_buff_len(ctx);
+	struct np_cur c = NP_CUR_XDP(ctx, len);
 
 	count_packet(ctx->ingress_ifindex, NP_HOOK_XDP, len);
-	track_flow(ctx, true, ctx->ingress_ifindex, NP_HOOK_XDP, len, len);
+	track_flow(&c, ctx->ingress_ifindex, NP_HOOK_XDP, len);
 	return XDP_PASS;
 }

@@ -28,24 +28,19 @@
 #include <bpf/bpf_endian.h>
 #include <bpf/bpf_core_read.h>
 #include "common.bpf.h"
+/* Helper reads only: direct reads of outer and inner frame, both parsed
+ * here, take the verifier past its 1M-instruction limit. */
+#ifndef NP_NO_DIRECT
+#define NP_NO_DIRECT
+#endif
+#include "parse.bpf.h"
 
 #define TC_ACT_UNSPEC	(-1)
 #define VLAN_HLEN	4
 #define ETH_HLEN	14
-#define ETH_P_IP	0x0800
-#define ETH_P_IPV6	0x86DD
 #define ETH_P_ARP	0x0806
-#define ETH_P_8021Q	0x8100
-#define ETH_P_8021AD	0x88A8
 #define VXLAN_HLEN	8
 #define VXLAN_FLAG_I	0x08
-#define IP_MF		0x2000
-#define IP_OFFSET	0x1fff
-#define NEXTHDR_ICMP	58
-#define NEXTHDR_HOP	0
-#define NEXTHDR_ROUTING	43
-#define NEXTHDR_FRAG	44
-#define NEXTHDR_DEST	60
 #define CHECKSUM_UNNECESSARY 1
 #define CHECKSUM_PARTIAL 3
 
@@ -55,7 +50,9 @@
 
 char LICENSE[] SEC("license") = "GPL";
 
-extern void *bpf_cast_to_kern_ctx(void *obj) __ksym;
+/* 6.3+; weak so that the object loads on older kernels, where every
+ * non-zero checksum then counts as unchecked (bpf_ksym_exists is false). */
+extern void *bpf_cast_to_kern_ctx(void *obj) __ksym __weak;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
@@ -119,42 +116,12 @@ struct vxlanhdr_raw {
 	__u8 rsvd2;
 };
 
-static __always_inline void v4_mapped(__u8 out[16], __be32 addr)
-{
-	__builtin_memset(out, 0, 10);
-	out[10] = 0xff;
-	out[11] = 0xff;
-	__builtin_memcpy(out + 12, &addr, 4);
-}
-
 static __always_inline struct np_vxlan_counters *counters(__u32 ifindex, __u32 hook)
 {
 	struct np_stats_key key = { .ifindex = ifindex, .hook = hook };
 	struct np_vxlan_counters zero = {};
 
 	return np_map_get_or_insert(&np_vxlan_counters, &key, &zero);
-}
-
-/* Skips an Ethernet header and up to two VLAN tags; returns the ethertype. */
-static __always_inline int parse_eth(struct __sk_buff *skb, __u32 *off, __u16 *proto)
-{
-	struct ethhdr eth;
-	__be16 tag[2];
-
-	if (bpf_skb_load_bytes(skb, *off, &eth, sizeof(eth)))
-		return -1;
-	*off += ETH_HLEN;
-	*proto = bpf_ntohs(eth.h_proto);
-#pragma unroll
-	for (int i = 0; i < 2; i++) {
-		if (*proto != ETH_P_8021Q && *proto != ETH_P_8021AD)
-			break;
-		if (bpf_skb_load_bytes(skb, *off, tag, sizeof(tag)))
-			return -1;
-		*proto = bpf_ntohs(tag[1]);
-		*off += VLAN_HLEN;
-	}
-	return 0;
 }
 
 /*
@@ -164,51 +131,28 @@ static __always_inline int parse_eth(struct __sk_buff *skb, __u32 *off, __u16 *p
 static __always_inline int parse_outer(struct __sk_buff *skb, __u32 hook, struct outer *o)
 {
 	struct np_vxlan_port_key pk = { .ifindex = skb->ifindex };
+	struct np_cur cur = NP_CUR_SKB(skb);
+	struct np_pkt p = {};
 	struct udphdr uh;
-	__u32 off = 0;
-	__u16 proto;
-	bool first_frag = false;
 
-	if (parse_eth(skb, &off, &proto))
+	/* Later fragments have no UDP header (l4_ok is 0). */
+	if (np_parse_frame(&cur, 0, false, &p) || !p.ip || p.key.proto != IPPROTO_UDP ||
+	    !p.l4_ok || np_load(&cur, p.l4_off, &uh, sizeof(uh)))
 		return 0;
-	if (proto == ETH_P_IP) {
-		struct iphdr ip;
-
-		if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) || ip.version != 4 ||
-		    ip.ihl < 5 || ip.protocol != IPPROTO_UDP)
-			return 0;
-		if (bpf_ntohs(ip.frag_off) & IP_OFFSET)
-			return 0;	/* no UDP header in this fragment */
-		first_frag = bpf_ntohs(ip.frag_off) & IP_MF;
-		v4_mapped(o->src, ip.saddr);
-		v4_mapped(o->dst, ip.daddr);
-		off += ip.ihl * 4;
-	} else if (proto == ETH_P_IPV6) {
-		struct ipv6hdr ip6;
-
-		/* Linux puts UDP right after the IPv6 header of its tunnels. */
-		if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) || ip6.nexthdr != IPPROTO_UDP)
-			return 0;
-		__builtin_memcpy(o->src, &ip6.saddr, 16);
-		__builtin_memcpy(o->dst, &ip6.daddr, 16);
-		o->v6 = 1;
-		off += sizeof(ip6);
-	} else {
-		return 0;
-	}
-	if (bpf_skb_load_bytes(skb, off, &uh, sizeof(uh)))
-		return 0;
-	pk.port = bpf_ntohs(uh.dest);
+	pk.port = p.key.dport;
 	if (!bpf_map_lookup_elem(&np_vxlan_ports, &pk))
 		return 0;
-	if (first_frag) {
+	if (p.first_fragment) {
 		struct np_vxlan_counters *c = counters(skb->ifindex, hook);
 
 		if (c)
 			c->v[NP_VXC_OUTER_FRAG]++;
 		return 0;
 	}
-	o->udp_off = off;
+	__builtin_memcpy(o->src, p.key.src, 16);
+	__builtin_memcpy(o->dst, p.key.dst, 16);
+	o->v6 = p.ip == 6;
+	o->udp_off = p.l4_off;
 	o->udp_len = bpf_ntohs(uh.len);
 	o->csum = uh.check;
 	return 1;
@@ -290,6 +234,8 @@ static __always_inline int csum_class(struct __sk_buff *skb, const struct outer 
 
 	if (!o->csum)
 		return NP_VXC_CSUM_ZERO;
+	if (!bpf_ksym_exists(bpf_cast_to_kern_ctx))
+		return NP_VXC_CSUM_UNCHECKED;
 	kskb = bpf_cast_to_kern_ctx(skb);
 	switch (BPF_CORE_READ_BITFIELD(kskb, ip_summed)) {
 	case CHECKSUM_UNNECESSARY:
@@ -319,90 +265,6 @@ static __always_inline void tunnel_count(struct __sk_buff *skb, __u32 hook,
 	t->packets++;
 	t->bytes += len;
 	t->last_seen = now;
-}
-
-/* L4 ports (ICMP: type and code) at off; zero when cut short. */
-static __always_inline void inner_ports(struct __sk_buff *skb, __u32 off,
-					struct np_flow_key *k, __u32 *tcp_flags)
-{
-	__u8 hdr[14];
-
-	if (k->proto == IPPROTO_TCP) {
-		if (bpf_skb_load_bytes(skb, off, hdr, 14))
-			return;
-		*tcp_flags = hdr[13];
-	} else if (k->proto == IPPROTO_UDP || k->proto == IPPROTO_SCTP ||
-		   k->proto == IPPROTO_UDPLITE) {
-		if (bpf_skb_load_bytes(skb, off, hdr, 4))
-			return;
-	} else if (k->proto == IPPROTO_ICMP || k->proto == NEXTHDR_ICMP) {
-		if (bpf_skb_load_bytes(skb, off, hdr, 2))
-			return;
-		k->sport = hdr[0];
-		k->dport = hdr[1];
-		return;
-	} else {
-		return;
-	}
-	k->sport = (hdr[0] << 8) | hdr[1];
-	k->dport = (hdr[2] << 8) | hdr[3];
-}
-
-static __always_inline int inner_ipv4(struct __sk_buff *skb, __u32 off, struct np_flow_key *k,
-				      __u32 *tcp_flags)
-{
-	struct iphdr ip;
-
-	if (bpf_skb_load_bytes(skb, off, &ip, sizeof(ip)) || ip.version != 4 || ip.ihl < 5)
-		return -1;
-	v4_mapped(k->src, ip.saddr);
-	v4_mapped(k->dst, ip.daddr);
-	k->proto = ip.protocol;
-	/* Later fragments carry no L4 header: their ports stay 0. */
-	if (bpf_ntohs(ip.frag_off) & IP_OFFSET)
-		k->flags |= NP_FLOW_F_LATER_FRAGMENT;
-	else
-		inner_ports(skb, off + ip.ihl * 4, k, tcp_flags);
-	return 0;
-}
-
-static __always_inline int inner_ipv6(struct __sk_buff *skb, __u32 off, struct np_flow_key *k,
-				      __u32 *tcp_flags)
-{
-	struct ipv6hdr ip6;
-	__u8 nh, ext[2];
-	bool later_frag = false;
-
-	if (bpf_skb_load_bytes(skb, off, &ip6, sizeof(ip6)) || ip6.version != 6)
-		return -1;
-	__builtin_memcpy(k->src, &ip6.saddr, 16);
-	__builtin_memcpy(k->dst, &ip6.daddr, 16);
-	nh = ip6.nexthdr;
-	off += sizeof(ip6);
-#pragma unroll
-	for (int i = 0; i < 4; i++) {
-		if (nh != NEXTHDR_HOP && nh != NEXTHDR_ROUTING && nh != NEXTHDR_DEST &&
-		    nh != NEXTHDR_FRAG)
-			break;
-		if (bpf_skb_load_bytes(skb, off, ext, sizeof(ext)))
-			break;
-		if (nh == NEXTHDR_FRAG) {
-			__be16 fo;
-
-			if (!bpf_skb_load_bytes(skb, off + 2, &fo, 2))
-				later_frag = bpf_ntohs(fo) & 0xfff8;
-			off += 8;
-		} else {
-			off += (ext[1] + 1) * 8;
-		}
-		nh = ext[0];
-	}
-	k->proto = nh;
-	if (later_frag)
-		k->flags |= NP_FLOW_F_LATER_FRAGMENT;
-	else
-		inner_ports(skb, off, k, tcp_flags);
-	return 0;
 }
 
 static __always_inline void flow_count(struct np_vxlan_flow_key *fk, __u64 len, __u64 now,
@@ -437,29 +299,23 @@ static __always_inline void inner_count(struct __sk_buff *skb, __u32 hook, const
 					struct np_vxlan_counters *c)
 {
 	struct np_vxlan_flow_key fk = { .vni = vni };
-	__u32 tcp_flags = 0;
-	__u16 proto;
-	int err = -1, kind = NP_VXC_INNER_OTHER;
+	struct np_cur cur = NP_CUR_SKB(skb);
+	int kind = NP_VXC_INNER_OTHER;
+	struct np_pkt p = {};
 
-	if (parse_eth(skb, &off, &proto))
-		goto out;
-	if (proto == ETH_P_IP) {
-		err = inner_ipv4(skb, off, &fk.inner, &tcp_flags);
-		kind = err ? NP_VXC_INNER_OTHER : NP_VXC_INNER_IPV4;
-	} else if (proto == ETH_P_IPV6) {
-		err = inner_ipv6(skb, off, &fk.inner, &tcp_flags);
-		kind = err ? NP_VXC_INNER_OTHER : NP_VXC_INNER_IPV6;
-	} else if (proto == ETH_P_ARP) {
-		kind = NP_VXC_INNER_ARP;
-	}
-	if (!err) {
+	/* The inner frame ends where the datagram does. */
+	cur.len = off + len;
+	if (!np_parse_frame(&cur, off, false, &p) && p.ip) {
+		kind = p.ip == 4 ? NP_VXC_INNER_IPV4 : NP_VXC_INNER_IPV6;
+		fk.inner = p.key;
 		fk.inner.dir = hook;
 		fk.inner.ifindex = skb->ifindex;
 		__builtin_memcpy(fk.outer_src, o->src, 16);
 		__builtin_memcpy(fk.outer_dst, o->dst, 16);
-		flow_count(&fk, len, now, tcp_flags, c);
+		flow_count(&fk, len, now, p.tcp_flags, c);
+	} else if (p.l3proto == ETH_P_ARP) {
+		kind = NP_VXC_INNER_ARP;
 	}
-out:
 	if (c)
 		c->v[kind]++;
 }

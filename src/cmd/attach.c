@@ -254,7 +254,8 @@ static int attach_device(struct np_ctx *ctx, int argc, char **argv)
 	if (!err) {
 		np_hooks_snapshot(ctx, a.dev.dev, &before);
 		for (int i = 0; i < nprobes && !err; i++)
-			err = probes[i]->attach(ctx, probes[i], &a);
+			err = np_feature_check(ctx, probes[i]->name) ?:
+			      probes[i]->attach(ctx, probes[i], &a);
 		if (!err)
 			np_hooks_report(ctx, a.dev.dev, &before);
 		np_hooks_snapshot_free(&before);
@@ -280,7 +281,7 @@ static int attach_host(struct np_ctx *ctx, int argc, char **argv)
 	if (err)
 		return err;
 	np_hooks_snapshot(ctx, probe->name, &before);
-	err = probe->attach(ctx, probe, &a);
+	err = np_feature_check(ctx, probe->name) ?: probe->attach(ctx, probe, &a);
 	if (!err)
 		np_hooks_report(ctx, probe->name, &before);
 	np_hooks_snapshot_free(&before);

@@ -30,6 +30,7 @@ struct np_ctx {
 	bool numeric;		/* -n: exact numbers, no human units */
 	int lock_fd;		/* held flock on the pin root, or -1 */
 	bool foreign_layout;	/* pins of another layout (detach all only) */
+	unsigned stale_features;	/* 1 << enum np_feature: pins of another layout */
 	const struct np_cmd *cmd;	/* the command running, for its help */
 	const char *cmd_level;		/* its table level, e.g. "netprobe show" */
 };

@@ -319,6 +319,190 @@ static int check_trust(struct np_ctx *ctx)
 	return 0;
 }
 
+/*
+ * The features and what of the pins is theirs: the probes of each (a host
+ * probe pins under links/<probe>/ and progs/<probe>/, a device probe pins its
+ * hooks under <dev>/), the object that loads them, and the prefixes of the
+ * names of its maps (np_meta, np_devices and np_layouts are everyone's).
+ */
+static const struct np_feature_pins {
+	const char *name;		/* as errors name it */
+	const char *object;		/* bpf/<object>.bpf.c */
+	__u32 layout;
+	bool host;			/* pins under a directory named as the probe */
+	const char *probes[3];
+	const char *hooks[4];		/* pin names of its device hooks */
+	const char *maps[4];		/* prefixes of its map names */
+} feature_pins[] = {
+	[NP_FEAT_TRAFFIC] = { "tc/xdp", "traffic", NP_LAYOUT_TRAFFIC, false, { "tc", "xdp" },
+			      { "tc_ingress", "tc_egress", "xdp" },
+			      { "np_stats", "np_flow", "np_k8s_" } },
+	[NP_FEAT_VXLAN] = { "vxlan", "vxlan", NP_LAYOUT_VXLAN, false, { "vxlan" },
+			    { "vxlan_ingress", "vxlan_egress" }, { "np_vxlan_" } },
+	[NP_FEAT_DROPS] = { "drops", "drops", NP_LAYOUT_DROPS, true, { "drops" }, { NULL },
+			    { "np_drop" } },
+	[NP_FEAT_NETFILTER] = { "netfilter", "netfilter", NP_LAYOUT_NETFILTER, true,
+				{ "netfilter" }, { NULL }, { "np_nf_" } },
+	[NP_FEAT_SECURITY] = { "security", "security", NP_LAYOUT_SECURITY, false, { "security" },
+			       { "security_ingress" }, { "np_security_", "np_alert", "np_sec_" } },
+	[NP_FEAT_SOCKET] = { "socket", "socket", NP_LAYOUT_SOCKET, true, { "socket" }, { NULL },
+			     { "np_conns", "np_tcp_totals", "np_events" } },
+};
+#define NP_FEATURES ((int)ARRAY_SIZE(feature_pins))
+_Static_assert(ARRAY_SIZE(feature_pins) <= NP_FEAT_MAX, "raise NP_FEAT_MAX");
+
+static int list_dir(const char *path, bool want_dirs, char ***names, int *n);
+
+/* The feature whose map name is, or -1 (a map everyone shares, or not ours). */
+static int map_feature(const char *name)
+{
+	for (int f = 0; f < NP_FEATURES; f++)
+		for (int i = 0; i < (int)ARRAY_SIZE(feature_pins[f].maps) && feature_pins[f].maps[i];
+		     i++)
+			if (!strncmp(name, feature_pins[f].maps[i], strlen(feature_pins[f].maps[i])))
+				return f;
+	return -1;
+}
+
+static int feature_by(const char *probe_or_object)
+{
+	for (int f = 0; f < NP_FEATURES; f++) {
+		if (!strcmp(probe_or_object, feature_pins[f].object))
+			return f;
+		for (int i = 0; i < (int)ARRAY_SIZE(feature_pins[f].probes) &&
+				feature_pins[f].probes[i]; i++)
+			if (!strcmp(probe_or_object, feature_pins[f].probes[i]))
+				return f;
+	}
+	return -1;
+}
+
+/* What np_layouts says of each feature; 0 when it is not pinned. */
+static void read_layouts(struct np_ctx *ctx, __u32 v[NP_FEAT_MAX])
+{
+	int fd = np_pin_open(ctx, "maps/np_layouts");
+
+	memset(v, 0, NP_FEAT_MAX * sizeof(*v));
+	if (fd < 0)
+		return;
+	for (__u32 f = 0; f < NP_FEAT_MAX; f++)
+		if (bpf_map_lookup_elem(fd, &f, &v[f]))
+			v[f] = 0;
+	close(fd);
+}
+
+/*
+ * Features whose pins have another layout than this netprobe's are set
+ * aside: their maps are not opened and their probes not attached (the
+ * load would reuse the old maps) until detaching them removes the pins.
+ */
+static void check_feature_layouts(struct np_ctx *ctx)
+{
+	__u32 v[NP_FEAT_MAX];
+
+	read_layouts(ctx, v);
+	for (int f = 0; f < NP_FEATURES; f++) {
+		if (!v[f] || v[f] == feature_pins[f].layout)
+			continue;
+		ctx->stale_features |= 1u << f;
+		np_warn(ctx, "the %s pins under %s have layout %u, this netprobe's is %u: %s maps "
+			"are not used until %s is detached", feature_pins[f].name, ctx->pin_root, v[f],
+			feature_pins[f].layout, feature_pins[f].name, feature_pins[f].name);
+	}
+}
+
+int np_feature_check(struct np_ctx *ctx, const char *probe)
+{
+	int f = feature_by(probe);
+
+	if (f < 0 || !(ctx->stale_features & (1u << f)))
+		return 0;
+	if (feature_pins[f].host)
+		return np_err(ctx, "the %s pins under %s have another layout than this netprobe's: "
+			      "run 'netprobe detach %s' first", feature_pins[f].name, ctx->pin_root,
+			      probe);
+	return np_err(ctx, "the %s pins under %s have another layout than this netprobe's: run "
+		      "'netprobe detach DEV %s' on each device that has it (or 'detach all') first",
+		      feature_pins[f].name, ctx->pin_root, probe);
+}
+
+/* Records the layout of the feature an object just loaded for, if none is. */
+static int feature_layout_init(struct np_ctx *ctx, const char *object)
+{
+	int f = feature_by(object), fd;
+	__u32 key = f, v = 0;
+
+	if (f < 0)
+		return 0;
+	fd = np_pin_open(ctx, "maps/np_layouts");
+	if (fd < 0)
+		return np_err(ctx, "cannot open %s/maps/np_layouts: %s", ctx->pin_root,
+			      strerror(-fd));
+	if (bpf_map_lookup_elem(fd, &key, &v) || !v) {
+		v = feature_pins[f].layout;
+		if (bpf_map_update_elem(fd, &key, &v, BPF_ANY)) {
+			close(fd);
+			return np_err(ctx, "cannot write %s/maps/np_layouts: %s", ctx->pin_root,
+				      strerror(errno));
+		}
+	}
+	close(fd);
+	return 0;
+}
+
+/* True while a hook or host probe directory of feature f is pinned. */
+static bool feature_in_use(struct np_ctx *ctx, int f, char **dirs, int n)
+{
+	const struct np_feature_pins *fp = &feature_pins[f];
+	char rel[PATH_MAX], d[NP_DIR_MAX];
+
+	for (int i = 0; i < n; i++) {
+		if (fp->host) {
+			if (!strcmp(dirs[i], fp->probes[0]))
+				return true;
+			continue;
+		}
+		for (int h = 0; h < (int)ARRAY_SIZE(fp->hooks) && fp->hooks[h]; h++) {
+			snprintf(rel, sizeof(rel), "progs/%s/%s", np_dir_name(dirs[i], d), fp->hooks[h]);
+			if (np_pin_exists(ctx, rel))
+				return true;
+			snprintf(rel, sizeof(rel), "links/%s/%s", d, fp->hooks[h]);
+			if (np_pin_exists(ctx, rel))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Unpins the maps of the stale features nothing uses any more. */
+static void gc_stale_features(struct np_ctx *ctx, char **dirs, int n)
+{
+	char path[PATH_MAX], file[PATH_MAX + NAME_MAX], **names;
+	int m, fd;
+
+	for (int f = 0; f < NP_FEATURES; f++) {
+		__u32 key = f, zero = 0;
+
+		if (!(ctx->stale_features & (1u << f)) || feature_in_use(ctx, f, dirs, n))
+			continue;
+		np_path(ctx, path, sizeof(path), "maps");
+		list_dir(path, false, &names, &m);
+		for (int i = 0; i < m; i++) {
+			if (map_feature(names[i]) != f)
+				continue;
+			snprintf(file, sizeof(file), "%s/%s", path, names[i]);
+			unlink(file);
+		}
+		np_names_free(names, m);
+		fd = np_pin_open(ctx, "maps/np_layouts");
+		if (fd >= 0) {
+			bpf_map_update_elem(fd, &key, &zero, BPF_ANY);
+			close(fd);
+		}
+		ctx->stale_features &= ~(1u << f);
+	}
+}
+
 /* Refuses pins written with another key/value layout. */
 static int check_layout(struct np_ctx *ctx, unsigned flags)
 {
@@ -336,8 +520,11 @@ static int check_layout(struct np_ctx *ctx, unsigned flags)
 			      strerror(-fd));
 	ok_size = bpf_obj_get_info_by_fd(fd, &info, &len) == 0 && info.value_size == sizeof(meta);
 	if (ok_size && bpf_map_lookup_elem(fd, &key, &meta) == 0 &&
-	    (meta.layout == NP_LAYOUT_VERSION || meta.layout == 0))
+	    (meta.layout == NP_LAYOUT_VERSION || meta.layout == 0)) {
+		if (!(flags & NP_ST_ANY_LAYOUT))
+			check_feature_layouts(ctx);
 		goto out;
+	}
 	ctx->foreign_layout = true;
 	if (flags & NP_ST_ANY_LAYOUT)
 		goto out;
@@ -436,6 +623,11 @@ int np_pin_open(struct np_ctx *ctx, const char *rel)
 int np_map_open(struct np_ctx *ctx, const char *name)
 {
 	char rel[NAME_MAX + 8];
+	int f = map_feature(name);
+
+	/* A map of another layout: reading it as ours would misread it. */
+	if (f >= 0 && (ctx->stale_features & (1u << f)))
+		return -ESTALE;
 
 	snprintf(rel, sizeof(rel), "maps/%s", name);
 	return np_pin_open(ctx, rel);
@@ -504,7 +696,7 @@ int np_skel_loaded(struct np_ctx *ctx, int load_err, const struct bpf_map *meta,
 			      "verifier log)", what, strerror(-load_err));
 	if (load_err)
 		return np_err(ctx, "cannot load the %s programs: %s", what, strerror(-load_err));
-	return np_meta_init(ctx, bpf_map__fd(meta));
+	return np_meta_init(ctx, bpf_map__fd(meta)) ?: feature_layout_init(ctx, what);
 }
 
 int np_unpin_hook(struct np_ctx *ctx, const char *dir, const char *name)
@@ -754,6 +946,8 @@ int np_state_gc(struct np_ctx *ctx)
 		if (!m)
 			np_unpin_dir(ctx, dirs[i]);
 	}
+	if (pins)
+		gc_stale_features(ctx, dirs, n);
 	np_names_free(dirs, n);
 	if (pins)
 		return 0;

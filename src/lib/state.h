@@ -3,6 +3,7 @@
  * The pinned state under the pin root (default /sys/fs/bpf/netprobe):
  *
  *   maps/np_meta            layout version, creation time, writer version
+ *   maps/np_layouts         layout version of each feature's maps (enum np_feature)
  *   maps/np_devices         what attach did per device (modes, qdisc)
  *   maps/<name>             every other map, shared by all attachments
  *   progs/<dev>/<hook>      programs, per device and hook
@@ -32,6 +33,8 @@ enum np_state_flags {
 /* Returns 0, NP_STATE_EMPTY, or an exit code after reporting the error. */
 int np_state_open(struct np_ctx *ctx, unsigned flags);
 void np_state_close(struct np_ctx *ctx);
+/* 0, or an error (reported) if probe's feature has pins of another layout. */
+int np_feature_check(struct np_ctx *ctx, const char *probe);
 
 /* "<pin root>/<fmt...>" into buf; returns -ENAMETOOLONG if it did not fit. */
 int np_path(struct np_ctx *ctx, char *buf, size_t n, const char *fmt, ...)

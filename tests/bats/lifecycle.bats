@@ -192,3 +192,54 @@ np_prog_ids() {
 	[ "$(jq 'length' <<<"$output")" -eq 2 ]
 	np_root_empty
 }
+
+# layout_of FEATURE-INDEX: the layout np_layouts holds for a feature (enum np_feature).
+layout_of() {
+	# np_layouts has BTF: bpftool prints {"key": N, "value": N}.
+	bpftool -j map lookup pinned "$NETPROBE_PIN_ROOT/maps/np_layouts" key "$1" 0 0 0 |
+		jq '.formatted.value // .value'
+}
+
+@test "each feature has its own layout: vxlan pins of another one stop vxlan only, until detached" {
+	np_in "$NS_A" attach a0 >/dev/null
+	np_in "$NS_A" attach a0 vxlan >/dev/null
+	# What attach recorded: tc/xdp (0) and vxlan (1) at this netprobe's layouts.
+	[ "$(layout_of 0)" -eq 1 ]
+	[ "$(layout_of 1)" -eq 1 ]
+	[ "$(layout_of 2)" -eq 0 ]
+	# As a netprobe whose vxlan maps had layout 99 would have left them.
+	bpftool map update pinned "$NETPROBE_PIN_ROOT/maps/np_layouts" key 1 0 0 0 value 99 0 0 0
+	# tc still counts and reads: what it counts is what the kernel counts.
+	run np_in "$NS_A" -j show stats
+	[ "$status" -eq 0 ]
+	local n0 d0
+	n0=$(jq '.[0].tx_packets' <<<"$(np_in "$NS_A" -j show stats 2>/dev/null)")
+	d0=$(dev_counter "$NS_A" a0 tx packets)
+	ip netns exec "$NS_A" ping -c 3 -i 0.2 -q 10.77.0.2 >/dev/null
+	[ $(( $(jq '.[0].tx_packets' <<<"$(np_in "$NS_A" -j show stats 2>/dev/null)") - n0 )) -eq \
+		$(( $(dev_counter "$NS_A" a0 tx packets) - d0 )) ]
+	run np_in "$NS_A" -j show flows
+	[ "$status" -eq 0 ]
+	[ "$(jq 'length' <<<"$(np_in "$NS_A" -j show flows 2>/dev/null)")" -gt 0 ]
+	# vxlan's maps are neither read nor reused, and the message says what to do.
+	run np_in "$NS_A" show vxlan
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"vxlan pins"*"layout 99"*"detach"* ]]
+	run np_in "$NS_A" attach a0 vxlan
+	[ "$status" -eq 1 ]
+	[[ "$output" == *"Error: the vxlan pins"*"detach DEV vxlan"* ]]
+	[ -e "$NETPROBE_PIN_ROOT/maps/np_vxlan_flows" ]
+	# Detaching vxlan removes its maps and its layout; tc keeps its own.
+	run np_in "$NS_A" detach a0 vxlan
+	[ "$status" -eq 0 ]
+	[ -z "$(ls "$NETPROBE_PIN_ROOT/maps" | grep '^np_vxlan_')" ]
+	[ -e "$NETPROBE_PIN_ROOT/maps/np_flows" ]
+	[ "$(layout_of 1)" -eq 0 ]
+	[ "$(layout_of 0)" -eq 1 ]
+	run np_in "$NS_A" attach a0 vxlan
+	[ "$status" -eq 0 ]
+	[ "$(layout_of 1)" -eq 1 ]
+	run np_in "$NS_A" -j show vxlan
+	[ "$status" -eq 0 ]
+	[[ "$output" != *"layout 99"* ]]
+}
