@@ -13,6 +13,7 @@
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 NP="${NP:-$PWD/netprobe}"
 OUT="$PWD/build/bench"
 RUNS=${RUNS:-5}
@@ -28,7 +29,6 @@ STATS_WAS=$(cat /proc/sys/kernel/bpf_stats_enabled)
 IN_B=(env NETPROBE_PIN_ROOT="$PIN" NETPROBE_HOST_ROOT="$HR"
       NETPROBE_KUBE_PROXY_RULES=/rules.txt nsenter --net="/run/netns/$NS_B")
 in_b() { "${IN_B[@]}" "$@"; }
-median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 cleanup() {
 	[ -e "/run/netns/$NS_B" ] && in_b "$NP" -q detach all >/dev/null 2>&1 || true
@@ -80,19 +80,7 @@ setup() {
 	[ -x "$NP" ] || { echo "build netprobe first (make)" >&2; exit 1; }
 	mkdir -p "$OUT" "$PINFS"
 	mount -t bpf bpffs "$PINFS"
-	ip netns add "$NS_A"
-	ip netns add "$NS_B"
-	ip link add a0 netns "$NS_A" type veth peer name b0 netns "$NS_B"
-	for ns in "$NS_A" "$NS_B"; do
-		ip -n "$ns" link set lo up
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-	done
-	ip -n "$NS_A" addr add 10.0.0.1/24 dev a0
-	ip -n "$NS_B" addr add 10.0.0.200/24 dev b0
-	ip -n "$NS_A" link set a0 up
-	ip -n "$NS_B" link set b0 up
-	ip -n "$NS_A" neigh replace 10.0.0.200 dev a0 nud permanent \
-		lladdr "$(ip -n "$NS_B" -j link show b0 | jq -r '.[0].address')"
+	bench_veth_pair "$NS_A" "$NS_B" 10.0.0.1 10.0.0.200
 	ip netns exec "$NS_B" nft add table ip npbench
 	ip netns exec "$NS_B" nft 'add chain ip npbench in { type filter hook input priority 0; policy drop; }'
 	host_root
