@@ -51,7 +51,8 @@ install_tree() {
 	ldflags=$(DEB_BUILD_MAINT_OPTIONS=hardening=+all dpkg-buildflags --get LDFLAGS)
 	[[ "$cppflags" == *-D_FORTIFY_SOURCE=2* ]]
 	[[ "$ldflags" == *-z,now* ]]
-	lines=$(make -C "$ROOT" -n -B CPPFLAGS="$cppflags" LDFLAGS="$ldflags" build/netprobe \
+	# SANITIZE= : the release build, also under make SANITIZE=1 check.
+	lines=$(make -C "$ROOT" -n -B SANITIZE= CPPFLAGS="$cppflags" LDFLAGS="$ldflags" build/netprobe \
 		build/unit/test_cmd 2>&1 | grep -E '^(gcc|cc|\$\(CC\))' )
 	echo "$lines" | head -3
 	local compiles links
@@ -301,11 +302,13 @@ stage_runs() {
 }
 
 @test "the final image installs the Debian package of every library the binary names" {
-	local pkgs lib p missing=""
+	local pkgs lib p missing="" bin="$ROOT/build/netprobe"
 	pkgs=$(awk '/^FROM /{s++} s == 2' "$ROOT/Dockerfile" | sed -n '/apt-get install/,/rm -rf/p')
+	# The image's binary is the release build (not make SANITIZE=1's ./netprobe).
+	make -s -C "$ROOT" SANITIZE= build/netprobe >/dev/null
 	# The libraries it names (NEEDED); theirs come with their packages' Depends.
-	for lib in $(objdump -p "$ROOT/netprobe" | awk '$1 == "NEEDED" {print $2}' |
-		while read -r n; do ldd "$ROOT/netprobe" | awk -v n="$n" '$1 == n {print $3}'; done); do
+	for lib in $(objdump -p "$bin" | awk '$1 == "NEEDED" {print $2}' |
+		while read -r n; do ldd "$bin" | awk -v n="$n" '$1 == n {print $3}'; done); do
 		p=$(dpkg -S "$lib" 2>/dev/null || dpkg -S "/usr$lib") 
 		p=${p%%:*}
 		[ "$p" = libc6 ] && continue	# in every Debian image
