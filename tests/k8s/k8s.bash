@@ -75,7 +75,6 @@ K8S_CLUSTER_CIDR="10.244.0.0/16"
 K8S_UNDERLAY_PREFIX=24
 
 K8S_NODES=()
-K8S_OUTSIDE=()
 K8S_PIDS=()
 K8S_WORK=""
 K8S_SUFFIX=""
@@ -501,13 +500,14 @@ k8s_nodeport_add() {
 }
 
 # k8s_outside_up NAME IP: a namespace on the underlay switch with IP, no node.
+# Called as $(k8s_outside_up ...), a subshell: its name is kept in a file of
+# the helpers (a node must be up: the switch and that file are the nodes').
 k8s_outside_up() {
 	local ns
-	_k8s_init || return 1
-	_k8s_switch || return 1
+	[ -n "$K8S_WORK" ] && [ -n "$K8S_SWITCH" ] || { _k8s_log "k8s_outside_up: no node is up"; return 1; }
 	ns="k8s-$1-$K8S_SUFFIX"
+	echo "$ns" >>"$K8S_WORK/outside.list"
 	ip netns add "$ns" || return 1
-	K8S_OUTSIDE+=("$ns")
 	ip -n "$ns" link set lo up
 	ip link add eth0 netns "$ns" type veth peer name "$1" netns "$K8S_SWITCH" || return 1
 	ip -n "$K8S_SWITCH" link set "$1" master br0 up
@@ -741,10 +741,12 @@ _k8s_teardown_all() {
 		_k8s_node_down "${K8S_NODES[i]}"
 	done
 	K8S_NODES=()
-	for p in "${K8S_OUTSIDE[@]}"; do
-		ip netns del "$p" 2>/dev/null
-	done
-	K8S_OUTSIDE=()
+	if [ -n "$K8S_WORK" ] && [ -e "$K8S_WORK/outside.list" ]; then
+		while read -r p; do
+			ip netns del "$p" 2>/dev/null
+		done <"$K8S_WORK/outside.list"
+		rm -f "$K8S_WORK/outside.list"
+	fi
 	[ -n "$K8S_SWITCH" ] && ip netns del "$K8S_SWITCH" 2>/dev/null
 	# The QoS and kubepods levels only if this test made them (rmdir fails
 	# on a cgroup still in use, by a node of another test for one).
