@@ -214,17 +214,7 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 	}
 	out_str(o, C_SRC, src);
 	out_str(o, C_DST, dst);
-	if (r->later_fragment && out_format(o) == NP_FMT_PLAIN) {
-		out_str(o, C_SPORT, "frag");
-		out_str(o, C_DPORT, "frag");
-	} else if (r->later_fragment) {
-		/* No L4 header: no ports, no ICMP type/code. */
-		out_null(o, C_SPORT);
-		out_null(o, C_DPORT);
-	} else {
-		out_u64(o, C_SPORT, k->sport);
-		out_u64(o, C_DPORT, k->dport);
-	}
+	np_out_ports(o, C_SPORT, C_DPORT, r->later_fragment, k->sport, k->dport);
 	out_u64(o, C_PKTS, v->packets);
 	out_u64(o, C_BYTES, v->bytes);
 	if (k->proto == IPPROTO_TCP) {

@@ -399,17 +399,7 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 	np_out_proto(o, F_PROTO, F_PROTO_NUM, k->proto);
 	out_str(o, F_SRC, np_addr_str(k->src, buf, sizeof(buf)));
 	out_str(o, F_DST, np_addr_str(k->dst, buf, sizeof(buf)));
-	if (r->later_fragment && out_format(o) == NP_FMT_PLAIN) {
-		out_str(o, F_SPORT, "frag");
-		out_str(o, F_DPORT, "frag");
-	} else if (r->later_fragment) {
-		/* No L4 header: no ports, no ICMP type/code (as show flows). */
-		out_null(o, F_SPORT);
-		out_null(o, F_DPORT);
-	} else {
-		out_u64(o, F_SPORT, k->sport);
-		out_u64(o, F_DPORT, k->dport);
-	}
+	np_out_ports(o, F_SPORT, F_DPORT, r->later_fragment, k->sport, k->dport);
 	out_u64(o, F_PKTS, r->val.packets);
 	out_u64(o, F_BYTES, r->val.bytes);
 	if (k->proto == IPPROTO_TCP) {

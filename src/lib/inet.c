@@ -213,3 +213,18 @@ void np_out_proto(struct np_out *o, int col, int num_col, __u8 proto)
 	out_str(o, col, np_proto_str(proto, buf, sizeof(buf)));
 	out_u64(o, num_col, proto);
 }
+
+void np_out_ports(struct np_out *o, int scol, int dcol, bool later_fragment, __u16 sport,
+		  __u16 dport)
+{
+	if (later_fragment && out_format(o) == NP_FMT_PLAIN) {
+		out_str(o, scol, "frag");
+		out_str(o, dcol, "frag");
+	} else if (later_fragment) {
+		out_null(o, scol);
+		out_null(o, dcol);
+	} else {
+		out_u64(o, scol, sport);
+		out_u64(o, dcol, dport);
+	}
+}

@@ -42,5 +42,11 @@ struct np_out;
  * for one without a name: one JSON type), and its number at num_col.
  */
 void np_out_proto(struct np_out *o, int col, int num_col, __u8 proto);
+/*
+ * A row's two ports (or ICMP type and code); a later IP fragment has no L4
+ * header: null in JSON, "frag" in plain text.
+ */
+void np_out_ports(struct np_out *o, int scol, int dcol, bool later_fragment, __u16 sport,
+		  __u16 dport);
 
 #endif /* NP_INET_H */
