@@ -703,13 +703,16 @@ TOTALS_TYPES='{"netns":"number","netns_name":"string","connections_opened":"numb
 	"connections_accepted":"number","connections_closed":"number","retransmits":"number",
 	"resets_sent":"number","resets_received":"number","events_lost":"number"}'
 
-# typed TYPES NULLABLE: every object of the JSON array (or JSON Lines) on
-# stdin has exactly the keys of TYPES, each of its type or null if NULLABLE.
+# typed TYPES NULLABLE [OPTIONAL]: every object of the JSON array (or JSON
+# Lines) on stdin has the keys of TYPES, each of its type or null if NULLABLE;
+# a key in OPTIONAL may also be absent, and no other key is there.
 typed() {
-	jq -se --argjson t "$1" --argjson n "$2" '
+	jq -se --argjson t "$1" --argjson n "$2" --argjson o "${3:-[]}" '
 		(if length == 1 and (.[0] | type) == "array" then .[0] else . end) |
-		length > 0 and all(.[]; . as $r | (keys == ($t | keys)) and
-			all($t | to_entries[]; . as $e | ($r[$e.key] | type) == $e.value or
+		length > 0 and all(.[]; . as $r |
+			((keys - $o) == (($t | keys) - $o)) and ((keys - ($t | keys)) == []) and
+			all($t | to_entries[]; . as $e | ($r | has($e.key) | not) or
+				($r[$e.key] | type) == $e.value or
 				($r[$e.key] == null and ($n | index($e.key)) != null)))'
 }
 
@@ -781,8 +784,9 @@ rfc3339() {
 	jq -e '[.[] | select(.sport == 5513)] | length == 1 and
 		(.[0] | .pid == null and .comm == null and .pid_source == null and
 		 .direction == "incoming")' <<<"$b"
-	# The totals: numbers, and the name of the namespace.
-	"$NP" -j show sockets totals | typed "$TOTALS_TYPES" '["netns_name"]'
+	# The totals: numbers, and the name of the namespace where it has one
+	# (the host's own connections are counted too, in a namespace without one).
+	"$NP" -j show sockets totals | typed "$TOTALS_TYPES" '[]' '["netns_name"]'
 	"$NP" -j show sockets totals netns "$NS_B" |
 		jq -e --arg n "$NS_B" 'length == 1 and .[0].netns_name == $n'
 }
