@@ -374,12 +374,15 @@ tcp_total() {
 	if command -v promtool >/dev/null; then promtool check metrics <<<"$output"; fi
 	# flush stats zeroes the TCP totals too; flush sockets forgets the connections.
 	"$NP" flush stats >/dev/null
-	[ "$("$NP" -j show sockets totals | jq length)" -eq 0 ]
+	# (Only the test's namespaces: the host's own connections go on.)
+	"$NP" -j show sockets totals | jq -e --argjson a "$NETNS_A" --argjson b "$NETNS_B" \
+		'[.[] | select(.netns == $a or .netns == $b)] | length == 0'
 	[ "$("$NP" -j show sockets | jq length)" -gt 0 ]
 	run "$NP" -j flush sockets
 	[ "$status" -eq 0 ]
 	[ "$(jq -r '.[0].table' <<<"$output")" = sockets ]
-	[ "$("$NP" -j show sockets | jq length)" -eq 0 ]
+	[ "$("$NP" -j show sockets netns "$NETNS_A" | jq length)" -eq 0 ]
+	[ "$("$NP" -j show sockets netns "$NETNS_B" | jq length)" -eq 0 ]
 }
 
 @test "an open connection: established, with its owner and live byte counts" {
