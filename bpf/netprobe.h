@@ -29,7 +29,7 @@ enum np_feature {
 	NP_FEAT_SOCKET = 5,
 	NP_FEAT_MAX = 8,	/* slots of np_layouts */
 };
-#define NP_LAYOUT_TRAFFIC	1
+#define NP_LAYOUT_TRAFFIC	2	/* 2: np_flow_value's handshake fields */
 #define NP_LAYOUT_VXLAN		1
 #define NP_LAYOUT_DROPS		1
 #define NP_LAYOUT_NETFILTER	1
@@ -293,7 +293,52 @@ struct np_flow_value {
 	__u32 fragments;	/* non-first IP fragments (counted with ports 0) */
 	__u8 k8s_class;		/* enum np_k8s_class of the flow, NP_K8S_NO_CLASS if none */
 	__u8 k8s_gen;		/* the np_k8s_config generation it was classified in */
-	__u16 pad;
+	__u8 hs_state;		/* enum np_hs_state: the TCP handshake this flow opened */
+	__u8 pad;
+	__u32 hs_synack_us;	/* NP_HS_DONE: SYN -> SYN-ACK, microseconds */
+	__u32 hs_ack_us;	/* NP_HS_DONE: SYN-ACK -> ACK, microseconds */
+};
+
+/*
+ * ---- TCP handshake latency (issue 15; bpf/rtt.bpf.h) ----
+ *
+ * A device's hooks (TC or XDP) stamp a SYN (without ACK) in the pinned LRU
+ * hash "np_flow_hs", keyed by the SYN's np_flow_key with dir 0 (a device
+ * that sends the SYN sees the SYN-ACK come in at the other hook; a device
+ * in the middle sees both at one), the first SYN-ACK in the reverse
+ * direction, and the first ACK after it in the SYN's own flow, which then
+ * holds both halves (np_flow_value.hs_*). The flow's handshake rtt is their
+ * sum: the first SYN to the ACK of the SYN-ACK, as tshark's
+ * tcp.analysis.initial_rtt. Each completed handshake is counted once in the
+ * per-device histogram "np_flow_hs_hist" (per-CPU hash by ifindex).
+ */
+enum np_hs_state {
+	NP_HS_NONE = 0,		/* no SYN seen in this flow (UDP, began before attach) */
+	NP_HS_SYN = 1,		/* SYN seen; no ACK of a SYN-ACK yet */
+	NP_HS_DONE = 2,		/* hs_synack_us and hs_ack_us hold the handshake */
+};
+
+#define NP_FLOW_HS_MAX		65536	/* np_flow_hs entries (handshakes in flight) */
+
+struct np_flow_hs {
+	__u64 syn_ns;		/* bpf_ktime_get_ns() of the first SYN */
+	__u64 synack_ns;	/* of the first SYN-ACK back; 0: none yet */
+	__u32 syn_seq;		/* a SYN of another sequence number is a new connection */
+	__u32 counted;		/* 1 once in the histogram (XDP and TC may both see it) */
+};
+
+/*
+ * The histogram's upper bounds (inclusive, as Prometheus' le), microseconds;
+ * bucket NP_HS_BUCKETS counts what is above the last.
+ */
+#define NP_HS_BOUNDS_US { 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, \
+			  250000, 500000, 1000000, 2500000, 5000000, 10000000 }
+#define NP_HS_BUCKETS		16
+
+struct np_flow_hs_hist {
+	__u64 count;		/* handshakes completed */
+	__u64 sum_ns;		/* their rtt, summed */
+	__u64 bucket[NP_HS_BUCKETS + 1];	/* not cumulative */
 };
 
 /*
