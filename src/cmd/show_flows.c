@@ -2,7 +2,7 @@
 /*
  * netprobe show flows [dev DEV] [dir ingress|egress] [hook xdp|tc] [proto P]
  *                     [src CIDR] [dst CIDR] [port N] [sport N] [dport N]
- *                     [sort bytes|packets|last] [top N]
+ *                     [sort bytes|packets|last|rtt] [top N]
  *
  * The flow table through the model (lib/model.h): the table walk makes
  * records, the query filters them in user space, and rows stream straight
@@ -22,6 +22,7 @@
 #include "lib/cmd.h"
 #include "lib/device.h"
 #include "lib/flowtable.h"
+#include "lib/handshake.h"
 #include "lib/maps.h"
 #include "lib/model.h"
 #include "lib/out.h"
@@ -29,7 +30,8 @@
 
 enum {
 	C_IF, C_IFINDEX, C_DIR, C_HOOK, C_PROTO, C_PROTO_NUM, C_SRC, C_SPORT, C_DST, C_DPORT,
-	C_PKTS, C_BYTES, C_FLAGS, C_FIRST, C_LAST, C_TRUNC, C_FRAGS, C_LATER_FRAG,
+	C_PKTS, C_BYTES, C_FLAGS, C_RTT, C_RTT_SYNACK, C_RTT_ACK, C_FIRST, C_LAST, C_TRUNC,
+	C_FRAGS, C_LATER_FRAG,
 	C_SRC_K8S, C_DST_K8S, C_K8S_DIR,
 };
 
@@ -50,6 +52,10 @@ static const struct np_col flow_cols[] = {
 		      "netprobe_flow_bytes_total",
 		      "Bytes of one flow, Ethernet header and VLAN tags included (top N only)." },
 	[C_FLAGS] = { "tcp_flags", "FLAGS", -8, NP_K_STR },
+	/* The TCP handshake this flow opened (its SYN), microseconds; null if none. */
+	[C_RTT] = { "rtt_us", "RTT(us)", 8, NP_K_U64 },
+	[C_RTT_SYNACK] = { "rtt_synack_us", NULL, 0, NP_K_U64 },
+	[C_RTT_ACK] = { "rtt_ack_us", NULL, 0, NP_K_U64 },
 	[C_FIRST] = { "first_seen", "FIRST SEEN", -19, NP_K_TIME },
 	[C_LAST] = { "last_seen", "LAST SEEN", -19, NP_K_TIME },
 	[C_TRUNC] = { "truncated", NULL, 0, NP_K_COUNT },
@@ -92,6 +98,7 @@ struct flow_rec {
 	__u8 xdp;		/* 1 seen by XDP, 0 by tc */
 	__u8 has_ports;		/* sport/dport are ports (not ICMP type/code) */
 	__u8 later_fragment;	/* an IP fragment after the first: no L4 header */
+	__u64 rtt_us;		/* its handshake (np_flow_rtt_us), 0 if none */
 };
 
 static const char *const dir_words[] = { "ingress", "egress", NULL };
@@ -125,6 +132,7 @@ static const struct np_sort_def flow_sorts[] = {
 	{ "bytes", R(val.bytes) },
 	{ "packets", R(val.packets) },
 	{ "last", R(val.last_seen) },
+	{ "rtt", R(rtt_us) },
 	{ 0 },
 };
 
@@ -221,6 +229,15 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 		np_tcp_flags_str(v->tcp_flags, flags, sizeof(flags));
 		out_str(o, C_FLAGS, flags);
 	}
+	if (v->hs_state == NP_HS_DONE) {
+		out_u64(o, C_RTT, r->rtt_us);
+		out_u64(o, C_RTT_SYNACK, v->hs_synack_us);
+		out_u64(o, C_RTT_ACK, v->hs_ack_us);
+	} else {
+		out_null(o, C_RTT);
+		out_null(o, C_RTT_SYNACK);
+		out_null(o, C_RTT_ACK);
+	}
 	out_u64(o, C_FIRST, v->first_seen + s->mono_to_real);
 	out_u64(o, C_LAST, v->last_seen + s->mono_to_real);
 	out_u64(o, C_TRUNC, v->truncated);
@@ -242,6 +259,8 @@ static int on_flow(const void *key, const void *value, void *arg)
 	r.xdp = r.key.dir == NP_HOOK_XDP;
 	r.later_fragment = !!(r.key.flags & NP_FLOW_F_LATER_FRAGMENT);
 	r.has_ports = np_proto_has_ports(r.key.proto) && !r.later_fragment;
+	if (!np_flow_rtt_us(&r.val, &r.rtt_us))
+		r.rtt_us = 0;
 	return np_query_add(&s->q, &r);
 }
 

@@ -12,6 +12,7 @@
 
 #include "device.h"
 #include "flowtable.h"
+#include "handshake.h"
 #include "link.h"
 #include "maps.h"
 #include "netns.h"
@@ -660,6 +661,7 @@ void np_dev_forget_counters(struct np_ctx *ctx, __u32 ifindex)
 {
 	int fd = np_map_open(ctx, "np_stats");
 
+	np_hs_forget_counters(ctx, ifindex);
 	if (fd < 0)
 		return;
 	for (__u32 h = 0; h < NP_HOOK_MAX; h++) {
@@ -682,6 +684,7 @@ void np_dev_forget_flows(struct np_ctx *ctx, __u32 ifindex)
 		if (n)
 			np_flow_stats_add_deleted(ctx, n);
 	}
+	np_hs_forget_flows(ctx, ifindex);
 	fd = np_map_open(ctx, "np_vxlan_flows");
 	if (fd >= 0) {
 		np_map_purge_ifindex(fd, offsetof(struct np_vxlan_flow_key, inner.ifindex), ifindex,
