@@ -29,7 +29,7 @@ enum np_feature {
 	NP_FEAT_SOCKET = 5,
 	NP_FEAT_MAX = 8,	/* slots of np_layouts */
 };
-#define NP_LAYOUT_TRAFFIC	1
+#define NP_LAYOUT_TRAFFIC	2
 #define NP_LAYOUT_VXLAN		1
 #define NP_LAYOUT_DROPS		1
 #define NP_LAYOUT_NETFILTER	1
@@ -62,6 +62,14 @@ struct np_meta {
 	__u64 created_ns;	/* CLOCK_REALTIME, ns */
 	char version[32];	/* netprobe version string of the writer */
 };
+
+/*
+ * The device counters: a per-CPU array slot per (ifindex, hook) for
+ * ifindexes below NP_STATS_IDX_DEVS ("np_stats_idx", index ifindex *
+ * NP_HOOK_MAX + hook: no hash lookup per packet), the per-CPU "np_stats"
+ * hash for the rest. A device's counters are the sum of both.
+ */
+#define NP_STATS_IDX_DEVS	1024
 
 /* Key of the pinned per-CPU "np_stats" hash. */
 struct np_stats_key {

@@ -30,6 +30,14 @@ struct {
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } np_stats SEC(".maps");
 
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NP_STATS_IDX_DEVS * NP_HOOK_MAX);
+	__type(key, __u32);
+	__type(value, struct np_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_stats_idx SEC(".maps");
+
 /* Resized at attach (flows N) before load; see attach_traffic.c. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
@@ -210,10 +218,19 @@ static __always_inline void k8s_flow_packet(struct np_flow_value *v, const struc
 
 static __always_inline void count_packet(__u32 ifindex, __u32 hook, __u64 len)
 {
-	struct np_stats_key key = { .ifindex = ifindex, .hook = hook };
-	struct np_counter zero = {}, *c;
+	struct np_counter *c;
 
-	c = np_map_get_or_insert(&np_stats, &key, &zero);
+	if (ifindex < NP_STATS_IDX_DEVS) {
+		/* An array slot: the verifier inlines the lookup. */
+		__u32 slot = ifindex * NP_HOOK_MAX + hook;
+
+		c = bpf_map_lookup_elem(&np_stats_idx, &slot);
+	} else {
+		struct np_stats_key key = { .ifindex = ifindex, .hook = hook };
+		struct np_counter zero = {};
+
+		c = np_map_get_or_insert(&np_stats, &key, &zero);
+	}
 	if (!c)
 		return;
 	/* Per-CPU value: no other CPU writes this copy. */

@@ -74,12 +74,11 @@ static int take_sample(struct np_ctx *ctx, const char *dev, struct sample **out,
 {
 	struct np_dev_entry *devs;
 	struct sample *s;
-	int ndevs, fd, cnt = 0, err;
+	int ndevs, cnt = 0, err;
 
 	err = np_devices_list(ctx, &devs, &ndevs);
 	if (err)
 		return np_err(ctx, "cannot read the device list: %s", strerror(-err));
-	fd = np_map_open(ctx, "np_stats");
 	s = calloc(ndevs ? ndevs : 1, sizeof(*s));
 	if (!s) {
 		free(devs);
@@ -97,16 +96,9 @@ static int take_sample(struct np_ctx *ctx, const char *dev, struct sample **out,
 		snprintf(s[cnt].name, NP_IFNAMSIZ, "%s",
 			 np_dev_name_now(ctx, devs[i].name, &devs[i].rec, now));
 		s[cnt].rec = devs[i].rec;
-		for (__u32 h = 0; h < NP_HOOK_MAX && fd >= 0; h++) {
-			struct np_stats_key key = { .ifindex = devs[i].rec.ifindex, .hook = h };
-
-			/* A hook that saw no packet yet has no entry: zero. */
-			np_percpu_sum(fd, &key, (__u64 *)&s[cnt].hook[h], 2);
-		}
+		np_dev_counters_read(ctx, devs[i].rec.ifindex, s[cnt].hook);
 		cnt++;
 	}
-	if (fd >= 0)
-		close(fd);
 	free(devs);
 	*out = s;
 	*n = cnt;

@@ -656,18 +656,52 @@ int np_dev_hook_detach(struct np_ctx *ctx, const char *dev, const struct np_dev_
 	return hook_remove(ctx, dev, &rec, hook);
 }
 
-void np_dev_forget_counters(struct np_ctx *ctx, __u32 ifindex)
+int np_dev_counters_read(struct np_ctx *ctx, __u32 ifindex, struct np_counter c[NP_HOOK_MAX])
 {
+	int idx = ifindex < NP_STATS_IDX_DEVS ? np_map_open(ctx, "np_stats_idx") : -ENOENT;
 	int fd = np_map_open(ctx, "np_stats");
 
-	if (fd < 0)
-		return;
+	memset(c, 0, NP_HOOK_MAX * sizeof(*c));
 	for (__u32 h = 0; h < NP_HOOK_MAX; h++) {
 		struct np_stats_key key = { .ifindex = ifindex, .hook = h };
+		__u32 slot = ifindex * NP_HOOK_MAX + h;
+		struct np_counter part;
 
-		bpf_map_delete_elem(fd, &key);
+		/* A hook that saw no packet yet has no hash entry: zero. */
+		if (idx >= 0 && !np_percpu_sum(idx, &slot, (__u64 *)&part, 2)) {
+			c[h].packets += part.packets;
+			c[h].bytes += part.bytes;
+		}
+		if (fd >= 0 && !np_percpu_sum(fd, &key, (__u64 *)&part, 2)) {
+			c[h].packets += part.packets;
+			c[h].bytes += part.bytes;
+		}
 	}
-	close(fd);
+	if (idx >= 0)
+		close(idx);
+	if (fd >= 0)
+		close(fd);
+	return idx < 0 && fd < 0 ? fd : 0;
+}
+
+void np_dev_forget_counters(struct np_ctx *ctx, __u32 ifindex)
+{
+	int idx = ifindex < NP_STATS_IDX_DEVS ? np_map_open(ctx, "np_stats_idx") : -ENOENT;
+	int fd = np_map_open(ctx, "np_stats");
+
+	for (__u32 h = 0; h < NP_HOOK_MAX; h++) {
+		struct np_stats_key key = { .ifindex = ifindex, .hook = h };
+		__u32 slot = ifindex * NP_HOOK_MAX + h;
+
+		if (idx >= 0)
+			np_percpu_zero(idx, &slot, sizeof(struct np_counter));
+		if (fd >= 0)
+			bpf_map_delete_elem(fd, &key);
+	}
+	if (idx >= 0)
+		close(idx);
+	if (fd >= 0)
+		close(fd);
 }
 
 void np_dev_forget_flows(struct np_ctx *ctx, __u32 ifindex)
