@@ -85,3 +85,74 @@ counters_match() {
 		np_in "$NS_A" -j show stats dev "$dev" | jq -e '.[0] | .tx_packets == 0 and .rx_packets == 0'
 	done
 }
+
+# b0_rx_reached N: b0's kernel rx packet counter is at N or more.
+b0_rx_reached() {
+	[ "$(dev_counter "$NS_B" b0 rx packets)" -ge "$1" ]
+}
+
+# proto_rows DIRECTION: "l3 l4 packets bytes" of b0's show stats proto rows.
+proto_rows() {
+	np_in "$NS_B" -j show stats proto dev b0 |
+		jq -r --arg d "$1" '.[] | select(.direction == $d) | "\(.l3) \(.l4) \(.packets) \(.bytes)"' |
+		sort
+}
+
+@test "show stats proto: packets and bytes per protocol equal tshark's protocol hierarchy of the same captures" {
+	skip_unless_cmd tshark tcpreplay
+	local files=(icmp_echo_tunnel ipv6_http_tcp_udp mixed_v4v6_http_dns vlan8021q_tcp
+		vxlan4789_vni100_icmp synflood_spoofed_src_500 tcp_ssh_sessions)
+	local paths=() f mode
+	for f in "${files[@]}"; do paths+=("$NP_DATA/pcaps/$f.pcap"); done
+	# Some captured frames are larger than 1500 bytes (offloads): room for them.
+	ip -n "$NS_A" link set a0 mtu 65535
+	ip -n "$NS_B" link set b0 mtu 65535
+	"$BATS_TEST_DIRNAME/../tools/phs-classes" "${paths[@]}" | sort >"$BATS_TEST_TMPDIR/phs"
+	cat "$BATS_TEST_TMPDIR/phs"
+	# Every class the captures have, and none of the rest is left out by accident.
+	[ "$(wc -l <"$BATS_TEST_TMPDIR/phs")" -ge 7 ]
+	local total
+	total=$(awk '{ s += $3 } END { print s }' "$BATS_TEST_TMPDIR/phs")
+	for mode in tc xdp; do
+		local k0 k1 sent
+		k0=$(dev_counter "$NS_B" b0 rx packets)
+		np_in "$NS_B" attach b0 "$mode" >/dev/null
+		for f in "${paths[@]}"; do pcap_replay "$NS_A" a0 "$f"; done
+		np_wait_for 10 b0_rx_reached $((k0 + total))
+		k1=$(dev_counter "$NS_B" b0 rx packets)
+		proto_rows rx >"$BATS_TEST_TMPDIR/np.$mode"
+		echo "== $mode"
+		cat "$BATS_TEST_TMPDIR/np.$mode"
+		diff "$BATS_TEST_TMPDIR/phs" "$BATS_TEST_TMPDIR/np.$mode"
+		# The classes add up to the interface counter, and to show stats' rx.
+		sent=$(awk '{ s += $3 } END { print s }' "$BATS_TEST_TMPDIR/np.$mode")
+		[ "$sent" -eq $((k1 - k0)) ]
+		[ "$(np_in "$NS_B" -j show stats dev b0 | jq '.[0].rx_packets')" -eq "$sent" ]
+		# Prometheus: every class of every direction, zeros included, same values.
+		run np_in "$NS_B" --prom show stats proto dev b0
+		[ "$status" -eq 0 ]
+		local ndir plain
+		ndir=$([ "$mode" = tc ] && echo 2 || echo 1)
+		plain=$(np_prom_plain <<<"$output")
+		[ "$(grep -c '^netprobe_interface_protocol_packets_total{' <<<"$plain")" -eq $((10 * ndir)) ]
+		while read -r l3 l4 p b; do
+			grep -qx "netprobe_interface_protocol_packets_total{interface=\"b0\",direction=\"rx\",l3=\"$l3\",l4=\"$l4\"} $p" <<<"$plain"
+			grep -qx "netprobe_interface_protocol_bytes_total{interface=\"b0\",direction=\"rx\",l3=\"$l3\",l4=\"$l4\"} $b" <<<"$plain"
+		done <"$BATS_TEST_TMPDIR/phs"
+		if command -v promtool >/dev/null; then promtool check metrics <<<"$output"; fi
+		np_in "$NS_B" detach b0 >/dev/null
+	done
+	# Plain text: a header and the same rows.
+	np_in "$NS_B" attach b0 >/dev/null
+	pcap_replay "$NS_A" a0 "$NP_DATA/pcaps/synflood_spoofed_src_500.pcap"
+	run np_in "$NS_B" -n show stats proto
+	[ "$status" -eq 0 ]
+	echo "$output"
+	grep -q '^INTERFACE  *DIR  *L3  *L4  *PACKETS  *BYTES' <<<"$output"
+	grep -Eq '^b0 +rx +ipv4 +tcp +498 +29416$' <<<"$output"
+	grep -Eq '^b0 +rx +arp +none +2 +102$' <<<"$output"
+	# Usage errors.
+	run np_in "$NS_B" show stats proto interval 1
+	[ "$status" -eq 2 ]
+	[[ "$output" == *"show stats proto: one snapshot"* ]]
+}
