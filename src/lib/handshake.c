@@ -45,8 +45,7 @@ static const struct np_col hs_cols[] = {
 	[H_SECONDS] = { .key = "tcp_handshake", .kind = NP_K_COUNT, .prom = NP_P_HISTOGRAM,
 			.metric = "netprobe_tcp_handshake_seconds",
 			.help = "TCP handshakes seen by the device's hooks, first SYN to the ACK "
-				"of the SYN-ACK.",
-			.le = bounds_s, .nle = NP_HS_BUCKETS },
+				"of the SYN-ACK." },
 };
 
 struct np_hs_prom {
@@ -89,7 +88,7 @@ void np_hs_prom_dev(struct np_hs_prom *h, const char *name, __u32 ifindex)
 	}
 	out_row_begin(h->ctx->out);
 	out_str(h->ctx->out, H_IF, name);
-	out_hist(h->ctx->out, H_SECONDS, hist.bucket, NP_HS_BUCKETS + 1, hist.sum_ns / 1e9);
+	out_hist(h->ctx->out, H_SECONDS, bounds_s, NP_HS_BUCKETS, hist.bucket, hist.sum_ns / 1e9);
 	out_row_end(h->ctx->out);
 }
 

@@ -27,6 +27,8 @@ struct cell {
 	size_t jkeylen;
 	__u64 u;
 	double d;
+	const double *le;	/* a histogram's bounds (out_hist), u64 list + 1 */
+	int nle;
 };
 
 /* Samples of one Prometheus metric family, grouped until the table ends. */
@@ -916,12 +918,12 @@ static void prom_hist(struct np_out *o, int i, const char *labels, size_t len)
 	const char *p = c->s;
 	__u64 cum = 0;
 
-	for (int b = 0; b <= col->nle && b < (int)c->u; b++, p += strlen(p) + 1) {
+	for (int b = 0; b <= c->nle && b < (int)c->u; b++, p += strlen(p) + 1) {
 		char le[32];
 
 		cum += strtoull(p, NULL, 10);
-		if (b < col->nle)
-			snprintf(le, sizeof(le), "%g", col->le[b]);
+		if (b < c->nle)
+			snprintf(le, sizeof(le), "%g", c->le[b]);
 		else
 			snprintf(le, sizeof(le), "+Inf");
 		fprintf(fam->f, "%s_bucket{%s%sle=\"%s\"} %" PRIu64 "\n", col->metric, labels,
@@ -957,7 +959,7 @@ static void row_prom(struct np_out *o)
 		struct family *fam = &o->fams[i];
 		const struct cell *c = &o->cells[i];
 
-		if (fam->f && o->cols[i].prom == NP_P_HISTOGRAM && c->type == CELL_U64V) {
+		if (fam->f && o->cols[i].prom == NP_P_HISTOGRAM && c->type == CELL_U64V && c->le) {
 			prom_hist(o, i, labels, len);
 			continue;
 		}
@@ -1006,6 +1008,7 @@ static struct cell *cell_at(struct np_out *o, int col)
 		return NULL;
 	o->cells_clean = false;
 	o->cells[col].type = CELL_NONE;
+	o->cells[col].le = NULL;
 	return &o->cells[col];
 }
 
@@ -1111,11 +1114,18 @@ void out_u64v(struct np_out *o, int col, const __u64 *v, int n)
 	c->type = CELL_U64V;
 }
 
-void out_hist(struct np_out *o, int col, const __u64 *counts, int n, double sum)
+void out_hist(struct np_out *o, int col, const double *le, int nle, const __u64 *counts,
+	      double sum)
 {
-	out_u64v(o, col, counts, n);
-	if (col >= 0 && col < o->ncols && o->cells && o->cells[col].type == CELL_U64V)
-		o->cells[col].d = sum;
+	struct cell *c;
+
+	out_u64v(o, col, counts, nle + 1);
+	if (col < 0 || col >= o->ncols || !o->cells || o->cells[col].type != CELL_U64V)
+		return;
+	c = &o->cells[col];
+	c->d = sum;
+	c->le = le;
+	c->nle = nle;
 }
 
 void out_json_text(struct np_out *o, int col, const char *json, const char *plain)

@@ -44,8 +44,6 @@ struct np_col {
 	enum np_prom prom;
 	const char *metric;	/* Prometheus metric name (counter/gauge) */
 	const char *help;	/* Prometheus HELP text */
-	const double *le;	/* NP_P_HISTOGRAM: the buckets' upper bounds, ascending */
-	int nle;
 };
 
 enum np_layout {
@@ -113,12 +111,14 @@ void out_strv(struct np_out *o, int col, const char *const *v, int n);
 void out_u64v(struct np_out *o, int col, const __u64 *v, int n);
 /*
  * A histogram field (a column of NP_P_HISTOGRAM): counts[i] observations in
- * bucket i, not cumulative, for n = the column's nle + 1 buckets (the last
- * is above every bound), and the sum of what was observed. Prometheus gets
- * the cumulative <metric>_bucket series, _sum and _count; JSON and plain
- * text the counts as a list.
+ * bucket i (not cumulative) whose upper bound is le[i], ascending, for
+ * nle bounds and nle + 1 counts (the last is above every bound), and the
+ * sum of what was observed. le must outlive the row. Prometheus gets the
+ * cumulative <metric>_bucket series, _sum and _count; JSON and plain text
+ * the counts as a list.
  */
-void out_hist(struct np_out *o, int col, const __u64 *counts, int n, double sum);
+void out_hist(struct np_out *o, int col, const double *le, int nle, const __u64 *counts,
+	      double sum);
 /*
  * An object field (jansson's, which it takes): JSON prints the object,
  * plain text prints plain, Prometheus never uses it.

@@ -315,7 +315,7 @@ static void test_hist(void)
 	static const struct np_col hcols[] = {
 		{ .key = "interface", .kind = NP_K_STR, .prom = NP_P_LABEL },
 		{ .key = "hs", .kind = NP_K_COUNT, .prom = NP_P_HISTOGRAM, .metric = "np_hs_seconds",
-		  .help = "H.", .le = le, .nle = 2 },
+		  .help = "H." },
 	};
 	const __u64 a[] = { 1, 2, 3 }, z[] = { 0, 0, 0 };
 	char *buf = NULL;
@@ -327,10 +327,10 @@ static void test_hist(void)
 	out_table_begin(o, NULL, hcols, 2, NP_LAYOUT_TABLE);
 	out_row_begin(o);
 	out_str(o, 0, "b0");
-	out_hist(o, 1, a, 3, 1.5);
+	out_hist(o, 1, le, 2, a, 1.5);
 	out_row_end(o);
 	out_row_begin(o);
-	out_hist(o, 1, z, 3, 0);
+	out_hist(o, 1, le, 2, z, 0);
 	out_row_end(o);
 	out_table_end(o);
 	out_free(o);
