@@ -70,9 +70,11 @@ static __always_inline void hs_key(struct np_flow_key *k, const struct np_flow_k
 }
 
 /*
- * A SYN: stamped unless it repeats the one stamped (same sequence number:
- * a retransmission, or the same SYN at a second hook). True when it began
- * a handshake.
+ * A SYN: stamped unless it repeats the one stamped of a handshake still
+ * under way (same sequence number: a retransmission, or the same SYN at a
+ * second hook). The same SYN after its handshake was counted is a new one
+ * (a connection replayed, or a port and sequence number reused). True when
+ * it began a handshake.
  */
 static __always_inline bool hs_syn(const struct np_pkt *p)
 {
@@ -81,7 +83,7 @@ static __always_inline bool hs_syn(const struct np_pkt *p)
 
 	hs_key(&k, &p->key, false);
 	h = bpf_map_lookup_elem(&np_flow_hs, &k);
-	if (h && h->syn_seq == p->tcp_seq)
+	if (h && h->syn_seq == p->tcp_seq && !h->counted)
 		return false;
 	init.syn_ns = bpf_ktime_get_ns();
 	bpf_map_update_elem(&np_flow_hs, &k, &init, BPF_ANY);
