@@ -341,7 +341,7 @@ accepted() {
 	has "${OFFER['netprobe show flows dev ']}" lo
 	has "${OFFER['netprobe show flows proto ']}" tcp udp icmp icmpv6
 	has "${OFFER['netprobe show drops proto ']}" tcp udp icmp icmpv6 ipv4 ipv6 arp
-	[ "${OFFER['netprobe show flows sort ']}" = "bytes last packets" ]
+	[ "${OFFER['netprobe show flows sort ']}" = "bytes last packets rtt" ]
 	[ "${OFFER['netprobe show vxlan sort ']}" = "bytes last packets" ]
 	[ "${OFFER['netprobe show alerts kind ']}" = "port-scan syn-flood" ]
 	has "${OFFER['netprobe show sockets state ']}" established syn-sent time-wait closed open
