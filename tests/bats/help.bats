@@ -375,7 +375,7 @@ accepted() {
 		'netprobe sh fl so b' 'netprobe attach lo t' 'netprobe attach lo tc-m ' 'netprobe f'
 	[ -n "${OFFER['netprobe sh fl ']}" ]
 	[ "${OFFER['netprobe sh fl ']}" = "${OFFER['netprobe show flows ']}" ]
-	[ "${OFFER['netprobe sh fl so ']}" = "bytes last packets" ]
+	[ "${OFFER['netprobe sh fl so ']}" = "bytes last packets rtt" ]
 	[ "${OFFER['netprobe sh dr fl ']}" = "dev dport dst flows netns port proto reason sort sport src top" ]
 	[ "${OFFER['netprobe sh fl so b']}" = bytes ]
 	[ "${OFFER['netprobe attach lo t']}" = "tc tc-mode" ]
