@@ -5,6 +5,8 @@
 #   1. Per-packet cost of the TC (and XDP) programs with flow tracking,
 #      from the kernel's bpf_stats (run_time_ns / run_cnt): a table with
 #      one flow vs a full 1024-entry table that evicts on every packet.
+#   1b. The same programs run by BPF_PROG_TEST_RUN (bench/progrun.c) beside
+#      an empty program: a hot flow and a new flow per run, less noisy.
 #   2. TCP throughput over a veth pair, iperf3, netprobe on both ends vs
 #      nothing attached: medians of RUNS alternating runs, and their ratio.
 #   3. 64-byte UDP over the same pair, iperf3 -u: packets per second
@@ -14,7 +16,7 @@
 #      (run between netprobe's runs), wall and CPU time and peak memory;
 #      plain text, top 100, sort bytes and status on the same table.
 #
-# Usage: bench/flows.sh [cost|iperf|udp|read ...]   (as root; default: all)
+# Usage: bench/flows.sh [cost|prog|iperf|udp|read ...]   (as root; default: all)
 # Env: RUNS (iperf runs per side, 7), SECS (seconds per run, 4), FLOWS (1000000)
 set -euo pipefail
 
@@ -36,6 +38,8 @@ PIN_A="$PINFS_A/netprobe"
 PIN_B="$PINFS_B/netprobe"
 STATS_WAS=$(cat /proc/sys/kernel/bpf_stats_enabled)
 PIDS=()
+PROG_NS=()
+PROG_FS=()
 
 cleanup() {
 	for pid in "${PIDS[@]}"; do
@@ -53,6 +57,15 @@ cleanup() {
 	done
 	ip netns del "$NS_A" 2>/dev/null || true
 	ip netns del "$NS_B" 2>/dev/null || true
+	for ns in "${PROG_NS[@]}"; do
+		NETPROBE_PIN_ROOT="/run/$ns/netprobe" ip netns exec "$ns" "$NP" -q detach all \
+			>/dev/null 2>&1 || true
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	for fs in "${PROG_FS[@]}"; do
+		umount "$fs" 2>/dev/null || true
+		rmdir "$fs" 2>/dev/null || true
+	done
 	sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
 }
 trap cleanup EXIT
@@ -121,6 +134,43 @@ bench_cost_one() {
 	# 200k distinct flows (source port and address vary) through 1024 entries.
 	cost_run "$1: new flow per packet, full table" -s 1024 --rand-source
 	in_b "$NP" -q detach all >/dev/null
+}
+
+# The same programs through BPF_PROG_TEST_RUN (bench/progrun.c): no traffic
+# generator and no bpf_stats, beside an empty program of the same type. Each
+# build of NPS is attached in a namespace of its own (p0, tc and xdp, flows
+# 1024) and progrun runs all of them in turn, ROUNDS short rounds: this VM's
+# speed drifts by tens of per cent within minutes, which moves them alike.
+bench_prog() {
+	local spec k=0 pins_tc=() pins_xdp=() ns fs
+	echo "== per-run cost (BPF_PROG_TEST_RUN of the pinned programs, 64-byte UDP; table of 1024)"
+	cc -O2 -Wall -Werror -o "$OUT/progrun" bench/progrun.c -lbpf
+	for spec in ${NPS:-this=$NP}; do
+		k=$((k + 1))
+		ns="npbench-p$k-$SUFFIX"
+		fs="/run/npbench-p$k-$SUFFIX"
+		PROG_NS+=("$ns")
+		PROG_FS+=("$fs")
+		ip netns add "$ns"
+		ip -n "$ns" link add p0 type veth peer name p1
+		ip -n "$ns" link set p0 up
+		mkdir -p "$fs"
+		mount -t bpf bpffs "$fs"
+		env NETPROBE_PIN_ROOT="$fs/netprobe" ip netns exec "$ns" "${spec#*=}" -q attach p0 tc xdp \
+			flows 1024 >/dev/null 2>&1
+		pins_tc+=("$fs/netprobe/progs/p0/tc_ingress")
+		pins_xdp+=("$fs/netprobe/progs/p0/xdp")
+	done
+	names=$(for spec in ${NPS:-this=$NP}; do printf '%s ' "${spec%%=*}"; done)
+	for run in "tc hot 100000 ${pins_tc[*]}" "tc new 20000 ${pins_tc[*]}" \
+		"xdp hot 100000 ${pins_xdp[*]}" "xdp new 20000 ${pins_xdp[*]}"; do
+		set -- $run
+		local hook=$1
+		shift
+		"$OUT/progrun" "$1" "${ROUNDS:-31}" "$2" "${@:3}" |
+			awk -v names="$names" -v hook="$hook" 'BEGIN { n = split(names, nm, " ") }
+				{ label = NR <= n ? nm[NR] : "empty"; printf "%-8s %-4s %-4s min %7.1f  median %7.1f ns a run\n", label, hook, $2, $4, $6 }'
+	done
 }
 
 iperf_run() {
@@ -229,7 +279,7 @@ bench_read() {
 }
 
 setup
-for what in "${@:-cost iperf udp read}"; do
+for what in "${@:-cost prog iperf udp read}"; do
 	for w in $what; do
 		"bench_$w"
 	done
