@@ -580,6 +580,8 @@ static const char *cell_text(struct np_out *o, int i, char *buf, size_t n)
 		} else if (k == NP_K_BYTE_RATE) {
 			fmt_bytes(buf, n, (__u64)(c->d + 0.5), o->numeric);
 			strncat(buf, "/s", n - strlen(buf) - 1);
+		} else if (k == NP_K_RATIO) {
+			snprintf(buf, n, "%.1f%%", c->d * 100);
 		} else if (o->numeric || c->d < 100000) {
 			snprintf(buf, n, "%.1f", c->d);
 		} else {

@@ -25,6 +25,7 @@ enum np_kind {
 	NP_K_TIME,		/* CLOCK_REALTIME ns: RFC 3339 in JSON, local time in plain */
 	NP_K_DURATION,		/* ns: "1.5s" in plain, raw ns in JSON */
 	NP_K_BOOL,
+	NP_K_RATIO,		/* double, a share: 0.123 in JSON, 12.3% in plain */
 };
 
 enum np_prom {
