@@ -129,6 +129,16 @@ const struct np_table np_flows_table = {
 	.proto = R(key.proto), .first_seen = R(val.first_seen), .mono_first_seen = true,
 };
 
+/* show graph: the same records and filters; a graph holds every edge (no sort, no top). */
+const struct np_table np_graph_table = {
+	.what = "show graph",
+	.rec_size = sizeof(struct np_flow),
+	.filters = flow_filters,
+	.ifindex = R(key.ifindex),
+	.src = R(key.src), .dst = R(key.dst), .sport = R(key.sport), .dport = R(key.dport),
+	.proto = R(key.proto), .first_seen = R(val.first_seen), .mono_first_seen = true,
+};
+
 #undef R
 
 const char *np_show_flows_synopsis(void)

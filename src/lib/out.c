@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -1098,6 +1099,20 @@ void out_obj(struct np_out *o, int col, json_t *v, const char *plain)
 	out_json_text(o, col, text, plain);
 	free(text);
 	json_decref(v);
+}
+
+void out_printf(struct np_out *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (write_failed(o))
+		return;
+	rows_flush(o);
+	o->started = true;
+	va_start(ap, fmt);
+	vfprintf(o->f, fmt, ap);
+	va_end(ap);
+	write_failed(o);
 }
 
 void out_error(struct np_out *o, const char *msg)
