@@ -173,31 +173,9 @@ bench_prog() {
 	done
 }
 
-iperf_run() {
+# tcp_run: Gbit/s of one iperf3 TCP stream.
+tcp_run() {
 	in_a iperf3 -c 10.77.0.2 -t "$SECS" -J 2>/dev/null | jq '.end.sum_received.bits_per_second / 1e9 * 100 | round / 100'
-}
-
-bench_iperf() {
-	local base=() with=() b w
-	echo "== TCP throughput over veth (iperf3, $RUNS x ${SECS}s per side, alternating)"
-	in_b nft flush ruleset
-	in_b iperf3 -s -D -I "$OUT/iperf3.pid" >/dev/null
-	sleep 0.5
-	PIDS+=("$(cat "$OUT/iperf3.pid")")
-	for _ in $(seq "$RUNS"); do
-		base+=("$(iperf_run)")
-		in_a "$NP" -q attach a0 >/dev/null
-		in_b "$NP" -q attach b0 >/dev/null
-		with+=("$(iperf_run)")
-		in_a "$NP" -q detach all >/dev/null
-		in_b "$NP" -q detach all >/dev/null
-	done
-	b=$(printf '%s\n' "${base[@]}" | median)
-	w=$(printf '%s\n' "${with[@]}" | median)
-	echo "nothing attached  Gbit/s: ${base[*]}  median $b"
-	echo "netprobe (tc a0+b0) Gbit/s: ${with[*]}  median $w"
-	awk -v b="$b" -v w="$w" 'BEGIN { printf "ratio attached/nothing: %.3f (target >= 0.97)\n", w / b }'
-	kill "$(cat "$OUT/iperf3.pid")" 2>/dev/null || true
 }
 
 # udp_run: datagrams per second that reached the iperf3 server (sent - lost).
@@ -206,29 +184,39 @@ udp_run() {
 		jq '.end.sum | ((.packets - .lost_packets) / .seconds) | round'
 }
 
-# The same alternation with 64-byte UDP datagrams, as fast as one iperf3
-# sender goes: packets per second received, nothing vs netprobe on a0 and b0.
-bench_udp() {
-	local base=() with=() b w
-	echo "== 64-byte UDP over veth (iperf3 -u -b 0 -l 64, $RUNS x ${SECS}s per side, alternating)"
+# alternate RUN UNIT TARGET: RUNS rounds of RUN with nothing attached, then
+# with netprobe's default attach on a0 and b0; both medians and their ratio.
+alternate() {
+	local run=$1 unit=$2 target=$3 base=() with=() b w
 	in_b nft flush ruleset
-	in_b iperf3 -s -D -I "$OUT/iperf3u.pid" >/dev/null
+	in_b iperf3 -s -D -I "$OUT/iperf3.pid" >/dev/null
 	sleep 0.5
-	PIDS+=("$(cat "$OUT/iperf3u.pid")")
+	PIDS+=("$(cat "$OUT/iperf3.pid")")
 	for _ in $(seq "$RUNS"); do
-		base+=("$(udp_run)")
+		base+=("$("$run")")
 		in_a "$NP" -q attach a0 >/dev/null
 		in_b "$NP" -q attach b0 >/dev/null
-		with+=("$(udp_run)")
+		with+=("$("$run")")
 		in_a "$NP" -q detach all >/dev/null
 		in_b "$NP" -q detach all >/dev/null
 	done
 	b=$(printf '%s\n' "${base[@]}" | median)
 	w=$(printf '%s\n' "${with[@]}" | median)
-	echo "nothing attached  packets/s: ${base[*]}  median $b"
-	echo "netprobe (tc a0+b0) packets/s: ${with[*]}  median $w"
-	awk -v b="$b" -v w="$w" 'BEGIN { printf "ratio attached/nothing: %.3f (target >= 0.95)\n", w / b }'
-	kill "$(cat "$OUT/iperf3u.pid")" 2>/dev/null || true
+	echo "nothing attached  $unit: ${base[*]}  median $b"
+	echo "netprobe (tc a0+b0) $unit: ${with[*]}  median $w"
+	awk -v b="$b" -v w="$w" -v t="$target" 'BEGIN { printf "ratio attached/nothing: %.3f (target >= %s)\n", w / b, t }'
+	kill "$(cat "$OUT/iperf3.pid")" 2>/dev/null || true
+}
+
+bench_iperf() {
+	echo "== TCP throughput over veth (iperf3, $RUNS x ${SECS}s per side, alternating)"
+	alternate tcp_run Gbit/s 0.97
+}
+
+# 64-byte UDP datagrams, as fast as one iperf3 sender goes.
+bench_udp() {
+	echo "== 64-byte UDP over veth (iperf3 -u -b 0 -l 64, $RUNS x ${SECS}s per side, alternating)"
+	alternate udp_run packets/s 0.95
 }
 
 # timed LABEL CMD...: prints wall seconds, CPU seconds (user + sys) and peak

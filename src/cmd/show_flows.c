@@ -129,6 +129,13 @@ const struct np_table np_flows_table = {
 	.proto = R(key.proto), .first_seen = R(val.first_seen), .mono_first_seen = true,
 };
 
+/*
+ * The state a query of the flow table needs, after np_query_parse(): the
+ * pins (a `dev` that is not attached is said so), its devices bound, and
+ * the k8s resolver when a k8s word asks for it. 0 or an error already said.
+ */
+int np_flows_query_open(struct np_query *q, struct np_ctx *ctx);
+
 /* show graph: the same records and filters; a graph holds every edge (no sort, no top). */
 const struct np_table np_graph_table = {
 	.what = "show graph",
@@ -348,29 +355,35 @@ static int show_flows(struct show *s)
 	return NP_EXIT_OK;
 }
 
+int np_flows_query_open(struct np_query *q, struct np_ctx *ctx)
+{
+	const char *dev = np_query_str(q, "dev");
+	int err;
+
+	err = np_state_open(ctx, dev ? NP_ST_MAY_BE_EMPTY : 0);
+	if (err == NP_STATE_EMPTY)
+		return np_dev_not_attached(ctx, dev);
+	if (err || (err = np_query_bind(q)))
+		return err;
+	if (np_query_has(q, "k8s", NULL) || np_query_has(q, "namespace", NULL) ||
+	    np_query_has(q, "pod", NULL) || np_query_has(q, "service", NULL) ||
+	    np_query_has(q, "k8s-direction", NULL))
+		np_query_k8s(q, ctx->host_root, NP_K8S_ALL);
+	return 0;
+}
+
 int cmd_show_flows(struct np_ctx *ctx, int argc, char **argv)
 {
 	struct show s = { .ctx = ctx };
 	enum np_format fmt = out_format(ctx->out);
-	const char *dev = NULL;
 	int err;
 
 	if (argc && np_is_help(argv[0]))
 		return np_cmd_help_self(ctx, "Rows come biggest first in plain text; under --json "
 					"in table order unless sort or top is given.\n");
 	err = np_query_parse(&s.q, ctx, &np_flows_table, argc, argv);
-	if (err)
+	if (err || (err = np_flows_query_open(&s.q, ctx)))
 		goto out;
-	dev = np_query_str(&s.q, "dev");
-	err = np_state_open(ctx, dev ? NP_ST_MAY_BE_EMPTY : 0);
-	if (err == NP_STATE_EMPTY)
-		err = np_dev_not_attached(ctx, dev);
-	if (err || (err = np_query_bind(&s.q)))
-		goto out;
-	if (np_query_has(&s.q, "k8s", NULL) || np_query_has(&s.q, "namespace", NULL) ||
-	    np_query_has(&s.q, "pod", NULL) || np_query_has(&s.q, "service", NULL) ||
-	    np_query_has(&s.q, "k8s-direction", NULL))
-		np_query_k8s(&s.q, ctx->host_root, NP_K8S_ALL);
 	/* People get the biggest flows first; scripts get a stream. */
 	if (s.q.top || fmt == NP_FMT_PLAIN)
 		np_query_default_sort(&s.q, "bytes");

@@ -22,7 +22,6 @@
 #include <unistd.h>
 
 #include "lib/cmd.h"
-#include "lib/device.h"
 #include "lib/flowtable.h"
 #include "lib/inet.h"
 #include "lib/maps.h"
@@ -31,6 +30,7 @@
 #include "lib/state.h"
 
 extern const struct np_table np_graph_table;
+int np_flows_query_open(struct np_query *q, struct np_ctx *ctx);
 
 const char *np_show_graph_synopsis(void);
 
@@ -411,7 +411,6 @@ static void graph_free(struct graph *g)
 int cmd_show_graph(struct np_ctx *ctx, int argc, char **argv)
 {
 	struct graph g = { .ctx = ctx };
-	const char *dev;
 	int fd, err;
 
 	if (argc && np_is_help(argv[0]))
@@ -421,18 +420,8 @@ int cmd_show_graph(struct np_ctx *ctx, int argc, char **argv)
 		return np_usage(ctx, "show graph has no Prometheus form (show flows top N has "
 				"per-flow series)");
 	err = np_query_parse(&g.q, ctx, &np_graph_table, argc, argv);
-	if (err)
+	if (err || (err = np_flows_query_open(&g.q, ctx)))
 		goto out;
-	dev = np_query_str(&g.q, "dev");
-	err = np_state_open(ctx, dev ? NP_ST_MAY_BE_EMPTY : 0);
-	if (err == NP_STATE_EMPTY)
-		err = np_dev_not_attached(ctx, dev);
-	if (err || (err = np_query_bind(&g.q)))
-		goto out;
-	if (np_query_has(&g.q, "k8s", NULL) || np_query_has(&g.q, "namespace", NULL) ||
-	    np_query_has(&g.q, "pod", NULL) || np_query_has(&g.q, "service", NULL) ||
-	    np_query_has(&g.q, "k8s-direction", NULL))
-		np_query_k8s(&g.q, ctx->host_root, NP_K8S_ALL);
 	fd = np_map_open(ctx, "np_flows");
 	if (fd == -ENOENT) {
 		err = np_err(ctx, "no flow table: attach a device first ('netprobe attach DEV')");
