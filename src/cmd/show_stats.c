@@ -26,7 +26,7 @@
 enum {
 	C_TIME, C_IF, C_IFINDEX, C_RX_PKTS, C_RX_BYTES, C_TX_PKTS, C_TX_BYTES,
 	C_XDP_PKTS, C_XDP_BYTES, C_RX_HOOK,
-	C_RX_PPS, C_RX_BPS, C_TX_PPS, C_TX_BPS,
+	C_RX_PPS, C_RX_BPS, C_TX_PPS, C_TX_BPS, C_SPEED, C_RX_UTIL, C_TX_UTIL,
 };
 
 #define M(name, help) NP_P_COUNTER, "netprobe_interface_" name "_total", help
@@ -52,6 +52,9 @@ static const struct np_col cols[] = {
 	[C_RX_BPS] = { "rx_bytes_rate", "RX RATE", 12, NP_K_BYTE_RATE },
 	[C_TX_PPS] = { "tx_packets_rate", "TX PKT/S", 10, NP_K_RATE },
 	[C_TX_BPS] = { "tx_bytes_rate", "TX RATE", 12, NP_K_BYTE_RATE },
+	[C_SPEED] = { "link_speed_bps", NULL, 0, NP_K_U64 },
+	[C_RX_UTIL] = { "rx_utilization", "RX UTIL", 8, NP_K_RATIO },
+	[C_TX_UTIL] = { "tx_utilization", "TX UTIL", 8, NP_K_RATIO },
 };
 
 /* Columns without rates: the rate columns are hidden in plain output then. */
@@ -61,6 +64,7 @@ struct sample {
 	char name[NP_IFNAMSIZ];
 	struct np_device rec;
 	struct np_counter hook[NP_HOOK_MAX];
+	__u64 speed_bps;	/* the link's, 0: it reports none */
 };
 
 static volatile sig_atomic_t stop;
@@ -98,6 +102,8 @@ static int take_sample(struct np_ctx *ctx, const char *dev, struct sample **out,
 			 np_dev_name_now(ctx, devs[i].name, &devs[i].rec, now));
 		s[cnt].rec = devs[i].rec;
 		np_dev_counters_read(ctx, devs[i].rec.ifindex, s[cnt].hook);
+		if (np_dev_link_speed(s[cnt].name, &s[cnt].speed_bps))
+			s[cnt].speed_bps = 0;
 		cnt++;
 	}
 	free(devs);
@@ -122,6 +128,19 @@ static const struct np_counter *rx_counter(const struct sample *s, const char **
 static double rate(__u64 now, __u64 then, double secs)
 {
 	return now >= then ? (now - then) / secs : 0;
+}
+
+/*
+ * A byte rate as a share of the link's speed; null where the link reports
+ * none. The bits are those the byte counters count (Ethernet header and
+ * tags, not the preamble, FCS or gap a line also carries).
+ */
+static void utilization(struct np_out *o, int col, double bytes_per_sec, __u64 speed_bps)
+{
+	if (speed_bps)
+		out_double(o, col, bytes_per_sec * 8 / speed_bps);
+	else
+		out_null(o, col);
 }
 
 static void print_sample(struct np_ctx *ctx, const struct sample *s, const struct sample *prev,
@@ -152,16 +171,25 @@ static void print_sample(struct np_ctx *ctx, const struct sample *s, const struc
 	}
 	if (prev) {
 		prx = rx_counter(prev, &hook);
+		if (s->speed_bps)
+			out_u64(o, C_SPEED, s->speed_bps);
+		else
+			out_null(o, C_SPEED);
 		if (rx && prx) {
+			double bps = rate(rx->bytes, prx->bytes, secs);
+
 			out_double(o, C_RX_PPS, rate(rx->packets, prx->packets, secs));
-			out_double(o, C_RX_BPS, rate(rx->bytes, prx->bytes, secs));
+			out_double(o, C_RX_BPS, bps);
+			utilization(o, C_RX_UTIL, bps, s->speed_bps);
 		}
 		if (np_dev_has_hook(&s->rec, "tc_egress")) {
 			const struct np_counter *t = &s->hook[NP_HOOK_TC_EGRESS];
 			const struct np_counter *pt = &prev->hook[NP_HOOK_TC_EGRESS];
+			double bps = rate(t->bytes, pt->bytes, secs);
 
 			out_double(o, C_TX_PPS, rate(t->packets, pt->packets, secs));
-			out_double(o, C_TX_BPS, rate(t->bytes, pt->bytes, secs));
+			out_double(o, C_TX_BPS, bps);
+			utilization(o, C_TX_UTIL, bps, s->speed_bps);
 		}
 	}
 	out_row_end(o);
@@ -378,7 +406,7 @@ static int print_snapshot(struct np_ctx *ctx, const struct sample *s, int n, boo
 		np_warn(ctx, "cannot read the TCP totals: %s", strerror(-err));
 	/* Without interval the rate columns stay hidden in plain text. */
 	memcpy(cols_norate, cols, sizeof(cols));
-	for (int c = C_RX_PPS; c <= C_TX_BPS; c++)
+	for (int c = C_RX_PPS; c <= C_TX_UTIL; c++)
 		cols_norate[c].header = NULL;
 	/* The XDP counters, where a device has XDP beside (or instead of) TC. */
 	for (int i = 0; i < n; i++)

@@ -3,6 +3,10 @@
 #include <limits.h>
 #include <stddef.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -655,6 +659,32 @@ int np_dev_hook_detach(struct np_ctx *ctx, const char *dev, const struct np_dev_
 	if (!((rec.hooks | rec.pending) & hook->bit))
 		return 0;
 	return hook_remove(ctx, dev, &rec, hook);
+}
+
+int np_dev_link_speed(const char *dev, __u64 *bps)
+{
+	struct ethtool_cmd cmd = { .cmd = ETHTOOL_GSET };
+	struct ifreq ifr = { 0 };
+	__u32 mbps;
+	int fd, err = 0;
+
+	if (strlen(dev) >= sizeof(ifr.ifr_name))
+		return -ENODEV;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strcpy(ifr.ifr_name, dev);
+	ifr.ifr_data = (void *)&cmd;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		err = -errno;
+	close(fd);
+	if (err)
+		return err;
+	mbps = ethtool_cmd_speed(&cmd);
+	if (!mbps || mbps == (__u32)SPEED_UNKNOWN)
+		return -ENODATA;
+	*bps = (__u64)mbps * 1000000;
+	return 0;
 }
 
 /* The array slot and the hash key of one counter of ifindex. */

@@ -141,6 +141,12 @@ int np_dev_require_traffic(struct np_ctx *ctx, const char *dev, struct np_device
  * neither map can be opened.
  */
 int np_dev_counters_read(struct np_ctx *ctx, __u32 ifindex, struct np_counter c[NP_HOOK_MAX]);
+/*
+ * The link speed of dev in this network namespace, bits per second, as
+ * ethtool reports it. -ENODATA when the device reports none (a bridge
+ * without ports, tun), else 0 or -errno.
+ */
+int np_dev_link_speed(const char *dev, __u64 *bps);
 /* The same per hook and protocol class (enum np_proto_class). */
 int np_dev_proto_read(struct np_ctx *ctx, __u32 ifindex,
 		      struct np_counter c[NP_HOOK_MAX][NP_PC_MAX]);

@@ -156,3 +156,36 @@ proto_rows() {
 	[ "$status" -eq 2 ]
 	[[ "$output" == *"show stats proto: one snapshot"* ]]
 }
+
+@test "show stats interval: utilization is each rate as a share of the link speed ethtool reports; null without one" {
+	skip_unless_cmd ethtool
+	ip -n "$NS_A" link add br7 type bridge
+	ip -n "$NS_A" link set br7 up
+	np_in "$NS_A" attach a0 >/dev/null
+	np_in "$NS_A" attach br7 >/dev/null
+	local mbps
+	mbps=$(in_ns "$NS_A" ethtool a0 | sed -n 's/^\tSpeed: \([0-9]*\)Mb\/s$/\1/p')
+	[ -n "$mbps" ]
+	in_ns "$NS_A" ethtool br7 | grep -q 'Speed: Unknown'
+	in_ns "$NS_A" ping -c 40 -i 0.01 -s 1000 -q 10.77.0.2 >/dev/null &
+	local ping=$!
+	run np_in "$NS_A" -j show stats interval 0.2 count 2
+	wait "$ping" || true
+	[ "$status" -eq 0 ]
+	echo "$output"
+	# a0: the speed ethtool says, and each share is its byte rate in bits over it.
+	jq -se --argjson bps "$((mbps * 1000000))" '[.[] | select(.interface == "a0")] |
+		length == 2 and all(.[]; .link_speed_bps == $bps and
+			((.tx_utilization - .tx_bytes_rate * 8 / $bps) | fabs) < 1e-12 and
+			((.rx_utilization - .rx_bytes_rate * 8 / $bps) | fabs) < 1e-12) and
+		any(.[]; .tx_utilization > 0)' <<<"$output"
+	# br7 reports no speed: no share either.
+	jq -se '[.[] | select(.interface == "br7")] | length == 2 and
+		all(.[]; .link_speed_bps == null and .rx_utilization == null and .tx_utilization == null)' <<<"$output"
+	# Plain text: percentages, "-" without a speed.
+	run np_in "$NS_A" show stats interval 0.1 count 1
+	[ "$status" -eq 0 ]
+	grep -q 'RX UTIL  *TX UTIL$' <<<"${lines[0]}"
+	grep -Eq '^a0 .* [0-9]+\.[0-9]%  *[0-9]+\.[0-9]%$' <<<"$output"
+	grep -Eq '^br7 .* -  *-$' <<<"$output"
+}

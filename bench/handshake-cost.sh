@@ -3,16 +3,16 @@
 # (bpftool prog run ... repeat N): the kernel times the runs itself and
 # stops its clock while the task is preempted, so a loaded machine moves
 # the figures less than bpf_stats of real traffic (bench/flows.sh cost).
-# Three frames (bench/data/*.bin, written by the python below): a UDP
+# Three frames (written by the python below into build/bench): a UDP
 # datagram, a TCP ACK segment and a TCP SYN, each run REPEAT times on one
 # flow (the first run makes it, the rest find it). Several builds side by
-# side: NPS="main=/path/netprobe rtt=./netprobe" ROUNDS=5 bench/progrun.sh
+# side: NPS="main=/path/netprobe rtt=./netprobe" ROUNDS=5 bench/handshake-cost.sh
 set -euo pipefail
 cd "$(dirname "$0")/.."
 NPS=${NPS:-this=$PWD/netprobe}
 ROUNDS=${ROUNDS:-5}
 REPEAT=${REPEAT:-2000000}
-DATA="$PWD/build/bench/progrun"
+DATA="$PWD/build/bench/handshake-cost"
 S=$(printf '%04x' $RANDOM)
 NS="npbench-p-$S"
 FS="/run/npbench-p-$S"
