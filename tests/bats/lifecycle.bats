@@ -205,7 +205,7 @@ layout_of() {
 	np_in "$NS_A" attach a0 vxlan >/dev/null
 	# What attach recorded: tc/xdp (0) and vxlan (1) at this netprobe's layouts.
 	[ "$(layout_of 0)" -eq 1 ]
-	[ "$(layout_of 1)" -eq 1 ]
+	[ "$(layout_of 1)" -eq 2 ]
 	[ "$(layout_of 2)" -eq 0 ]
 	# As a netprobe whose vxlan maps had layout 99 would have left them.
 	bpftool map update pinned "$NETPROBE_PIN_ROOT/maps/np_layouts" key 1 0 0 0 value 99 0 0 0
@@ -238,7 +238,7 @@ layout_of() {
 	[ "$(layout_of 0)" -eq 1 ]
 	run np_in "$NS_A" attach a0 vxlan
 	[ "$status" -eq 0 ]
-	[ "$(layout_of 1)" -eq 1 ]
+	[ "$(layout_of 1)" -eq 2 ]
 	run np_in "$NS_A" -j show vxlan
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"layout 99"* ]]
