@@ -204,7 +204,7 @@ layout_of() {
 	np_in "$NS_A" attach a0 >/dev/null
 	np_in "$NS_A" attach a0 vxlan >/dev/null
 	# What attach recorded: tc/xdp (0) and vxlan (1) at this netprobe's layouts.
-	[ "$(layout_of 0)" -eq 1 ]
+	[ "$(layout_of 0)" -eq 2 ]
 	[ "$(layout_of 1)" -eq 2 ]
 	[ "$(layout_of 2)" -eq 0 ]
 	# As a netprobe whose vxlan maps had layout 99 would have left them.
@@ -235,7 +235,7 @@ layout_of() {
 	[ -z "$(ls "$NETPROBE_PIN_ROOT/maps" | grep '^np_vxlan_')" ]
 	[ -e "$NETPROBE_PIN_ROOT/maps/np_flows" ]
 	[ "$(layout_of 1)" -eq 0 ]
-	[ "$(layout_of 0)" -eq 1 ]
+	[ "$(layout_of 0)" -eq 2 ]
 	run np_in "$NS_A" attach a0 vxlan
 	[ "$status" -eq 0 ]
 	[ "$(layout_of 1)" -eq 2 ]
