@@ -121,6 +121,26 @@ np_flows() {
 		      .dport, .packets, .bytes] | map(tostring) | join(" ")' | sort
 }
 
+# replay_matches FILE: the vxlan probe on b0, FILE replayed into a0; show
+# vxlan and show vxlan flows (kept in TUNNELS and FLOWS) equal tshark's
+# decode of FILE (kept in T).
+replay_matches() {
+	local want got
+	T=$(tshark_overlay "$1")
+	np_in "$NS_B" attach b0 vxlan >/dev/null
+	pcap_replay "$NS_A" a0 "$1"
+	TUNNELS=$(np_in "$NS_B" -j show vxlan)
+	FLOWS=$(np_in "$NS_B" -j show vxlan flows)
+	want=$(tunnels "$T")
+	got=$(np_tunnels <<<"$TUNNELS")
+	echo "tunnels, tshark:"; echo "$want"; echo "netprobe:"; echo "$got"
+	[ "$got" = "$want" ] || return 1
+	want=$(flows "$T")
+	got=$(np_flows <<<"$FLOWS")
+	echo "flows, tshark:"; echo "$want"; echo "netprobe:"; echo "$got"
+	[ "$got" = "$want" ]
+}
+
 # counted LINES NAME: how many "C NAME" lines.
 counted() {
 	grep -c "^C $2\$" <<<"$1" || true
@@ -133,35 +153,17 @@ counted() {
 }
 
 @test "Geneve: tunnels (VNI, options, O and C bits) and inner flows equal tshark on the capture" {
-	local f="$OVL/geneve.pcap" t want got
-	t=$(tshark_overlay "$f")
-	echo "tshark:"; echo "$t"
-	# The capture holds what it should: 9 tunnel packets, 7 inner flows' worth.
-	[ "$(grep -c '^T geneve' <<<"$t")" -eq 9 ]
-	run np_in "$NS_B" attach b0 vxlan
-	[ "$status" -eq 0 ]
-	pcap_replay "$NS_A" a0 "$f"
-	run np_in "$NS_B" -j show vxlan
-	[ "$status" -eq 0 ]
-	echo "$output"
-	want=$(tunnels "$t")
-	got=$(np_tunnels <<<"$output")
-	echo "tshark:   $want"; echo "netprobe: $got"
-	[ "$got" = "$want" ]
-	jq -e 'all(.[]; .type == "geneve" and .direction == "ingress")' <<<"$output"
+	replay_matches "$OVL/geneve.pcap"
+	# The capture holds what it should: 9 tunnel packets in 5 tunnels; 6
+	# inner flows (IPv4 and IPv6, with and without an inner Ethernet
+	# header, over an IPv6 underlay too).
+	[ "$(grep -c '^T geneve' <<<"$T")" -eq 9 ]
+	[ "$(jq length <<<"$TUNNELS")" -eq 5 ] && [ "$(jq length <<<"$FLOWS")" -eq 6 ]
+	jq -e 'all(.[]; .type == "geneve" and .direction == "ingress")' <<<"$TUNNELS"
 	# Options, O and C were seen at all (not only zero on both sides).
-	[ "$(jq '[.[].options_bytes] | add' <<<"$output")" -eq 12 ]
-	[ "$(jq '[.[].oam_packets] | add' <<<"$output")" -eq 1 ]
-	[ "$(jq '[.[].critical_packets] | add' <<<"$output")" -eq 1 ]
-
-	run np_in "$NS_B" -j show vxlan flows
-	[ "$status" -eq 0 ]
-	want=$(flows "$t")
-	got=$(np_flows <<<"$output")
-	echo "tshark:"; echo "$want"; echo "netprobe:"; echo "$got"
-	[ "$got" = "$want" ]
-	# Inner IPv4 and IPv6, with and without an inner Ethernet header, IPv6 underlay.
-	[ "$(wc -l <<<"$got")" -eq 6 ]
+	[ "$(jq '[.[].options_bytes] | add' <<<"$TUNNELS")" -eq 12 ]
+	[ "$(jq '[.[].oam_packets] | add' <<<"$TUNNELS")" -eq 1 ]
+	[ "$(jq '[.[].critical_packets] | add' <<<"$TUNNELS")" -eq 1 ]
 	run np_in "$NS_B" -j show vxlan flows vni 9 proto icmp
 	[ "$(jq -r '.[0] | "\(.src) \(.dst) \(.bytes)"' <<<"$output")" = "10.0.9.1 10.0.9.2 36" ]
 	run np_in "$NS_B" -j show vxlan flows remote fd00:50::/64
@@ -206,27 +208,12 @@ counted() {
 }
 
 @test "IP-in-IP (4 and 41, IPv4 and IPv6 underlay): tunnels and inner flows equal tshark" {
-	local f="$OVL/ipip.pcap" t want got in
-	t=$(tshark_overlay "$f")
-	echo "tshark:"; echo "$t"
+	local t in
+	replay_matches "$OVL/ipip.pcap"
+	t=$T
 	[ "$(grep -c '^T ipip' <<<"$t")" -eq 6 ]
-	run np_in "$NS_B" attach b0 vxlan
-	[ "$status" -eq 0 ]
-	pcap_replay "$NS_A" a0 "$f"
-	run np_in "$NS_B" -j show vxlan
-	[ "$status" -eq 0 ]
-	want=$(tunnels "$t")
-	got=$(np_tunnels <<<"$output")
-	echo "tshark:   $want"; echo "netprobe: $got"
-	[ "$got" = "$want" ]
-	jq -e 'all(.[]; .type == "ipip" and .vni == 0 and has("options_bytes") == false)' <<<"$output"
-	run np_in "$NS_B" -j show vxlan flows
-	[ "$status" -eq 0 ]
-	want=$(flows "$t")
-	got=$(np_flows <<<"$output")
-	echo "tshark:"; echo "$want"; echo "netprobe:"; echo "$got"
-	[ "$got" = "$want" ]
-	[ "$(wc -l <<<"$got")" -eq 5 ]
+	[ "$(jq length <<<"$TUNNELS")" -eq 4 ] && [ "$(jq length <<<"$FLOWS")" -eq 5 ]
+	jq -e 'all(.[]; .type == "ipip" and .vni == 0 and has("options_bytes") == false)' <<<"$TUNNELS"
 	# Flows' filters on the inner packet and on the other end of the tunnel.
 	run np_in "$NS_B" -j show vxlan flows type ipip remote 192.168.60.1 proto tcp dport 8080
 	[ "$(jq -r '[.[].packets] | add' <<<"$output")" -eq 2 ]
