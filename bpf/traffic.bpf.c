@@ -12,6 +12,7 @@
 #include <bpf/bpf_endian.h>
 #include "common.bpf.h"
 #include "parse.bpf.h"
+#include "icmp.bpf.h"
 
 #define TC_ACT_UNSPEC	(-1)
 #define VLAN_HLEN	4
@@ -316,6 +317,8 @@ static __always_inline void track_flow(const struct np_cur *c, __u32 ifindex, __
 		FLOW_STAT_INC(truncated);
 	if (p.fragment)
 		FLOW_STAT_INC(fragments);
+	if (NP_IS_ICMP(&p))
+		np_icmp_packet(c, &p, ifindex, hook, bytes);
 	flow_account(&p, bytes);
 }
 
