@@ -13,6 +13,7 @@
 
 int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_flows(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_icmp(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_drops(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_netfilter(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_alerts(struct np_ctx *ctx, int argc, char **argv);
@@ -28,6 +29,7 @@ static const struct {
 } parts[] = {
 	{ cmd_show_stats, "maps/np_stats" },
 	{ cmd_show_flows, "maps/np_flows" },
+	{ cmd_show_icmp, "maps/np_icmp_counts" },
 	{ cmd_show_drops, "links/drops/kfree_skb" },
 	{ cmd_show_netfilter, "maps/np_nf_stats" },
 	{ cmd_show_alerts, "maps/np_alerts" },
