@@ -7,20 +7,22 @@
 #      one flow vs a full 1024-entry table that evicts on every packet.
 #   2. TCP throughput over a veth pair, iperf3, netprobe on both ends vs
 #      nothing attached: medians of RUNS alternating runs, and their ratio.
-#   3. Reading 1,000,000 flows (written into the pinned map by
+#   3. 64-byte UDP over the same pair, iperf3 -u: packets per second
+#      received, the same alternation and ratio.
+#   4. Reading 1,000,000 flows (written into the pinned map by
 #      bench/flowfill.c): `netprobe -j show flows` vs `bpftool map dump -j`
 #      (run between netprobe's runs), wall and CPU time and peak memory;
 #      plain text, top 100, sort bytes and status on the same table.
 #
-# Usage: bench/flows.sh [cost|iperf|read ...]   (as root; default: all)
-# Env: RUNS (iperf runs per side, 5), SECS (seconds per run, 4), FLOWS (1000000)
+# Usage: bench/flows.sh [cost|iperf|udp|read ...]   (as root; default: all)
+# Env: RUNS (iperf runs per side, 7), SECS (seconds per run, 4), FLOWS (1000000)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 NP="${NP:-$PWD/netprobe}"
 OUT="$PWD/build/bench"
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-7}
 SECS=${SECS:-4}
 FLOWS=${FLOWS:-1000000}
 SUFFIX=$(printf '%04x' $RANDOM)
@@ -150,7 +152,39 @@ bench_iperf() {
 	w=$(printf '%s\n' "${with[@]}" | median)
 	echo "nothing attached  Gbit/s: ${base[*]}  median $b"
 	echo "netprobe (tc a0+b0) Gbit/s: ${with[*]}  median $w"
+	awk -v b="$b" -v w="$w" 'BEGIN { printf "ratio attached/nothing: %.3f (target >= 0.97)\n", w / b }'
+	kill "$(cat "$OUT/iperf3.pid")" 2>/dev/null || true
+}
+
+# udp_run: datagrams per second that reached the iperf3 server (sent - lost).
+udp_run() {
+	in_a iperf3 -c 10.77.0.2 -u -b 0 -l 64 -t "$SECS" -J 2>/dev/null |
+		jq '.end.sum | ((.packets - .lost_packets) / .seconds) | round'
+}
+
+# The same alternation with 64-byte UDP datagrams, as fast as one iperf3
+# sender goes: packets per second received, nothing vs netprobe on a0 and b0.
+bench_udp() {
+	local base=() with=() b w
+	echo "== 64-byte UDP over veth (iperf3 -u -b 0 -l 64, $RUNS x ${SECS}s per side, alternating)"
+	in_b nft flush ruleset
+	in_b iperf3 -s -D -I "$OUT/iperf3u.pid" >/dev/null
+	sleep 0.5
+	PIDS+=("$(cat "$OUT/iperf3u.pid")")
+	for _ in $(seq "$RUNS"); do
+		base+=("$(udp_run)")
+		in_a "$NP" -q attach a0 >/dev/null
+		in_b "$NP" -q attach b0 >/dev/null
+		with+=("$(udp_run)")
+		in_a "$NP" -q detach all >/dev/null
+		in_b "$NP" -q detach all >/dev/null
+	done
+	b=$(printf '%s\n' "${base[@]}" | median)
+	w=$(printf '%s\n' "${with[@]}" | median)
+	echo "nothing attached  packets/s: ${base[*]}  median $b"
+	echo "netprobe (tc a0+b0) packets/s: ${with[*]}  median $w"
 	awk -v b="$b" -v w="$w" 'BEGIN { printf "ratio attached/nothing: %.3f (target >= 0.95)\n", w / b }'
+	kill "$(cat "$OUT/iperf3u.pid")" 2>/dev/null || true
 }
 
 # timed LABEL CMD...: prints wall seconds, CPU seconds (user + sys) and peak
@@ -201,7 +235,7 @@ bench_read() {
 }
 
 setup
-for what in "${@:-cost iperf read}"; do
+for what in "${@:-cost iperf udp read}"; do
 	for w in $what; do
 		"bench_$w"
 	done

@@ -55,8 +55,9 @@ int cmd_export_ipfix(struct np_ctx *ctx, int argc, char **argv);
 const char *np_show_services_synopsis(void);
 
 static const struct np_cmd show_cmds[] = {
-	{ "stats", cmd_show_stats, NULL, "[dev DEV] [interval SEC [count N]]",
-	  "per-device packets and bytes, and rates", NP_CMD_PROM, NULL },
+	{ "stats", cmd_show_stats, NULL, "[proto] [dev DEV] [interval SEC [count N]]",
+	  "per-device packets and bytes, and rates; proto: by L3 and L4 protocol", NP_CMD_PROM,
+	  NULL },
 	{ "flows", cmd_show_flows, NULL, NULL, "flows: who talks to whom, how much", NP_CMD_PROM,
 	  np_show_flows_synopsis },
 	{ "drops", cmd_show_drops, NULL, NULL,

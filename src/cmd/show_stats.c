@@ -74,12 +74,11 @@ static int take_sample(struct np_ctx *ctx, const char *dev, struct sample **out,
 {
 	struct np_dev_entry *devs;
 	struct sample *s;
-	int ndevs, fd, cnt = 0, err;
+	int ndevs, cnt = 0, err;
 
 	err = np_devices_list(ctx, &devs, &ndevs);
 	if (err)
 		return np_err(ctx, "cannot read the device list: %s", strerror(-err));
-	fd = np_map_open(ctx, "np_stats");
 	s = calloc(ndevs ? ndevs : 1, sizeof(*s));
 	if (!s) {
 		free(devs);
@@ -97,16 +96,9 @@ static int take_sample(struct np_ctx *ctx, const char *dev, struct sample **out,
 		snprintf(s[cnt].name, NP_IFNAMSIZ, "%s",
 			 np_dev_name_now(ctx, devs[i].name, &devs[i].rec, now));
 		s[cnt].rec = devs[i].rec;
-		for (__u32 h = 0; h < NP_HOOK_MAX && fd >= 0; h++) {
-			struct np_stats_key key = { .ifindex = devs[i].rec.ifindex, .hook = h };
-
-			/* A hook that saw no packet yet has no entry: zero. */
-			np_percpu_sum(fd, &key, (__u64 *)&s[cnt].hook[h], 2);
-		}
+		np_dev_counters_read(ctx, devs[i].rec.ifindex, s[cnt].hook);
 		cnt++;
 	}
-	if (fd >= 0)
-		close(fd);
 	free(devs);
 	*out = s;
 	*n = cnt;
@@ -233,6 +225,91 @@ static int stats_interval(struct np_ctx *ctx, const char *dev, double interval, 
 	return err;
 }
 
+/* ---- show stats proto: the counters by protocol ---- */
+
+static const struct {
+	const char *l3, *l4;
+} proto_names[NP_PC_MAX] = {
+	[NP_PC_IPV4_TCP] = { "ipv4", "tcp" },
+	[NP_PC_IPV4_UDP] = { "ipv4", "udp" },
+	[NP_PC_IPV4_ICMP] = { "ipv4", "icmp" },
+	[NP_PC_IPV4_OTHER] = { "ipv4", "other" },
+	[NP_PC_IPV6_TCP] = { "ipv6", "tcp" },
+	[NP_PC_IPV6_UDP] = { "ipv6", "udp" },
+	[NP_PC_IPV6_ICMPV6] = { "ipv6", "icmpv6" },
+	[NP_PC_IPV6_OTHER] = { "ipv6", "other" },
+	[NP_PC_ARP] = { "arp", "none" },
+	[NP_PC_OTHER] = { "other", "none" },
+};
+
+enum { PR_IF, PR_IFINDEX, PR_DIR, PR_HOOK, PR_L3, PR_L4, PR_PKTS, PR_BYTES };
+
+#define PM(name, help) NP_P_COUNTER, "netprobe_interface_protocol_" name "_total", help
+
+static const struct np_col proto_cols[] = {
+	[PR_IF] = { "interface", "INTERFACE", -16, NP_K_STR, NP_P_LABEL },
+	[PR_IFINDEX] = { "ifindex", NULL, 0, NP_K_U64 },
+	[PR_DIR] = { "direction", "DIR", -4, NP_K_STR, NP_P_LABEL },
+	[PR_HOOK] = { "hook", NULL, 0, NP_K_STR },
+	[PR_L3] = { "l3", "L3", -6, NP_K_STR, NP_P_LABEL },
+	[PR_L4] = { "l4", "L4", -7, NP_K_STR, NP_P_LABEL },
+	[PR_PKTS] = { "packets", "PACKETS", 12, NP_K_COUNT,
+		      PM("packets", "Packets by L3 and L4 protocol, as the interface counters count them.") },
+	[PR_BYTES] = { "bytes", "BYTES", 12, NP_K_BYTES,
+		       PM("bytes", "Bytes by L3 and L4 protocol, Ethernet header and VLAN tags included.") },
+};
+
+/*
+ * A row per device, direction and protocol class: rx where show stats
+ * counts rx (TC ingress, else XDP), tx at TC egress. Plain text and JSON
+ * list the classes that saw packets; Prometheus every class of each
+ * direction, so that a series exists before its first packet.
+ */
+static void proto_rows(struct np_ctx *ctx, const struct sample *s)
+{
+	struct np_counter pc[NP_HOOK_MAX][NP_PC_MAX];
+	struct np_out *o = ctx->out;
+	const char *rx_hook = NULL;
+	struct {
+		const char *dir, *hook;
+		__u32 h;
+	} dirs[2];
+	int nd = 0;
+
+	if (rx_counter(s, &rx_hook))
+		dirs[nd++] = (typeof(dirs[0])){ "rx", rx_hook,
+			!strcmp(rx_hook, "tc") ? NP_HOOK_TC_INGRESS : NP_HOOK_XDP };
+	if (np_dev_has_hook(&s->rec, "tc_egress"))
+		dirs[nd++] = (typeof(dirs[0])){ "tx", "tc", NP_HOOK_TC_EGRESS };
+	np_dev_proto_read(ctx, s->rec.ifindex, pc);
+	for (int d = 0; d < nd; d++)
+		for (int k = 0; k < NP_PC_MAX; k++) {
+			const struct np_counter *c = &pc[dirs[d].h][k];
+
+			if (!c->packets && out_format(o) != NP_FMT_PROM)
+				continue;
+			out_row_begin(o);
+			out_str(o, PR_IF, s->name);
+			out_u64(o, PR_IFINDEX, s->rec.ifindex);
+			out_str(o, PR_DIR, dirs[d].dir);
+			out_str(o, PR_HOOK, dirs[d].hook);
+			out_str(o, PR_L3, proto_names[k].l3);
+			out_str(o, PR_L4, proto_names[k].l4);
+			out_u64(o, PR_PKTS, c->packets);
+			out_u64(o, PR_BYTES, c->bytes);
+			out_row_end(o);
+		}
+}
+
+static int print_proto(struct np_ctx *ctx, const struct sample *s, int n)
+{
+	out_table_begin(ctx->out, NULL, proto_cols, ARRAY_SIZE(proto_cols), NP_LAYOUT_TABLE);
+	for (int i = 0; i < n && !out_broken(ctx->out); i++)
+		proto_rows(ctx, &s[i]);
+	out_table_end(ctx->out);
+	return NP_EXIT_OK;
+}
+
 /* ---- TCP totals of the socket probe, per network namespace ---- */
 
 enum { P_NETNS, P_KIND, P_DIRECTION, P_CONNS, P_RETRANS, P_RESETS, P_LOST };
@@ -330,6 +407,7 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 	const char *dev = NULL, *v;
 	struct np_device rec;
 	struct sample *s;
+	bool proto = false;
 	double interval = 0;
 	__u64 count = 0, seen = 0;
 	int n, err;
@@ -339,6 +417,10 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 
 		if (np_is_help(argv[i]))
 			return np_cmd_help_self(ctx, NULL);
+		if (!strcmp(argv[i], "proto")) {
+			proto = true;
+			continue;
+		}
 		k = np_kw_once(ctx, argv[i], words, "show stats", &seen);
 		if (k < 0)
 			return NP_EXIT_USAGE;
@@ -355,6 +437,9 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 	}
 	if (count && !interval)
 		return np_usage(ctx, "show stats: count needs interval");
+	if (proto && interval)
+		return np_usage(ctx, "show stats proto: one snapshot; interval gives the rates of "
+				"the device totals");
 	if (interval && out_format(ctx->out) == NP_FMT_PROM)
 		return np_usage(ctx, "show stats: --prom is one snapshot for a scraper; interval "
 				"is for people (plain) and scripts (-j, JSON Lines)");
@@ -370,7 +455,7 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 	err = take_sample(ctx, dev, &s, &n);
 	if (err)
 		return err;
-	err = print_snapshot(ctx, s, n, !dev);
+	err = proto ? print_proto(ctx, s, n) : print_snapshot(ctx, s, n, !dev);
 	free(s);
 	return err;
 }

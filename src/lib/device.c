@@ -657,18 +657,74 @@ int np_dev_hook_detach(struct np_ctx *ctx, const char *dev, const struct np_dev_
 	return hook_remove(ctx, dev, &rec, hook);
 }
 
-void np_dev_forget_counters(struct np_ctx *ctx, __u32 ifindex)
+/* The array slot and the hash key of one counter of ifindex. */
+#define STATS_SLOT(ifindex, h, pc) (((ifindex) * NP_HOOK_MAX + (h)) * NP_PC_MAX + (pc))
+#define STATS_KEY(ifindex, h, pc) { .ifindex = (ifindex), .hook = (h), .class = (pc) }
+
+int np_dev_proto_read(struct np_ctx *ctx, __u32 ifindex,
+		      struct np_counter c[NP_HOOK_MAX][NP_PC_MAX])
 {
+	int idx = ifindex < NP_STATS_IDX_DEVS ? np_map_open(ctx, "np_stats_idx") : -ENOENT;
 	int fd = np_map_open(ctx, "np_stats");
 
-	if (fd < 0)
-		return;
-	for (__u32 h = 0; h < NP_HOOK_MAX; h++) {
-		struct np_stats_key key = { .ifindex = ifindex, .hook = h };
+	memset(c, 0, NP_HOOK_MAX * NP_PC_MAX * sizeof(c[0][0]));
+	for (__u32 h = 0; h < NP_HOOK_MAX; h++)
+		for (__u32 pc = 0; pc < NP_PC_MAX; pc++) {
+			struct np_stats_key key = STATS_KEY(ifindex, h, pc);
+			__u32 slot = STATS_SLOT(ifindex, h, pc);
+			struct np_counter part;
 
-		bpf_map_delete_elem(fd, &key);
+			/* A class that saw no packet yet has no hash entry: zero. */
+			if (idx >= 0 && !np_percpu_sum(idx, &slot, (__u64 *)&part, 2)) {
+				c[h][pc].packets += part.packets;
+				c[h][pc].bytes += part.bytes;
+			}
+			if (fd >= 0 && !np_percpu_sum(fd, &key, (__u64 *)&part, 2)) {
+				c[h][pc].packets += part.packets;
+				c[h][pc].bytes += part.bytes;
+			}
+		}
+	if (idx >= 0)
+		close(idx);
+	if (fd >= 0)
+		close(fd);
+	return idx < 0 && fd < 0 ? fd : 0;
+}
+
+int np_dev_counters_read(struct np_ctx *ctx, __u32 ifindex, struct np_counter c[NP_HOOK_MAX])
+{
+	struct np_counter pc[NP_HOOK_MAX][NP_PC_MAX];
+	int err = np_dev_proto_read(ctx, ifindex, pc);
+
+	for (__u32 h = 0; h < NP_HOOK_MAX; h++) {
+		c[h] = (struct np_counter){ 0 };
+		for (__u32 k = 0; k < NP_PC_MAX; k++) {
+			c[h].packets += pc[h][k].packets;
+			c[h].bytes += pc[h][k].bytes;
+		}
 	}
-	close(fd);
+	return err;
+}
+
+void np_dev_forget_counters(struct np_ctx *ctx, __u32 ifindex)
+{
+	int idx = ifindex < NP_STATS_IDX_DEVS ? np_map_open(ctx, "np_stats_idx") : -ENOENT;
+	int fd = np_map_open(ctx, "np_stats");
+
+	for (__u32 h = 0; h < NP_HOOK_MAX; h++)
+		for (__u32 pc = 0; pc < NP_PC_MAX; pc++) {
+			struct np_stats_key key = STATS_KEY(ifindex, h, pc);
+			__u32 slot = STATS_SLOT(ifindex, h, pc);
+
+			if (idx >= 0)
+				np_percpu_zero(idx, &slot, sizeof(struct np_counter));
+			if (fd >= 0)
+				bpf_map_delete_elem(fd, &key);
+		}
+	if (idx >= 0)
+		close(idx);
+	if (fd >= 0)
+		close(fd);
 }
 
 void np_dev_forget_flows(struct np_ctx *ctx, __u32 ifindex)

@@ -135,7 +135,16 @@ int np_dev_not_attached(struct np_ctx *ctx, const char *dev);
  * which must carry tc or xdp; else says why not. 0 or NP_EXIT_FAIL.
  */
 int np_dev_require_traffic(struct np_ctx *ctx, const char *dev, struct np_device *rec);
-/* Drops counters of ifindex from the per-device maps. */
+/*
+ * The traffic counters of ifindex per hook (enum np_hook): its array slots
+ * plus its hash entries, zero where a hook saw nothing. 0, or -errno when
+ * neither map can be opened.
+ */
+int np_dev_counters_read(struct np_ctx *ctx, __u32 ifindex, struct np_counter c[NP_HOOK_MAX]);
+/* The same per hook and protocol class (enum np_proto_class). */
+int np_dev_proto_read(struct np_ctx *ctx, __u32 ifindex,
+		      struct np_counter c[NP_HOOK_MAX][NP_PC_MAX]);
+/* Drops counters of ifindex from the per-device maps (array slots zeroed). */
 void np_dev_forget_counters(struct np_ctx *ctx, __u32 ifindex);
 /* Drops the flows of ifindex from np_flows (as deleted), np_vxlan_flows and the ICMP maps. */
 void np_dev_forget_flows(struct np_ctx *ctx, __u32 ifindex);

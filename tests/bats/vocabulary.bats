@@ -172,8 +172,8 @@ table_commands() {
 # {"cmd": ..., "doc": ...} objects, with every probe attached and traffic seen.
 json_docs() {
 	local cmd
-	for cmd in "status" "show stats" "show flows" "show icmp" "show icmp errors" \
-		"show drops" "show drops flows" \
+	for cmd in "status" "show stats" "show stats proto" "show flows" "show icmp" \
+		"show icmp errors" "show drops" "show drops flows" \
 		"show netfilter" "show alerts" "show security" "show sockets" "show sockets totals" \
 		"show vxlan" "show vxlan flows" "show vxlan counters" "show topology" "feature" \
 		"version" "dump maps" "dump progs" "dump links" "show pods" "show services" \
