@@ -361,7 +361,7 @@ static __always_inline void frame(const struct np_cur *c, __u32 ifindex, __u32 h
 	if (p.fragment)
 		FLOW_STAT_INC(fragments);
 	if (NP_IS_ICMP(&p))
-		np_icmp_packet(c, &p, ifindex, hook, bytes);
+		np_icmp_packet(c, &p, hook, bytes);
 	flow_account(&p, bytes);
 }
 
