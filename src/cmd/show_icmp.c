@@ -220,16 +220,22 @@ static void out_type_code(struct np_out *o, int c_type, int c_code, const struct
 	out_u64(o, c_code + 1, r->code);
 }
 
+static int name_len(const char *name)
+{
+	return name ? (int)strlen(name) : 3;
+}
+
 /*
- * Plain text: the interface column as wide as the widest name shown, the
- * address columns (c_addr: -1 none, else three in a row apart) as the
+ * Plain text: the interface, type and code columns as wide as the widest
+ * name shown, the address columns (c_addr: NULL none, else three) as the
  * widest address; HOOK only once some device has XDP.
  */
-static void fit_columns(struct show *s, int c_if, int c_hook, const int c_addr[3])
+static void fit_columns(struct show *s, int c_if, int c_hook, int c_type, int c_code,
+			const int c_addr[3])
 {
 	struct np_query *q = &s->q;
 	struct np_dev_entry *devs;
-	int w_if = -s->cols[c_if].width, w_addr = 7, n;
+	int w_if = -s->cols[c_if].width, w_addr = 7, w_type = 4, w_code = 4, n;
 
 	for (size_t i = 0; i < np_query_rows(q); i++) {
 		const struct icmp_rec *r = np_query_row(q, i);
@@ -237,10 +243,14 @@ static void fit_columns(struct show *s, int c_if, int c_hook, const int c_addr[3
 		char buf[INET6_ADDRSTRLEN];
 
 		w_if = max_int(w_if, strlen(np_query_names(q, r)->dev));
+		w_type = max_int(w_type, name_len(np_icmp_type_name(r->family, r->type)));
+		w_code = max_int(w_code, name_len(np_icmp_code_name(r->family, r->type, r->code)));
 		for (int k = 0; c_addr && k < 3; k++)
 			w_addr = max_int(w_addr, strlen(np_addr_str(a[k], buf, sizeof(buf))));
 	}
 	s->cols[c_if].width = -w_if;
+	s->cols[c_type].width = -w_type;
+	s->cols[c_code].width = -w_code;
 	for (int k = 0; c_addr && k < 3; k++)
 		s->cols[c_addr[k]].width = -w_addr;
 	if (np_devices_list(s->ctx, &devs, &n))
@@ -427,6 +437,7 @@ static int show_view(struct show *s)
 		memcpy(s->cols, count_cols, sizeof(count_cols));
 	if (out_format(s->ctx->out) == NP_FMT_PLAIN)
 		fit_columns(s, s->errors ? E_IF : C_IF, s->errors ? E_HOOK : C_HOOK,
+			    s->errors ? E_TYPE : C_TYPE, s->errors ? E_CODE : C_CODE,
 			    s->errors ? addr_cols : NULL);
 	out_table_begin(s->ctx->out, NULL, s->cols,
 			s->errors ? ARRAY_SIZE(error_cols) : ARRAY_SIZE(count_cols), NP_LAYOUT_TABLE);
