@@ -160,22 +160,16 @@ bool np_icmp_sel_match(const struct np_icmp_sel *sel, __u8 family, __u8 type, __
 
 int np_icmp_summary_read(struct np_ctx *ctx, __u64 entries, struct np_icmp_summary *s)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), slot;
 	struct np_icmp_stats user = {};
+	__u32 slot;
 	__u64 gone;
 	int fd, err;
 
 	memset(s, 0, sizeof(*s));
 	s->entries = entries;
-	fd = np_map_open(ctx, "np_icmp_errors");
-	if (fd < 0)
-		return fd;
-	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
-	close(fd);
+	err = np_map_max_entries(ctx, "np_icmp_errors", &s->max_entries);
 	if (err)
 		return err;
-	s->max_entries = info.max_entries;
 	fd = np_map_open(ctx, "np_icmp_stats");
 	if (fd < 0)
 		return fd;
@@ -193,31 +187,10 @@ int np_icmp_summary_read(struct np_ctx *ctx, __u64 entries, struct np_icmp_summa
 /* Entries of np_icmp_errors that user space removed: not evictions. */
 static int add_deleted(struct np_ctx *ctx, __u64 n)
 {
-	int ncpus = libbpf_num_possible_cpus(), fd, err = 0;
-	__u32 slot = NP_ICMP_STATS_USER;
-	struct np_icmp_stats *vals;
-
 	if (!n)
 		return 0;
-	if (ncpus <= 0)
-		return -EINVAL;
-	fd = np_map_open(ctx, "np_icmp_stats");
-	if (fd < 0)
-		return fd;
-	vals = calloc(ncpus, sizeof(*vals));
-	if (!vals)
-		err = -ENOMEM;
-	/* Only user space writes this slot, under the state lock: no race. */
-	else if (bpf_map_lookup_elem(fd, &slot, vals))
-		err = -errno;
-	if (!err) {
-		vals[0].deleted += n;
-		if (bpf_map_update_elem(fd, &slot, vals, BPF_ANY))
-			err = -errno;
-	}
-	free(vals);
-	close(fd);
-	return err;
+	return np_percpu_slot_add(ctx, "np_icmp_stats", NP_ICMP_STATS_USER,
+				  sizeof(struct np_icmp_stats), offsetof(struct np_icmp_stats, deleted), n);
 }
 
 /* Empties (or purges ifindex from, when purge) one map; -ENOENT if not pinned. */
