@@ -93,13 +93,16 @@ prog_stats() {
 		'.attachments[] | select((.interface // .target) == "b0" and .hook == $h) | "\(.run_cnt) \(.run_time_ns)"'
 }
 
-# cost_run LABEL HPING-ARGS...: ns per run of tc_ingress and xdp for that traffic.
+# cost_run LABEL HPING-ARGS...: ns per run of tc_ingress and xdp for that traffic
+# (UDP to port 9999 unless COST_PROTO gives hping3's mode, e.g. "--icmp").
 cost_run() {
 	local label="$1" tc0 tc1 x0 x1
 	shift
 	tc0=($(prog_stats tc_ingress))
 	x0=($(prog_stats xdp))
-	in_a taskset -c 0 hping3 -q ${HPING_PROTO:---udp} -p 9999 -i u20 -c 200000 "$@" 10.77.0.2 >/dev/null 2>&1 || true
+	# shellcheck disable=SC2086
+	in_a taskset -c 0 hping3 -q ${COST_PROTO:---udp -p 9999} -i u20 -c 200000 "$@" 10.77.0.2 \
+		>/dev/null 2>&1 || true
 	tc1=($(prog_stats tc_ingress))
 	x1=($(prog_stats xdp))
 	awk -v l="$label" -v c="$((tc1[0] - tc0[0]))" -v t="$((tc1[1] - tc0[1]))" \
@@ -136,8 +139,11 @@ bench_cost_one() {
 	cost_run "$1: new flow per packet, full table" -s 1024 --rand-source
 	# TCP: ACK segments of one flow (the handshake code's one branch), and a
 	# SYN per packet from new sources (each SYN is stamped: what it costs).
-	HPING_PROTO=-A cost_run "$1: one TCP flow, ACK segments" -s 20000 -k
-	HPING_PROTO=-S cost_run "$1: TCP SYN per packet, new flows" -s 1024 --rand-source
+	COST_PROTO="-A -p 9999" cost_run "$1: one TCP flow, ACK segments" -s 20000 -k
+	COST_PROTO="-S -p 9999" cost_run "$1: TCP SYN per packet, new flows" -s 1024 --rand-source
+	# ICMP (issue 15): echo requests (counted by type), port unreachable (and its quote kept).
+	COST_PROTO="--icmp" cost_run "$1: ICMP echo request"
+	COST_PROTO="--icmp -C 3 -K 3" cost_run "$1: ICMP port unreachable"
 	in_b "$NP" -q detach all >/dev/null
 }
 

@@ -21,7 +21,7 @@
  * probes are detached, which removes its maps.
  */
 enum np_feature {
-	NP_FEAT_TRAFFIC = 0,	/* tc, xdp: np_stats, np_flows, np_flow_stats, np_k8s_* */
+	NP_FEAT_TRAFFIC = 0,	/* tc, xdp: np_stats, np_flows, np_flow_stats, np_k8s_*, np_icmp_* */
 	NP_FEAT_VXLAN = 1,
 	NP_FEAT_DROPS = 2,
 	NP_FEAT_NETFILTER = 3,
@@ -412,6 +412,85 @@ struct np_flow_stats {
 	__u64 fragments;	/* non-first fragments (in their flow, ports 0) */
 	__u64 non_ip;		/* frames neither IPv4 nor IPv6: in no flow */
 	__u64 deleted;		/* entries removed by flush flows (user slot) */
+};
+
+/*
+ * ---- ICMP diagnostics (issue 15): bpf/icmp.bpf.h, src/cmd/show_icmp.c ----
+ *
+ * The traffic programs count every ICMP and ICMPv6 packet per device, hook,
+ * family, type and code in the pinned per-CPU hash "np_icmp_counts" (value:
+ * struct np_counter, frame lengths as np_stats counts them). An error
+ * (NP_ICMP_IS_ERROR) also makes or bumps an entry of the pinned LRU hash
+ * "np_icmp_errors": who sent it, and the flow it quotes (the IP header and
+ * the first 8 bytes of L4 of the packet that caused it). "np_icmp_stats"
+ * (per-CPU array, np_icmp_stats_slot) counts inserts and the entries
+ * flush or detach removed, so that evictions = inserts - deleted - entries.
+ * ICMP later fragments carry no type: they are counted in no row here.
+ */
+#define NP_ICMP_COUNTS_MAX	16384
+#define NP_ICMP_ERRORS_MAX	16384
+
+/* ICMPv4 errors (RFC 792): destination unreachable, source quench, time
+ * exceeded, parameter problem. ICMPv6 (RFC 4443): every type below 128. */
+#define NP_ICMP4_ERROR_MASK	((1u << 3) | (1u << 4) | (1u << 11) | (1u << 12))
+#define NP_ICMP_IS_ERROR(family, type)						\
+	((family) == 6 ? (type) < 128 :						\
+	 (type) < 32 && ((NP_ICMP4_ERROR_MASK >> (type)) & 1))
+
+/* Key of "np_icmp_counts". */
+struct np_icmp_count_key {
+	__u32 ifindex;
+	__u8 hook;		/* enum np_hook */
+	__u8 family;		/* 4: ICMP, 6: ICMPv6 */
+	__u8 type;
+	__u8 code;
+};
+
+/*
+ * Key of "np_icmp_errors": one (device, hook, reporter, type, code, quoted
+ * flow). The quoted flow is as np_flow_key keys a flow (v4-mapped, host
+ * order ports, ICMP type/code in sport/dport); flags NP_ICMP_Q_*.
+ */
+struct np_icmp_error_key {
+	__u8 reporter[16];	/* source of the error: who reported it */
+	__u8 src[16];		/* the quoted packet's source ... */
+	__u8 dst[16];		/* ... and destination */
+	__u16 sport;		/* host byte order; 0 unless NP_ICMP_Q_PORTS */
+	__u16 dport;
+	__u8 proto;		/* the quoted packet's IPPROTO_* */
+	__u8 type;
+	__u8 code;
+	__u8 hook;		/* enum np_hook */
+	__u32 ifindex;
+	__u8 family;		/* 4 or 6 */
+	__u8 flags;		/* NP_ICMP_Q_* */
+	__u16 pad;
+};
+
+#define NP_ICMP_Q_ADDRS		(1u << 0)	/* the quoted IP header was read */
+#define NP_ICMP_Q_PORTS		(1u << 1)	/* its ports (ICMP: type/code) too */
+#define NP_ICMP_Q_FRAGMENT	(1u << 2)	/* it is a later fragment: no L4 */
+
+struct np_icmp_error {
+	__u64 packets;
+	__u64 bytes;		/* frame lengths of the errors */
+	__u64 first_seen;	/* bpf_ktime_get_coarse_ns(), as np_flows */
+	__u64 last_seen;
+	__u32 mtu;		/* frag-needed, packet-too-big: the MTU the last one said */
+	__u32 pad;
+};
+
+enum np_icmp_stats_slot {
+	NP_ICMP_STATS_KERNEL = 0,	/* written by the BPF programs only */
+	NP_ICMP_STATS_USER = 1,		/* written by user space only (flush, detach) */
+	NP_ICMP_STATS_SLOTS,
+};
+
+struct np_icmp_stats {
+	__u64 inserts;		/* np_icmp_errors entries the programs made */
+	__u64 insert_failures;	/* errors in no entry (np_icmp_errors refused) */
+	__u64 count_failures;	/* packets in no row (np_icmp_counts full) */
+	__u64 deleted;		/* np_icmp_errors entries removed (user slot) */
 };
 
 /*

@@ -13,6 +13,7 @@
 #include "common.bpf.h"
 #include "parse.bpf.h"
 #include "rtt.bpf.h"
+#include "icmp.bpf.h"
 
 #define TC_ACT_UNSPEC	(-1)
 #define VLAN_HLEN	4
@@ -362,6 +363,8 @@ static __always_inline void frame(const struct np_cur *c, __u32 ifindex, __u32 h
 		FLOW_STAT_INC(truncated);
 	if (p.fragment)
 		FLOW_STAT_INC(fragments);
+	if (NP_IS_ICMP(&p))
+		np_icmp_packet(c, &p, hook, bytes);
 	flow_account(&p, bytes);
 }
 

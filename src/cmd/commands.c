@@ -12,6 +12,9 @@ const char *np_detach_synopsis(void);
 int cmd_status(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_drops(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_icmp(struct np_ctx *ctx, int argc, char **argv);
+int cmd_flush_icmp(struct np_ctx *ctx, int argc, char **argv);
+const char *np_show_icmp_synopsis(void);
 int cmd_show_netfilter(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_sockets(struct np_ctx *ctx, int argc, char **argv);
 int cmd_watch_sockets(struct np_ctx *ctx, int argc, char **argv);
@@ -65,6 +68,9 @@ static const struct np_cmd show_cmds[] = {
 	{ "drops", cmd_show_drops, NULL, NULL,
 	  "packets the kernel dropped, by reason (flows: by 5-tuple)", NP_CMD_PROM,
 	  np_show_drops_synopsis },
+	{ "icmp", cmd_show_icmp, NULL, NULL,
+	  "ICMP and ICMPv6 per type and code (errors: by reporter and the flow they quote)",
+	  NP_CMD_PROM, np_show_icmp_synopsis },
 	{ "netfilter", cmd_show_netfilter, NULL, NULL,
 	  "packets and bytes per netfilter hook and family", NP_CMD_PROM,
 	  np_show_netfilter_synopsis },
@@ -96,6 +102,7 @@ static const struct np_cmd show_cmds[] = {
 static const struct np_cmd flush_cmds[] = {
 	{ "stats", cmd_flush_stats, NULL, "[dev DEV]", "zero the traffic counters", 0, NULL },
 	{ "flows", cmd_flush_flows, NULL, NULL, "empty the flow table", 0, NULL },
+	{ "icmp", cmd_flush_icmp, NULL, NULL, "empty the ICMP counters and errors", 0, NULL },
 	{ "alerts", cmd_flush_alerts, NULL, NULL, "forget alerts and detection state", 0, NULL },
 	{ "drops", cmd_flush_drops, NULL, NULL, "empty the drop counters and dropped flows", 0, NULL },
 	{ "netfilter", cmd_flush_netfilter, NULL, NULL, "zero the netfilter hook counters", 0, NULL },

@@ -2,6 +2,7 @@
 /*
  * netprobe flush stats [dev DEV]: zero traffic counters, keep the hooks.
  * netprobe flush flows: empty the flow table.
+ * netprobe flush icmp: empty the ICMP counters and errors.
  * netprobe flush drops|netfilter|vxlan|sockets: empty that probe's tables.
  * netprobe flush all: every table netprobe has (hooks and settings stay).
  */
@@ -14,6 +15,7 @@
 #include "lib/cmd.h"
 #include "lib/device.h"
 #include "lib/flowtable.h"
+#include "lib/icmp.h"
 #include "lib/maps.h"
 #include "lib/report.h"
 #include "lib/state.h"
@@ -140,6 +142,49 @@ int cmd_flush_flows(struct np_ctx *ctx, int argc, char **argv)
 	return NP_EXIT_OK;
 }
 
+/* The ICMP rows and errors, a report row each (the report is open). */
+static int icmp_clear(struct np_ctx *ctx)
+{
+	__u64 rows, errors;
+	int err = np_icmp_clear(ctx, &rows, &errors);
+
+	if (err)
+		return err;
+	np_flush_report_row(ctx, "icmp", NULL, rows);
+	np_flush_report_row(ctx, "icmp_errors", NULL, errors);
+	return 0;
+}
+
+/* netprobe flush icmp: the traffic programs' ICMP maps (bpf/icmp.bpf.h). */
+int cmd_flush_icmp(struct np_ctx *ctx, int argc, char **argv)
+{
+	int err;
+
+	if (argc && np_is_help(argv[0]))
+		return np_cmd_help_self(ctx, NULL);
+	if (argc)
+		return np_usage(ctx, "flush icmp: unexpected '%s'", argv[0]);
+	/* Nothing pinned, nothing to flush: and no pin root made for it either. */
+	err = np_state_open(ctx, NP_ST_MAY_BE_EMPTY);
+	if (err && err != NP_STATE_EMPTY)
+		return err;
+	if (err || !np_pin_exists(ctx, "maps/np_icmp_counts")) {
+		np_flush_report_begin(ctx);
+		np_flush_report_end(ctx);
+		return NP_EXIT_OK;
+	}
+	err = np_state_open(ctx, NP_ST_WRITE);
+	if (err)
+		return err;
+	np_flush_report_begin(ctx);
+	err = icmp_clear(ctx);
+	np_flush_report_end(ctx);
+	np_state_close(ctx);
+	if (err)
+		return np_err(ctx, "cannot flush the ICMP counters: %s", strerror(-err));
+	return NP_EXIT_OK;
+}
+
 /* A probe's tables, emptied together; entries are counted in the first. */
 struct table {
 	const char *name;
@@ -261,6 +306,8 @@ int cmd_flush_all(struct np_ctx *ctx, int argc, char **argv)
 		if (!err)
 			np_flush_report_row(ctx, "flows", NULL, entries);
 		err = err == -ENOENT ? 0 : err;
+		if (!err && (err = icmp_clear(ctx)) == -ENOENT)
+			err = 0;
 		stats_clear(ctx);
 		for (size_t i = 0; i < ARRAY_SIZE(tables) && !err; i++) {
 			/* np_tcp_totals went with stats: count the connections. */

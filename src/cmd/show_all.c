@@ -13,6 +13,7 @@
 
 int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_flows(struct np_ctx *ctx, int argc, char **argv);
+int cmd_show_icmp(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_drops(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_netfilter(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_alerts(struct np_ctx *ctx, int argc, char **argv);
@@ -30,6 +31,7 @@ static const struct {
 	{ cmd_show_stats, "maps/np_stats", NULL },
 	{ cmd_show_stats, "maps/np_stats_idx", "proto" },
 	{ cmd_show_flows, "maps/np_flows", NULL },
+	{ cmd_show_icmp, "maps/np_icmp_counts", NULL },
 	{ cmd_show_drops, "links/drops/kfree_skb", NULL },
 	{ cmd_show_netfilter, "maps/np_nf_stats", NULL },
 	{ cmd_show_alerts, "maps/np_alerts", NULL },

@@ -17,6 +17,7 @@
 #include "device.h"
 #include "flowtable.h"
 #include "handshake.h"
+#include "icmp.h"
 #include "link.h"
 #include "maps.h"
 #include "netns.h"
@@ -777,6 +778,7 @@ void np_dev_forget_flows(struct np_ctx *ctx, __u32 ifindex)
 				     NULL);
 		close(fd);
 	}
+	np_icmp_forget_dev(ctx, ifindex);
 }
 
 int np_dev_detach(struct np_ctx *ctx, const char *dev)

@@ -152,7 +152,7 @@ int np_dev_proto_read(struct np_ctx *ctx, __u32 ifindex,
 		      struct np_counter c[NP_HOOK_MAX][NP_PC_MAX]);
 /* Drops counters of ifindex from the per-device maps (array slots zeroed). */
 void np_dev_forget_counters(struct np_ctx *ctx, __u32 ifindex);
-/* Drops the flows of ifindex from np_flows (as deleted) and np_vxlan_flows. */
+/* Drops the flows of ifindex from np_flows (as deleted), np_vxlan_flows and the ICMP maps. */
 void np_dev_forget_flows(struct np_ctx *ctx, __u32 ifindex);
 /* The mode name of a recorded hook: native, generic, tcx, clsact. */
 const char *np_dev_hook_mode(const struct np_dev_hook *hook, const struct np_device *rec);

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 #include <errno.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -41,22 +42,16 @@ int np_flow_table_clear(int fd, __u64 *deleted)
 
 int np_flow_summary_read(struct np_ctx *ctx, __u64 entries, struct np_flow_summary *s)
 {
-	struct bpf_map_info info = {};
-	__u32 len = sizeof(info), slot;
 	struct np_flow_stats user = {};
+	__u32 slot;
 	__u64 gone;
 	int fd, err;
 
 	memset(s, 0, sizeof(*s));
 	s->entries = entries;
-	fd = np_map_open(ctx, "np_flows");
-	if (fd < 0)
-		return fd;
-	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
-	close(fd);
+	err = np_map_max_entries(ctx, "np_flows", &s->max_entries);
 	if (err)
 		return err;
-	s->max_entries = info.max_entries;
 	fd = np_map_open(ctx, "np_flow_stats");
 	if (fd < 0)
 		return fd;
@@ -74,29 +69,8 @@ int np_flow_summary_read(struct np_ctx *ctx, __u64 entries, struct np_flow_summa
 
 int np_flow_stats_add_deleted(struct np_ctx *ctx, __u64 n)
 {
-	int ncpus = libbpf_num_possible_cpus(), fd, err = 0;
-	__u32 slot = NP_FLOW_STATS_USER;
-	struct np_flow_stats *vals;
-
-	if (ncpus <= 0)
-		return -EINVAL;
-	fd = np_map_open(ctx, "np_flow_stats");
-	if (fd < 0)
-		return fd;
-	vals = calloc(ncpus, sizeof(*vals));
-	if (!vals)
-		err = -ENOMEM;
-	/* Only user space writes this slot, under the state lock: no race. */
-	else if (bpf_map_lookup_elem(fd, &slot, vals))
-		err = -errno;
-	if (!err) {
-		vals[0].deleted += n;
-		if (bpf_map_update_elem(fd, &slot, vals, BPF_ANY))
-			err = -errno;
-	}
-	free(vals);
-	close(fd);
-	return err;
+	return np_percpu_slot_add(ctx, "np_flow_stats", NP_FLOW_STATS_USER,
+				  sizeof(struct np_flow_stats), offsetof(struct np_flow_stats, deleted), n);
 }
 
 void np_flow_from_entry(struct np_flow *r, const void *key, const void *value)

@@ -394,6 +394,50 @@ int np_map_clear(int fd, __u64 *deleted)
 	return np_map_walk(fd, info.key_size, vsize, true, count_entry, deleted);
 }
 
+int np_percpu_slot_add(struct np_ctx *ctx, const char *map, __u32 slot, size_t value_size,
+		       size_t off, __u64 n)
+{
+	int ncpus = libbpf_num_possible_cpus(), fd, err = 0;
+	size_t stride = (value_size + 7) & ~7ul;
+	char *vals;
+	__u64 v;
+
+	if (ncpus <= 0 || off + sizeof(v) > value_size)
+		return -EINVAL;
+	fd = np_map_open(ctx, map);
+	if (fd < 0)
+		return fd;
+	vals = calloc(ncpus, stride);
+	if (!vals)
+		err = -ENOMEM;
+	else if (bpf_map_lookup_elem(fd, &slot, vals))
+		err = -errno;
+	if (!err) {
+		memcpy(&v, vals + off, sizeof(v));
+		v += n;
+		memcpy(vals + off, &v, sizeof(v));
+		if (bpf_map_update_elem(fd, &slot, vals, BPF_ANY))
+			err = -errno;
+	}
+	free(vals);
+	close(fd);
+	return err;
+}
+
+int np_map_max_entries(struct np_ctx *ctx, const char *name, __u32 *max)
+{
+	struct bpf_map_info info = {};
+	__u32 len = sizeof(info);
+	int fd = np_map_open(ctx, name), err;
+
+	if (fd < 0)
+		return fd;
+	err = bpf_obj_get_info_by_fd(fd, &info, &len) ? -errno : 0;
+	close(fd);
+	*max = info.max_entries;
+	return err;
+}
+
 int np_percpu_sum(int map_fd, const void *key, __u64 *sum, int n_u64)
 {
 	int ncpus = libbpf_num_possible_cpus();

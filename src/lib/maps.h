@@ -50,6 +50,17 @@ int np_map_clear(int fd, __u64 *deleted);
 
 /* Sum over CPUs of n_u64 __u64 counters per CPU (per-CPU map value). */
 int np_percpu_sum(int map_fd, const void *key, __u64 *sum, int n_u64);
+
+/*
+ * Adds n to the __u64 at byte off of slot of a pinned per-CPU array whose
+ * values are value_size bytes (CPU 0's copy): a slot only user space
+ * writes, under the state lock, so no update is lost. 0 or -errno.
+ */
+int np_percpu_slot_add(struct np_ctx *ctx, const char *map, __u32 slot, size_t value_size,
+		       size_t off, __u64 n);
+
+/* The max_entries of the pinned map name. 0 or -errno. */
+int np_map_max_entries(struct np_ctx *ctx, const char *name, __u32 *max);
 /* Sets every CPU's copy of key's value (value_size bytes) to zero. 0 or -errno. */
 int np_percpu_zero(int map_fd, const void *key, size_t value_size);
 

@@ -336,7 +336,7 @@ static const struct np_feature_pins {
 } feature_pins[] = {
 	[NP_FEAT_TRAFFIC] = { "tc/xdp", "traffic", NP_LAYOUT_TRAFFIC, false, { "tc", "xdp" },
 			      { "tc_ingress", "tc_egress", "xdp" },
-			      { "np_stats", "np_flow", "np_k8s_" } },
+			      { "np_stats", "np_flow", "np_k8s_", "np_icmp" } },
 	[NP_FEAT_VXLAN] = { "vxlan", "vxlan", NP_LAYOUT_VXLAN, false, { "vxlan" },
 			    { "vxlan_ingress", "vxlan_egress" }, { "np_vxlan_" } },
 	[NP_FEAT_DROPS] = { "drops", "drops", NP_LAYOUT_DROPS, true, { "drops" }, { NULL },

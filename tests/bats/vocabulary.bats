@@ -26,8 +26,8 @@ table_commands() {
 		# shellcheck disable=SC2086
 		run np_in "$NS_B" --prom $cmd
 		case "$cmd" in
-		"show stats"|"show flows"|"show drops"|"show netfilter"|"show alerts"|"show vxlan"|\
-		"show topology"|"show all"|"show k8s"|feature)
+		"show stats"|"show flows"|"show icmp"|"show drops"|"show netfilter"|"show alerts"|\
+		"show vxlan"|"show topology"|"show all"|"show k8s"|feature)
 			# Attached or not: valid exposition, or a one-line runtime error.
 			if [ "$status" -eq 0 ]; then
 				promtool check metrics <<<"$output" || { echo "$cmd: $output"; return 1; }
@@ -88,7 +88,7 @@ table_commands() {
 	in_ns "$NS_A" ping -c 3 -i 0.01 -q 10.77.0.2 >/dev/null
 	run np_in "$NS_B" -j flush all
 	[ "$status" -eq 0 ]
-	[ "$(jq -r '[.[].table] | join(" ")' <<<"$output")" = "flows stats alerts" ]
+	[ "$(jq -r '[.[].table] | join(" ")' <<<"$output")" = "flows icmp icmp_errors stats alerts" ]
 	[ "$(jq '.[0].entries' <<<"$output")" -gt 0 ]
 	[ "$(np_in "$NS_B" -j show flows | jq length)" -eq 0 ]
 	[ "$(np_in "$NS_B" -j show stats | jq '.[0].rx_packets')" -eq 0 ]
@@ -172,7 +172,8 @@ table_commands() {
 # {"cmd": ..., "doc": ...} objects, with every probe attached and traffic seen.
 json_docs() {
 	local cmd
-	for cmd in "status" "show stats" "show stats proto" "show flows" "show drops" "show drops flows" \
+	for cmd in "status" "show stats" "show stats proto" "show flows" "show icmp" \
+		"show icmp errors" "show drops" "show drops flows" \
 		"show netfilter" "show alerts" "show security" "show sockets" "show sockets totals" \
 		"show vxlan" "show vxlan flows" "show vxlan counters" "show topology" "feature" \
 		"version" "dump maps" "dump progs" "dump links" "show pods" "show services" \
