@@ -152,10 +152,15 @@ static __always_inline void hs_ack(struct np_flow_value *v, const struct np_pkt 
 	}
 }
 
-/* The first packet of a new flow: the hs_state its entry starts with. */
-static __always_inline __u8 np_rtt_first(const struct np_pkt *p)
+/*
+ * The handshake's own work is in global functions: the verifier checks
+ * each once, and their keys live in frames of their own, not in the
+ * traffic program's (whose stack, with the ICMP functions', is near the
+ * 512-byte limit).
+ */
+__noinline int np_rtt_first_slow(const struct np_pkt *p)
 {
-	if (__builtin_expect(!(p->tcp_flags & NP_TCP_SYN), 1))
+	if (!p)
 		return NP_HS_NONE;
 	if (p->tcp_flags & NP_TCP_ACK) {
 		hs_synack(p);
@@ -165,9 +170,21 @@ static __always_inline __u8 np_rtt_first(const struct np_pkt *p)
 	return NP_HS_SYN;
 }
 
-static __always_inline void rtt_packet_slow(struct np_flow_value *v, const struct np_pkt *p)
+/* The first packet of a new flow: the hs_state its entry starts with. */
+static __always_inline __u8 np_rtt_first(const struct np_pkt *p)
 {
-	__u32 f = p->tcp_flags;
+	if (__builtin_expect(!(p->tcp_flags & NP_TCP_SYN), 1))
+		return NP_HS_NONE;
+	return np_rtt_first_slow(p);
+}
+
+__noinline int rtt_packet_slow(struct np_flow_value *v, const struct np_pkt *p)
+{
+	__u32 f;
+
+	if (!v || !p)
+		return 0;
+	f = p->tcp_flags;
 
 	if ((f & (NP_TCP_SYN | NP_TCP_ACK)) == NP_TCP_SYN) {
 		if (hs_syn(p)) {
@@ -184,6 +201,7 @@ static __always_inline void rtt_packet_slow(struct np_flow_value *v, const struc
 		else if (f & NP_TCP_ACK)
 			hs_ack(v, p);
 	}
+	return 0;
 }
 
 /*
