@@ -5,22 +5,26 @@
 #   1. Per-packet cost of the TC (and XDP) programs with flow tracking,
 #      from the kernel's bpf_stats (run_time_ns / run_cnt): a table with
 #      one flow vs a full 1024-entry table that evicts on every packet.
+#   1b. The same programs run by BPF_PROG_TEST_RUN (bench/progrun.c) beside
+#      an empty program: a hot flow and a new flow per run, less noisy.
 #   2. TCP throughput over a veth pair, iperf3, netprobe on both ends vs
 #      nothing attached: medians of RUNS alternating runs, and their ratio.
-#   3. Reading 1,000,000 flows (written into the pinned map by
+#   3. 64-byte UDP over the same pair, iperf3 -u: packets per second
+#      received, the same alternation and ratio.
+#   4. Reading 1,000,000 flows (written into the pinned map by
 #      bench/flowfill.c): `netprobe -j show flows` vs `bpftool map dump -j`
 #      (run between netprobe's runs), wall and CPU time and peak memory;
 #      plain text, top 100, sort bytes and status on the same table.
 #
-# Usage: bench/flows.sh [cost|iperf|read ...]   (as root; default: all)
-# Env: RUNS (iperf runs per side, 5), SECS (seconds per run, 4), FLOWS (1000000)
+# Usage: bench/flows.sh [cost|prog|iperf|udp|read ...]   (as root; default: all)
+# Env: RUNS (iperf runs per side, 7), SECS (seconds per run, 4), FLOWS (1000000)
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
 . bench/lib.sh
 NP="${NP:-$PWD/netprobe}"
 OUT="$PWD/build/bench"
-RUNS=${RUNS:-5}
+RUNS=${RUNS:-7}
 SECS=${SECS:-4}
 FLOWS=${FLOWS:-1000000}
 SUFFIX=$(printf '%04x' $RANDOM)
@@ -34,6 +38,8 @@ PIN_A="$PINFS_A/netprobe"
 PIN_B="$PINFS_B/netprobe"
 STATS_WAS=$(cat /proc/sys/kernel/bpf_stats_enabled)
 PIDS=()
+PROG_NS=()
+PROG_FS=()
 
 cleanup() {
 	for pid in "${PIDS[@]}"; do
@@ -51,6 +57,15 @@ cleanup() {
 	done
 	ip netns del "$NS_A" 2>/dev/null || true
 	ip netns del "$NS_B" 2>/dev/null || true
+	for ns in "${PROG_NS[@]}"; do
+		NETPROBE_PIN_ROOT="/run/$ns/netprobe" ip netns exec "$ns" "$NP" -q detach all \
+			>/dev/null 2>&1 || true
+		ip netns del "$ns" 2>/dev/null || true
+	done
+	for fs in "${PROG_FS[@]}"; do
+		umount "$fs" 2>/dev/null || true
+		rmdir "$fs" 2>/dev/null || true
+	done
 	sysctl -qw kernel.bpf_stats_enabled="$STATS_WAS"
 }
 trap cleanup EXIT
@@ -121,30 +136,87 @@ bench_cost_one() {
 	in_b "$NP" -q detach all >/dev/null
 }
 
-iperf_run() {
+# The same programs through BPF_PROG_TEST_RUN (bench/progrun.c): no traffic
+# generator and no bpf_stats, beside an empty program of the same type. Each
+# build of NPS is attached in a namespace of its own (p0, tc and xdp, flows
+# 1024) and progrun runs all of them in turn, ROUNDS short rounds: this VM's
+# speed drifts by tens of per cent within minutes, which moves them alike.
+bench_prog() {
+	local spec k=0 pins_tc=() pins_xdp=() ns fs
+	echo "== per-run cost (BPF_PROG_TEST_RUN of the pinned programs, 64-byte UDP; table of 1024)"
+	cc -O2 -Wall -Werror -o "$OUT/progrun" bench/progrun.c -lbpf
+	for spec in ${NPS:-this=$NP}; do
+		k=$((k + 1))
+		ns="npbench-p$k-$SUFFIX"
+		fs="/run/npbench-p$k-$SUFFIX"
+		PROG_NS+=("$ns")
+		PROG_FS+=("$fs")
+		ip netns add "$ns"
+		ip -n "$ns" link add p0 type veth peer name p1
+		ip -n "$ns" link set p0 up
+		mkdir -p "$fs"
+		mount -t bpf bpffs "$fs"
+		env NETPROBE_PIN_ROOT="$fs/netprobe" ip netns exec "$ns" "${spec#*=}" -q attach p0 tc xdp \
+			flows 1024 >/dev/null 2>&1
+		pins_tc+=("$fs/netprobe/progs/p0/tc_ingress")
+		pins_xdp+=("$fs/netprobe/progs/p0/xdp")
+	done
+	names=$(for spec in ${NPS:-this=$NP}; do printf '%s ' "${spec%%=*}"; done)
+	for run in "tc hot 100000 ${pins_tc[*]}" "tc new 20000 ${pins_tc[*]}" \
+		"xdp hot 100000 ${pins_xdp[*]}" "xdp new 20000 ${pins_xdp[*]}"; do
+		set -- $run
+		local hook=$1
+		shift
+		"$OUT/progrun" "$1" "${ROUNDS:-31}" "$2" "${@:3}" |
+			awk -v names="$names" -v hook="$hook" 'BEGIN { n = split(names, nm, " ") }
+				{ label = NR <= n ? nm[NR] : "empty"; printf "%-8s %-4s %-4s min %7.1f  median %7.1f ns a run\n", label, hook, $2, $4, $6 }'
+	done
+}
+
+# tcp_run: Gbit/s of one iperf3 TCP stream.
+tcp_run() {
 	in_a iperf3 -c 10.77.0.2 -t "$SECS" -J 2>/dev/null | jq '.end.sum_received.bits_per_second / 1e9 * 100 | round / 100'
 }
 
-bench_iperf() {
-	local base=() with=() b w
-	echo "== TCP throughput over veth (iperf3, $RUNS x ${SECS}s per side, alternating)"
+# udp_run: datagrams per second that reached the iperf3 server (sent - lost).
+udp_run() {
+	in_a iperf3 -c 10.77.0.2 -u -b 0 -l 64 -t "$SECS" -J 2>/dev/null |
+		jq '.end.sum | ((.packets - .lost_packets) / .seconds) | round'
+}
+
+# alternate RUN UNIT TARGET: RUNS rounds of RUN with nothing attached, then
+# with netprobe's default attach on a0 and b0; both medians and their ratio.
+alternate() {
+	local run=$1 unit=$2 target=$3 base=() with=() b w
 	in_b nft flush ruleset
 	in_b iperf3 -s -D -I "$OUT/iperf3.pid" >/dev/null
 	sleep 0.5
 	PIDS+=("$(cat "$OUT/iperf3.pid")")
 	for _ in $(seq "$RUNS"); do
-		base+=("$(iperf_run)")
+		base+=("$("$run")")
 		in_a "$NP" -q attach a0 >/dev/null
 		in_b "$NP" -q attach b0 >/dev/null
-		with+=("$(iperf_run)")
+		with+=("$("$run")")
 		in_a "$NP" -q detach all >/dev/null
 		in_b "$NP" -q detach all >/dev/null
 	done
 	b=$(printf '%s\n' "${base[@]}" | median)
 	w=$(printf '%s\n' "${with[@]}" | median)
-	echo "nothing attached  Gbit/s: ${base[*]}  median $b"
-	echo "netprobe (tc a0+b0) Gbit/s: ${with[*]}  median $w"
-	awk -v b="$b" -v w="$w" 'BEGIN { printf "ratio attached/nothing: %.3f (target >= 0.95)\n", w / b }'
+	echo "nothing attached  $unit: ${base[*]}  median $b"
+	echo "netprobe (tc a0+b0) $unit: ${with[*]}  median $w"
+	awk -v b="$b" -v w="$w" -v t="$target" 'BEGIN { printf "ratio attached/nothing: %.3f (target >= %s)\n", w / b, t }'
+	kill "$(cat "$OUT/iperf3.pid")" 2>/dev/null || true
+}
+
+bench_iperf() {
+	echo "== TCP throughput over veth (iperf3, $RUNS x ${SECS}s per side, alternating)"
+	alternate tcp_run Gbit/s 0.97
+}
+
+# 64-byte UDP datagrams, as fast as one iperf3 sender goes.
+bench_udp() {
+	echo "== 64-byte UDP over veth (iperf3 -u -b 0 -l 64, $RUNS x ${SECS}s per side, alternating)"
+	alternate udp_run packets/s 0.95
 }
 
 # timed LABEL CMD...: prints wall seconds, CPU seconds (user + sys) and peak
@@ -195,7 +267,7 @@ bench_read() {
 }
 
 setup
-for what in "${@:-cost iperf read}"; do
+for what in "${@:-cost prog iperf udp read}"; do
 	for w in $what; do
 		"bench_$w"
 	done

@@ -29,7 +29,7 @@ enum np_feature {
 	NP_FEAT_SOCKET = 5,
 	NP_FEAT_MAX = 8,	/* slots of np_layouts */
 };
-#define NP_LAYOUT_TRAFFIC	1
+#define NP_LAYOUT_TRAFFIC	2
 #define NP_LAYOUT_VXLAN		1
 #define NP_LAYOUT_DROPS		1
 #define NP_LAYOUT_NETFILTER	1
@@ -63,10 +63,39 @@ struct np_meta {
 	char version[32];	/* netprobe version string of the writer */
 };
 
-/* Key of the pinned per-CPU "np_stats" hash. */
+/*
+ * What a device counter counts by: the packet's L3 and L4 protocol. L4 is
+ * the IP protocol field (IPv6: the header after the extension headers),
+ * also for a later fragment; a frame that ends before it is "other".
+ */
+enum np_proto_class {
+	NP_PC_IPV4_TCP = 0,
+	NP_PC_IPV4_UDP,
+	NP_PC_IPV4_ICMP,
+	NP_PC_IPV4_OTHER,
+	NP_PC_IPV6_TCP,
+	NP_PC_IPV6_UDP,
+	NP_PC_IPV6_ICMPV6,
+	NP_PC_IPV6_OTHER,
+	NP_PC_ARP,
+	NP_PC_OTHER,		/* another ethertype, or a frame too short for one */
+	NP_PC_MAX,
+};
+
+/*
+ * The device counters, per (ifindex, hook, protocol class): a per-CPU
+ * array slot for ifindexes below NP_STATS_IDX_DEVS ("np_stats_idx", index
+ * (ifindex * NP_HOOK_MAX + hook) * NP_PC_MAX + class: the verifier inlines
+ * the lookup, no hash per packet), the per-CPU "np_stats" hash for the
+ * rest. A device's counters are the sum of both over the classes.
+ */
+#define NP_STATS_IDX_DEVS	256
+
+/* Key of the pinned per-CPU "np_stats" hash (and of np_vxlan_counters, class 0). */
 struct np_stats_key {
 	__u32 ifindex;
-	__u32 hook;		/* enum np_hook */
+	__u16 hook;		/* enum np_hook */
+	__u16 class;		/* enum np_proto_class */
 };
 
 struct np_counter {

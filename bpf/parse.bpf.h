@@ -31,6 +31,7 @@
 #define NP_VLAN_HLEN		4
 #define NP_ETH_P_IP		0x0800
 #define NP_ETH_P_IPV6		0x86DD
+#define NP_ETH_P_ARP		0x0806
 #define NP_ETH_P_8021Q		0x8100
 #define NP_ETH_P_8021AD		0x88A8
 #define NP_IP_MF		0x2000

@@ -24,11 +24,19 @@ const volatile bool np_raw_ip = false;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_HASH);
-	__uint(max_entries, NP_MAX_DEVICES * NP_HOOK_MAX);
+	__uint(max_entries, NP_MAX_DEVICES * NP_HOOK_MAX * NP_PC_MAX);
 	__type(key, struct np_stats_key);
 	__type(value, struct np_counter);
 	__uint(pinning, LIBBPF_PIN_BY_NAME);
 } np_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, NP_STATS_IDX_DEVS * NP_HOOK_MAX * NP_PC_MAX);
+	__type(key, __u32);
+	__type(value, struct np_counter);
+	__uint(pinning, LIBBPF_PIN_BY_NAME);
+} np_stats_idx SEC(".maps");
 
 /* Resized at attach (flows N) before load; see attach_traffic.c. */
 struct {
@@ -208,12 +216,45 @@ static __always_inline void k8s_flow_packet(struct np_flow_value *v, const struc
 	k8s_count(v->k8s_class, bytes, false);
 }
 
-static __always_inline void count_packet(__u32 ifindex, __u32 hook, __u64 len)
+/* The protocol class of a parsed frame (np_parse_frame's result rc). */
+static __always_inline __u32 proto_class(const struct np_pkt *p)
 {
-	struct np_stats_key key = { .ifindex = ifindex, .hook = hook };
-	struct np_counter zero = {}, *c;
+	if (p->l3proto == NP_ETH_P_IP) {
+		if (p->key.proto == IPPROTO_TCP && p->ip)
+			return NP_PC_IPV4_TCP;
+		if (p->key.proto == IPPROTO_UDP && p->ip)
+			return NP_PC_IPV4_UDP;
+		if (p->key.proto == IPPROTO_ICMP && p->ip)
+			return NP_PC_IPV4_ICMP;
+		return NP_PC_IPV4_OTHER;
+	}
+	if (p->l3proto == NP_ETH_P_IPV6) {
+		if (p->key.proto == IPPROTO_TCP && p->ip)
+			return NP_PC_IPV6_TCP;
+		if (p->key.proto == IPPROTO_UDP && p->ip)
+			return NP_PC_IPV6_UDP;
+		if (p->key.proto == NP_IPPROTO_ICMPV6 && p->ip)
+			return NP_PC_IPV6_ICMPV6;
+		return NP_PC_IPV6_OTHER;
+	}
+	return p->l3proto == NP_ETH_P_ARP ? NP_PC_ARP : NP_PC_OTHER;
+}
 
-	c = np_map_get_or_insert(&np_stats, &key, &zero);
+static __always_inline void count_packet(__u32 ifindex, __u32 hook, __u32 class, __u64 len)
+{
+	struct np_counter *c;
+
+	if (ifindex < NP_STATS_IDX_DEVS) {
+		/* An array slot: the verifier inlines the lookup. */
+		__u32 slot = (ifindex * NP_HOOK_MAX + hook) * NP_PC_MAX + class;
+
+		c = bpf_map_lookup_elem(&np_stats_idx, &slot);
+	} else {
+		struct np_stats_key key = { .ifindex = ifindex, .hook = hook, .class = class };
+		struct np_counter zero = {};
+
+		c = np_map_get_or_insert(&np_stats, &key, &zero);
+	}
 	if (!c)
 		return;
 	/* Per-CPU value: no other CPU writes this copy. */
@@ -297,16 +338,18 @@ static __always_inline void flow_account(const struct np_pkt *p, __u64 bytes)
 }
 
 /*
- * Parses one frame into its flow key and accounts it. A frame that ends
- * early still counts: under the addresses and ports it got to (all zero
- * if it ended inside the IP header), marked truncated.
+ * Counts one frame for its device and protocol, then accounts it to its
+ * flow. A frame that ends early still counts: under the addresses and
+ * ports it got to (all zero if it ended inside the IP header), marked
+ * truncated.
  */
-static __always_inline void track_flow(const struct np_cur *c, __u32 ifindex, __u32 hook,
-				       __u64 bytes)
+static __always_inline void frame(const struct np_cur *c, __u32 ifindex, __u32 hook, __u64 bytes)
 {
 	struct np_pkt p = {};
+	int non_ip = np_parse_frame(c, 0, np_raw_ip, &p);
 
-	if (np_parse_frame(c, 0, np_raw_ip, &p)) {
+	count_packet(ifindex, hook, proto_class(&p), bytes);
+	if (non_ip) {
 		FLOW_STAT_INC(non_ip);
 		return;
 	}
@@ -326,12 +369,9 @@ static __always_inline __u64 skb_frame_len(struct __sk_buff *skb)
 
 static __always_inline void tc_packet(struct __sk_buff *skb, __u32 hook)
 {
-	__u64 bytes = skb_frame_len(skb);
-
 	struct np_cur c = NP_CUR_SKB(skb);
 
-	count_packet(skb->ifindex, hook, bytes);
-	track_flow(&c, skb->ifindex, hook, bytes);
+	frame(&c, skb->ifindex, hook, skb_frame_len(skb));
 }
 
 SEC("tc")
@@ -354,7 +394,6 @@ int np_xdp(struct xdp_md *ctx)
 	__u32 len = bpf_xdp_get_buff_len(ctx);
 	struct np_cur c = NP_CUR_XDP(ctx, len);
 
-	count_packet(ctx->ingress_ifindex, NP_HOOK_XDP, len);
-	track_flow(&c, ctx->ingress_ifindex, NP_HOOK_XDP, len);
+	frame(&c, ctx->ingress_ifindex, NP_HOOK_XDP, len);
 	return XDP_PASS;
 }

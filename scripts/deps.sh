@@ -13,6 +13,8 @@ prometheus procps util-linux ethtool bridge-utils bash-completion man-db xxd con
 # IPFIX export: libfixbuf encodes; nfdump's nfcapd is the collector of the tests.
 build="$build libfixbuf-dev"
 test_tools="$test_tools nfdump"
+# show graph's DOT: Graphviz parses and renders it in tests/bats/graph.bats.
+test_tools="$test_tools graphviz"
 
 # Packaging and deploy checks (tests/bats/deploy.bats): dpkg-buildpackage and
 # lintian, systemd-analyze; npm for the Kubernetes schema validator (not in

@@ -34,6 +34,8 @@ int cmd_watch_alerts(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_vxlan(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_topology(struct np_ctx *ctx, int argc, char **argv);
 const char *np_show_flows_synopsis(void);
+int cmd_show_graph(struct np_ctx *ctx, int argc, char **argv);
+const char *np_show_graph_synopsis(void);
 const char *np_show_drops_synopsis(void);
 const char *np_show_netfilter_synopsis(void);
 const char *np_show_alerts_synopsis(void);
@@ -52,10 +54,14 @@ int cmd_export_ipfix(struct np_ctx *ctx, int argc, char **argv);
 const char *np_show_services_synopsis(void);
 
 static const struct np_cmd show_cmds[] = {
-	{ "stats", cmd_show_stats, NULL, "[dev DEV] [interval SEC [count N]]",
-	  "per-device packets and bytes, and rates", NP_CMD_PROM, NULL },
+	{ "stats", cmd_show_stats, NULL, "[proto] [dev DEV] [interval SEC [count N]]",
+	  "per-device packets and bytes, and rates; proto: by L3 and L4 protocol", NP_CMD_PROM,
+	  NULL },
 	{ "flows", cmd_show_flows, NULL, NULL, "flows: who talks to whom, how much", NP_CMD_PROM,
 	  np_show_flows_synopsis },
+	{ "graph", cmd_show_graph, NULL, NULL,
+	  "who talks to whom as a graph: Graphviz DOT (-j: nodes and edges)", 0,
+	  np_show_graph_synopsis },
 	{ "drops", cmd_show_drops, NULL, NULL,
 	  "packets the kernel dropped, by reason (flows: by 5-tuple)", NP_CMD_PROM,
 	  np_show_drops_synopsis },

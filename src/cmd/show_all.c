@@ -21,20 +21,22 @@ int cmd_show_topology(struct np_ctx *ctx, int argc, char **argv);
 int cmd_feature(struct np_ctx *ctx, int argc, char **argv);
 int cmd_show_k8s(struct np_ctx *ctx, int argc, char **argv);
 
-/* The parts, each present when its pin is (NULL: always). */
+/* The parts, each present when its pin is (NULL: always), with its argument. */
 static const struct {
 	np_cmd_fn fn;
 	const char *pin;
+	const char *arg;
 } parts[] = {
-	{ cmd_show_stats, "maps/np_stats" },
-	{ cmd_show_flows, "maps/np_flows" },
-	{ cmd_show_drops, "links/drops/kfree_skb" },
-	{ cmd_show_netfilter, "maps/np_nf_stats" },
-	{ cmd_show_alerts, "maps/np_alerts" },
-	{ cmd_show_vxlan, "maps/np_vxlan_tunnels" },
-	{ cmd_show_k8s, "maps/np_k8s_stats" },
-	{ cmd_show_topology, NULL },
-	{ cmd_feature, NULL },
+	{ cmd_show_stats, "maps/np_stats", NULL },
+	{ cmd_show_stats, "maps/np_stats_idx", "proto" },
+	{ cmd_show_flows, "maps/np_flows", NULL },
+	{ cmd_show_drops, "links/drops/kfree_skb", NULL },
+	{ cmd_show_netfilter, "maps/np_nf_stats", NULL },
+	{ cmd_show_alerts, "maps/np_alerts", NULL },
+	{ cmd_show_vxlan, "maps/np_vxlan_tunnels", NULL },
+	{ cmd_show_k8s, "maps/np_k8s_stats", NULL },
+	{ cmd_show_topology, NULL, NULL },
+	{ cmd_feature, NULL, NULL },
 };
 
 enum { B_VERSION, B_LAYOUT, B_LIBBPF, B_INFO };
@@ -81,7 +83,9 @@ int cmd_show_all(struct np_ctx *ctx, int argc, char **argv)
 	for (size_t i = 0; i < ARRAY_SIZE(parts) && !out_broken(ctx->out); i++) {
 		if (parts[i].pin && (!present || !np_pin_exists(ctx, parts[i].pin)))
 			continue;
-		err = parts[i].fn(ctx, 0, NULL);
+		char *argv1[] = { (char *)parts[i].arg, NULL };
+
+		err = parts[i].fn(ctx, parts[i].arg ? 1 : 0, parts[i].arg ? argv1 : NULL);
 		ret = ret ?: err;
 	}
 	return ret;

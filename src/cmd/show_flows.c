@@ -84,23 +84,13 @@ static const struct np_col summary_cols[] = {
 		      T("non_ip_packets", "Frames neither IPv4 nor IPv6, in no flow.") },
 };
 
-/* A flow as the model sees it: the entry, and what tells its rows apart. */
-struct flow_rec {
-	struct np_flow_key key;
-	struct np_flow_value val;
-	__u8 egress;		/* 0 ingress (tc or xdp), 1 egress */
-	__u8 xdp;		/* 1 seen by XDP, 0 by tc */
-	__u8 has_ports;		/* sport/dport are ports (not ICMP type/code) */
-	__u8 later_fragment;	/* an IP fragment after the first: no L4 header */
-};
-
 static const char *const dir_words[] = { "ingress", "egress", NULL };
 static const char *const k8s_dir_words[] = { "intra-node", "inter-node", "ingress", "egress",
 					      NULL };
 static const char *const hook_words[] = { "xdp", "tc", NULL };
 static const unsigned hook_values[] = { 1, 0 };
 
-#define R(m) NP_FIELD(struct flow_rec, m)
+#define R(m) NP_FIELD(struct np_flow, m)
 
 static const struct np_filter_def flow_filters[] = {
 	{ "dev", NP_M_DEV, R(key.ifindex), .meta = "DEV", .scope = NP_DEV_TRAFFIC },
@@ -130,10 +120,27 @@ static const struct np_sort_def flow_sorts[] = {
 
 const struct np_table np_flows_table = {
 	.what = "show flows",
-	.rec_size = sizeof(struct flow_rec),
+	.rec_size = sizeof(struct np_flow),
 	.filters = flow_filters,
 	.sorts = flow_sorts,
 	.top = true,
+	.ifindex = R(key.ifindex),
+	.src = R(key.src), .dst = R(key.dst), .sport = R(key.sport), .dport = R(key.dport),
+	.proto = R(key.proto), .first_seen = R(val.first_seen), .mono_first_seen = true,
+};
+
+/*
+ * The state a query of the flow table needs, after np_query_parse(): the
+ * pins (a `dev` that is not attached is said so), its devices bound, and
+ * the k8s resolver when a k8s word asks for it. 0 or an error already said.
+ */
+int np_flows_query_open(struct np_query *q, struct np_ctx *ctx);
+
+/* show graph: the same records and filters; a graph holds every edge (no sort, no top). */
+const struct np_table np_graph_table = {
+	.what = "show graph",
+	.rec_size = sizeof(struct np_flow),
+	.filters = flow_filters,
 	.ifindex = R(key.ifindex),
 	.src = R(key.src), .dst = R(key.dst), .sport = R(key.sport), .dport = R(key.dport),
 	.proto = R(key.proto), .first_seen = R(val.first_seen), .mono_first_seen = true,
@@ -157,7 +164,7 @@ struct show {
 };
 
 /* The ends as the k8s resolver names them, for plain text; src/dst hold the addresses. */
-static void ends_text(struct np_query *q, const struct flow_rec *r, char *src, char *dst,
+static void ends_text(struct np_query *q, const struct np_flow *r, char *src, char *dst,
 		      size_t n)
 {
 	const struct np_names *names = np_query_names(q, r);
@@ -178,7 +185,7 @@ static void ends_text(struct np_query *q, const struct flow_rec *r, char *src, c
  * same, but copies the record and the name per row: a tenth of the time a
  * million rows take. It still names the k8s ends.
  */
-static const char *flow_dev(struct np_query *q, const struct flow_rec *r)
+static const char *flow_dev(struct np_query *q, const struct np_flow *r)
 {
 	if (q->k8s || !r->key.ifindex)
 		return np_query_names(q, r)->dev;
@@ -187,7 +194,7 @@ static const char *flow_dev(struct np_query *q, const struct flow_rec *r)
 
 static void print_flow(struct np_query *q, const void *rec, void *arg)
 {
-	const struct flow_rec *r = rec;
+	const struct np_flow *r = rec;
 	const struct np_flow_key *k = &r->key;
 	const struct np_flow_value *v = &r->val;
 	char src[160], dst[160], flags[16];
@@ -232,16 +239,9 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 static int on_flow(const void *key, const void *value, void *arg)
 {
 	struct show *s = arg;
-	struct flow_rec r;
+	struct np_flow r;
 
-	/* Padding too: np_query_names() knows a row again by its bytes. */
-	memset(&r, 0, sizeof(r));
-	memcpy(&r.key, key, sizeof(r.key));
-	memcpy(&r.val, value, sizeof(r.val));
-	r.egress = r.key.dir == NP_HOOK_TC_EGRESS;
-	r.xdp = r.key.dir == NP_HOOK_XDP;
-	r.later_fragment = !!(r.key.flags & NP_FLOW_F_LATER_FRAGMENT);
-	r.has_ports = np_proto_has_ports(r.key.proto) && !r.later_fragment;
+	np_flow_from_entry(&r, key, value);
 	return np_query_add(&s->q, &r);
 }
 
@@ -251,7 +251,7 @@ static void fit_columns(struct np_query *q, struct np_col *cols)
 	int w = 7;
 
 	for (size_t i = 0; i < np_query_rows(q); i++) {
-		const struct flow_rec *r = np_query_row(q, i);
+		const struct np_flow *r = np_query_row(q, i);
 		char a[160], b[160];
 		int len;
 
@@ -355,29 +355,35 @@ static int show_flows(struct show *s)
 	return NP_EXIT_OK;
 }
 
+int np_flows_query_open(struct np_query *q, struct np_ctx *ctx)
+{
+	const char *dev = np_query_str(q, "dev");
+	int err;
+
+	err = np_state_open(ctx, dev ? NP_ST_MAY_BE_EMPTY : 0);
+	if (err == NP_STATE_EMPTY)
+		return np_dev_not_attached(ctx, dev);
+	if (err || (err = np_query_bind(q)))
+		return err;
+	if (np_query_has(q, "k8s", NULL) || np_query_has(q, "namespace", NULL) ||
+	    np_query_has(q, "pod", NULL) || np_query_has(q, "service", NULL) ||
+	    np_query_has(q, "k8s-direction", NULL))
+		np_query_k8s(q, ctx->host_root, NP_K8S_ALL);
+	return 0;
+}
+
 int cmd_show_flows(struct np_ctx *ctx, int argc, char **argv)
 {
 	struct show s = { .ctx = ctx };
 	enum np_format fmt = out_format(ctx->out);
-	const char *dev = NULL;
 	int err;
 
 	if (argc && np_is_help(argv[0]))
 		return np_cmd_help_self(ctx, "Rows come biggest first in plain text; under --json "
 					"in table order unless sort or top is given.\n");
 	err = np_query_parse(&s.q, ctx, &np_flows_table, argc, argv);
-	if (err)
+	if (err || (err = np_flows_query_open(&s.q, ctx)))
 		goto out;
-	dev = np_query_str(&s.q, "dev");
-	err = np_state_open(ctx, dev ? NP_ST_MAY_BE_EMPTY : 0);
-	if (err == NP_STATE_EMPTY)
-		err = np_dev_not_attached(ctx, dev);
-	if (err || (err = np_query_bind(&s.q)))
-		goto out;
-	if (np_query_has(&s.q, "k8s", NULL) || np_query_has(&s.q, "namespace", NULL) ||
-	    np_query_has(&s.q, "pod", NULL) || np_query_has(&s.q, "service", NULL) ||
-	    np_query_has(&s.q, "k8s-direction", NULL))
-		np_query_k8s(&s.q, ctx->host_root, NP_K8S_ALL);
 	/* People get the biggest flows first; scripts get a stream. */
 	if (s.q.top || fmt == NP_FMT_PLAIN)
 		np_query_default_sort(&s.q, "bytes");

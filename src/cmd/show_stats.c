@@ -25,7 +25,7 @@
 enum {
 	C_TIME, C_IF, C_IFINDEX, C_RX_PKTS, C_RX_BYTES, C_TX_PKTS, C_TX_BYTES,
 	C_XDP_PKTS, C_XDP_BYTES, C_RX_HOOK,
-	C_RX_PPS, C_RX_BPS, C_TX_PPS, C_TX_BPS,
+	C_RX_PPS, C_RX_BPS, C_TX_PPS, C_TX_BPS, C_SPEED, C_RX_UTIL, C_TX_UTIL,
 };
 
 #define M(name, help) NP_P_COUNTER, "netprobe_interface_" name "_total", help
@@ -51,6 +51,9 @@ static const struct np_col cols[] = {
 	[C_RX_BPS] = { "rx_bytes_rate", "RX RATE", 12, NP_K_BYTE_RATE },
 	[C_TX_PPS] = { "tx_packets_rate", "TX PKT/S", 10, NP_K_RATE },
 	[C_TX_BPS] = { "tx_bytes_rate", "TX RATE", 12, NP_K_BYTE_RATE },
+	[C_SPEED] = { "link_speed_bps", NULL, 0, NP_K_U64 },
+	[C_RX_UTIL] = { "rx_utilization", "RX UTIL", 8, NP_K_RATIO },
+	[C_TX_UTIL] = { "tx_utilization", "TX UTIL", 8, NP_K_RATIO },
 };
 
 /* Columns without rates: the rate columns are hidden in plain output then. */
@@ -60,6 +63,7 @@ struct sample {
 	char name[NP_IFNAMSIZ];
 	struct np_device rec;
 	struct np_counter hook[NP_HOOK_MAX];
+	__u64 speed_bps;	/* the link's, 0: it reports none */
 };
 
 static volatile sig_atomic_t stop;
@@ -74,12 +78,11 @@ static int take_sample(struct np_ctx *ctx, const char *dev, struct sample **out,
 {
 	struct np_dev_entry *devs;
 	struct sample *s;
-	int ndevs, fd, cnt = 0, err;
+	int ndevs, cnt = 0, err;
 
 	err = np_devices_list(ctx, &devs, &ndevs);
 	if (err)
 		return np_err(ctx, "cannot read the device list: %s", strerror(-err));
-	fd = np_map_open(ctx, "np_stats");
 	s = calloc(ndevs ? ndevs : 1, sizeof(*s));
 	if (!s) {
 		free(devs);
@@ -97,16 +100,11 @@ static int take_sample(struct np_ctx *ctx, const char *dev, struct sample **out,
 		snprintf(s[cnt].name, NP_IFNAMSIZ, "%s",
 			 np_dev_name_now(ctx, devs[i].name, &devs[i].rec, now));
 		s[cnt].rec = devs[i].rec;
-		for (__u32 h = 0; h < NP_HOOK_MAX && fd >= 0; h++) {
-			struct np_stats_key key = { .ifindex = devs[i].rec.ifindex, .hook = h };
-
-			/* A hook that saw no packet yet has no entry: zero. */
-			np_percpu_sum(fd, &key, (__u64 *)&s[cnt].hook[h], 2);
-		}
+		np_dev_counters_read(ctx, devs[i].rec.ifindex, s[cnt].hook);
+		if (np_dev_link_speed(s[cnt].name, &s[cnt].speed_bps))
+			s[cnt].speed_bps = 0;
 		cnt++;
 	}
-	if (fd >= 0)
-		close(fd);
 	free(devs);
 	*out = s;
 	*n = cnt;
@@ -129,6 +127,19 @@ static const struct np_counter *rx_counter(const struct sample *s, const char **
 static double rate(__u64 now, __u64 then, double secs)
 {
 	return now >= then ? (now - then) / secs : 0;
+}
+
+/*
+ * A byte rate as a share of the link's speed; null where the link reports
+ * none. The bits are those the byte counters count (Ethernet header and
+ * tags, not the preamble, FCS or gap a line also carries).
+ */
+static void utilization(struct np_out *o, int col, double bytes_per_sec, __u64 speed_bps)
+{
+	if (speed_bps)
+		out_double(o, col, bytes_per_sec * 8 / speed_bps);
+	else
+		out_null(o, col);
 }
 
 static void print_sample(struct np_ctx *ctx, const struct sample *s, const struct sample *prev,
@@ -159,16 +170,25 @@ static void print_sample(struct np_ctx *ctx, const struct sample *s, const struc
 	}
 	if (prev) {
 		prx = rx_counter(prev, &hook);
+		if (s->speed_bps)
+			out_u64(o, C_SPEED, s->speed_bps);
+		else
+			out_null(o, C_SPEED);
 		if (rx && prx) {
+			double bps = rate(rx->bytes, prx->bytes, secs);
+
 			out_double(o, C_RX_PPS, rate(rx->packets, prx->packets, secs));
-			out_double(o, C_RX_BPS, rate(rx->bytes, prx->bytes, secs));
+			out_double(o, C_RX_BPS, bps);
+			utilization(o, C_RX_UTIL, bps, s->speed_bps);
 		}
 		if (np_dev_has_hook(&s->rec, "tc_egress")) {
 			const struct np_counter *t = &s->hook[NP_HOOK_TC_EGRESS];
 			const struct np_counter *pt = &prev->hook[NP_HOOK_TC_EGRESS];
+			double bps = rate(t->bytes, pt->bytes, secs);
 
 			out_double(o, C_TX_PPS, rate(t->packets, pt->packets, secs));
-			out_double(o, C_TX_BPS, rate(t->bytes, pt->bytes, secs));
+			out_double(o, C_TX_BPS, bps);
+			utilization(o, C_TX_UTIL, bps, s->speed_bps);
 		}
 	}
 	out_row_end(o);
@@ -231,6 +251,91 @@ static int stats_interval(struct np_ctx *ctx, const char *dev, double interval, 
 	out_table_end(ctx->out);
 	free(prev);
 	return err;
+}
+
+/* ---- show stats proto: the counters by protocol ---- */
+
+static const struct {
+	const char *l3, *l4;
+} proto_names[NP_PC_MAX] = {
+	[NP_PC_IPV4_TCP] = { "ipv4", "tcp" },
+	[NP_PC_IPV4_UDP] = { "ipv4", "udp" },
+	[NP_PC_IPV4_ICMP] = { "ipv4", "icmp" },
+	[NP_PC_IPV4_OTHER] = { "ipv4", "other" },
+	[NP_PC_IPV6_TCP] = { "ipv6", "tcp" },
+	[NP_PC_IPV6_UDP] = { "ipv6", "udp" },
+	[NP_PC_IPV6_ICMPV6] = { "ipv6", "icmpv6" },
+	[NP_PC_IPV6_OTHER] = { "ipv6", "other" },
+	[NP_PC_ARP] = { "arp", "none" },
+	[NP_PC_OTHER] = { "other", "none" },
+};
+
+enum { PR_IF, PR_IFINDEX, PR_DIR, PR_HOOK, PR_L3, PR_L4, PR_PKTS, PR_BYTES };
+
+#define PM(name, help) NP_P_COUNTER, "netprobe_interface_protocol_" name "_total", help
+
+static const struct np_col proto_cols[] = {
+	[PR_IF] = { "interface", "INTERFACE", -16, NP_K_STR, NP_P_LABEL },
+	[PR_IFINDEX] = { "ifindex", NULL, 0, NP_K_U64 },
+	[PR_DIR] = { "direction", "DIR", -4, NP_K_STR, NP_P_LABEL },
+	[PR_HOOK] = { "hook", NULL, 0, NP_K_STR },
+	[PR_L3] = { "l3", "L3", -6, NP_K_STR, NP_P_LABEL },
+	[PR_L4] = { "l4", "L4", -7, NP_K_STR, NP_P_LABEL },
+	[PR_PKTS] = { "packets", "PACKETS", 12, NP_K_COUNT,
+		      PM("packets", "Packets by L3 and L4 protocol, as the interface counters count them.") },
+	[PR_BYTES] = { "bytes", "BYTES", 12, NP_K_BYTES,
+		       PM("bytes", "Bytes by L3 and L4 protocol, Ethernet header and VLAN tags included.") },
+};
+
+/*
+ * A row per device, direction and protocol class: rx where show stats
+ * counts rx (TC ingress, else XDP), tx at TC egress. Plain text and JSON
+ * list the classes that saw packets; Prometheus every class of each
+ * direction, so that a series exists before its first packet.
+ */
+static void proto_rows(struct np_ctx *ctx, const struct sample *s)
+{
+	struct np_counter pc[NP_HOOK_MAX][NP_PC_MAX];
+	struct np_out *o = ctx->out;
+	const char *rx_hook = NULL;
+	struct {
+		const char *dir, *hook;
+		__u32 h;
+	} dirs[2];
+	int nd = 0;
+
+	if (rx_counter(s, &rx_hook))
+		dirs[nd++] = (typeof(dirs[0])){ "rx", rx_hook,
+			!strcmp(rx_hook, "tc") ? NP_HOOK_TC_INGRESS : NP_HOOK_XDP };
+	if (np_dev_has_hook(&s->rec, "tc_egress"))
+		dirs[nd++] = (typeof(dirs[0])){ "tx", "tc", NP_HOOK_TC_EGRESS };
+	np_dev_proto_read(ctx, s->rec.ifindex, pc);
+	for (int d = 0; d < nd; d++)
+		for (int k = 0; k < NP_PC_MAX; k++) {
+			const struct np_counter *c = &pc[dirs[d].h][k];
+
+			if (!c->packets && out_format(o) != NP_FMT_PROM)
+				continue;
+			out_row_begin(o);
+			out_str(o, PR_IF, s->name);
+			out_u64(o, PR_IFINDEX, s->rec.ifindex);
+			out_str(o, PR_DIR, dirs[d].dir);
+			out_str(o, PR_HOOK, dirs[d].hook);
+			out_str(o, PR_L3, proto_names[k].l3);
+			out_str(o, PR_L4, proto_names[k].l4);
+			out_u64(o, PR_PKTS, c->packets);
+			out_u64(o, PR_BYTES, c->bytes);
+			out_row_end(o);
+		}
+}
+
+static int print_proto(struct np_ctx *ctx, const struct sample *s, int n)
+{
+	out_table_begin(ctx->out, NULL, proto_cols, ARRAY_SIZE(proto_cols), NP_LAYOUT_TABLE);
+	for (int i = 0; i < n && !out_broken(ctx->out); i++)
+		proto_rows(ctx, &s[i]);
+	out_table_end(ctx->out);
+	return NP_EXIT_OK;
 }
 
 /* ---- TCP totals of the socket probe, per network namespace ---- */
@@ -300,7 +405,7 @@ static int print_snapshot(struct np_ctx *ctx, const struct sample *s, int n, boo
 		np_warn(ctx, "cannot read the TCP totals: %s", strerror(-err));
 	/* Without interval the rate columns stay hidden in plain text. */
 	memcpy(cols_norate, cols, sizeof(cols));
-	for (int c = C_RX_PPS; c <= C_TX_BPS; c++)
+	for (int c = C_RX_PPS; c <= C_TX_UTIL; c++)
 		cols_norate[c].header = NULL;
 	/* The XDP counters, where a device has XDP beside (or instead of) TC. */
 	for (int i = 0; i < n; i++)
@@ -330,6 +435,7 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 	const char *dev = NULL, *v;
 	struct np_device rec;
 	struct sample *s;
+	bool proto = false;
 	double interval = 0;
 	__u64 count = 0, seen = 0;
 	int n, err;
@@ -339,6 +445,10 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 
 		if (np_is_help(argv[i]))
 			return np_cmd_help_self(ctx, NULL);
+		if (!strcmp(argv[i], "proto")) {
+			proto = true;
+			continue;
+		}
 		k = np_kw_once(ctx, argv[i], words, "show stats", &seen);
 		if (k < 0)
 			return NP_EXIT_USAGE;
@@ -355,6 +465,9 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 	}
 	if (count && !interval)
 		return np_usage(ctx, "show stats: count needs interval");
+	if (proto && interval)
+		return np_usage(ctx, "show stats proto: one snapshot; interval gives the rates of "
+				"the device totals");
 	if (interval && out_format(ctx->out) == NP_FMT_PROM)
 		return np_usage(ctx, "show stats: --prom is one snapshot for a scraper; interval "
 				"is for people (plain) and scripts (-j, JSON Lines)");
@@ -370,7 +483,7 @@ int cmd_show_stats(struct np_ctx *ctx, int argc, char **argv)
 	err = take_sample(ctx, dev, &s, &n);
 	if (err)
 		return err;
-	err = print_snapshot(ctx, s, n, !dev);
+	err = proto ? print_proto(ctx, s, n) : print_snapshot(ctx, s, n, !dev);
 	free(s);
 	return err;
 }

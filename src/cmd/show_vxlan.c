@@ -576,7 +576,7 @@ static int show_counters(struct show *s)
 	out_table_begin(o, NULL, counter_cols, ARRAY_SIZE(counter_cols), NP_LAYOUT_TABLE);
 	for (int i = 0; i < s->ndevs && !err; i++) {
 		for (__u32 hook = NP_HOOK_TC_INGRESS; hook <= NP_HOOK_TC_EGRESS && !err; hook++) {
-			struct np_stats_key key = { s->devs[i].rec.ifindex, hook };
+			struct np_stats_key key = { .ifindex = s->devs[i].rec.ifindex, .hook = hook };
 			struct counters_rec r;
 
 			memset(&r, 0, sizeof(r));

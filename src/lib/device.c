@@ -3,6 +3,10 @@
 #include <limits.h>
 #include <stddef.h>
 #include <net/if.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <linux/ethtool.h>
+#include <linux/sockios.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -656,18 +660,100 @@ int np_dev_hook_detach(struct np_ctx *ctx, const char *dev, const struct np_dev_
 	return hook_remove(ctx, dev, &rec, hook);
 }
 
-void np_dev_forget_counters(struct np_ctx *ctx, __u32 ifindex)
+int np_dev_link_speed(const char *dev, __u64 *bps)
 {
+	struct ethtool_cmd cmd = { .cmd = ETHTOOL_GSET };
+	struct ifreq ifr = { 0 };
+	__u32 mbps;
+	int fd, err = 0;
+
+	if (strlen(dev) >= sizeof(ifr.ifr_name))
+		return -ENODEV;
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	strcpy(ifr.ifr_name, dev);
+	ifr.ifr_data = (void *)&cmd;
+	if (ioctl(fd, SIOCETHTOOL, &ifr))
+		err = -errno;
+	close(fd);
+	if (err)
+		return err;
+	mbps = ethtool_cmd_speed(&cmd);
+	if (!mbps || mbps == (__u32)SPEED_UNKNOWN)
+		return -ENODATA;
+	*bps = (__u64)mbps * 1000000;
+	return 0;
+}
+
+/* The array slot and the hash key of one counter of ifindex. */
+#define STATS_SLOT(ifindex, h, pc) (((ifindex) * NP_HOOK_MAX + (h)) * NP_PC_MAX + (pc))
+#define STATS_KEY(ifindex, h, pc) { .ifindex = (ifindex), .hook = (h), .class = (pc) }
+
+int np_dev_proto_read(struct np_ctx *ctx, __u32 ifindex,
+		      struct np_counter c[NP_HOOK_MAX][NP_PC_MAX])
+{
+	int idx = ifindex < NP_STATS_IDX_DEVS ? np_map_open(ctx, "np_stats_idx") : -ENOENT;
 	int fd = np_map_open(ctx, "np_stats");
 
-	if (fd < 0)
-		return;
-	for (__u32 h = 0; h < NP_HOOK_MAX; h++) {
-		struct np_stats_key key = { .ifindex = ifindex, .hook = h };
+	memset(c, 0, NP_HOOK_MAX * NP_PC_MAX * sizeof(c[0][0]));
+	for (__u32 h = 0; h < NP_HOOK_MAX; h++)
+		for (__u32 pc = 0; pc < NP_PC_MAX; pc++) {
+			struct np_stats_key key = STATS_KEY(ifindex, h, pc);
+			__u32 slot = STATS_SLOT(ifindex, h, pc);
+			struct np_counter part;
 
-		bpf_map_delete_elem(fd, &key);
+			/* A class that saw no packet yet has no hash entry: zero. */
+			if (idx >= 0 && !np_percpu_sum(idx, &slot, (__u64 *)&part, 2)) {
+				c[h][pc].packets += part.packets;
+				c[h][pc].bytes += part.bytes;
+			}
+			if (fd >= 0 && !np_percpu_sum(fd, &key, (__u64 *)&part, 2)) {
+				c[h][pc].packets += part.packets;
+				c[h][pc].bytes += part.bytes;
+			}
+		}
+	if (idx >= 0)
+		close(idx);
+	if (fd >= 0)
+		close(fd);
+	return idx < 0 && fd < 0 ? fd : 0;
+}
+
+int np_dev_counters_read(struct np_ctx *ctx, __u32 ifindex, struct np_counter c[NP_HOOK_MAX])
+{
+	struct np_counter pc[NP_HOOK_MAX][NP_PC_MAX];
+	int err = np_dev_proto_read(ctx, ifindex, pc);
+
+	for (__u32 h = 0; h < NP_HOOK_MAX; h++) {
+		c[h] = (struct np_counter){ 0 };
+		for (__u32 k = 0; k < NP_PC_MAX; k++) {
+			c[h].packets += pc[h][k].packets;
+			c[h].bytes += pc[h][k].bytes;
+		}
 	}
-	close(fd);
+	return err;
+}
+
+void np_dev_forget_counters(struct np_ctx *ctx, __u32 ifindex)
+{
+	int idx = ifindex < NP_STATS_IDX_DEVS ? np_map_open(ctx, "np_stats_idx") : -ENOENT;
+	int fd = np_map_open(ctx, "np_stats");
+
+	for (__u32 h = 0; h < NP_HOOK_MAX; h++)
+		for (__u32 pc = 0; pc < NP_PC_MAX; pc++) {
+			struct np_stats_key key = STATS_KEY(ifindex, h, pc);
+			__u32 slot = STATS_SLOT(ifindex, h, pc);
+
+			if (idx >= 0)
+				np_percpu_zero(idx, &slot, sizeof(struct np_counter));
+			if (fd >= 0)
+				bpf_map_delete_elem(fd, &key);
+		}
+	if (idx >= 0)
+		close(idx);
+	if (fd >= 0)
+		close(fd);
 }
 
 void np_dev_forget_flows(struct np_ctx *ctx, __u32 ifindex)

@@ -135,7 +135,22 @@ int np_dev_not_attached(struct np_ctx *ctx, const char *dev);
  * which must carry tc or xdp; else says why not. 0 or NP_EXIT_FAIL.
  */
 int np_dev_require_traffic(struct np_ctx *ctx, const char *dev, struct np_device *rec);
-/* Drops counters of ifindex from the per-device maps. */
+/*
+ * The traffic counters of ifindex per hook (enum np_hook): its array slots
+ * plus its hash entries, zero where a hook saw nothing. 0, or -errno when
+ * neither map can be opened.
+ */
+int np_dev_counters_read(struct np_ctx *ctx, __u32 ifindex, struct np_counter c[NP_HOOK_MAX]);
+/*
+ * The link speed of dev in this network namespace, bits per second, as
+ * ethtool reports it. -ENODATA when the device reports none (a bridge
+ * without ports, tun), else 0 or -errno.
+ */
+int np_dev_link_speed(const char *dev, __u64 *bps);
+/* The same per hook and protocol class (enum np_proto_class). */
+int np_dev_proto_read(struct np_ctx *ctx, __u32 ifindex,
+		      struct np_counter c[NP_HOOK_MAX][NP_PC_MAX]);
+/* Drops counters of ifindex from the per-device maps (array slots zeroed). */
 void np_dev_forget_counters(struct np_ctx *ctx, __u32 ifindex);
 /* Drops the flows of ifindex from np_flows (as deleted) and np_vxlan_flows. */
 void np_dev_forget_flows(struct np_ctx *ctx, __u32 ifindex);

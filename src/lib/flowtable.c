@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 
 #include "flowtable.h"
+#include "inet.h"
 #include "maps.h"
 #include "state.h"
 
@@ -95,4 +96,15 @@ int np_flow_stats_add_deleted(struct np_ctx *ctx, __u64 n)
 	free(vals);
 	close(fd);
 	return err;
+}
+
+void np_flow_from_entry(struct np_flow *r, const void *key, const void *value)
+{
+	memset(r, 0, sizeof(*r));
+	memcpy(&r->key, key, sizeof(r->key));
+	memcpy(&r->val, value, sizeof(r->val));
+	r->egress = r->key.dir == NP_HOOK_TC_EGRESS;
+	r->xdp = r->key.dir == NP_HOOK_XDP;
+	r->later_fragment = !!(r->key.flags & NP_FLOW_F_LATER_FRAGMENT);
+	r->has_ports = np_proto_has_ports(r->key.proto) && !r->later_fragment;
 }

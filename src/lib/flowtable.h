@@ -13,10 +13,18 @@
 #include "np.h"
 #include "../../bpf/netprobe.h"
 
+/* A flow as the model sees it: the entry, and what tells its rows apart. */
 struct np_flow {
 	struct np_flow_key key;
 	struct np_flow_value val;
+	__u8 egress;		/* 0 ingress (tc or xdp), 1 egress */
+	__u8 xdp;		/* 1 seen by XDP, 0 by tc */
+	__u8 has_ports;		/* sport/dport are ports (not ICMP type/code) */
+	__u8 later_fragment;	/* an IP fragment after the first: no L4 header */
 };
+
+/* r from one entry of the table; padding zeroed (np_query_names() knows a row by its bytes). */
+void np_flow_from_entry(struct np_flow *r, const void *key, const void *value);
 
 /*
  * np_map_walk over the table: fn gets a struct np_flow_key and a struct

@@ -421,6 +421,24 @@ int np_percpu_sum(int map_fd, const void *key, __u64 *sum, int n_u64)
 	return err;
 }
 
+int np_percpu_zero(int map_fd, const void *key, size_t value_size)
+{
+	int ncpus = libbpf_num_possible_cpus();
+	size_t stride = (value_size + 7) & ~7ul;
+	void *zero;
+	int err = 0;
+
+	if (ncpus <= 0)
+		return -EINVAL;
+	zero = calloc(ncpus, stride);
+	if (!zero)
+		return -ENOMEM;
+	if (bpf_map_update_elem(map_fd, key, zero, BPF_ANY))
+		err = -errno;
+	free(zero);
+	return err;
+}
+
 static int by_name(const void *a, const void *b)
 {
 	return strcmp(((const struct np_dev_entry *)a)->name,

@@ -50,6 +50,8 @@ int np_map_clear(int fd, __u64 *deleted);
 
 /* Sum over CPUs of n_u64 __u64 counters per CPU (per-CPU map value). */
 int np_percpu_sum(int map_fd, const void *key, __u64 *sum, int n_u64);
+/* Sets every CPU's copy of key's value (value_size bytes) to zero. 0 or -errno. */
+int np_percpu_zero(int map_fd, const void *key, size_t value_size);
 
 struct np_dev_entry {
 	char name[NP_IFNAMSIZ];

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -580,6 +581,8 @@ static const char *cell_text(struct np_out *o, int i, char *buf, size_t n)
 		} else if (k == NP_K_BYTE_RATE) {
 			fmt_bytes(buf, n, (__u64)(c->d + 0.5), o->numeric);
 			strncat(buf, "/s", n - strlen(buf) - 1);
+		} else if (k == NP_K_RATIO) {
+			snprintf(buf, n, "%.1f%%", c->d * 100);
 		} else if (o->numeric || c->d < 100000) {
 			snprintf(buf, n, "%.1f", c->d);
 		} else {
@@ -1096,6 +1099,20 @@ void out_obj(struct np_out *o, int col, json_t *v, const char *plain)
 	out_json_text(o, col, text, plain);
 	free(text);
 	json_decref(v);
+}
+
+void out_printf(struct np_out *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (write_failed(o))
+		return;
+	rows_flush(o);
+	o->started = true;
+	va_start(ap, fmt);
+	vfprintf(o->f, fmt, ap);
+	va_end(ap);
+	write_failed(o);
 }
 
 void out_error(struct np_out *o, const char *msg)

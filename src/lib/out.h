@@ -25,6 +25,7 @@ enum np_kind {
 	NP_K_TIME,		/* CLOCK_REALTIME ns: RFC 3339 in JSON, local time in plain */
 	NP_K_DURATION,		/* ns: "1.5s" in plain, raw ns in JSON */
 	NP_K_BOOL,
+	NP_K_RATIO,		/* double, a share: 0.123 in JSON, 12.3% in plain */
 };
 
 enum np_prom {
@@ -122,6 +123,8 @@ void out_json_text(struct np_out *o, int col, const char *json, const char *plai
  * nothing else was written there, else "Error: ..." on stderr.
  */
 void out_error(struct np_out *o, const char *msg);
+/* A command's own text format (plain only, e.g. DOT): written as is, errors kept. */
+void out_printf(struct np_out *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * Opens /dev/null on each of fds 0, 1 and 2 that is closed, before anything

@@ -358,3 +358,43 @@ class_frames() {
 		diff <(jq -r '.[] | "\(.namespace) \(.name) \(.port_name) \(.ip) \(.port) \(.proto) \(.endpoints | join(","))"' <<<"$output" | sort) <(echo "$want")
 	done
 }
+
+@test "show graph k8s: the pod, the node and an outside host as nodes; each edge equals tshark's pair" {
+	skip_unless_cmd tshark tcpdump dot
+	iptables_rules
+	sandbox /run/containerd aaaa shop web-0 uid-web /var/run/netns/cni-1111
+	cni aaaa shop web-0 uid-web 10.244.1.5 veth1234 /var/run/netns/cni-1111
+	ip -n "$NS_A" addr add 10.244.1.5/32 dev a0
+	ip -n "$NS_A" addr add 192.0.2.9/32 dev a0
+	ip -n "$NS_B" route add 10.244.0.0/16 dev b0
+	ip -n "$NS_B" route add 192.0.2.0/24 dev b0
+	np_in "$NS_B" attach b0 >/dev/null
+	local pcap="$BATS_TEST_TMPDIR/b0.pcap" pid
+	in_ns "$NS_B" tcpdump -q -i b0 -w "$pcap" -U 2>/dev/null &
+	pid=$!
+	sleep 1
+	in_ns "$NS_A" ping -c 4 -i 0.05 -q -I 10.244.1.5 10.77.0.2 >/dev/null
+	in_ns "$NS_A" ping -c 5 -i 0.05 -q -I 192.0.2.9 10.77.0.2 >/dev/null
+	sleep 0.5
+	kill "$pid"
+	wait "$pid" || true
+	run np_in "$NS_B" -j show graph k8s proto icmp
+	[ "$status" -eq 0 ]
+	echo "$output"
+	jq -e '(.nodes | map({(.label): .kind}) | add) as $k |
+		$k["shop/web-0"] == "pod" and $k["node:self"] == "node" and $k["192.0.2.9"] == "external"' <<<"$output"
+	local e want
+	for e in "shop/web-0 node:self intra-node ip.src==10.244.1.5&&ip.dst==10.77.0.2" \
+		"node:self shop/web-0 intra-node ip.src==10.77.0.2&&ip.dst==10.244.1.5" \
+		"192.0.2.9 node:self ingress ip.src==192.0.2.9&&ip.dst==10.77.0.2" \
+		"node:self 192.0.2.9 egress ip.src==10.77.0.2&&ip.dst==192.0.2.9"; do
+		set -- $e
+		want=$(class_frames "$pcap" "$4")
+		[ "$(jq -r --arg s "$1" --arg d "$2" '.edges[] | select(.src == $s and .dst == $d) |
+			"\(.packets) \(.bytes) \(.k8s_direction)"' <<<"$output")" = "$want $3" ]
+	done
+	[ "$(jq '.edges | length' <<<"$output")" -eq 4 ]
+	# The DOT names the same nodes, and Graphviz parses it.
+	np_in "$NS_B" show graph k8s proto icmp | dot -Tjson |
+		jq -e '[.objects[] | .name] | sort == ["192.0.2.9", "node:self", "shop/web-0"]'
+}

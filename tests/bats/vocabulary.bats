@@ -172,11 +172,11 @@ table_commands() {
 # {"cmd": ..., "doc": ...} objects, with every probe attached and traffic seen.
 json_docs() {
 	local cmd
-	for cmd in "status" "show stats" "show flows" "show drops" "show drops flows" \
+	for cmd in "status" "show stats" "show stats proto" "show flows" "show drops" "show drops flows" \
 		"show netfilter" "show alerts" "show security" "show sockets" "show sockets totals" \
 		"show vxlan" "show vxlan flows" "show vxlan counters" "show topology" "feature" \
 		"version" "dump maps" "dump progs" "dump links" "show pods" "show services" \
-		"query ip 10.77.0.1" "show flows k8s"; do
+		"query ip 10.77.0.1" "show flows k8s" "show graph" "show graph k8s"; do
 		# shellcheck disable=SC2086
 		np_in "$NS_B" -j $cmd | jq -c --arg cmd "$cmd" '{cmd: $cmd, doc: .}'
 	done
