@@ -389,6 +389,22 @@ static __always_inline struct np_alert_event *scratch(void)
 	return ev;
 }
 
+/* A new alert of p's source: source, first target, kind, start and device set. */
+static __always_inline struct np_alert_event *source_alert(const struct pkt *p, __u32 kind,
+							   const __u8 *first_dst, __u64 start)
+{
+	struct np_alert_event *ev = scratch();
+
+	if (!ev)
+		return NULL;
+	__builtin_memcpy(ev->alert.src, p->src, 16);
+	__builtin_memcpy(ev->alert.dst, first_dst, 16);
+	ev->alert.kind = kind;
+	ev->alert.first_ns = start;
+	ev->alert.ifindex = p->ifindex;
+	return ev;
+}
+
 /*
  * Marks (src, dst, port, proto) as seen by kind in this window and run;
  * says whether it is new to either. A new entry is new to both.
@@ -443,16 +459,10 @@ static __always_inline void scan_alert(const struct pkt *p, __u32 kind, struct s
 		return;
 	}
 	st->alerted = 1;
-	ev = scratch();
+	ev = source_alert(p, kind, st->first_dst, st->run_start);
 	if (!ev)
 		return;
-	a = &ev->alert;
-	__builtin_memcpy(a->src, p->src, 16);
-	__builtin_memcpy(a->dst, st->first_dst, 16);
-	a->kind = kind;
-	a->first_ns = st->run_start;
-	a->ifindex = p->ifindex;
-	scan_fill(a, st, cfg, now);
+	scan_fill(&ev->alert, st, cfg, now);
 	alert_raise(&key, ev);
 }
 
@@ -709,16 +719,10 @@ static __always_inline void fail_check(const struct pkt *p, struct fail_state *s
 	if (other)
 		return;
 	st->alerted = 1;
-	ev = scratch();
+	ev = source_alert(p, NP_ALERT_FAILED_CONN, st->first_dst, st->run_start);
 	if (!ev)
 		return;
-	a = &ev->alert;
-	__builtin_memcpy(a->src, p->src, 16);
-	__builtin_memcpy(a->dst, st->first_dst, 16);
-	a->kind = NP_ALERT_FAILED_CONN;
-	a->first_ns = st->run_start;
-	a->ifindex = p->ifindex;
-	fail_fill(a, st, cfg, now);
+	fail_fill(&ev->alert, st, cfg, now);
 	alert_raise(&key, ev);
 }
 
