@@ -11,6 +11,7 @@
  *   fin-scan   TCP flags exactly FIN; null-scan: none; xmas-scan: FIN+PSH+URG
  *   ack-scan   TCP flags exactly ACK, no payload and no TCP options: nmap's
  *              ACK probes carry none, Linux's own ACKs carry timestamps
+ *              (Windows' do not by default: theirs take this path)
  *   udp-scan   UDP; a datagram to the (src, dst, port) of the one before it
  *              on the same CPU is passed over at the cost of one per-CPU
  *              array read and a compare (a flow's next datagrams), and
