@@ -122,7 +122,7 @@ bats: netprobe $(BUILD)/tests/parse_run
 check:
 	@NP_DEPS_BUILD_ONLY=0 scripts/deps.sh
 	@$(MAKE) --no-print-directory netprobe $(UNIT_BINS) $(BUILD)/tests/parse_run
-	@NP_BUILD=$(BUILD) NP_VALGRIND=$(VALGRIND) scripts/check.sh
+	@NP_BUILD=$(BUILD) NP_VALGRIND=$(VALGRIND) scripts/check.sh $(TESTS)
 
 # The completion's static table (for machines without netprobe) from the binary.
 completion: netprobe

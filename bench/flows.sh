@@ -4,7 +4,8 @@
 #
 #   1. Per-packet cost of the TC (and XDP) programs with flow tracking,
 #      from the kernel's bpf_stats (run_time_ns / run_cnt): a table with
-#      one flow vs a full 1024-entry table that evicts on every packet.
+#      one flow vs a full 1024-entry table that evicts on every packet
+#      (UDP), and TCP: ACKs of one flow, SYNs of new flows.
 #   1b. The same programs run by BPF_PROG_TEST_RUN (bench/progrun.c) beside
 #      an empty program: a hot flow and a new flow per run, less noisy.
 #   2. TCP throughput over a veth pair, iperf3, netprobe on both ends vs
@@ -98,7 +99,7 @@ cost_run() {
 	shift
 	tc0=($(prog_stats tc_ingress))
 	x0=($(prog_stats xdp))
-	in_a taskset -c 0 hping3 -q --udp -p 9999 -i u20 -c 200000 "$@" 10.77.0.2 >/dev/null 2>&1 || true
+	in_a taskset -c 0 hping3 -q ${HPING_PROTO:---udp} -p 9999 -i u20 -c 200000 "$@" 10.77.0.2 >/dev/null 2>&1 || true
 	tc1=($(prog_stats tc_ingress))
 	x1=($(prog_stats xdp))
 	awk -v l="$label" -v c="$((tc1[0] - tc0[0]))" -v t="$((tc1[1] - tc0[1]))" \
@@ -133,6 +134,10 @@ bench_cost_one() {
 	cost_run "$1: one flow (table of 1024)" -s 20000 -k
 	# 200k distinct flows (source port and address vary) through 1024 entries.
 	cost_run "$1: new flow per packet, full table" -s 1024 --rand-source
+	# TCP: ACK segments of one flow (the handshake code's one branch), and a
+	# SYN per packet from new sources (each SYN is stamped: what it costs).
+	HPING_PROTO=-A cost_run "$1: one TCP flow, ACK segments" -s 20000 -k
+	HPING_PROTO=-S cost_run "$1: TCP SYN per packet, new flows" -s 1024 --rand-source
 	in_b "$NP" -q detach all >/dev/null
 }
 

@@ -29,8 +29,8 @@ enum np_feature {
 	NP_FEAT_SOCKET = 5,
 	NP_FEAT_MAX = 8,	/* slots of np_layouts */
 };
-#define NP_LAYOUT_TRAFFIC	2
-#define NP_LAYOUT_VXLAN		1
+#define NP_LAYOUT_TRAFFIC	3	/* 2: np_stats by protocol class; 3: np_flow_value's handshake */
+#define NP_LAYOUT_VXLAN		2
 #define NP_LAYOUT_DROPS		1
 #define NP_LAYOUT_NETFILTER	1
 #define NP_LAYOUT_SECURITY	2
@@ -322,7 +322,52 @@ struct np_flow_value {
 	__u32 fragments;	/* non-first IP fragments (counted with ports 0) */
 	__u8 k8s_class;		/* enum np_k8s_class of the flow, NP_K8S_NO_CLASS if none */
 	__u8 k8s_gen;		/* the np_k8s_config generation it was classified in */
-	__u16 pad;
+	__u8 hs_state;		/* enum np_hs_state: the TCP handshake this flow opened */
+	__u8 pad;
+	__u32 hs_synack_us;	/* NP_HS_DONE: SYN -> SYN-ACK, microseconds */
+	__u32 hs_ack_us;	/* NP_HS_DONE: SYN-ACK -> ACK, microseconds */
+};
+
+/*
+ * ---- TCP handshake latency (issue 15; bpf/rtt.bpf.h) ----
+ *
+ * A device's hooks (TC or XDP) stamp a SYN (without ACK) in the pinned LRU
+ * hash "np_flow_hs", keyed by the SYN's np_flow_key with dir 0 (a device
+ * that sends the SYN sees the SYN-ACK come in at the other hook; a device
+ * in the middle sees both at one), the first SYN-ACK in the reverse
+ * direction, and the first ACK after it in the SYN's own flow, which then
+ * holds both halves (np_flow_value.hs_*). The flow's handshake rtt is their
+ * sum: the first SYN to the ACK of the SYN-ACK, as tshark's
+ * tcp.analysis.initial_rtt. Each completed handshake is counted once in the
+ * per-device histogram "np_flow_hs_hist" (per-CPU hash by ifindex).
+ */
+enum np_hs_state {
+	NP_HS_NONE = 0,		/* no SYN seen in this flow (UDP, began before attach) */
+	NP_HS_SYN = 1,		/* SYN seen; no ACK of a SYN-ACK yet */
+	NP_HS_DONE = 2,		/* hs_synack_us and hs_ack_us hold the handshake */
+};
+
+#define NP_FLOW_HS_MAX		65536	/* np_flow_hs entries (handshakes in flight) */
+
+struct np_flow_hs {
+	__u64 syn_ns;		/* bpf_ktime_get_ns() of the first SYN */
+	__u64 synack_ns;	/* of the first SYN-ACK back; 0: none yet */
+	__u32 syn_seq;		/* a SYN of another sequence number is a new connection */
+	__u32 counted;		/* 1 once in the histogram (XDP and TC may both see it) */
+};
+
+/*
+ * The histogram's upper bounds (inclusive, as Prometheus' le), microseconds;
+ * bucket NP_HS_BUCKETS counts what is above the last.
+ */
+#define NP_HS_BOUNDS_US { 100, 250, 500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, \
+			  250000, 500000, 1000000, 2500000, 5000000, 10000000 }
+#define NP_HS_BUCKETS		16
+
+struct np_flow_hs_hist {
+	__u64 count;		/* handshakes completed */
+	__u64 sum_ns;		/* their rtt, summed */
+	__u64 bucket[NP_HS_BUCKETS + 1];	/* not cumulative */
 };
 
 /*
@@ -449,7 +494,18 @@ struct np_alert {
 	__u8 pad;
 };
 
-/* ---- VXLAN overlays (issue 6): bpf/vxlan.bpf.c, src/cmd/attach_vxlan.c ---- */
+/*
+ * ---- Overlays (issue 6: VXLAN; issue 15: Geneve, IP-in-IP) ----
+ * bpf/vxlan.bpf.c, src/cmd/attach_vxlan.c, src/cmd/show_vxlan.c. The maps
+ * keep their np_vxlan_ names; a row's type says which overlay it is.
+ */
+
+/* Values of np_vxlan_ports and the type of tunnel keys and inner flows. */
+enum np_tunnel_type {
+	NP_TUN_VXLAN = 1,	/* UDP, RFC 7348 */
+	NP_TUN_GENEVE = 2,	/* UDP, RFC 8926 */
+	NP_TUN_IPIP = 3,	/* IP protocol 4 (IPv4) or 41 (IPv6) in IPv4 or IPv6 */
+};
 
 /* np_device.hooks bits of the vxlan probe (TC on the underlay device). */
 #define NP_DEV_VXLAN_INGRESS	(1u << 3)
@@ -457,11 +513,13 @@ struct np_alert {
 
 #define NP_VXLAN_PORT_IANA	4789	/* RFC 7348 */
 #define NP_VXLAN_PORT_LINUX	8472	/* Linux default, Flannel */
+#define NP_GENEVE_PORT		6081	/* RFC 8926: Cilium, OVN */
 #define NP_VXLAN_PORTS_MAX	4096	/* entries of np_vxlan_ports, all devices */
 #define NP_VXLAN_TUNNELS_MAX	16384
 #define NP_VXLAN_FLOWS_DEFAULT	65536
 
-/* Key of the pinned "np_vxlan_ports" hash: UDP ports parsed as VXLAN on a device. */
+/* Key of the pinned "np_vxlan_ports" hash: UDP ports parsed as VXLAN or
+ * Geneve on a device; the value (__u8) is the enum np_tunnel_type. */
 struct np_vxlan_port_key {
 	__u32 ifindex;
 	__u16 port;		/* host byte order */
@@ -472,15 +530,21 @@ struct np_vxlan_port_key {
 struct np_vxlan_tunnel_key {
 	__u8 src[16];		/* outer source, v4-mapped for IPv4 */
 	__u8 dst[16];		/* outer destination */
-	__u32 vni;
+	__u32 vni;		/* VXLAN and Geneve; 0 for IP-in-IP */
 	__u32 ifindex;		/* underlay device */
-	__u32 dir;		/* enum np_hook: NP_HOOK_TC_INGRESS or _EGRESS */
+	__u8 dir;		/* enum np_hook: NP_HOOK_TC_INGRESS or _EGRESS */
+	__u8 type;		/* enum np_tunnel_type */
+	__u16 pad;
 };
 
 struct np_vxlan_tunnel {
 	__u64 packets;
 	__u64 bytes;		/* outer frames, Ethernet header and VLAN tags included */
 	__u64 last_seen;	/* bpf_ktime_get_ns() */
+	/* Geneve only: */
+	__u64 opt_bytes;	/* bytes of options (opt_len * 4), summed */
+	__u64 oam;		/* packets with the O (control) bit */
+	__u64 critical;		/* packets with the C (critical options) bit */
 };
 
 /*
@@ -493,12 +557,14 @@ struct np_vxlan_flow_key {
 	__u8 outer_src[16];
 	__u8 outer_dst[16];
 	__u32 vni;
-	__u32 pad;
+	__u8 type;		/* enum np_tunnel_type */
+	__u8 pad[3];
 };
 
 struct np_vxlan_flow {
 	__u64 packets;
-	__u64 bytes;		/* inner frames, inner Ethernet header included */
+	__u64 bytes;		/* inner frames, inner Ethernet header included (IP-in-IP
+				 * and Geneve without one: the inner IP packet) */
 	__u64 first_seen;
 	__u64 last_seen;
 	__u32 tcp_flags;	/* OR of the inner TCP flags */
@@ -507,7 +573,7 @@ struct np_vxlan_flow {
 
 /* Per device and hook counters ("np_vxlan_counters", per-CPU, np_stats_key). */
 enum np_vxlan_counter {
-	NP_VXC_PACKETS,		/* well-formed VXLAN packets (these make np_vxlan_tunnels) */
+	NP_VXC_PACKETS,		/* well-formed tunnel packets, every type (np_vxlan_tunnels') */
 	NP_VXC_BYTES,
 	NP_VXC_INNER_IPV4,
 	NP_VXC_INNER_IPV6,
@@ -516,12 +582,20 @@ enum np_vxlan_counter {
 	NP_VXC_FLOWS_NEW,	/* inner flows created in np_vxlan_flows */
 	NP_VXC_BAD_FLAGS,	/* I flag (0x08) missing: not counted in any tunnel */
 	NP_VXC_SHORT,		/* UDP/VXLAN/inner Ethernet header cut short */
-	NP_VXC_OUTER_FRAG,	/* outer IPv4 first fragment to a VXLAN port: not parsed */
+	NP_VXC_OUTER_FRAG,	/* outer first fragment of a tunnel packet: not parsed */
 	NP_VXC_CSUM_ZERO,	/* outer UDP checksum 0 (not used) */
 	NP_VXC_CSUM_OK,		/* verified by netprobe */
 	NP_VXC_CSUM_BAD,	/* verified by netprobe: wrong */
 	NP_VXC_CSUM_TRUSTED,	/* kernel marks it verified (UNNECESSARY) or pending (PARTIAL) */
 	NP_VXC_CSUM_UNCHECKED,	/* datagram larger than netprobe verifies */
+	NP_VXC_GENEVE_PACKETS,	/* well-formed Geneve packets (in NP_VXC_PACKETS too) */
+	NP_VXC_GENEVE_OPTIONS,	/* ... with options (opt_len > 0) */
+	NP_VXC_GENEVE_OAM,	/* ... with the O bit */
+	NP_VXC_GENEVE_CRITICAL,	/* ... with the C bit */
+	NP_VXC_GENEVE_BAD_VERSION, /* version not 0: not counted in any tunnel */
+	NP_VXC_GENEVE_SHORT,	/* UDP/Geneve header/options/inner header cut short */
+	NP_VXC_IPIP_PACKETS,	/* well-formed IP-in-IP packets (in NP_VXC_PACKETS too) */
+	NP_VXC_IPIP_BAD,	/* inner IP header cut short, or not of protocol 4/41's version */
 	NP_VXC_MAX,
 };
 

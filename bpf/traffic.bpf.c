@@ -12,6 +12,7 @@
 #include <bpf/bpf_endian.h>
 #include "common.bpf.h"
 #include "parse.bpf.h"
+#include "rtt.bpf.h"
 
 #define TC_ACT_UNSPEC	(-1)
 #define VLAN_HLEN	4
@@ -313,6 +314,7 @@ static __always_inline void flow_account(const struct np_pkt *p, __u64 bytes)
 		__u32 owners[2] = { 0, 0 };
 		long err;
 
+		init.hs_state = np_rtt_first(p);
 		if (cfg) {
 			init.k8s_class = k8s_class(&p->key, owners);
 			init.k8s_gen = cfg->generation;
@@ -334,6 +336,7 @@ static __always_inline void flow_account(const struct np_pkt *p, __u64 bytes)
 		}
 	}
 	flow_update(v, p, bytes, now);
+	np_rtt_packet(v, p);
 	k8s_flow_packet(v, &p->key, bytes);
 }
 

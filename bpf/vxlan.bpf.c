@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * VXLAN on the underlay device, at TC ingress and egress.
+ * Overlays on the underlay device, at TC ingress and egress: VXLAN,
+ * Geneve and IP-in-IP.
  *
- * A UDP datagram to one of the device's VXLAN ports (np_vxlan_ports, set
- * by attach: 4789, 8472 and any `vxlan-port N`) is parsed as outer
- * Ethernet (+ up to two VLAN tags), outer IPv4/IPv6, UDP, the VXLAN header
- * and the inner Ethernet frame. Well-formed packets (I flag set, headers
- * complete) count in np_vxlan_tunnels per (VNI, outer src, outer dst,
- * device, hook) with the outer frame length, as the device counters and a
- * capture count it. Inner IPv4/IPv6 packets count in np_vxlan_flows with
- * the inner frame length; inner ARP and other ethertypes count in the
- * tunnel and in np_vxlan_counters, but make no inner flow.
+ * A UDP datagram to one of the device's tunnel ports (np_vxlan_ports, set
+ * by attach: VXLAN on 4789, 8472 and any `vxlan-port N`, Geneve on 6081
+ * and any `geneve-port N`) is parsed as outer Ethernet (+ up to two VLAN
+ * tags), outer IPv4/IPv6, UDP, the VXLAN or Geneve header (and Geneve's
+ * options) and the inner frame: Ethernet, or for Geneve with protocol type
+ * IPv4/IPv6 an IP packet. An IPv4 or IPv6 packet of protocol 4 (IPv4) or
+ * 41 (IPv6) is IP-in-IP: its tunnel is the outer address pair (VNI 0).
+ * Well-formed packets count in np_vxlan_tunnels per (type, VNI, outer src,
+ * outer dst, device, hook) with the outer frame length, as the device
+ * counters and a capture count it. Inner IPv4/IPv6 packets count in
+ * np_vxlan_flows with the inner frame length (IP-in-IP and Geneve without
+ * an inner Ethernet header: the inner IP packet's); inner ARP and other
+ * protocols count in the tunnel and in np_vxlan_counters, but make no
+ * inner flow.
  *
  * Outer UDP checksums: 0 means "not used" (the Linux default for VXLAN over
  * IPv4). A non-zero checksum the kernel already vouches for (ip_summed
@@ -41,6 +47,12 @@
 #define ETH_P_ARP	0x0806
 #define VXLAN_HLEN	8
 #define VXLAN_FLAG_I	0x08
+#define GENEVE_HLEN	8
+#define GENEVE_F_OAM	0x80
+#define GENEVE_F_CRIT	0x40
+#define ETH_P_TEB	0x6558	/* Geneve protocol type: an Ethernet frame */
+#define PROTO_IPIP	4	/* IPv4 in IP */
+#define PROTO_IPV6	41	/* IPv6 in IP */
 #define CHECKSUM_UNNECESSARY 1
 #define CHECKSUM_PARTIAL 3
 
@@ -103,10 +115,25 @@ struct {
 struct outer {
 	__u8 src[16];
 	__u8 dst[16];
-	__u32 udp_off;
+	__u32 udp_off;		/* UDP types */
 	__u16 udp_len;
 	__u16 csum;
+	__u32 l4_off;		/* IP-in-IP: the inner packet and its length */
+	__u32 l4_len;
 	__u8 v6;
+	__u8 proto;		/* outer IP protocol */
+};
+
+/* The tunnel header as read: what the tunnel row and the inner parse need. */
+struct tun {
+	__u32 vni;
+	__u32 off;		/* the inner frame (or packet, raw_ip) */
+	__u32 len;
+	__u32 opt_bytes;	/* Geneve options */
+	__u8 type;		/* enum np_tunnel_type */
+	__u8 raw_ip;		/* the inner packet is IP without an Ethernet header */
+	__u8 opaque;		/* an inner protocol netprobe does not parse */
+	__u8 flags;		/* Geneve's O and C bits */
 };
 
 struct vxlanhdr_raw {
@@ -114,6 +141,14 @@ struct vxlanhdr_raw {
 	__u8 rsvd1[3];
 	__u8 vni[3];
 	__u8 rsvd2;
+};
+
+struct genevehdr_raw {
+	__u8 ver_opt;		/* version (2 bits), options length in 4-byte words (6) */
+	__u8 flags;		/* O, C, reserved */
+	__be16 proto;		/* protocol type of the inner packet (an ethertype) */
+	__u8 vni[3];
+	__u8 rsvd;
 };
 
 static __always_inline struct np_vxlan_counters *counters(__u32 ifindex, __u32 hook)
@@ -125,23 +160,37 @@ static __always_inline struct np_vxlan_counters *counters(__u32 ifindex, __u32 h
 }
 
 /*
- * Outer IP + UDP to a VXLAN port of this device. Returns 1 if it is one,
- * 0 if not, and counts outer first fragments (which it does not parse).
+ * Outer IP and UDP to a tunnel port of this device, or IP-in-IP. Returns
+ * the enum np_tunnel_type, or 0 if it is no tunnel packet, and counts outer
+ * first fragments (which it does not parse).
  */
 static __always_inline int parse_outer(struct __sk_buff *skb, __u32 hook, struct outer *o)
 {
 	struct np_vxlan_port_key pk = { .ifindex = skb->ifindex };
 	struct np_cur cur = NP_CUR_SKB(skb);
 	struct np_pkt p = {};
-	struct udphdr uh;
+	struct udphdr uh = {};
+	__u8 *type;
+	int t;
 
-	/* Later fragments have no UDP header (l4_ok is 0). */
-	if (np_parse_frame(&cur, 0, false, &p) || !p.ip || p.key.proto != IPPROTO_UDP ||
-	    !p.l4_ok || np_load(&cur, p.l4_off, &uh, sizeof(uh)))
+	/* Later fragments have no L4 header (l4_ok and l4_off 0). */
+	if (np_parse_frame(&cur, 0, false, &p) || !p.ip || p.fragment)
 		return 0;
-	pk.port = p.key.dport;
-	if (!bpf_map_lookup_elem(&np_vxlan_ports, &pk))
+	if (p.key.proto == IPPROTO_UDP) {
+		if (!p.l4_ok || np_load(&cur, p.l4_off, &uh, sizeof(uh)))
+			return 0;
+		pk.port = p.key.dport;
+		type = bpf_map_lookup_elem(&np_vxlan_ports, &pk);
+		if (!type)
+			return 0;
+		t = *type;
+	} else if (p.key.proto == PROTO_IPIP || p.key.proto == PROTO_IPV6) {
+		if (!p.l4_off)
+			return 0;	/* an IPv4 header length under 20 */
+		t = NP_TUN_IPIP;
+	} else {
 		return 0;
+	}
 	if (p.first_fragment) {
 		struct np_vxlan_counters *c = counters(skb->ifindex, hook);
 
@@ -152,10 +201,15 @@ static __always_inline int parse_outer(struct __sk_buff *skb, __u32 hook, struct
 	__builtin_memcpy(o->src, p.key.src, 16);
 	__builtin_memcpy(o->dst, p.key.dst, 16);
 	o->v6 = p.ip == 6;
-	o->udp_off = p.l4_off;
-	o->udp_len = bpf_ntohs(uh.len);
-	o->csum = uh.check;
-	return 1;
+	o->proto = p.key.proto;
+	o->l4_off = p.l4_off;
+	o->l4_len = p.l4_len;
+	if (t != NP_TUN_IPIP) {
+		o->udp_off = p.l4_off;
+		o->udp_len = bpf_ntohs(uh.len);
+		o->csum = uh.check;
+	}
+	return t;
 }
 
 /* Ones' complement sum of the pseudo-header. */
@@ -251,9 +305,11 @@ static __always_inline int csum_class(struct __sk_buff *skb, const struct outer 
 }
 
 static __always_inline void tunnel_count(struct __sk_buff *skb, __u32 hook,
-					 const struct outer *o, __u32 vni, __u64 len, __u64 now)
+					 const struct outer *o, const struct tun *tn, __u64 len,
+					 __u64 now)
 {
-	struct np_vxlan_tunnel_key key = { .vni = vni, .ifindex = skb->ifindex, .dir = hook };
+	struct np_vxlan_tunnel_key key = { .vni = tn->vni, .ifindex = skb->ifindex, .dir = hook,
+					   .type = tn->type };
 	struct np_vxlan_tunnel zero = {}, *t;
 
 	__builtin_memcpy(key.src, o->src, 16);
@@ -265,6 +321,11 @@ static __always_inline void tunnel_count(struct __sk_buff *skb, __u32 hook,
 	t->packets++;
 	t->bytes += len;
 	t->last_seen = now;
+	if (tn->type == NP_TUN_GENEVE) {
+		t->opt_bytes += tn->opt_bytes;
+		t->oam += !!(tn->flags & GENEVE_F_OAM);
+		t->critical += !!(tn->flags & GENEVE_F_CRIT);
+	}
 }
 
 static __always_inline void flow_count(struct np_vxlan_flow_key *fk, __u64 len, __u64 now,
@@ -293,69 +354,165 @@ static __always_inline void flow_count(struct np_vxlan_flow_key *fk, __u64 len, 
 		f->tcp_flags |= tcp_flags;	/* a lost race only loses a flag bit */
 }
 
-/* The inner frame at off: count it by ethertype, and as a flow if IP. */
+/* The inner frame (or IP packet): count it by protocol, and as a flow if IP. */
 static __always_inline void inner_count(struct __sk_buff *skb, __u32 hook, const struct outer *o,
-					__u32 vni, __u32 off, __u64 len, __u64 now,
+					const struct tun *tn, __u64 now,
 					struct np_vxlan_counters *c)
 {
-	struct np_vxlan_flow_key fk = { .vni = vni };
+	struct np_vxlan_flow_key fk = { .vni = tn->vni, .type = tn->type };
 	struct np_cur cur = NP_CUR_SKB(skb);
 	int kind = NP_VXC_INNER_OTHER;
 	struct np_pkt p = {};
 
-	/* The inner frame ends where the datagram does. */
-	cur.len = off + len;
-	if (!np_parse_frame(&cur, off, false, &p) && p.ip) {
+	if (tn->opaque)
+		goto out;
+	/* The inner frame ends where the datagram (or outer packet) does. */
+	cur.len = tn->off + tn->len;
+	if (!np_parse_frame(&cur, tn->off, tn->raw_ip, &p) && p.ip) {
 		kind = p.ip == 4 ? NP_VXC_INNER_IPV4 : NP_VXC_INNER_IPV6;
 		fk.inner = p.key;
 		fk.inner.dir = hook;
 		fk.inner.ifindex = skb->ifindex;
 		__builtin_memcpy(fk.outer_src, o->src, 16);
 		__builtin_memcpy(fk.outer_dst, o->dst, 16);
-		flow_count(&fk, len, now, p.tcp_flags, c);
+		flow_count(&fk, tn->len, now, p.tcp_flags, c);
 	} else if (p.l3proto == ETH_P_ARP) {
 		kind = NP_VXC_INNER_ARP;
 	}
-	if (c)
-		c->v[kind]++;
+out:
+	c->v[kind]++;
+}
+
+/* The datagram and the packet hold need bytes of it. */
+static __always_inline bool udp_short(struct __sk_buff *skb, const struct outer *o, __u32 need)
+{
+	return o->udp_len < need || o->udp_off + o->udp_len > skb->len;
+}
+
+/* The VXLAN header: 0 if a tunnel packet, else counted and -1. */
+static __always_inline int vxlan_header(struct __sk_buff *skb, const struct outer *o,
+					struct np_vxlan_counters *c, struct tun *tn)
+{
+	struct vxlanhdr_raw vh;
+
+	/* Room for the VXLAN header and an inner Ethernet header, in the
+	 * datagram and in the packet. */
+	if (udp_short(skb, o, sizeof(struct udphdr) + VXLAN_HLEN + ETH_HLEN) ||
+	    bpf_skb_load_bytes(skb, o->udp_off + sizeof(struct udphdr), &vh, sizeof(vh))) {
+		c->v[NP_VXC_SHORT]++;
+		return -1;
+	}
+	c->v[csum_class(skb, o)]++;
+	if (!(vh.flags & VXLAN_FLAG_I)) {
+		c->v[NP_VXC_BAD_FLAGS]++;
+		return -1;
+	}
+	tn->vni = (vh.vni[0] << 16) | (vh.vni[1] << 8) | vh.vni[2];
+	tn->off = o->udp_off + sizeof(struct udphdr) + VXLAN_HLEN;
+	/* The datagram's own length: Ethernet padding is no part of it. */
+	tn->len = o->udp_len - sizeof(struct udphdr) - VXLAN_HLEN;
+	return 0;
+}
+
+/* The Geneve header and its options: 0 if a tunnel packet, else counted and -1. */
+static __always_inline int geneve_header(struct __sk_buff *skb, const struct outer *o,
+					 struct np_vxlan_counters *c, struct tun *tn)
+{
+	struct genevehdr_raw gh;
+	__u32 hlen, need;
+	__u16 proto;
+
+	if (udp_short(skb, o, sizeof(struct udphdr) + GENEVE_HLEN) ||
+	    bpf_skb_load_bytes(skb, o->udp_off + sizeof(struct udphdr), &gh, sizeof(gh))) {
+		c->v[NP_VXC_GENEVE_SHORT]++;
+		return -1;
+	}
+	c->v[csum_class(skb, o)]++;
+	if (gh.ver_opt >> 6) {
+		c->v[NP_VXC_GENEVE_BAD_VERSION]++;
+		return -1;
+	}
+	proto = bpf_ntohs(gh.proto);
+	tn->opt_bytes = (gh.ver_opt & 0x3f) * 4;
+	hlen = sizeof(struct udphdr) + GENEVE_HLEN + tn->opt_bytes;
+	/* The options, and an inner Ethernet header if it says there is one. */
+	need = hlen + (proto == ETH_P_TEB ? ETH_HLEN : 0);
+	if (o->udp_len < need) {
+		c->v[NP_VXC_GENEVE_SHORT]++;
+		return -1;
+	}
+	tn->vni = (gh.vni[0] << 16) | (gh.vni[1] << 8) | gh.vni[2];
+	tn->flags = gh.flags & (GENEVE_F_OAM | GENEVE_F_CRIT);
+	tn->off = o->udp_off + hlen;
+	tn->len = o->udp_len - hlen;
+	tn->raw_ip = proto == NP_ETH_P_IP || proto == NP_ETH_P_IPV6;
+	tn->opaque = proto != ETH_P_TEB && !tn->raw_ip;
+	/* The parser tells an inner IP packet's version by its first byte:
+	 * one that is not the protocol type's is no packet of it. */
+	if (tn->raw_ip) {
+		__u8 first;
+
+		if (bpf_skb_load_bytes(skb, tn->off, &first, 1) ||
+		    (first >> 4) != (proto == NP_ETH_P_IP ? 4 : 6))
+			tn->opaque = 1;
+	}
+	c->v[NP_VXC_GENEVE_PACKETS]++;
+	if (tn->opt_bytes)
+		c->v[NP_VXC_GENEVE_OPTIONS]++;
+	if (tn->flags & GENEVE_F_OAM)
+		c->v[NP_VXC_GENEVE_OAM]++;
+	if (tn->flags & GENEVE_F_CRIT)
+		c->v[NP_VXC_GENEVE_CRITICAL]++;
+	return 0;
+}
+
+/* IP-in-IP: 0 if a whole inner IP header of the version the protocol says, else counted and -1. */
+static __always_inline int ipip_header(struct __sk_buff *skb, const struct outer *o,
+				       struct np_vxlan_counters *c, struct tun *tn)
+{
+	__u8 v4 = o->proto == PROTO_IPIP, first;
+	__u32 need = v4 ? 20 : 40;
+
+	if (o->l4_len < need || o->l4_off + o->l4_len > skb->len ||
+	    bpf_skb_load_bytes(skb, o->l4_off, &first, 1) || (first >> 4) != (v4 ? 4 : 6)) {
+		c->v[NP_VXC_IPIP_BAD]++;
+		return -1;
+	}
+	tn->off = o->l4_off;
+	tn->len = o->l4_len;
+	tn->raw_ip = 1;
+	c->v[NP_VXC_IPIP_PACKETS]++;
+	return 0;
 }
 
 static __always_inline int handle(struct __sk_buff *skb, __u32 hook)
 {
 	struct np_vxlan_counters *c;
-	struct vxlanhdr_raw vh;
 	struct outer o = {};
-	__u32 inner_off, vni;
-	__u64 frame_len, inner_len, now;
+	struct tun tn = {};
+	__u64 frame_len, now;
+	int err;
 
-	if (!parse_outer(skb, hook, &o))
+	tn.type = parse_outer(skb, hook, &o);
+	if (!tn.type)
 		return TC_ACT_UNSPEC;
 	c = counters(skb->ifindex, hook);
 	if (!c)
 		return TC_ACT_UNSPEC;
-	inner_off = o.udp_off + sizeof(struct udphdr) + VXLAN_HLEN;
-	/* Room for the VXLAN header and an inner Ethernet header, in the
-	 * datagram and in the packet. */
-	if (o.udp_len < sizeof(struct udphdr) + VXLAN_HLEN + ETH_HLEN ||
-	    o.udp_off + o.udp_len > skb->len ||
-	    bpf_skb_load_bytes(skb, o.udp_off + sizeof(struct udphdr), &vh, sizeof(vh))) {
-		c->v[NP_VXC_SHORT]++;
+	if (tn.type == NP_TUN_IPIP)
+		err = ipip_header(skb, &o, c, &tn);
+	else if (tn.type == NP_TUN_GENEVE)
+		err = geneve_header(skb, &o, c, &tn);
+	else
+		err = vxlan_header(skb, &o, c, &tn);
+	if (err)
 		return TC_ACT_UNSPEC;
-	}
-	c->v[csum_class(skb, &o)]++;
-	if (!(vh.flags & VXLAN_FLAG_I)) {
-		c->v[NP_VXC_BAD_FLAGS]++;
-		return TC_ACT_UNSPEC;
-	}
-	vni = (vh.vni[0] << 16) | (vh.vni[1] << 8) | vh.vni[2];
 	frame_len = skb->len + (skb->vlan_present ? VLAN_HLEN : 0);
-	/* The datagram's own length: Ethernet padding is no part of it. */
-	inner_len = o.udp_len - sizeof(struct udphdr) - VXLAN_HLEN;
 	now = bpf_ktime_get_ns();
 	c->v[NP_VXC_PACKETS]++;
 	c->v[NP_VXC_BYTES] += frame_len;
-	tunnel_count(skb, hook, &o, vni, frame_len, now);
-	inner_count(skb, hook, &o, vni, inner_off, inner_len, now, c);
+	tunnel_count(skb, hook, &o, &tn, frame_len, now);
+	inner_count(skb, hook, &o, &tn, now, c);
 	return TC_ACT_UNSPEC;
 }
 

@@ -75,6 +75,7 @@ static const struct attach_option {
 	{ "tc-mode", NP_OPT_TC_MODE, false, tc_words, "TCX links or clsact filters" },
 	{ "flows", NP_OPT_FLOWS, false, NULL, "entries of a flow table made now" },
 	{ "vxlan-port", NP_OPT_VXLAN_PORT, true, NULL, "one more UDP port of VXLAN, up to 8" },
+	{ "geneve-port", NP_OPT_GENEVE_PORT, true, NULL, "one more UDP port of Geneve, up to 8" },
 };
 
 /* The value of option o as the synopsis spells it: "native|generic", "N". */
@@ -87,11 +88,24 @@ static void option_value(const struct attach_option *o, char *buf, size_t n)
 		len += snprintf(buf + len, n - len, "%s%s", i ? "|" : "", o->words[i]);
 }
 
+/* vxlan-port N, geneve-port N: one more of up to 8 ports. */
+static int parse_port(struct np_ctx *ctx, const char *word, const char *v, unsigned int *ports,
+		      int *nports)
+{
+	__u64 n;
+
+	if (*nports >= 8)
+		return np_usage(ctx, "attach DEV: at most 8 %s keywords", word);
+	if (np_arg_u64(ctx, word, v, 1, 65535, &n))
+		return NP_EXIT_USAGE;
+	ports[(*nports)++] = n;
+	return 0;
+}
+
 /* Takes the value v of option o into a. */
 static int parse_option(struct np_ctx *ctx, const struct attach_option *o, const char *v,
 			struct np_attach_args *a)
 {
-	__u64 n;
 	int i = o->words ? np_kw(ctx, v, o->words, o->word) : 0;
 
 	if (i < 0)
@@ -105,14 +119,10 @@ static int parse_option(struct np_ctx *ctx, const struct attach_option *o, const
 		return 0;
 	case NP_OPT_FLOWS:
 		return np_arg_u64(ctx, o->word, v, 1024, 1u << 26, &a->flow_entries);
+	case NP_OPT_GENEVE_PORT:
+		return parse_port(ctx, o->word, v, a->geneve_ports, &a->ngeneve_ports);
 	}
-	if (a->nvxlan_ports >= (int)ARRAY_SIZE(a->vxlan_ports))
-		return np_usage(ctx, "attach DEV: at most %zu vxlan-port keywords",
-				ARRAY_SIZE(a->vxlan_ports));
-	if (np_arg_u64(ctx, o->word, v, 1, 65535, &n))
-		return NP_EXIT_USAGE;
-	a->vxlan_ports[a->nvxlan_ports++] = n;
-	return 0;
+	return parse_port(ctx, o->word, v, a->vxlan_ports, &a->nvxlan_ports);
 }
 
 /*
@@ -147,8 +157,10 @@ static int parse_device_args(struct np_ctx *ctx, int argc, char **argv,
 
 		if (k < 0)
 			return NP_EXIT_USAGE;
-		/* A probe twice is that probe once ("tc tc", "all tc"); vxlan-port adds ports. */
-		if (k <= all || options[k - all - 1].opt == NP_OPT_VXLAN_PORT)
+		/* A probe twice is that probe once ("tc tc", "all tc"); vxlan-port and
+		 * geneve-port add ports. */
+		if (k <= all || (options[k - all - 1].opt &
+				 (NP_OPT_VXLAN_PORT | NP_OPT_GENEVE_PORT)))
 			seen &= ~(1ull << k);
 		if (k < all) {
 			add_probe(probes, nprobes, named[k]);

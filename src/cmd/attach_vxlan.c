@@ -3,9 +3,11 @@
  * The vxlan probe: bpf/vxlan.bpf.c at TC ingress and egress of the
  * underlay device, pinned as links/DEV/vxlan_ingress and vxlan_egress.
  *
- * The UDP ports parsed as VXLAN are kept per device in the pinned
- * np_vxlan_ports map (4789, 8472 and each `vxlan-port N`), so that a later
+ * The UDP ports parsed as VXLAN or Geneve are kept per device in the
+ * pinned np_vxlan_ports map, the value the type (VXLAN: 4789, 8472 and each
+ * `vxlan-port N`; Geneve: 6081 and each `geneve-port N`), so that a later
  * `attach DEV vxlan vxlan-port N` adds a port without reloading anything.
+ * IP-in-IP needs no port.
  * A fresh attachment starts from a clean slate: entries another attachment
  * left for the same ifindex are removed first.
  */
@@ -46,33 +48,60 @@ static void vxlan_forget(struct np_ctx *ctx, __u32 ifindex)
 	}
 }
 
-/* Adds the default ports and args' extra ports; notes ports new to a live probe. */
+static const char *type_name(__u8 type)
+{
+	return type == NP_TUN_GENEVE ? "Geneve" : "VXLAN";
+}
+
+/* One port of a type: added, or retyped (vxlan-port 6081); noted if the probe is live. */
+static int port_add(struct np_ctx *ctx, int fd, const struct np_attach_args *args,
+		    unsigned int port, __u8 type, bool live)
+{
+	struct np_vxlan_port_key key = { .ifindex = args->dev.ifindex, .port = port };
+	__u8 old = 0;
+
+	if (!bpf_map_lookup_elem(fd, &key, &old) && old == type)
+		return 0;
+	if (bpf_map_update_elem(fd, &key, &type, BPF_ANY))
+		return np_err(ctx, "cannot add %s port %u for %s: %s", type_name(type), port,
+			      args->dev.dev, strerror(errno));
+	if (live || old)
+		np_info(ctx, "%s: UDP port %u is now parsed as %s", args->dev.dev, port,
+			type_name(type));
+	return 0;
+}
+
+/*
+ * Adds the default ports and args' extra ports; notes ports new to a live
+ * probe. A port given by keyword wins over a default of the other type.
+ */
 static int ports_add(struct np_ctx *ctx, const struct np_attach_args *args, bool live)
 {
-	unsigned int ports[2 + ARRAY_SIZE(args->vxlan_ports)];
-	int fd, n = 0, err = 0;
-	__u8 one = 1;
+	static const struct { unsigned int port; __u8 type; } defaults[] = {
+		{ NP_VXLAN_PORT_IANA, NP_TUN_VXLAN },
+		{ NP_VXLAN_PORT_LINUX, NP_TUN_VXLAN },
+		{ NP_GENEVE_PORT, NP_TUN_GENEVE },
+	};
+	int fd, err = 0;
 
-	ports[n++] = NP_VXLAN_PORT_IANA;
-	ports[n++] = NP_VXLAN_PORT_LINUX;
-	for (int i = 0; i < args->nvxlan_ports; i++)
-		ports[n++] = args->vxlan_ports[i];
 	fd = np_map_open(ctx, "np_vxlan_ports");
 	if (fd < 0)
 		return np_err(ctx, "cannot open %s/maps/np_vxlan_ports: %s", ctx->pin_root,
 			      strerror(-fd));
-	for (int i = 0; i < n && !err; i++) {
-		struct np_vxlan_port_key key = { .ifindex = args->dev.ifindex, .port = ports[i] };
+	for (size_t i = 0; i < ARRAY_SIZE(defaults) && !err; i++) {
+		struct np_vxlan_port_key key = { .ifindex = args->dev.ifindex,
+						 .port = defaults[i].port };
+		__u8 old;
 
-		if (!bpf_map_update_elem(fd, &key, &one, BPF_NOEXIST)) {
-			if (live)
-				np_info(ctx, "%s: UDP port %u is now parsed as VXLAN",
-					args->dev.dev, ports[i]);
-		} else if (errno != EEXIST) {
-			err = np_err(ctx, "cannot add VXLAN port %u for %s: %s", ports[i],
-				     args->dev.dev, strerror(errno));
-		}
+		/* Only where no keyword made the port another type. */
+		if (!bpf_map_lookup_elem(fd, &key, &old))
+			continue;
+		err = port_add(ctx, fd, args, defaults[i].port, defaults[i].type, live);
 	}
+	for (int i = 0; i < args->nvxlan_ports && !err; i++)
+		err = port_add(ctx, fd, args, args->vxlan_ports[i], NP_TUN_VXLAN, live);
+	for (int i = 0; i < args->ngeneve_ports && !err; i++)
+		err = port_add(ctx, fd, args, args->geneve_ports[i], NP_TUN_GENEVE, live);
 	close(fd);
 	return err;
 }

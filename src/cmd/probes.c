@@ -50,9 +50,9 @@ const struct np_probe np_probes[] = {
 		.name = "vxlan",
 		.per_device = true,
 		.in_all = true,
-		.help = "VXLAN tunnels and inner flows on the underlay "
-			"(UDP 4789, 8472, vxlan-port N)",
-		.options = NP_OPT_TC_MODE | NP_OPT_FLOWS | NP_OPT_VXLAN_PORT,
+		.help = "overlay tunnels and inner flows on the underlay: VXLAN "
+			"(UDP 4789, 8472, vxlan-port N), Geneve (6081, geneve-port N), IP-in-IP",
+		.options = NP_OPT_TC_MODE | NP_OPT_FLOWS | NP_OPT_VXLAN_PORT | NP_OPT_GENEVE_PORT,
 		.hooks = {
 			{ "vxlan_ingress", NP_KIND_TC_INGRESS, NP_DEV_VXLAN_INGRESS, TC_PRIO(1) },
 			{ "vxlan_egress", NP_KIND_TC_EGRESS, NP_DEV_VXLAN_EGRESS, TC_PRIO(1) },

@@ -2,7 +2,7 @@
 /*
  * netprobe show flows [dev DEV] [dir ingress|egress] [hook xdp|tc] [proto P]
  *                     [src CIDR] [dst CIDR] [port N] [sport N] [dport N]
- *                     [sort bytes|packets|last] [top N]
+ *                     [sort bytes|packets|last|rtt] [top N]
  *
  * The flow table through the model (lib/model.h): the table walk makes
  * records, the query filters them in user space, and rows stream straight
@@ -22,6 +22,7 @@
 #include "lib/cmd.h"
 #include "lib/device.h"
 #include "lib/flowtable.h"
+#include "lib/handshake.h"
 #include "lib/maps.h"
 #include "lib/model.h"
 #include "lib/out.h"
@@ -29,7 +30,8 @@
 
 enum {
 	C_IF, C_IFINDEX, C_DIR, C_HOOK, C_PROTO, C_PROTO_NUM, C_SRC, C_SPORT, C_DST, C_DPORT,
-	C_PKTS, C_BYTES, C_FLAGS, C_FIRST, C_LAST, C_TRUNC, C_FRAGS, C_LATER_FRAG,
+	C_PKTS, C_BYTES, C_FLAGS, C_RTT, C_RTT_SYNACK, C_RTT_ACK, C_FIRST, C_LAST, C_TRUNC,
+	C_FRAGS, C_LATER_FRAG,
 	C_SRC_K8S, C_DST_K8S, C_K8S_DIR,
 };
 
@@ -50,6 +52,10 @@ static const struct np_col flow_cols[] = {
 		      "netprobe_flow_bytes_total",
 		      "Bytes of one flow, Ethernet header and VLAN tags included (top N only)." },
 	[C_FLAGS] = { "tcp_flags", "FLAGS", -8, NP_K_STR },
+	/* The TCP handshake this flow opened (its SYN), microseconds; null if none. */
+	[C_RTT] = { "rtt_us", "RTT(us)", 8, NP_K_U64 },
+	[C_RTT_SYNACK] = { "rtt_synack_us", NULL, 0, NP_K_U64 },
+	[C_RTT_ACK] = { "rtt_ack_us", NULL, 0, NP_K_U64 },
 	[C_FIRST] = { "first_seen", "FIRST SEEN", -19, NP_K_TIME },
 	[C_LAST] = { "last_seen", "LAST SEEN", -19, NP_K_TIME },
 	[C_TRUNC] = { "truncated", NULL, 0, NP_K_COUNT },
@@ -115,6 +121,7 @@ static const struct np_sort_def flow_sorts[] = {
 	{ "bytes", R(val.bytes) },
 	{ "packets", R(val.packets) },
 	{ "last", R(val.last_seen) },
+	{ "rtt", R(rtt_us) },
 	{ 0 },
 };
 
@@ -227,6 +234,15 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 	if (k->proto == IPPROTO_TCP) {
 		np_tcp_flags_str(v->tcp_flags, flags, sizeof(flags));
 		out_str(o, C_FLAGS, flags);
+	}
+	if (v->hs_state == NP_HS_DONE) {
+		out_u64(o, C_RTT, r->rtt_us);
+		out_u64(o, C_RTT_SYNACK, v->hs_synack_us);
+		out_u64(o, C_RTT_ACK, v->hs_ack_us);
+	} else {
+		out_null(o, C_RTT);
+		out_null(o, C_RTT_SYNACK);
+		out_null(o, C_RTT_ACK);
 	}
 	out_u64(o, C_FIRST, v->first_seen + s->mono_to_real);
 	out_u64(o, C_LAST, v->last_seen + s->mono_to_real);

@@ -17,6 +17,7 @@
 
 #include "lib/cmd.h"
 #include "lib/device.h"
+#include "lib/handshake.h"
 #include "lib/maps.h"
 #include "lib/out.h"
 #include "lib/sockets.h"
@@ -420,6 +421,13 @@ static int print_snapshot(struct np_ctx *ctx, const struct sample *s, int n, boo
 		for (int i = 0; i < n && !out_broken(ctx->out); i++)
 			print_sample(ctx, &s[i], NULL, 0, 0);
 		out_table_end(ctx->out);
+	}
+	if (fmt == NP_FMT_PROM) {
+		struct np_hs_prom *h = np_hs_prom_begin(ctx);
+
+		for (int i = 0; i < n; i++)
+			np_hs_prom_dev(h, s[i].name, s[i].rec.ifindex);
+		np_hs_prom_end(h);
 	}
 	if (nt && fmt == NP_FMT_PLAIN)
 		np_tcp_totals_print(ctx, "tcp", t, nt);

@@ -1,11 +1,15 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * netprobe show vxlan [dev DEV] [vni N] [dir ingress|egress] [remote CIDR]
- *                     [sort packets|bytes|last] [top N]
- * netprobe show vxlan flows [dev DEV] [vni N] [dir ingress|egress] [remote CIDR]
+ * netprobe show vxlan [dev DEV] [vni N] [dir ingress|egress] [type vxlan|geneve|ipip]
+ *                     [remote CIDR] [sort packets|bytes|last] [top N]
+ * netprobe show vxlan flows [dev DEV] [vni N] [dir ingress|egress] [type T] [remote CIDR]
  *                     [proto P] [src CIDR] [dst CIDR] [port N] [sport N] [dport N]
  *                     [fragments] [sort packets|bytes|last] [top N]
  * netprobe show vxlan counters [dev DEV] [dir ingress|egress]
+ *
+ * Every overlay the vxlan probe parses (VXLAN, Geneve, IP-in-IP) is a row
+ * of the same tables, its type a column and a filter: one command, so that
+ * a script that reads tunnels reads them all.
  *
  * Three views, each a table of the model (lib/model.h): tunnels
  * (np_vxlan_tunnels), inner flows (np_vxlan_flows) and parse counters
@@ -15,7 +19,7 @@
  * packet's); the outer addresses keep their own names, and `remote` is the
  * other VTEP's outer address whichever way the packet went.
  *
- * Tunnels are joined with the overlay topology read over rtnetlink: a
+ * VXLAN tunnels are joined with the overlay topology read over rtnetlink: a
  * remote VTEP that a local vxlan device's FDB knows gets remote_node (the
  * node IP the FDB gives), pod_cidr (routes via the gateway the neighbour
  * table maps to that VTEP's MAC) and vxlan_interface. Only devices that
@@ -43,6 +47,17 @@
 #define NOT_ATTACHED "the vxlan probe is not attached; run 'netprobe attach DEV vxlan'"
 
 static const char *const dir_words[] = { "ingress", "egress", NULL };
+static const char *const type_words[] = { "vxlan", "geneve", "ipip", NULL };
+static const unsigned type_values[] = { NP_TUN_VXLAN, NP_TUN_GENEVE, NP_TUN_IPIP };
+
+/* The enum np_tunnel_type's word; ports of entries made before types were: VXLAN. */
+static const char *type_word(__u8 type)
+{
+	for (size_t i = 0; i < ARRAY_SIZE(type_values); i++)
+		if (type_values[i] == type)
+			return type_words[i];
+	return "vxlan";
+}
 
 /* ---- records and tables ---- */
 
@@ -76,6 +91,7 @@ static const struct np_filter_def tunnel_filters[] = {
 	{ "dev", NP_M_DEV, T(key.ifindex), .meta = "DEV" },
 	{ "vni", NP_M_UINT, T(key.vni), .max = 0xffffff },
 	{ "dir", NP_M_WORD, T(egress), .words = dir_words },
+	{ "type", NP_M_WORD, T(key.type), .words = type_words, .values = type_values },
 	{ "remote", NP_M_CIDR, T(remote), .meta = "CIDR" },
 	{ 0 },
 };
@@ -100,6 +116,7 @@ static const struct np_filter_def flow_filters[] = {
 	{ "dev", NP_M_DEV, F(key.inner.ifindex), .meta = "DEV" },
 	{ "vni", NP_M_UINT, F(key.vni), .max = 0xffffff },
 	{ "dir", NP_M_WORD, F(egress), .words = dir_words },
+	{ "type", NP_M_WORD, F(key.type), .words = type_words, .values = type_values },
 	{ "remote", NP_M_CIDR, F(remote), .meta = "CIDR" },
 	{ "proto", NP_M_PROTO, F(key.inner.proto), .meta = "P" },
 	{ "src", NP_M_CIDR, F(key.inner.src), .meta = "CIDR" },
@@ -151,7 +168,7 @@ static const struct np_table *const views[] = { &tunnels_table, &flows_table, &c
 
 const char *np_show_vxlan_synopsis(void)
 {
-	static char buf[384];
+	static char buf[512];
 	struct np_table t = flows_table;
 
 	t.lead = "[flows|counters]";
@@ -160,13 +177,14 @@ const char *np_show_vxlan_synopsis(void)
 
 /* ---- columns ---- */
 
-enum { T_IF, T_IFINDEX, T_DIR, T_VNI, T_LOCAL, T_REMOTE, T_NODE, T_CIDR, T_VXDEV, T_MAC,
-       T_PKTS, T_BYTES, T_LAST };
+enum { T_IF, T_IFINDEX, T_DIR, T_TYPE, T_VNI, T_LOCAL, T_REMOTE, T_NODE, T_CIDR, T_VXDEV,
+       T_MAC, T_PKTS, T_BYTES, T_LAST, T_OPT, T_OAM, T_CRIT };
 
 static const struct np_col tunnel_cols[] = {
 	[T_IF] = { "interface", "INTERFACE", -10, NP_K_STR, NP_P_LABEL },
 	[T_IFINDEX] = { "ifindex", NULL, 0, NP_K_U64 },
 	[T_DIR] = { "direction", "DIR", -7, NP_K_STR, NP_P_LABEL },
+	[T_TYPE] = { "type", "TYPE", -6, NP_K_STR, NP_P_LABEL },
 	[T_VNI] = { "vni", "VNI", 8, NP_K_U64, NP_P_LABEL },
 	[T_LOCAL] = { "local", "LOCAL", -16, NP_K_STR, NP_P_LABEL },
 	[T_REMOTE] = { "remote", "REMOTE", -16, NP_K_STR, NP_P_LABEL },
@@ -176,22 +194,28 @@ static const struct np_col tunnel_cols[] = {
 	[T_MAC] = { "vtep_mac", NULL, 0, NP_K_STR },
 	[T_PKTS] = { "packets", "PACKETS", 10, NP_K_COUNT, NP_P_COUNTER,
 		     "netprobe_vxlan_packets_total",
-		     "VXLAN packets on the underlay, per tunnel and direction." },
+		     "Overlay packets (VXLAN, Geneve, IP-in-IP) on the underlay, per tunnel and "
+		     "direction." },
 	[T_BYTES] = { "bytes", "BYTES", 10, NP_K_BYTES, NP_P_COUNTER,
 		      "netprobe_vxlan_bytes_total",
 		      "Bytes of the outer frames, Ethernet header and VLAN tags included." },
 	[T_LAST] = { "last_seen", "LAST SEEN", -19, NP_K_TIME, NP_P_GAUGE,
 		     "netprobe_vxlan_last_seen_timestamp_seconds",
 		     "When the tunnel last carried a packet (Unix time)." },
+	/* Geneve rows only. */
+	[T_OPT] = { "options_bytes", NULL, 0, NP_K_U64 },
+	[T_OAM] = { "oam_packets", NULL, 0, NP_K_U64 },
+	[T_CRIT] = { "critical_packets", NULL, 0, NP_K_U64 },
 };
 
-enum { F_IF, F_IFINDEX, F_DIR, F_VNI, F_OSRC, F_ODST, F_PROTO, F_PROTO_NUM, F_SRC, F_SPORT,
+enum { F_IF, F_IFINDEX, F_DIR, F_TYPE, F_VNI, F_OSRC, F_ODST, F_PROTO, F_PROTO_NUM, F_SRC, F_SPORT,
        F_DST, F_DPORT, F_PKTS, F_BYTES, F_FLAGS, F_FIRST, F_LAST, F_LATER_FRAG };
 
 static const struct np_col flow_cols[] = {
 	[F_IF] = { "interface", "INTERFACE", -10, NP_K_STR },
 	[F_IFINDEX] = { "ifindex", NULL, 0, NP_K_U64 },
 	[F_DIR] = { "direction", "DIR", -7, NP_K_STR },
+	[F_TYPE] = { "type", "TYPE", -6, NP_K_STR },
 	[F_VNI] = { "vni", "VNI", 8, NP_K_U64 },
 	[F_OSRC] = { "outer_src", "OUTER SRC", -15, NP_K_STR },
 	[F_ODST] = { "outer_dst", "OUTER DST", -15, NP_K_STR },
@@ -212,7 +236,7 @@ static const struct np_col flow_cols[] = {
 #define CM(name, help) NP_P_COUNTER, "netprobe_vxlan_" name "_total", help
 #define CB 3	/* counter k is column CB + k */
 
-enum { K_IF, K_IFINDEX, K_DIR, K_PORTS = CB + NP_VXC_MAX };
+enum { K_IF, K_IFINDEX, K_DIR, K_PORTS = CB + NP_VXC_MAX, K_GENEVE_PORTS };
 
 static const struct np_col counter_cols[] = {
 	[K_IF] = { "interface", "INTERFACE", -10, NP_K_STR, NP_P_LABEL },
@@ -252,10 +276,37 @@ static const struct np_col counter_cols[] = {
 	[CB + NP_VXC_CSUM_UNCHECKED] = { "csum_unchecked", "UNCHKD", 6, NP_K_COUNT,
 					 CM("udp_csum_unchecked", "Outer UDP checksums not "
 					    "verified (datagram too long).") },
+	[CB + NP_VXC_GENEVE_PACKETS] = { "geneve_packets", NULL, 0, NP_K_COUNT,
+					 CM("geneve_packets", "Geneve packets in a tunnel.") },
+	[CB + NP_VXC_GENEVE_OPTIONS] = { "geneve_options", NULL, 0, NP_K_COUNT,
+					 CM("geneve_options", "Geneve packets with options.") },
+	[CB + NP_VXC_GENEVE_OAM] = { "geneve_oam", NULL, 0, NP_K_COUNT,
+				     CM("geneve_oam", "Geneve packets with the O (control) bit.") },
+	[CB + NP_VXC_GENEVE_CRITICAL] = { "geneve_critical", NULL, 0, NP_K_COUNT,
+					  CM("geneve_critical", "Geneve packets with the C "
+					     "(critical options) bit.") },
+	[CB + NP_VXC_GENEVE_BAD_VERSION] = { "geneve_bad_version", NULL, 0, NP_K_COUNT,
+					     CM("geneve_bad_version", "UDP to a Geneve port with "
+						"a version other than 0.") },
+	[CB + NP_VXC_GENEVE_SHORT] = { "geneve_short", NULL, 0, NP_K_COUNT,
+				       CM("geneve_short_packets", "UDP to a Geneve port cut "
+					  "short (header, options or inner Ethernet header).") },
+	[CB + NP_VXC_IPIP_PACKETS] = { "ipip_packets", NULL, 0, NP_K_COUNT,
+				       CM("ipip_packets", "IP-in-IP packets (protocol 4 or 41) "
+					  "counted in a tunnel.") },
+	[CB + NP_VXC_IPIP_BAD] = { "ipip_bad", NULL, 0, NP_K_COUNT,
+				   CM("ipip_bad", "IP-in-IP packets whose inner IP header is cut "
+				      "short or of another version.") },
 	[K_PORTS] = { "ports", "PORTS", -10, NP_K_U64 },
+	[K_GENEVE_PORTS] = { "geneve_ports", NULL, 0, NP_K_U64 },
 };
 
 /* ---- the command's state ---- */
+
+struct port_rec {
+	struct np_vxlan_port_key key;
+	__u8 type;
+};
 
 struct show {
 	struct np_ctx *ctx;
@@ -267,7 +318,7 @@ struct show {
 	__u64 mono_off;
 	struct np_overlay ov;		/* tunnels: the topology, when it could be read */
 	bool have_ov;
-	struct np_vxlan_port_key *ports;	/* counters: np_vxlan_ports */
+	struct port_rec *ports;		/* counters: np_vxlan_ports */
 	int nports;
 	struct np_col tcols[ARRAY_SIZE(tunnel_cols)];	/* as shown: widths fitted */
 	struct np_col fcols[ARRAY_SIZE(flow_cols)];
@@ -306,7 +357,8 @@ static void fit_pair(struct np_col *cols, int a, int b, int w)
 /* The remote VTEP as the topology knows it; false if it does not. */
 static bool tunnel_peer(struct show *s, const struct tunnel_rec *r, struct np_overlay_peer *p)
 {
-	return s->have_ov && np_overlay_peer(&s->ov, r->remote, r->key.vni, p);
+	return s->have_ov && r->key.type == NP_TUN_VXLAN &&
+	       np_overlay_peer(&s->ov, r->remote, r->key.vni, p);
 }
 
 static void print_tunnel(struct np_query *q, const void *rec, void *arg)
@@ -322,6 +374,7 @@ static void print_tunnel(struct np_query *q, const void *rec, void *arg)
 	out_str(o, T_IF, np_query_names(q, rec)->dev);
 	out_u64(o, T_IFINDEX, r->key.ifindex);
 	out_str(o, T_DIR, dir_words[r->egress]);
+	out_str(o, T_TYPE, type_word(r->key.type));
 	out_u64(o, T_VNI, r->key.vni);
 	out_str(o, T_LOCAL, np_addr_str(r->local, buf, sizeof(buf)));
 	out_str(o, T_REMOTE, np_addr_str(r->remote, buf, sizeof(buf)));
@@ -335,6 +388,11 @@ static void print_tunnel(struct np_query *q, const void *rec, void *arg)
 	out_u64(o, T_PKTS, r->val.packets);
 	out_u64(o, T_BYTES, r->val.bytes);
 	out_u64(o, T_LAST, realtime(s, r->val.last_seen));
+	if (r->key.type == NP_TUN_GENEVE) {
+		out_u64(o, T_OPT, r->val.opt_bytes);
+		out_u64(o, T_OAM, r->val.oam);
+		out_u64(o, T_CRIT, r->val.critical);
+	}
 	out_row_end(o);
 }
 
@@ -352,6 +410,9 @@ static int on_tunnel(const void *key, const void *value, void *arg)
 		memcpy(&v, (const char *)value + c * sizeof(v), sizeof(v));
 		r.val.packets += v.packets;
 		r.val.bytes += v.bytes;
+		r.val.opt_bytes += v.opt_bytes;
+		r.val.oam += v.oam;
+		r.val.critical += v.critical;
 		if (v.last_seen > r.val.last_seen)
 			r.val.last_seen = v.last_seen;
 	}
@@ -393,6 +454,7 @@ static void print_flow(struct np_query *q, const void *rec, void *arg)
 	out_str(o, F_IF, np_query_names(q, rec)->dev);
 	out_u64(o, F_IFINDEX, k->ifindex);
 	out_str(o, F_DIR, dir_words[r->egress]);
+	out_str(o, F_TYPE, type_word(r->key.type));
 	out_u64(o, F_VNI, r->key.vni);
 	out_str(o, F_OSRC, np_addr_str(r->key.outer_src, buf, sizeof(buf)));
 	out_str(o, F_ODST, np_addr_str(r->key.outer_dst, buf, sizeof(buf)));
@@ -517,14 +579,14 @@ static int port_cmp(const void *a, const void *b)
 static int on_port(const void *key, const void *value, void *arg)
 {
 	struct show *s = arg;
-	struct np_vxlan_port_key *nv;
+	struct port_rec *nv;
 
-	(void)value;
 	nv = realloc(s->ports, (s->nports + 1) * sizeof(*nv));
 	if (!nv)
 		return -ENOMEM;
 	s->ports = nv;
-	memcpy(&s->ports[s->nports++], key, sizeof(*nv));
+	memcpy(&nv[s->nports].key, key, sizeof(nv->key));
+	nv[s->nports++].type = *(const __u8 *)value;
 	return 0;
 }
 
@@ -545,13 +607,19 @@ static void print_counters(struct np_query *q, const void *rec, void *arg)
 	const struct counters_rec *r = rec;
 	struct show *s = arg;
 	struct np_out *o = s->ctx->out;
-	__u64 ports[NP_VXLAN_PORTS_MAX];
-	int n = 0;
+	__u64 ports[NP_VXLAN_PORTS_MAX], gports[NP_VXLAN_PORTS_MAX];
+	int n = 0, g = 0;
 
-	for (int i = 0; i < s->nports && n < NP_VXLAN_PORTS_MAX; i++)
-		if (s->ports[i].ifindex == r->ifindex)
-			ports[n++] = s->ports[i].port;
+	for (int i = 0; i < s->nports && n + g < NP_VXLAN_PORTS_MAX; i++) {
+		if (s->ports[i].key.ifindex != r->ifindex)
+			continue;
+		if (s->ports[i].type == NP_TUN_GENEVE)
+			gports[g++] = s->ports[i].key.port;
+		else
+			ports[n++] = s->ports[i].key.port;
+	}
 	np_sort(ports, n, sizeof(ports[0]), port_cmp);
+	np_sort(gports, g, sizeof(gports[0]), port_cmp);
 	out_row_begin(o);
 	out_str(o, K_IF, np_query_names(q, rec)->dev);
 	out_u64(o, K_IFINDEX, r->ifindex);
@@ -559,6 +627,7 @@ static void print_counters(struct np_query *q, const void *rec, void *arg)
 	for (int k = 0; k < NP_VXC_MAX; k++)
 		out_u64(o, CB + k, r->c.v[k]);
 	out_u64v(o, K_PORTS, ports, n);
+	out_u64v(o, K_GENEVE_PORTS, gports, g);
 	out_row_end(o);
 }
 
@@ -720,15 +789,16 @@ static int vxlan_devices(struct show *s, const char *dev)
 
 static const char *help_detail(void)
 {
-	static char buf[1024];
-	char t[256], f[256], c[128];
+	static char buf[1536];
+	char t[384], f[512], c[128];
 
 	snprintf(buf, sizeof(buf),
 		 "Views; a keyword applies to the views that list it:\n"
 		 "  netprobe show vxlan %s\n  netprobe show vxlan %s\n  netprobe show vxlan %s\n"
-		 "remote is the other VTEP's outer address; src, dst, proto and the ports are\n"
-		 "the inner packet's. Tunnels and flows come biggest first (bytes) in plain text;\n"
-		 "under --json and --prom in table order unless sort or top is given.\n",
+		 "type is the overlay: vxlan, geneve (UDP 6081) or ipip (IP protocol 4 or 41,\n"
+		 "VNI 0). remote is the other end's outer address; src, dst, proto and the ports\n"
+		 "are the inner packet's. Tunnels and flows come biggest first (bytes) in plain\n"
+		 "text; under --json and --prom in table order unless sort or top is given.\n",
 		 np_table_synopsis(&tunnels_table, t, sizeof(t)),
 		 np_table_synopsis(&flows_table, f, sizeof(f)),
 		 np_table_synopsis(&counters_table, c, sizeof(c)));

@@ -16,6 +16,7 @@
 
 #include "device.h"
 #include "flowtable.h"
+#include "handshake.h"
 #include "link.h"
 #include "maps.h"
 #include "netns.h"
@@ -740,6 +741,7 @@ void np_dev_forget_counters(struct np_ctx *ctx, __u32 ifindex)
 	int idx = ifindex < NP_STATS_IDX_DEVS ? np_map_open(ctx, "np_stats_idx") : -ENOENT;
 	int fd = np_map_open(ctx, "np_stats");
 
+	np_hs_forget_counters(ctx, ifindex);
 	for (__u32 h = 0; h < NP_HOOK_MAX; h++)
 		for (__u32 pc = 0; pc < NP_PC_MAX; pc++) {
 			struct np_stats_key key = STATS_KEY(ifindex, h, pc);
@@ -768,6 +770,7 @@ void np_dev_forget_flows(struct np_ctx *ctx, __u32 ifindex)
 		if (n)
 			np_flow_stats_add_deleted(ctx, n);
 	}
+	np_hs_forget_flows(ctx, ifindex);
 	fd = np_map_open(ctx, "np_vxlan_flows");
 	if (fd >= 0) {
 		np_map_purge_ifindex(fd, offsetof(struct np_vxlan_flow_key, inner.ifindex), ifindex,

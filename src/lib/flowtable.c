@@ -7,6 +7,7 @@
 #include <bpf/libbpf.h>
 
 #include "flowtable.h"
+#include "handshake.h"
 #include "inet.h"
 #include "maps.h"
 #include "state.h"
@@ -107,4 +108,6 @@ void np_flow_from_entry(struct np_flow *r, const void *key, const void *value)
 	r->xdp = r->key.dir == NP_HOOK_XDP;
 	r->later_fragment = !!(r->key.flags & NP_FLOW_F_LATER_FRAGMENT);
 	r->has_ports = np_proto_has_ports(r->key.proto) && !r->later_fragment;
+	if (!np_flow_rtt_us(&r->val, &r->rtt_us))
+		r->rtt_us = 0;
 }

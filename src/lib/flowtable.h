@@ -21,6 +21,7 @@ struct np_flow {
 	__u8 xdp;		/* 1 seen by XDP, 0 by tc */
 	__u8 has_ports;		/* sport/dport are ports (not ICMP type/code) */
 	__u8 later_fragment;	/* an IP fragment after the first: no L4 header */
+	__u64 rtt_us;		/* its TCP handshake (np_flow_rtt_us), 0 if none */
 };
 
 /* r from one entry of the table; padding zeroed (np_query_names() knows a row by its bytes). */

@@ -28,6 +28,8 @@ struct cell {
 	size_t jkeylen;
 	__u64 u;
 	double d;
+	const double *le;	/* a histogram's bounds (out_hist), u64 list + 1 */
+	int nle;
 };
 
 /* Samples of one Prometheus metric family, grouped until the table ends. */
@@ -457,7 +459,8 @@ void out_table_begin(struct np_out *o, const char *key, const struct np_col *col
 	if (o->fmt == NP_FMT_PROM) {
 		o->fams = calloc(ncols, sizeof(*o->fams));
 		for (int i = 0; i < ncols && o->fams; i++)
-			if (cols[i].prom == NP_P_COUNTER || cols[i].prom == NP_P_GAUGE)
+			if (cols[i].prom == NP_P_COUNTER || cols[i].prom == NP_P_GAUGE ||
+			    cols[i].prom == NP_P_HISTOGRAM)
 				o->fams[i].f = open_memstream(&o->fams[i].buf, &o->fams[i].len);
 	}
 	if (o->fmt == NP_FMT_JSON && layout == NP_LAYOUT_STREAM) {
@@ -494,7 +497,8 @@ static void prom_flush_families(struct np_out *o)
 			o->started = true;
 			fprintf(o->f, "# HELP %s %s\n# TYPE %s %s\n", c->metric,
 				c->help ? c->help : c->key, c->metric,
-				c->prom == NP_P_COUNTER ? "counter" : "gauge");
+				c->prom == NP_P_COUNTER ? "counter" :
+				c->prom == NP_P_HISTOGRAM ? "histogram" : "gauge");
 			fwrite(fam->buf, 1, fam->len, o->f);
 		}
 		free(fam->buf);
@@ -905,6 +909,36 @@ static bool prom_value(const struct cell *c)
 	       c->type != CELL_U64V && c->type != CELL_OBJ;
 }
 
+/*
+ * The samples of a histogram cell (counts as out_u64v text, sum in d):
+ * cumulative buckets with an le label after the row's, then _sum and _count.
+ */
+static void prom_hist(struct np_out *o, int i, const char *labels, size_t len)
+{
+	const struct np_col *col = &o->cols[i];
+	const struct cell *c = &o->cells[i];
+	struct family *fam = &o->fams[i];
+	const char *p = c->s;
+	__u64 cum = 0;
+
+	for (int b = 0; b <= c->nle && b < (int)c->u; b++, p += strlen(p) + 1) {
+		char le[32];
+
+		cum += strtoull(p, NULL, 10);
+		if (b < c->nle)
+			snprintf(le, sizeof(le), "%g", c->le[b]);
+		else
+			snprintf(le, sizeof(le), "+Inf");
+		fprintf(fam->f, "%s_bucket{%s%sle=\"%s\"} %" PRIu64 "\n", col->metric, labels,
+			len ? "," : "", le, (uint64_t)cum);
+	}
+	fprintf(fam->f, "%s_sum%s%s%s %.17g\n", col->metric, len ? "{" : "", labels,
+		len ? "}" : "", c->d);
+	fprintf(fam->f, "%s_count%s%s%s %" PRIu64 "\n", col->metric, len ? "{" : "", labels,
+		len ? "}" : "", (uint64_t)cum);
+	fam->nsamples++;
+}
+
 static void row_prom(struct np_out *o)
 {
 	char labels[2048] = "", val[64], esc[512];
@@ -928,6 +962,10 @@ static void row_prom(struct np_out *o)
 		struct family *fam = &o->fams[i];
 		const struct cell *c = &o->cells[i];
 
+		if (fam->f && o->cols[i].prom == NP_P_HISTOGRAM && c->type == CELL_U64V && c->le) {
+			prom_hist(o, i, labels, len);
+			continue;
+		}
 		if (!fam->f || !prom_value(c))
 			continue;
 		fprintf(fam->f, "%s%s%s%s ", o->cols[i].metric, len ? "{" : "", labels,
@@ -973,6 +1011,7 @@ static struct cell *cell_at(struct np_out *o, int col)
 		return NULL;
 	o->cells_clean = false;
 	o->cells[col].type = CELL_NONE;
+	o->cells[col].le = NULL;
 	return &o->cells[col];
 }
 
@@ -1076,6 +1115,20 @@ void out_u64v(struct np_out *o, int col, const __u64 *v, int n)
 		c->len += sprintf(c->s + c->len, "%" PRIu64, (uint64_t)v[i]) + 1;
 	c->u = n > 0 ? n : 0;
 	c->type = CELL_U64V;
+}
+
+void out_hist(struct np_out *o, int col, const double *le, int nle, const __u64 *counts,
+	      double sum)
+{
+	struct cell *c;
+
+	out_u64v(o, col, counts, nle + 1);
+	if (col < 0 || col >= o->ncols || !o->cells || o->cells[col].type != CELL_U64V)
+		return;
+	c = &o->cells[col];
+	c->d = sum;
+	c->le = le;
+	c->nle = nle;
 }
 
 void out_json_text(struct np_out *o, int col, const char *json, const char *plain)

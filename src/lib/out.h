@@ -33,6 +33,7 @@ enum np_prom {
 	NP_P_LABEL,		/* becomes a label of this row's samples */
 	NP_P_COUNTER,
 	NP_P_GAUGE,
+	NP_P_HISTOGRAM,		/* out_hist(): <metric>_bucket{le}, _sum, _count */
 };
 
 struct np_col {
@@ -109,6 +110,16 @@ void out_null(struct np_out *o, int col);
  */
 void out_strv(struct np_out *o, int col, const char *const *v, int n);
 void out_u64v(struct np_out *o, int col, const __u64 *v, int n);
+/*
+ * A histogram field (a column of NP_P_HISTOGRAM): counts[i] observations in
+ * bucket i (not cumulative) whose upper bound is le[i], ascending, for
+ * nle bounds and nle + 1 counts (the last is above every bound), and the
+ * sum of what was observed. le must outlive the row. Prometheus gets the
+ * cumulative <metric>_bucket series, _sum and _count; JSON and plain text
+ * the counts as a list.
+ */
+void out_hist(struct np_out *o, int col, const double *le, int nle, const __u64 *counts,
+	      double sum);
 /*
  * An object field (jansson's, which it takes): JSON prints the object,
  * plain text prints plain, Prometheus never uses it.

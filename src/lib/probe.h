@@ -21,6 +21,8 @@ struct np_attach_args {
 	__u64 flow_entries;		/* flows N, 0 = keep or default */
 	unsigned int vxlan_ports[8];	/* vxlan-port N, extra UDP ports */
 	int nvxlan_ports;
+	unsigned int geneve_ports[8];	/* geneve-port N, extra UDP ports */
+	int ngeneve_ports;
 };
 
 /* The keywords of `attach DEV` that tune a probe; each applies to some. */
@@ -29,6 +31,7 @@ enum np_attach_opt {
 	NP_OPT_TC_MODE = 1 << 1,	/* tc-mode tcx|clsact */
 	NP_OPT_FLOWS = 1 << 2,		/* flows N */
 	NP_OPT_VXLAN_PORT = 1 << 3,	/* vxlan-port N */
+	NP_OPT_GENEVE_PORT = 1 << 4,	/* geneve-port N */
 };
 
 /* Hooks one device probe may make; raise it when a probe needs more. */

@@ -341,7 +341,7 @@ accepted() {
 	has "${OFFER['netprobe show flows dev ']}" lo
 	has "${OFFER['netprobe show flows proto ']}" tcp udp icmp icmpv6
 	has "${OFFER['netprobe show drops proto ']}" tcp udp icmp icmpv6 ipv4 ipv6 arp
-	[ "${OFFER['netprobe show flows sort ']}" = "bytes last packets" ]
+	[ "${OFFER['netprobe show flows sort ']}" = "bytes last packets rtt" ]
 	[ "${OFFER['netprobe show vxlan sort ']}" = "bytes last packets" ]
 	[ "${OFFER['netprobe show alerts kind ']}" = "ack-scan failed-conn fin-scan null-scan port-scan syn-flood udp-scan xmas-scan" ]
 	has "${OFFER['netprobe show sockets state ']}" established syn-sent time-wait closed open
@@ -375,7 +375,7 @@ accepted() {
 		'netprobe sh fl so b' 'netprobe attach lo t' 'netprobe attach lo tc-m ' 'netprobe f'
 	[ -n "${OFFER['netprobe sh fl ']}" ]
 	[ "${OFFER['netprobe sh fl ']}" = "${OFFER['netprobe show flows ']}" ]
-	[ "${OFFER['netprobe sh fl so ']}" = "bytes last packets" ]
+	[ "${OFFER['netprobe sh fl so ']}" = "bytes last packets rtt" ]
 	[ "${OFFER['netprobe sh dr fl ']}" = "dev dport dst flows netns port proto reason sort sport src top" ]
 	[ "${OFFER['netprobe sh fl so b']}" = bytes ]
 	[ "${OFFER['netprobe attach lo t']}" = "tc tc-mode" ]

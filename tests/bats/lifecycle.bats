@@ -200,12 +200,18 @@ layout_of() {
 		jq '.formatted.value // .value'
 }
 
+# src_layout NAME: NP_LAYOUT_<NAME> as bpf/netprobe.h defines it.
+src_layout() {
+	sed -n "s/^#define NP_LAYOUT_$1[[:space:]]*\([0-9]*\).*/\1/p" \
+		"$BATS_TEST_DIRNAME/../../bpf/netprobe.h"
+}
+
 @test "each feature has its own layout: vxlan pins of another one stop vxlan only, until detached" {
 	np_in "$NS_A" attach a0 >/dev/null
 	np_in "$NS_A" attach a0 vxlan >/dev/null
 	# What attach recorded: tc/xdp (0) and vxlan (1) at this netprobe's layouts.
-	[ "$(layout_of 0)" -eq 1 ]
-	[ "$(layout_of 1)" -eq 1 ]
+	[ "$(layout_of 0)" -eq "$(src_layout TRAFFIC)" ]
+	[ "$(layout_of 1)" -eq "$(src_layout VXLAN)" ]
 	[ "$(layout_of 2)" -eq 0 ]
 	# As a netprobe whose vxlan maps had layout 99 would have left them.
 	bpftool map update pinned "$NETPROBE_PIN_ROOT/maps/np_layouts" key 1 0 0 0 value 99 0 0 0
@@ -235,10 +241,10 @@ layout_of() {
 	[ -z "$(ls "$NETPROBE_PIN_ROOT/maps" | grep '^np_vxlan_')" ]
 	[ -e "$NETPROBE_PIN_ROOT/maps/np_flows" ]
 	[ "$(layout_of 1)" -eq 0 ]
-	[ "$(layout_of 0)" -eq 1 ]
+	[ "$(layout_of 0)" -eq "$(src_layout TRAFFIC)" ]
 	run np_in "$NS_A" attach a0 vxlan
 	[ "$status" -eq 0 ]
-	[ "$(layout_of 1)" -eq 1 ]
+	[ "$(layout_of 1)" -eq "$(src_layout VXLAN)" ]
 	run np_in "$NS_A" -j show vxlan
 	[ "$status" -eq 0 ]
 	[[ "$output" != *"layout 99"* ]]

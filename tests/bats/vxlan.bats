@@ -312,7 +312,7 @@ tshark_tcp_flags() {
 	echo "show flows: $sf"; echo "show vxlan flows: $vf"
 	jq -e -n --argjson a "$sf" --argjson b "$vf" '
 		(($a | keys) - ($b | keys)) == ["fragments", "hook", "truncated"] and
-		(($b | keys) - ($a | keys)) == ["outer_dst", "outer_src", "vni"] and
+		(($b | keys) - ($a | keys)) == ["outer_dst", "outer_src", "type", "vni"] and
 		all($a | keys[] | select(in($b)); ($a[.] | type) == ($b[.] | type)) and
 		($a.tcp_flags | type) == "string" and
 		([$a, $b] | map([.proto, .proto_number, .src, .sport, .dst, .dport]) | .[0] == .[1])'
@@ -346,7 +346,7 @@ tshark_tcp_flags() {
 
 	run np_in "$NODE1" --prom show vxlan
 	[ "$status" -eq 0 ]
-	grep -q '^netprobe_vxlan_packets_total{interface="ul0",direction="egress",vni="1",local="192.168.77.1",remote="192.168.77.2"} [1-9]' <<<"$(np_prom_plain <<<"$output")"
+	grep -q '^netprobe_vxlan_packets_total{interface="ul0",direction="egress",type="vxlan",vni="1",local="192.168.77.1",remote="192.168.77.2"} [1-9]' <<<"$(np_prom_plain <<<"$output")"
 	if command -v promtool >/dev/null; then
 		promtool check metrics <<<"$output"
 		np_in "$NODE1" --prom show vxlan counters | promtool check metrics
@@ -758,7 +758,7 @@ hex_patch() {
 	[ "$(entries np_vxlan_tunnels)" -eq 0 ]
 	[ "$(entries np_vxlan_flows)" -eq 0 ]
 	[ "$(entries np_vxlan_counters)" -eq 0 ]
-	[ "$(entries np_vxlan_ports)" -eq 3 ]	# c0's 4789, 8472, 4790
+	[ "$(entries np_vxlan_ports)" -eq 4 ]	# c0's 4789, 8472, 6081 (Geneve), 4790
 	run np_in "$NS_B" show vxlan dev b0
 	[ "$status" -eq 1 ]
 	[[ "$output" == *"not attached to 'b0'"* ]]
@@ -771,7 +771,7 @@ hex_patch() {
 	[ ! -e "$NETPROBE_PIN_ROOT/links/b0" ]
 	[ "$(entries np_vxlan_tunnels)" -eq 0 ]
 	[ "$(entries np_vxlan_flows)" -eq 0 ]
-	[ "$(entries np_vxlan_ports)" -eq 3 ]
+	[ "$(entries np_vxlan_ports)" -eq 4 ]
 	run np_in "$NS_B" detach c0
 	[ "$status" -eq 0 ]
 	run np_in "$NS_B" show vxlan

@@ -308,6 +308,48 @@ static void test_lists(void)
 	free(s);
 }
 
+/* A histogram: cumulative buckets with le after the row's labels, _sum, _count. */
+static void test_hist(void)
+{
+	static const double le[] = { 0.001, 0.25 };
+	static const struct np_col hcols[] = {
+		{ .key = "interface", .kind = NP_K_STR, .prom = NP_P_LABEL },
+		{ .key = "hs", .kind = NP_K_COUNT, .prom = NP_P_HISTOGRAM, .metric = "np_hs_seconds",
+		  .help = "H." },
+	};
+	const __u64 a[] = { 1, 2, 3 }, z[] = { 0, 0, 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct np_out *o = out_new(NP_FMT_PROM, false, false, f);
+
+	out_prom_label(o, "node", "n1");
+	out_table_begin(o, NULL, hcols, 2, NP_LAYOUT_TABLE);
+	out_row_begin(o);
+	out_str(o, 0, "b0");
+	out_hist(o, 1, le, 2, a, 1.5);
+	out_row_end(o);
+	out_row_begin(o);
+	out_hist(o, 1, le, 2, z, 0);
+	out_row_end(o);
+	out_table_end(o);
+	out_free(o);
+	fclose(f);
+	CHECK_STR(buf, "# HELP np_hs_seconds H.\n"
+		       "# TYPE np_hs_seconds histogram\n"
+		       "np_hs_seconds_bucket{interface=\"b0\",node=\"n1\",le=\"0.001\"} 1\n"
+		       "np_hs_seconds_bucket{interface=\"b0\",node=\"n1\",le=\"0.25\"} 3\n"
+		       "np_hs_seconds_bucket{interface=\"b0\",node=\"n1\",le=\"+Inf\"} 6\n"
+		       "np_hs_seconds_sum{interface=\"b0\",node=\"n1\"} 1.5\n"
+		       "np_hs_seconds_count{interface=\"b0\",node=\"n1\"} 6\n"
+		       "np_hs_seconds_bucket{node=\"n1\",le=\"0.001\"} 0\n"
+		       "np_hs_seconds_bucket{node=\"n1\",le=\"0.25\"} 0\n"
+		       "np_hs_seconds_bucket{node=\"n1\",le=\"+Inf\"} 0\n"
+		       "np_hs_seconds_sum{node=\"n1\"} 0\n"
+		       "np_hs_seconds_count{node=\"n1\"} 0\n");
+	free(buf);
+}
+
 /* Rows of a table into f; returns out_broken() after the last row. */
 static bool write_rows(struct np_out *o, enum np_layout layout, int n)
 {
@@ -460,6 +502,7 @@ int main(void)
 	test_stream();
 	test_not_utf8();
 	test_lists();
+	test_hist();
 	test_write_full();
 	test_write_short_buffer();
 	test_error_doc_lost();
