@@ -153,12 +153,13 @@ scan_case() {
 	cap_stop
 	local opens syns rsts dropped
 	opens=$(( $(in_ns "$NS_B" nstat -asz TcpPassiveOpens | awk '/TcpPassiveOpens/ {print $2}') - opens0 ))
-	# Attempts by source port: a retransmitted SYN is the same attempt.
-	syns=$(tsh "tcp.flags.syn==1 && tcp.flags.ack==0 && ip.src==10.77.0.1" tcp.srcport |
-		sort -u | wc -l)
+	# Attempts by ports and sequence number: a retransmitted SYN is the same
+	# attempt; a source port may serve two destination ports.
+	syns=$(tsh "tcp.flags.syn==1 && tcp.flags.ack==0 && ip.src==10.77.0.1" tcp.srcport \
+		tcp.dstport tcp.seq_raw | sort -u | wc -l)
 	rsts=$(tsh "tcp.flags.reset==1 && ip.src==10.77.0.2" frame.number | wc -l)
-	dropped=$(tsh "tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.dstport==9100" tcp.srcport |
-		sort -u | wc -l)
+	dropped=$(tsh "tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.dstport==9100" tcp.srcport \
+		tcp.seq_raw | sort -u | wc -l)
 	echo "capture: $syns attempts, $rsts RSTs, $dropped unanswered; $opens passive opens"
 	[ "$syns" -eq 38 ] && [ "$rsts" -eq 25 ] && [ "$dropped" -eq 8 ] && [ "$opens" -eq 5 ]
 
