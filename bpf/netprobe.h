@@ -33,7 +33,7 @@ enum np_feature {
 #define NP_LAYOUT_VXLAN		2
 #define NP_LAYOUT_DROPS		1
 #define NP_LAYOUT_NETFILTER	1
-#define NP_LAYOUT_SECURITY	1
+#define NP_LAYOUT_SECURITY	2
 #define NP_LAYOUT_SOCKET	1
 
 #define NP_IFNAMSIZ		16
@@ -494,7 +494,8 @@ struct np_icmp_stats {
 };
 
 /*
- * ---- Security: port scans and SYN floods (issue 7, bpf/security.bpf.c) ----
+ * ---- Security: port scans, SYN floods, failed connections (issues 7, 15;
+ * bpf/security.bpf.c) ----
  *
  * Detection runs at TC ingress; thresholds live in the pinned
  * "np_security_config" array, alerts in the pinned "np_alerts" LRU (and
@@ -507,6 +508,12 @@ struct np_icmp_stats {
 enum np_alert_kind {
 	NP_ALERT_PORT_SCAN = 1,
 	NP_ALERT_SYN_FLOOD = 2,
+	NP_ALERT_UDP_SCAN = 3,		/* UDP datagrams to many ports */
+	NP_ALERT_ACK_SCAN = 4,		/* TCP flags exactly ACK, no options */
+	NP_ALERT_FIN_SCAN = 5,		/* TCP flags exactly FIN */
+	NP_ALERT_NULL_SCAN = 6,		/* TCP flags none */
+	NP_ALERT_XMAS_SCAN = 7,		/* TCP flags exactly FIN+PSH+URG */
+	NP_ALERT_FAILED_CONN = 8,	/* SYNs of one source mostly not completed */
 	NP_ALERT_KIND_MAX,
 };
 
@@ -515,6 +522,9 @@ enum np_alert_kind {
 #define NP_SEC_DEF_SCAN_WINDOW_NS	3000000000ull
 #define NP_SEC_DEF_SYN_RATE		1000
 #define NP_SEC_DEF_SYN_COMPLETE		50
+#define NP_SEC_DEF_FAIL_CONNS		20
+#define NP_SEC_DEF_FAIL_PCT		80
+#define NP_SEC_DEF_FAIL_TIMEOUT_NS	1000000000ull
 /* SYN floods are measured per second: the syn-rate is SYNs per second. */
 #define NP_SEC_FLOOD_WINDOW_NS		1000000000ull
 /* Bits of the per-target source set used to estimate distinct sources. */
@@ -527,12 +537,15 @@ struct np_sec_config {
 	__u64 scan_window_ns;
 	__u32 syn_rate;		/* SYNs per second to one (dst, port); 0 = off */
 	__u32 syn_complete_pct;	/* flood only while completed < pct% of SYNs */
+	__u32 fail_conns;	/* failed attempts per source and scan window; 0 = off */
+	__u32 fail_pct;		/* ... that are at least pct% of its attempts */
+	__u64 fail_timeout_ns;	/* an attempt not completed by then has failed */
 };
 
 /* Key of "np_alerts": one entry per episode. */
 struct np_alert_key {
-	__u8 addr[16];		/* port scan: the source; SYN flood: the target */
-	__u16 port;		/* SYN flood: the target port; port scan: 0 */
+	__u8 addr[16];		/* scans, failed-conn: the source; SYN flood: the target */
+	__u16 port;		/* SYN flood: the target port; else 0 */
 	__u8 kind;		/* enum np_alert_kind */
 	__u8 pad;
 	__u32 pad2;
@@ -541,16 +554,17 @@ struct np_alert_key {
 
 /* Value of "np_alerts" (and body of NP_EV_ALERT_RAISED). Times are ktime. */
 struct np_alert {
-	__u8 src[16];		/* port scan: scanner; SYN flood: first source */
-	__u8 dst[16];		/* port scan: first target; SYN flood: target */
+	__u8 src[16];		/* scans, failed-conn: the source; SYN flood: first source */
+	__u8 dst[16];		/* scans, failed-conn: first target; SYN flood: target */
 	__u64 first_ns;
 	__u64 last_ns;
 	__u64 active_until_ns;	/* the episode ends here unless it goes on */
 	__u64 ports;		/* port scan: distinct (dst, port); flood: 1 */
 	__u64 hosts;		/* port scan: distinct destinations; flood: 1 */
-	__u64 syns;		/* probes (scan) or SYNs (flood) in the episode */
-	__u64 completed;	/* SYN flood: handshakes completed in the episode */
-	__u64 peak;		/* most ports (scan) or SYNs (flood) in one window */
+	__u64 syns;		/* probes (scan), SYNs (flood), attempts (failed-conn) */
+	__u64 completed;	/* flood, failed-conn: handshakes completed in the episode */
+	__u64 peak;		/* most ports (scan), SYNs (flood), failures (failed-conn)
+				 * in one window */
 	__u64 window_ns;	/* the window peak was counted in */
 	__u64 src_bits[NP_SEC_SOURCE_BITS / 64];	/* SYN flood: hashed sources */
 	__u32 ifindex;		/* device that saw the packet that raised it */

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * netprobe show alerts [kind port-scan|syn-flood] [src CIDR] [dst CIDR] [active]
+ * netprobe show alerts [kind KIND] [src CIDR] [dst CIDR] [active]
  *                      [sort last|first|count|ports|hosts|rate|sources] [top N]
  * (netprobe flush alerts: src/cmd/flush.c)
  *
@@ -28,7 +28,7 @@
 
 const char *np_show_alerts_synopsis(void)
 {
-	static char buf[192];
+	static char buf[320];
 
 	return buf[0] ? buf : np_table_synopsis(&np_alerts_table, buf, sizeof(buf));
 }

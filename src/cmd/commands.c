@@ -75,7 +75,8 @@ static const struct np_cmd show_cmds[] = {
 	  "packets and bytes per netfilter hook and family", NP_CMD_PROM,
 	  np_show_netfilter_synopsis },
 	{ "alerts", cmd_show_alerts, NULL, NULL,
-	  "port scans and SYN floods the kernel detected", NP_CMD_PROM, np_show_alerts_synopsis },
+	  "port scans, SYN floods, failed connections the kernel detected", NP_CMD_PROM,
+	  np_show_alerts_synopsis },
 	{ "security", cmd_show_security, NULL, NULL, "detection thresholds in force", 0, NULL },
 	{ "vxlan", cmd_show_vxlan, NULL, NULL,
 	  "overlay tunnels (VXLAN, Geneve, IP-in-IP), their inner flows, or parse counters",
@@ -134,7 +135,8 @@ static const struct np_cmd k8s_cmds[] = {
 
 static const struct np_cmd set_cmds[] = {
 	{ "security", cmd_set_security, NULL,
-	  "[scan-ports N] [scan-window SEC] [syn-rate N] [syn-complete PCT]",
+	  "[scan-ports N] [scan-window SEC] [syn-rate N] [syn-complete PCT] [fail-conns N] "
+	  "[fail-pct PCT] [fail-timeout SEC]",
 	  "detection thresholds, in force at once", 0, NULL },
 	{ 0 },
 };

@@ -190,7 +190,7 @@ struct table {
 	const char *name;
 	const char *probe;		/* the probe that makes them ... */
 	const char *attach;		/* ... and its attach keywords */
-	const char *const maps[6];
+	const char *const maps[7];
 };
 
 enum { T_DROPS, T_NETFILTER, T_VXLAN, T_SOCKETS, T_ALERTS };
@@ -204,7 +204,7 @@ static const struct table tables[] = {
 	/* The tracking state goes too: an attack still going on is raised anew. */
 	[T_ALERTS] = { "alerts", "security", "DEV security",
 		       { "np_alerts", "np_sec_scan", "np_sec_seen", "np_sec_flood",
-			 "np_sec_pending" } },
+			 "np_sec_pending", "np_sec_fail" } },
 };
 
 /* Empties t's maps that are pinned; -ENOENT if none is. */

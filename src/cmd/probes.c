@@ -76,7 +76,8 @@ const struct np_probe np_probes[] = {
 		.name = "security",
 		.per_device = true,
 		.in_all = true,
-		.help = "port scan and SYN flood detection at TC ingress (alerts)",
+		.help = "port scans (TCP, UDP), SYN floods and failed connections "
+			"at TC ingress (alerts)",
 		.options = NP_OPT_TC_MODE,
 		.hooks = {
 			{ "security_ingress", NP_KIND_TC_INGRESS, NP_DEV_SECURITY, TC_PRIO(2) },

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * netprobe set security [scan-ports N] [scan-window SEC] [syn-rate N] [syn-complete PCT]
+ *                       [fail-conns N] [fail-pct PCT] [fail-timeout SEC]
  * netprobe show security
  *
  * The thresholds live in the pinned np_security_config map that the BPF
@@ -41,6 +42,14 @@ static void print_thresholds(struct np_ctx *ctx, const struct np_sec_config *c)
 	}
 	out_kv_u64(o, "syn_rate", "syn-rate", c->syn_rate);
 	out_kv_u64(o, "syn_complete_pct", "syn-complete", c->syn_complete_pct);
+	out_kv_u64(o, "fail_conns", "fail-conns", c->fail_conns);
+	out_kv_u64(o, "fail_pct", "fail-pct", c->fail_pct);
+	if (out_format(o) == NP_FMT_JSON) {
+		out_kv_u64(o, "fail_timeout_ns", "fail-timeout", c->fail_timeout_ns);
+	} else {
+		fmt_duration(buf, sizeof(buf), c->fail_timeout_ns);
+		out_kv_str(o, "fail_timeout_ns", "fail-timeout", buf);
+	}
 }
 
 static void print_devices(struct np_ctx *ctx)
@@ -92,8 +101,11 @@ int cmd_show_security(struct np_ctx *ctx, int argc, char **argv)
 /* Applies the keywords of argv to c; usage errors through ctx. */
 static int parse_thresholds(struct np_ctx *ctx, int argc, char **argv, struct np_sec_config *c)
 {
+	enum { SCAN_PORTS, SCAN_WINDOW, SYN_RATE, SYN_COMPLETE, FAIL_CONNS, FAIL_PCT,
+	       FAIL_TIMEOUT };
 	static const char *const words[] = { "scan-ports", "scan-window", "syn-rate",
-					     "syn-complete", NULL };
+					     "syn-complete", "fail-conns", "fail-pct",
+					     "fail-timeout", NULL };
 	const char *v;
 	double secs;
 	__u64 n, seen = 0;
@@ -106,26 +118,38 @@ static int parse_thresholds(struct np_ctx *ctx, int argc, char **argv, struct np
 			return NP_EXIT_USAGE;
 		if ((err = np_arg_next(ctx, "set security", argc, argv, &i, &v)))
 			return err;
-		if (k == 1) {
-			if ((err = np_arg_double(ctx, words[k], v, 0.01, 3600, &secs)))
+		switch (k) {
+		case SCAN_WINDOW:
+		case FAIL_TIMEOUT:
+			if ((err = np_arg_double(ctx, words[k], v, 0.01, k == SCAN_WINDOW ? 3600 : 60,
+						 &secs)))
 				return err;
-			c->scan_window_ns = (__u64)(secs * 1e9 + 0.5);
+			*(k == SCAN_WINDOW ? &c->scan_window_ns : &c->fail_timeout_ns) =
+				(__u64)(secs * 1e9 + 0.5);
 			continue;
-		}
-		if (k == 0)
+		case SCAN_PORTS:
+		case FAIL_CONNS:
 			err = np_arg_u64(ctx, words[k], v, 0, 1000000, &n);
-		else if (k == 2)
+			break;
+		case SYN_RATE:
 			err = np_arg_u64(ctx, words[k], v, 0, 1000000000, &n);
-		else
+			break;
+		default:
 			err = np_arg_u64(ctx, words[k], v, 1, 100, &n);
+			break;
+		}
 		if (err)
 			return err;
-		if (k == 0)
+		if (k == SCAN_PORTS)
 			c->scan_ports = n;
-		else if (k == 2)
+		else if (k == SYN_RATE)
 			c->syn_rate = n;
-		else
+		else if (k == SYN_COMPLETE)
 			c->syn_complete_pct = n;
+		else if (k == FAIL_CONNS)
+			c->fail_conns = n;
+		else
+			c->fail_pct = n;
 	}
 	return 0;
 }
@@ -137,8 +161,8 @@ int cmd_set_security(struct np_ctx *ctx, int argc, char **argv)
 	int fd, err;
 
 	if (argc > 0 && np_is_help(argv[0]))
-		return np_cmd_help_self(ctx, "A scan-ports or syn-rate of 0 turns that detection "
-					"off.\n");
+		return np_cmd_help_self(ctx, "A scan-ports, syn-rate or fail-conns of 0 turns "
+					"that detection off.\n");
 	if (!argc)
 		return np_usage(ctx, "set security: nothing to set; try 'netprobe set security help'");
 	/* Parse once against the defaults to report bad input before any state. */

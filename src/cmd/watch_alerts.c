@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * netprobe watch alerts [kind port-scan|syn-flood] [src CIDR] [dst CIDR] [count N]
+ * netprobe watch alerts [kind KIND] [src CIDR] [dst CIDR] [count N]
  *
  * Alerts as the kernel raises them, read from the pinned np_alert_events
  * ring buffer by the watch loop (src/cmd/watch.c): one line per alert (one
@@ -18,7 +18,7 @@
 
 const char *np_watch_alerts_synopsis(void)
 {
-	static char buf[128];
+	static char buf[256];
 
 	return buf[0] ? buf : np_table_synopsis(&np_alerts_watch_table, buf, sizeof(buf));
 }

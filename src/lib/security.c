@@ -23,6 +23,9 @@ void np_sec_config_defaults(struct np_sec_config *c)
 	c->scan_window_ns = NP_SEC_DEF_SCAN_WINDOW_NS;
 	c->syn_rate = NP_SEC_DEF_SYN_RATE;
 	c->syn_complete_pct = NP_SEC_DEF_SYN_COMPLETE;
+	c->fail_conns = NP_SEC_DEF_FAIL_CONNS;
+	c->fail_pct = NP_SEC_DEF_FAIL_PCT;
+	c->fail_timeout_ns = NP_SEC_DEF_FAIL_TIMEOUT_NS;
 }
 
 int np_sec_config_read(struct np_ctx *ctx, struct np_sec_config *c)
@@ -50,6 +53,12 @@ const char *np_alert_kind_name(unsigned int kind)
 	switch (kind) {
 	case NP_ALERT_PORT_SCAN: return "port-scan";
 	case NP_ALERT_SYN_FLOOD: return "syn-flood";
+	case NP_ALERT_UDP_SCAN: return "udp-scan";
+	case NP_ALERT_ACK_SCAN: return "ack-scan";
+	case NP_ALERT_FIN_SCAN: return "fin-scan";
+	case NP_ALERT_NULL_SCAN: return "null-scan";
+	case NP_ALERT_XMAS_SCAN: return "xmas-scan";
+	case NP_ALERT_FAILED_CONN: return "failed-conn";
 	}
 	return NULL;
 }
@@ -130,13 +139,13 @@ void np_alert_clock_now(struct np_alert_clock *c)
 
 enum {
 	A_KIND, A_SRC, A_DST, A_DPORT, A_PORTS, A_HOSTS, A_RATE, A_COUNT, A_COMPLETED,
-	A_SOURCES, A_FIRST, A_LAST, A_ACTIVE, A_IF, A_NCOLS,
+	A_FAILED, A_SOURCES, A_FIRST, A_LAST, A_ACTIVE, A_IF, A_NCOLS,
 };
 
 _Static_assert(A_NCOLS == NP_ALERT_NCOLS, "NP_ALERT_NCOLS is the number of alert columns");
 
 const struct np_col np_alert_cols[NP_ALERT_NCOLS] = {
-	[A_KIND] = { "kind", "KIND", -9, NP_K_STR },
+	[A_KIND] = { "kind", "KIND", -11, NP_K_STR },
 	[A_SRC] = { "src", "SRC", -15, NP_K_STR },
 	[A_DST] = { "dst", "DST", -15, NP_K_STR },
 	[A_DPORT] = { "dport", "PORT", 5, NP_K_U64 },
@@ -145,6 +154,7 @@ const struct np_col np_alert_cols[NP_ALERT_NCOLS] = {
 	[A_RATE] = { "rate", "RATE/S", 7, NP_K_COUNT },
 	[A_COUNT] = { "count", "SYNS", 7, NP_K_COUNT },
 	[A_COMPLETED] = { "completed", NULL, 0, NP_K_COUNT },
+	[A_FAILED] = { "failed", NULL, 0, NP_K_COUNT },
 	[A_SOURCES] = { "source_count", NULL, 0, NP_K_COUNT },
 	[A_FIRST] = { "first_seen", "FIRST SEEN", -19, NP_K_TIME },
 	[A_LAST] = { "last_seen", "LAST SEEN", -19, NP_K_TIME },
@@ -173,8 +183,14 @@ void np_alert_rec_make(struct np_alert_rec *r, const struct np_alert *a,
 	r->active = clk->now_mono < a->active_until_ns;
 }
 
-static const char *const kind_words[] = { "port-scan", "syn-flood", NULL };
-static const unsigned kind_values[] = { NP_ALERT_PORT_SCAN, NP_ALERT_SYN_FLOOD };
+static const char *const kind_words[] = { "port-scan", "syn-flood", "udp-scan", "ack-scan",
+					  "fin-scan", "null-scan", "xmas-scan", "failed-conn",
+					  NULL };
+static const unsigned kind_values[] = { NP_ALERT_PORT_SCAN, NP_ALERT_SYN_FLOOD,
+					NP_ALERT_UDP_SCAN, NP_ALERT_ACK_SCAN, NP_ALERT_FIN_SCAN,
+					NP_ALERT_NULL_SCAN, NP_ALERT_XMAS_SCAN,
+					NP_ALERT_FAILED_CONN };
+_Static_assert(ARRAY_SIZE(kind_values) == NP_ALERT_KIND_MAX - 1, "a word per alert kind");
 
 #define R(m) NP_FIELD(struct np_alert_rec, m)
 
@@ -232,7 +248,7 @@ void np_alert_emit(struct np_query *q, const struct np_alert_rec *r,
 {
 	struct np_out *o = q->ctx->out;
 	const struct np_alert *a = &r->a;
-	bool flood = a->kind == NP_ALERT_SYN_FLOOD;
+	bool flood = a->kind == NP_ALERT_SYN_FLOOD, fail = a->kind == NP_ALERT_FAILED_CONN;
 	char buf[INET6_ADDRSTRLEN];
 	const char *dev;
 
@@ -247,10 +263,13 @@ void np_alert_emit(struct np_query *q, const struct np_alert_rec *r,
 	out_u64(o, A_HOSTS, a->hosts);
 	out_u64(o, A_RATE, r->rate);
 	out_u64(o, A_COUNT, a->syns);
-	if (flood) {
+	if (flood || fail)
 		out_u64(o, A_COMPLETED, a->completed);
+	/* Attempts of the last fail-timeout count as failed until they complete. */
+	if (fail)
+		out_u64(o, A_FAILED, a->syns > a->completed ? a->syns - a->completed : 0);
+	if (flood)
 		out_u64(o, A_SOURCES, r->sources);
-	}
 	out_u64(o, A_FIRST, a->first_ns + clk->mono_to_real);
 	out_u64(o, A_LAST, a->last_ns + clk->mono_to_real);
 	out_bool(o, A_ACTIVE, r->active);
@@ -262,7 +281,7 @@ void np_alert_emit(struct np_query *q, const struct np_alert_rec *r,
 enum { K_KIND, K_TOTAL, K_ACTIVE };
 
 static const struct np_col kind_cols[] = {
-	[K_KIND] = { "kind", "KIND", -10, NP_K_STR, NP_P_LABEL },
+	[K_KIND] = { "kind", "KIND", -11, NP_K_STR, NP_P_LABEL },
 	[K_TOTAL] = { "alerts_total", "ALERTS", 8, NP_K_COUNT, NP_P_COUNTER,
 		      "netprobe_alerts_total",
 		      "Alerts raised by the kernel since the security maps were created." },

@@ -20,7 +20,7 @@ void np_sec_config_defaults(struct np_sec_config *c);
  */
 int np_sec_config_read(struct np_ctx *ctx, struct np_sec_config *c);
 
-/* "port-scan", "syn-flood", or NULL. */
+/* "port-scan", "syn-flood", "udp-scan", ..., "failed-conn", or NULL. */
 const char *np_alert_kind_name(unsigned int kind);
 
 /* Every alert in np_alerts, oldest first. Free *out. -ENOENT if none pinned. */
@@ -57,7 +57,7 @@ extern const struct np_table np_alerts_table;
 extern const struct np_table np_alerts_watch_table;
 
 /* Columns of an alert row; open a table with them, then emit rows. */
-#define NP_ALERT_NCOLS	14
+#define NP_ALERT_NCOLS	15
 extern const struct np_col np_alert_cols[NP_ALERT_NCOLS];
 extern const int np_alert_ncols;
 /* Plain text: np_alert_cols with address columns of width w (at least their own). */

@@ -406,8 +406,10 @@ links_of() {
 
 @test "set security works on a config map that was never written (attach killed at config init)" {
 	np_in "$NS_A" attach a0 security >/dev/null
+	# A zeroed struct np_sec_config, whatever its size.
 	bpftool map update pinned "$NETPROBE_PIN_ROOT/maps/np_security_config" key 0 0 0 0 \
-		value $(printf '0 %.0s' $(seq 24))
+		value $(printf '0 %.0s' $(seq "$(bpftool -j map show pinned \
+			"$NETPROBE_PIN_ROOT/maps/np_security_config" | jq .bytes_value)"))
 	run np_in "$NS_A" -j set security syn-rate 200
 	[ "$status" -eq 0 ]
 	[ "$(jq .syn_rate <<<"$output")" -eq 200 ]

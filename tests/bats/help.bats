@@ -343,7 +343,7 @@ accepted() {
 	has "${OFFER['netprobe show drops proto ']}" tcp udp icmp icmpv6 ipv4 ipv6 arp
 	[ "${OFFER['netprobe show flows sort ']}" = "bytes last packets rtt" ]
 	[ "${OFFER['netprobe show vxlan sort ']}" = "bytes last packets" ]
-	[ "${OFFER['netprobe show alerts kind ']}" = "port-scan syn-flood" ]
+	[ "${OFFER['netprobe show alerts kind ']}" = "ack-scan failed-conn fin-scan null-scan port-scan syn-flood udp-scan xmas-scan" ]
 	has "${OFFER['netprobe show sockets state ']}" established syn-sent time-wait closed open
 	[ "${OFFER['netprobe watch sockets state ']}" = "${OFFER['netprobe show sockets state ']}" ]
 	[ "${OFFER['netprobe attach lo mode ']}" = "generic native" ]
