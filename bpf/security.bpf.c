@@ -278,6 +278,22 @@ struct pkt {
 };
 
 /*
+ * Where udp_repeat() leaves another source's repeats when that source's
+ * (src, dst, port) leaves this CPU's slot: sec_probe() counts them first.
+ */
+struct udp_due {
+	struct pkt p;
+	__u64 hits;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct udp_due);
+} udp_due SEC(".maps");
+
+/*
  * Fills p from a TCP segment with its whole 20-byte header, or from a UDP
  * datagram's ports (bpf/parse.bpf.h: VLAN tags, IPv4 options, IPv6
  * extension headers); -1 if neither. Later fragments carry no L4 header.
@@ -850,8 +866,9 @@ static __always_inline __u32 probe_kind(__u8 flags)
 /*
  * A UDP datagram to the (src, dst, port) this CPU counted last: true, and
  * it is counted later. Else *hits is what to count with it: the datagrams
- * passed over before, when they came from the same source (from another
- * source they are lost).
+ * passed over before, when they came from the same source; from another
+ * source, they go to udp_due, and sec_probe() counts them for it at once:
+ * none is lost.
  */
 static __always_inline bool udp_repeat(const struct pkt *p, __u64 *hits)
 {
@@ -869,7 +886,20 @@ static __always_inline bool udp_repeat(const struct pkt *p, __u64 *hits)
 		l->hits++;
 		return true;
 	}
-	*hits = l->k[0] == k[0] && l->k[1] == k[1] ? l->hits : 0;
+	if (l->k[0] == k[0] && l->k[1] == k[1]) {
+		*hits = l->hits;
+	} else if (l->hits) {
+		struct udp_due *d = bpf_map_lookup_elem(&udp_due, &zero);
+
+		if (d) {
+			__builtin_memcpy(d->p.src, l->k, 16);
+			__builtin_memcpy(d->p.dst, &l->k[2], 16);
+			d->p.dport = (__u16)l->k[4];
+			d->p.proto = IPPROTO_UDP;
+			d->p.ifindex = p->ifindex;
+			d->hits = l->hits;
+		}
+	}
 	__builtin_memcpy(l->k, k, sizeof(k));
 	l->hits = 0;
 	return false;
@@ -887,9 +917,20 @@ __noinline int sec_probe(const struct pkt *p, __u32 kind, __u64 extra, __u64 now
 	struct np_sec_config cfg;
 	bool scanning;
 
+	struct udp_due *due;
+	__u32 zero = 0;
+
 	if (!p)
 		return 0;
 	config_get(&cfg);
+	/* Another source's UDP repeats, passed over on this CPU: counted first. */
+	due = bpf_map_lookup_elem(&udp_due, &zero);
+	if (due && due->hits) {
+		__u64 h = due->hits;
+
+		due->hits = 0;
+		scan_probe(&due->p, NP_ALERT_UDP_SCAN, h - 1, &cfg, now);
+	}
 	scanning = scan_probe(p, kind, extra, &cfg, now);
 	return scanning;
 }
