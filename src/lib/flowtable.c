@@ -42,25 +42,15 @@ int np_flow_table_clear(int fd, __u64 *deleted)
 
 int np_flow_summary_read(struct np_ctx *ctx, __u64 entries, struct np_flow_summary *s)
 {
-	struct np_flow_stats user = {};
-	__u32 slot;
 	__u64 gone;
-	int fd, err;
+	int err;
 
 	memset(s, 0, sizeof(*s));
 	s->entries = entries;
-	err = np_map_max_entries(ctx, "np_flows", &s->max_entries);
-	if (err)
-		return err;
-	fd = np_map_open(ctx, "np_flow_stats");
-	if (fd < 0)
-		return fd;
-	slot = NP_FLOW_STATS_KERNEL;
-	err = np_percpu_sum(fd, &slot, (__u64 *)&s->kernel, sizeof(s->kernel) / sizeof(__u64));
-	slot = NP_FLOW_STATS_USER;
-	err = err ?: np_percpu_sum(fd, &slot, (__u64 *)&user, sizeof(user) / sizeof(__u64));
-	close(fd);
-	s->deleted = user.deleted;
+	err = np_table_stats_read(ctx, "np_flows", "np_flow_stats", NP_FLOW_STATS_KERNEL,
+				  NP_FLOW_STATS_USER, sizeof(struct np_flow_stats),
+				  offsetof(struct np_flow_stats, deleted), &s->max_entries,
+				  &s->kernel, &s->deleted);
 	gone = s->deleted + s->entries;
 	/* Entries a user-space writer added (bench/) were never "inserted". */
 	s->evictions = s->kernel.inserts > gone ? s->kernel.inserts - gone : 0;

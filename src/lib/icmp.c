@@ -160,25 +160,15 @@ bool np_icmp_sel_match(const struct np_icmp_sel *sel, __u8 family, __u8 type, __
 
 int np_icmp_summary_read(struct np_ctx *ctx, __u64 entries, struct np_icmp_summary *s)
 {
-	struct np_icmp_stats user = {};
-	__u32 slot;
 	__u64 gone;
-	int fd, err;
+	int err;
 
 	memset(s, 0, sizeof(*s));
 	s->entries = entries;
-	err = np_map_max_entries(ctx, "np_icmp_errors", &s->max_entries);
-	if (err)
-		return err;
-	fd = np_map_open(ctx, "np_icmp_stats");
-	if (fd < 0)
-		return fd;
-	slot = NP_ICMP_STATS_KERNEL;
-	err = np_percpu_sum(fd, &slot, (__u64 *)&s->kernel, sizeof(s->kernel) / sizeof(__u64));
-	slot = NP_ICMP_STATS_USER;
-	err = err ?: np_percpu_sum(fd, &slot, (__u64 *)&user, sizeof(user) / sizeof(__u64));
-	close(fd);
-	s->deleted = user.deleted;
+	err = np_table_stats_read(ctx, "np_icmp_errors", "np_icmp_stats", NP_ICMP_STATS_KERNEL,
+				  NP_ICMP_STATS_USER, sizeof(struct np_icmp_stats),
+				  offsetof(struct np_icmp_stats, deleted), &s->max_entries,
+				  &s->kernel, &s->deleted);
 	gone = s->deleted + s->entries;
 	s->evictions = s->kernel.inserts > gone ? s->kernel.inserts - gone : 0;
 	return err;

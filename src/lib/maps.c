@@ -465,6 +465,28 @@ int np_percpu_sum(int map_fd, const void *key, __u64 *sum, int n_u64)
 	return err;
 }
 
+int np_table_stats_read(struct np_ctx *ctx, const char *table, const char *stats, __u32 kslot,
+			__u32 uslot, size_t value_size, size_t deleted_off, __u32 *max_entries,
+			void *kernel, __u64 *deleted)
+{
+	__u64 user[16] = { 0 };
+	int fd, err;
+
+	if (value_size > sizeof(user))
+		return -EINVAL;
+	err = np_map_max_entries(ctx, table, max_entries);
+	if (err)
+		return err;
+	fd = np_map_open(ctx, stats);
+	if (fd < 0)
+		return fd;
+	err = np_percpu_sum(fd, &kslot, kernel, value_size / sizeof(__u64));
+	err = err ?: np_percpu_sum(fd, &uslot, user, value_size / sizeof(__u64));
+	close(fd);
+	*deleted = user[deleted_off / sizeof(__u64)];
+	return err;
+}
+
 int np_percpu_zero(int map_fd, const void *key, size_t value_size)
 {
 	int ncpus = libbpf_num_possible_cpus();

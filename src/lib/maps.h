@@ -61,6 +61,15 @@ int np_percpu_slot_add(struct np_ctx *ctx, const char *map, __u32 slot, size_t v
 
 /* The max_entries of the pinned map name. 0 or -errno. */
 int np_map_max_entries(struct np_ctx *ctx, const char *name, __u32 *max);
+/*
+ * The bookkeeping of a bounded table whose per-CPU array stats counts in
+ * slot kslot for the programs and uslot for user space (values of
+ * value_size bytes, __u64 counters): *max_entries is table's size, kernel
+ * gets kslot's sums, *deleted the user slot's counter at deleted_off.
+ */
+int np_table_stats_read(struct np_ctx *ctx, const char *table, const char *stats, __u32 kslot,
+			__u32 uslot, size_t value_size, size_t deleted_off, __u32 *max_entries,
+			void *kernel, __u64 *deleted);
 /* Sets every CPU's copy of key's value (value_size bytes) to zero. 0 or -errno. */
 int np_percpu_zero(int map_fd, const void *key, size_t value_size);
 
