@@ -305,13 +305,14 @@ tshark_tcp_flags() {
 	run np_in "$NODE1" -j show vxlan flows
 	jq -e 'all(.[]; (.proto == "tcp") == has("tcp_flags"))' <<<"$output"
 	# The same inner flow in show flows (pod side) has the same keys, of the
-	# same types: only the hook's and the tunnel's own keys differ.
+	# same types: only the hook's (handshake times included) and the tunnel's
+	# own keys differ.
 	run np_in "$NODE1" -j show flows dev veth1 proto tcp sport 40000
 	[ "$status" -eq 0 ]
 	sf=$(jq -c '.[0]' <<<"$output")
 	echo "show flows: $sf"; echo "show vxlan flows: $vf"
 	jq -e -n --argjson a "$sf" --argjson b "$vf" '
-		(($a | keys) - ($b | keys)) == ["fragments", "hook", "truncated"] and
+		(($a | keys) - ($b | keys)) == ["fragments", "hook", "rtt_ack_us", "rtt_synack_us", "rtt_us", "truncated"] and
 		(($b | keys) - ($a | keys)) == ["outer_dst", "outer_src", "type", "vni"] and
 		all($a | keys[] | select(in($b)); ($a[.] | type) == ($b[.] | type)) and
 		($a.tcp_flags | type) == "string" and
