@@ -376,7 +376,8 @@ static int sort_nodes(struct graph *g)
 	}
 	for (int i = 0; i < g->nnodes; i++)
 		tmp[i].n = g->nodes[i], tmp[i].old = i;
-	qsort(tmp, g->nnodes, sizeof(*tmp), by_label);
+	if (g->nnodes)
+		qsort(tmp, g->nnodes, sizeof(*tmp), by_label);
 	for (int i = 0; i < g->nnodes; i++) {
 		g->nodes[i] = tmp[i].n;
 		newpos[tmp[i].old] = i;
@@ -435,7 +436,8 @@ int cmd_show_graph(struct np_ctx *ctx, int argc, char **argv)
 	err = np_flow_table_walk(fd, on_flow, &g);
 	close(fd);
 	np_query_end(&g.q);
-	if (!err && !(err = sort_nodes(&g)))
+	/* qsort_r() wants an array, even of nothing. */
+	if (!err && !(err = sort_nodes(&g)) && g.nedges)
 		qsort_r(g.edges, g.nedges, sizeof(*g.edges), by_bytes, &g);
 	if (err) {
 		err = np_err(ctx, err == -ENOMEM ? "out of memory" : "cannot read the flow table: %s",

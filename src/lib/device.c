@@ -681,7 +681,8 @@ int np_dev_link_speed(const char *dev, __u64 *bps)
 	close(fd);
 	if (err)
 		return err;
-	mbps = ethtool_cmd_speed(&cmd);
+	/* ethtool_cmd_speed() shifts an int: undefined for SPEED_UNKNOWN's 0xffff. */
+	mbps = (__u32)cmd.speed_hi << 16 | cmd.speed;
 	if (!mbps || mbps == (__u32)SPEED_UNKNOWN)
 		return -ENODATA;
 	*bps = (__u64)mbps * 1000000;
