@@ -11,34 +11,20 @@ Each frame is repeated a few times (counts differ per row). The bytes are
 made here by hand (struct), so that tshark, reading the file, is an
 independent decoder of them. Run: mkerrors.py > errors.pcap
 """
+import os
 import struct
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pcapgen import addr, csum, numbered, pcap  # noqa: E402
 
 MAC_D = bytes.fromhex("02000000000b")
 MAC_S = bytes.fromhex("02000000000a")
 
 
-def a4(s):
-    return bytes(int(x) for x in s.split("."))
-
-
-def a6(s):
-    import ipaddress
-    return ipaddress.IPv6Address(s).packed
-
-
-L4, S4, S4B, R4, R4B = (a4("10.1.2.3"), a4("203.0.113.9"), a4("203.0.113.10"),
-                        a4("192.0.2.1"), a4("198.51.100.7"))
-L6, S6, R6 = a6("2001:db8::1"), a6("2001:db8:1::9"), a6("2001:db8:ff::1")
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
+L4, S4, S4B, R4, R4B = (addr("10.1.2.3"), addr("203.0.113.9"), addr("203.0.113.10"),
+                        addr("192.0.2.1"), addr("198.51.100.7"))
+L6, S6, R6 = addr("2001:db8::1"), addr("2001:db8:1::9"), addr("2001:db8:ff::1")
 
 
 def eth(etype, payload, vlan=None):
@@ -159,7 +145,4 @@ add(2, v6(L6, S6, 135, 0, b"\0" * 4, S6))
 add(2, v6(S6, L6, 136, 0, struct.pack("!I", 0x60000000), S6))
 add(1, v6(R6, L6, 134, 0, struct.pack("!BBH", 64, 0, 1800), b"\0" * 8))
 
-out = sys.stdout.buffer
-out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-for i, f in enumerate(frames):
-    out.write(struct.pack("<IIII", 1700000000 + i, 0, len(f), len(f)) + f)
+sys.stdout.buffer.write(pcap(numbered(frames, 1700000000)))

@@ -15,26 +15,11 @@ import os
 import struct
 import sys
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pcapgen import addr, csum, l4_csum, numbered, pcap  # noqa: E402
+
 O_MAC_D, O_MAC_S = bytes.fromhex("02000000000b"), bytes.fromhex("02000000000a")
 I_MAC_D, I_MAC_S = bytes.fromhex("02000000c002"), bytes.fromhex("02000000c001")
-
-
-def v4(s):
-    return bytes(int(x) for x in s.split("."))
-
-
-def v6(s):
-    import ipaddress
-    return ipaddress.IPv6Address(s).packed
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def eth(etype, payload, dst=O_MAC_D, src=O_MAC_S):
@@ -43,21 +28,12 @@ def eth(etype, payload, dst=O_MAC_D, src=O_MAC_S):
 
 def ipv4(src, dst, proto, payload):
     h = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 0x4242, 0x4000, 64, proto, 0,
-                    v4(src), v4(dst))
+                    addr(src), addr(dst))
     return h[:10] + struct.pack("!H", csum(h)) + h[12:] + payload
 
 
 def ipv6(src, dst, nh, payload):
-    return struct.pack("!IHBB16s16s", 0x60000000, len(payload), nh, 64, v6(src), v6(dst)) + payload
-
-
-def l4_csum(proto, src, dst, seg):
-    """The TCP/UDP/ICMPv6 checksum over the pseudo-header of src/dst (packed)."""
-    if len(src) == 4:
-        ph = src + dst + struct.pack("!BBH", 0, proto, len(seg))
-    else:
-        ph = src + dst + struct.pack("!IxxxB", len(seg), proto)
-    return csum(ph + seg) or 0xFFFF
+    return struct.pack("!IHBB16s16s", 0x60000000, len(payload), nh, 64, addr(src), addr(dst)) + payload
 
 
 def udp(sport, dport, data, src=None, dst=None, check="ok"):
@@ -65,7 +41,7 @@ def udp(sport, dport, data, src=None, dst=None, check="ok"):
     seg = struct.pack("!HHHH", sport, dport, 8 + len(data), 0) + data
     if check == "zero":
         return seg
-    c = l4_csum(17, src, dst, seg)
+    c = l4_csum(src, dst, 17, seg) or 0xFFFF  # 0 means none in UDP
     if check == "bad":
         c = (c % 0xFFFF) + 1
     return seg[:6] + struct.pack("!H", c) + seg[8:]
@@ -81,7 +57,7 @@ def icmp_echo(ident, seq, data=b"netprobe"):
 
 
 def arp_request(spa, tpa):
-    return struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, I_MAC_S, v4(spa), b"\0" * 6, v4(tpa))
+    return struct.pack("!HHBBH6s4s6s4s", 1, 0x0800, 6, 4, 1, I_MAC_S, addr(spa), b"\0" * 6, addr(tpa))
 
 
 def geneve(vni, proto, payload, opts=b"", oam=False, crit=False, ver=0):
@@ -100,23 +76,16 @@ def inner_eth(etype, payload):
     return eth(etype, payload, I_MAC_D, I_MAC_S)
 
 
-def pcap(frames):
-    out = struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1)
-    for i, f in enumerate(frames):
-        out += struct.pack("<IIII", 1764547200 + i, 0, len(f), len(f)) + f
-    return out
-
-
 A, B = "192.168.50.1", "192.168.50.2"
 A6, B6 = "fd00:50::1", "fd00:50::2"
 
 
 def gen4(src, dst, g, check="zero", dport=6081):
-    return eth(0x0800, ipv4(src, dst, 17, udp(49152, dport, g, v4(src), v4(dst), check)))
+    return eth(0x0800, ipv4(src, dst, 17, udp(49152, dport, g, addr(src), addr(dst), check)))
 
 
 def gen6(src, dst, g, check="ok"):
-    return eth(0x86DD, ipv6(src, dst, 17, udp(49153, 6081, g, v6(src), v6(dst), check)))
+    return eth(0x86DD, ipv6(src, dst, 17, udp(49153, 6081, g, addr(src), addr(dst), check)))
 
 
 def geneve_frames():
@@ -138,7 +107,7 @@ def geneve_frames():
     # unknown protocol type (counted in the tunnel, no inner flow).
     f.append(gen4(A, B, geneve(9, 0x0800, ipv4("10.0.9.1", "10.0.9.2", 1, icmp_echo(7, 1)))))
     f.append(gen4(A, B, geneve(9, 0x86DD, ipv6("fd00:9::1", "fd00:9::2", 17, udp(
-        1000, 2000, b"v6" * 10, v6("fd00:9::1"), v6("fd00:9::2"))))))
+        1000, 2000, b"v6" * 10, addr("fd00:9::1"), addr("fd00:9::2"))))))
     f.append(gen4(A, B, geneve(9, 0x1234, b"\xee" * 20)))
     # An IPv6 underlay (the UDP checksum is mandatory there): VNI 11, inner IPv6 TCP.
     f.append(gen6(A6, B6, geneve(11, 0x6558, inner_eth(0x86DD, ipv6(
@@ -167,14 +136,14 @@ def ipip_frames():
     f.append(eth(0x0800, ipv4(C, D, 4, i4("10.244.1.2", "10.244.2.3", 1, icmp_echo(9, 1)))))
     # IPv6 in IPv4 (protocol 41) and IPv4 in IPv6.
     f.append(eth(0x0800, ipv4(C, E, 41, ipv6("fd00:1::2", "fd00:2::3", 17, udp(
-        5000, 53, b"z" * 30, v6("fd00:1::2"), v6("fd00:2::3"))))))
+        5000, 53, b"z" * 30, addr("fd00:1::2"), addr("fd00:2::3"))))))
     f.append(eth(0x86DD, ipv6("fd00:60::1", "fd00:60::2", 4, i4("10.244.1.2", "10.244.3.4", 17,
                                                                 udp(6000, 7000, b"w" * 12, check="zero")))))
     # Counted apart: an inner header of 10 bytes; an IPv6 header behind protocol 4.
     f.append(eth(0x0800, ipv4(C, D, 4, i4("10.244.1.2", "10.244.2.3", 6, b"")[:10])))
     f.append(eth(0x0800, ipv4(C, D, 4, ipv6("fd00:1::2", "fd00:2::3", 59, b""))))
     # No tunnel: plain UDP between the same hosts.
-    f.append(eth(0x0800, ipv4(C, D, 17, udp(1, 2, b"plain", v4(C), v4(D)))))
+    f.append(eth(0x0800, ipv4(C, D, 17, udp(1, 2, b"plain", addr(C), addr(D)))))
     return f
 
 
@@ -182,7 +151,7 @@ def main():
     d = sys.argv[1] if len(sys.argv) > 1 else "."
     for name, frames in (("geneve.pcap", geneve_frames()), ("ipip.pcap", ipip_frames())):
         with open(os.path.join(d, name), "wb") as fh:
-            fh.write(pcap(frames))
+            fh.write(pcap(numbered(frames, 1764547200)))
 
 
 if __name__ == "__main__":

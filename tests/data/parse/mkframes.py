@@ -6,8 +6,12 @@ a few deep frames cut at every header boundary and one byte inside every
 header. The bytes are made here by hand (struct), so that tshark, reading
 the file, is an independent decoder of them. Run: mkframes.py > frames.pcap
 """
+import os
 import struct
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pcapgen import csum, numbered, pcap  # noqa: E402
 
 MAC_D = bytes.fromhex("02000000000b")
 MAC_S = bytes.fromhex("02000000000a")
@@ -21,15 +25,6 @@ def eth(etype, payload, tags=()):
     for tpid, vid in tags:
         h += struct.pack("!HH", tpid, vid)
     return h + struct.pack("!H", etype) + payload
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
 
 
 def ipv4(proto, payload, opts=b"", frag=0, mf=False, tot=None):
@@ -146,7 +141,4 @@ for f, bounds in deep:
         if 14 <= n < len(f):
             frames.append(f[:n])
 
-out = sys.stdout.buffer
-out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-for i, f in enumerate(frames):
-    out.write(struct.pack("<IIII", 1700000000 + i, 0, len(f), len(f)) + f)
+sys.stdout.buffer.write(pcap(numbered(frames, 1700000000)))

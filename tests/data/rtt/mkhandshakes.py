@@ -13,8 +13,12 @@ is an independent judge of the delays (tcp.analysis.initial_rtt). No rtt is
 within 2 ms of a bucket bound of netprobe_tcp_handshake_seconds (2.5, 5,
 10, 25, 50, 100, 250 ms). Run: mkhandshakes.py > handshakes.pcap
 """
+import os
 import struct
 import sys
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+from pcapgen import addr, csum, l4_csum, pcap  # noqa: E402
 
 MAC_C = bytes.fromhex("02000000c001")
 MAC_S = bytes.fromhex("02000000c002")
@@ -31,30 +35,6 @@ HANDSHAKES = [
     ("2001:db8::11", "2001:db8:1::20", 20.0, 10.0),
     ("2001:db8::12", "2001:db8:1::21", 110.0, 30.0),
 ]
-
-
-def addr(a):
-    if ":" in a:
-        import ipaddress
-        return ipaddress.IPv6Address(a).packed
-    return bytes(int(x) for x in a.split("."))
-
-
-def csum(b):
-    if len(b) % 2:
-        b += b"\0"
-    s = sum(struct.unpack("!%dH" % (len(b) // 2), b))
-    while s >> 16:
-        s = (s & 0xFFFF) + (s >> 16)
-    return ~s & 0xFFFF
-
-
-def l4_csum(src, dst, proto, seg):
-    if len(src) == 4:
-        pseudo = src + dst + struct.pack("!BBH", 0, proto, len(seg))
-    else:
-        pseudo = src + dst + struct.pack("!IxxxB", len(seg), proto)
-    return csum(pseudo + seg)
 
 
 def tcp(src, dst, sport, dport, seq, ack, flags, data=b""):
@@ -121,8 +101,8 @@ c, s = addr("192.0.2.32"), addr("198.51.100.32")
 packets.append((t + 0.1, frame(c, s, 17, udp(c, s, 41002, 53, b"q" * 20), True)))
 packets.append((t + 0.11, frame(s, c, 17, udp(s, c, 53, 41002, b"r" * 40), False)))
 
-out = sys.stdout.buffer
-out.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+records = []
 for t, f in sorted(packets, key=lambda p: p[0]):
     us = round(t * 1e6)
-    out.write(struct.pack("<IIII", T0 + us // 1000000, us % 1000000, len(f), len(f)) + f)
+    records.append((T0 + us // 1000000, us % 1000000, f))
+sys.stdout.buffer.write(pcap(records))
