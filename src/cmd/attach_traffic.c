@@ -66,10 +66,45 @@ static int flow_table_size(struct np_ctx *ctx, const struct np_attach_args *args
 	return 0;
 }
 
+/* The program of skel that runs at hook. */
+static struct bpf_program *hook_prog(struct np_traffic *skel, const struct np_dev_hook *hook)
+{
+	if (hook->kind == NP_KIND_XDP)
+		return skel->progs.np_xdp;
+	if (hook->kind == NP_KIND_TC_INGRESS)
+		return skel->progs.np_tc_ingress;
+	return skel->progs.np_tc_egress;
+}
+
+/* Attaches the programs of skel at the hooks of probe self on args->dev. */
+static int attach_hooks(struct np_ctx *ctx, const struct np_attach_args *args,
+			struct np_traffic *skel, const struct np_probe *self)
+{
+	np_for_each_probe_hook(self, hook) {
+		struct np_dev_result res;
+		int err;
+
+		err = np_dev_hook_attach(ctx, &args->dev, hook, bpf_program__fd(hook_prog(skel, hook)),
+					 &res);
+		if (err)
+			return err;
+		if (hook->kind == NP_KIND_XDP && !res.existed && res.mode == NP_XDP_GENERIC)
+			np_info(ctx, "%s: XDP runs in generic mode", args->dev.dev);
+	}
+	return 0;
+}
+
+/*
+ * Opens and loads the programs of self's hooks, with the maps pinned or
+ * made: each device has programs of its own (np_raw_ip), and the verifier
+ * takes a third of a second for each, so the others are not loaded.
+ */
 static int traffic_open_load(struct np_ctx *ctx, const struct np_attach_args *args,
-			     __u32 flow_entries, struct np_traffic **out)
+			     const struct np_probe *self, __u32 flow_entries,
+			     struct np_traffic **out)
 {
 	LIBBPF_OPTS(bpf_object_open_opts, opts);
+	struct bpf_program *prog;
 	char maps[PATH_MAX];
 	struct np_traffic *skel;
 	int err;
@@ -79,6 +114,10 @@ static int traffic_open_load(struct np_ctx *ctx, const struct np_attach_args *ar
 	if (!skel)
 		return np_err(ctx, "cannot open the traffic programs: %s", strerror(errno));
 	skel->rodata->np_raw_ip = has_no_link_header(args->dev.dev);
+	bpf_object__for_each_program(prog, skel->obj)
+		bpf_program__set_autoload(prog, false);
+	np_for_each_probe_hook(self, hook)
+		bpf_program__set_autoload(hook_prog(skel, hook), true);
 	err = bpf_map__set_max_entries(skel->maps.np_flows, flow_entries);
 	err = np_skel_loaded(ctx, err ?: np_traffic__load(skel), skel->maps.np_meta, "traffic");
 	if (err) {
@@ -86,30 +125,6 @@ static int traffic_open_load(struct np_ctx *ctx, const struct np_attach_args *ar
 		return err;
 	}
 	*out = skel;
-	return 0;
-}
-
-/* Attaches the programs of skel at the hooks of probe self on args->dev. */
-static int attach_hooks(struct np_ctx *ctx, const struct np_attach_args *args,
-			struct np_traffic *skel, const struct np_probe *self)
-{
-	np_for_each_probe_hook(self, hook) {
-		struct bpf_program *prog;
-		struct np_dev_result res;
-		int err;
-
-		if (hook->kind == NP_KIND_XDP)
-			prog = skel->progs.np_xdp;
-		else if (hook->kind == NP_KIND_TC_INGRESS)
-			prog = skel->progs.np_tc_ingress;
-		else
-			prog = skel->progs.np_tc_egress;
-		err = np_dev_hook_attach(ctx, &args->dev, hook, bpf_program__fd(prog), &res);
-		if (err)
-			return err;
-		if (hook->kind == NP_KIND_XDP && !res.existed && res.mode == NP_XDP_GENERIC)
-			np_info(ctx, "%s: XDP runs in generic mode", args->dev.dev);
-	}
 	return 0;
 }
 
@@ -158,7 +173,7 @@ static int traffic_attach(struct np_ctx *ctx, const struct np_attach_args *args,
 		}
 		return err;
 	}
-	err = traffic_open_load(ctx, args, flow_entries, &skel);
+	err = traffic_open_load(ctx, args, self, flow_entries, &skel);
 	if (err)
 		return err;
 	err = attach_hooks(ctx, args, skel, self);
