@@ -184,10 +184,7 @@ send_traffic() {
 	in_ns "$NS_A" ping -c 3 -i 0.01 -q 10.77.0.2 >/dev/null
 	port=$(np_free_port "$NS_B" tcp)
 	# The collector: a TCP sink; tshark reads the stream as IPFIX.
-	np_bg "$BATS_TEST_TMPDIR/tcpdump.log" nsenter --net="/run/netns/$NS_B" \
-		tcpdump -i lo -U --immediate-mode -n -w "$pcap" tcp port "$port"
-	local dump=$NP_BG_PID
-	np_wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/tcpdump.log"
+	np_cap_start "$NS_B" lo "$pcap" tcp port "$port"
 	np_bg "$BATS_TEST_TMPDIR/sink.log" nsenter --net="/run/netns/$NS_B" \
 		socat -u TCP-LISTEN:"$port",reuseaddr OPEN:/dev/null
 	np_wait_for 10 bash -c "[ -n \"\$(nsenter --net=/run/netns/$NS_B ss -Hltn 'sport = :$port')\" ]"
@@ -195,7 +192,7 @@ send_traffic() {
 	[ "$status" -eq 0 ]
 	local report="$output" flows
 	flows=$(np_in "$NS_B" -j show flows)
-	np_stop "$dump"
+	np_cap_stop
 	[ "$(jq -r .transport <<<"$report")" = tcp ]
 	# Template 258 for the flows show flows k8s names an end of (a pod, a
 	# service, a node: B's own address is the node's), 256 for the others.

@@ -30,17 +30,14 @@ pairs_tshark() {
 
 # traffic: pings and UDP from two addresses of A to B, with b0 captured.
 traffic() {
-	np_bg "$BATS_TEST_TMPDIR/tcpdump.log" nsenter --net="/run/netns/$NS_B" \
-		tcpdump -i b0 -U --immediate-mode -n -w "$BATS_TEST_TMPDIR/b0.pcap"
-	local dump=$NP_BG_PID
-	np_wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/tcpdump.log"
+	np_cap_start "$NS_B" b0 "$BATS_TEST_TMPDIR/b0.pcap"
 	in_ns "$NS_A" ping -c 5 -i 0.01 -q 10.77.0.2 >/dev/null
 	in_ns "$NS_A" ping -c 3 -i 0.01 -s 500 -q -I 10.77.0.11 10.77.0.2 >/dev/null
 	for i in $(seq 7); do
 		echo "datagram $i" | in_ns "$NS_A" socat -u - UDP:10.77.0.2:7001,sourceport=40001
 	done
 	sleep 0.3
-	np_stop "$dump"
+	np_cap_stop
 }
 
 @test "show graph: each edge equals tshark's packets and bytes of its address pair; DOT that Graphviz parses says the same" {

@@ -131,31 +131,45 @@ np_prom_plain() {
 	sed -E 's/,?pin_netns="[0-9]+"//; s/\{\}//'
 }
 
-# Three namespaces in a line, C - R - S, R forwarding between 10.79.1.0/24
-# (c0 .1, r0 .2) and 10.79.2.0/24 (r1 .2, s0 .1). IPv6 off: no stray frames.
+# three_netns [ipv6]: three namespaces in a line, C - R - S, R forwarding
+# between 10.79.1.0/24 (c0 .1, r0 .2) and 10.79.2.0/24 (r1 .2, s0 .1). IPv6
+# off (no stray frames), or with "ipv6" on too: fd00:1::/64 and fd00:2::/64
+# with the same host numbers, no DAD, no router solicitations.
 three_netns() {
+	local v6="${1:-}" ns l
 	# np_netns records the name for teardown: not in a $(subshell).
 	np_netns np-c >/dev/null
 	np_netns np-r >/dev/null
 	np_netns np-s >/dev/null
 	NS_C="np-c-$NP_SUFFIX" NS_R="np-r-$NP_SUFFIX" NS_S="np-s-$NP_SUFFIX"
+	if [ "$v6" = ipv6 ]; then
+		for ns in "$NS_C" "$NS_R" "$NS_S"; do
+			ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0 \
+				net.ipv6.conf.default.router_solicitations=0
+		done
+	fi
 	ip link add c0 netns "$NS_C" type veth peer name r0 netns "$NS_R"
 	ip link add r1 netns "$NS_R" type veth peer name s0 netns "$NS_S"
-	for ns in "$NS_C" "$NS_R" "$NS_S"; do
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.disable_ipv6=1
-	done
+	if [ "$v6" != ipv6 ]; then
+		for ns in "$NS_C" "$NS_R" "$NS_S"; do
+			ip netns exec "$ns" sysctl -qw net.ipv6.conf.all.disable_ipv6=1 \
+				net.ipv6.conf.default.disable_ipv6=1
+		done
+	fi
 	ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1
-	ip -n "$NS_C" addr add 10.79.1.1/24 dev c0
-	ip -n "$NS_R" addr add 10.79.1.2/24 dev r0
-	ip -n "$NS_R" addr add 10.79.2.2/24 dev r1
-	ip -n "$NS_S" addr add 10.79.2.1/24 dev s0
-	for l in "$NS_C c0" "$NS_R r0" "$NS_R r1" "$NS_S s0"; do
+	[ "$v6" != ipv6 ] || ip netns exec "$NS_R" sysctl -qw net.ipv6.conf.all.forwarding=1
+	for l in "$NS_C c0 10.79.1.1 fd00:1::1" "$NS_R r0 10.79.1.2 fd00:1::2" \
+		"$NS_R r1 10.79.2.2 fd00:2::2" "$NS_S s0 10.79.2.1 fd00:2::1"; do
 		set -- $l
+		ip -n "$1" addr add "$3/24" dev "$2"
+		[ "$v6" != ipv6 ] || ip -n "$1" addr add "$4/64" dev "$2" nodad
 		ip -n "$1" link set "$2" up
 	done
 	ip -n "$NS_C" route add default via 10.79.1.2
 	ip -n "$NS_S" route add default via 10.79.2.2
+	[ "$v6" = ipv6 ] || return 0
+	ip -n "$NS_C" -6 route add default via fd00:1::2
+	ip -n "$NS_S" -6 route add default via fd00:2::2
 }
 
 # An nft counter at each inet hook of NS (priority 0), the oracle for netprobe.
@@ -181,6 +195,32 @@ np_bg() {
 	"$@" >"$log" 2>&1 3>&- &
 	NP_BG_PID=$!
 	NP_PIDS+=("$NP_BG_PID")
+}
+
+# np_cap_start NS DEV FILE [TCPDUMP-ARGS...]: capture DEV in NS's namespace
+# into FILE (tcpdump's messages in FILE.err) until np_cap_stop; returns once
+# tcpdump listens. Teardown ends it if a test does not. Immediate mode has
+# fixed-size ring frames: "-s 128" in the arguments makes room for bursts.
+np_cap_start() {
+	local ns="$1" dev="$2"
+	NP_CAP="$3"
+	shift 3
+	: >"$NP_CAP.err"
+	# nsenter execs tcpdump: $! is tcpdump itself, so the signal reaches it.
+	nsenter --net="/run/netns/$ns" tcpdump -i "$dev" -nn -U --immediate-mode \
+		-w "$NP_CAP" "$@" 2>"$NP_CAP.err" 3>&- &
+	NP_CAP_PID=$!
+	NP_PIDS+=("$NP_CAP_PID")
+	np_wait_for 5 grep -q 'listening on' "$NP_CAP.err"
+}
+
+# np_cap_stop: end np_cap_start's capture with all it saw written out; fails
+# if the kernel dropped a packet of it: an oracle that missed packets is none.
+np_cap_stop() {
+	sleep 0.3
+	kill -INT "$NP_CAP_PID"
+	timeout 10 tail --pid="$NP_CAP_PID" -f /dev/null
+	grep -q '^0 packets dropped by kernel' "$NP_CAP.err"
 }
 
 # np_stop PID: stop one process np_bg started (SIGTERM) and wait until it is

@@ -204,40 +204,16 @@ replay_errors() {
 	diff "$t" <(np_rows "$NS_B" b1)
 }
 
-# icmp_topology: C - R - S as three_netns, with IPv6 too (fd00:1::/64 and
-# fd00:2::/64, no DAD), R's link to S at MTU 1280, and no ICMP rate limits
-# (every error the probes ask for is sent).
+# icmp_topology: three_netns with IPv6, R's link to S at MTU 1280, and no
+# ICMP rate limits (every error the probes ask for is sent).
 icmp_topology() {
-	np_netns np-c >/dev/null
-	np_netns np-r >/dev/null
-	np_netns np-s >/dev/null
-	NS_C="np-c-$NP_SUFFIX" NS_R="np-r-$NP_SUFFIX" NS_S="np-s-$NP_SUFFIX"
+	local ns
+	three_netns ipv6
 	for ns in "$NS_C" "$NS_R" "$NS_S"; do
-		ip netns exec "$ns" sysctl -qw net.ipv6.conf.default.accept_dad=0 \
-			net.ipv6.conf.default.router_solicitations=0 net.ipv4.icmp_ratelimit=0 \
-			net.ipv6.icmp.ratelimit=0
+		ip netns exec "$ns" sysctl -qw net.ipv4.icmp_ratelimit=0 net.ipv6.icmp.ratelimit=0
 	done
-	ip link add c0 netns "$NS_C" type veth peer name r0 netns "$NS_R"
-	ip link add r1 netns "$NS_R" type veth peer name s0 netns "$NS_S"
-	ip netns exec "$NS_R" sysctl -qw net.ipv4.ip_forward=1 net.ipv6.conf.all.forwarding=1
-	ip -n "$NS_C" addr add 10.79.1.1/24 dev c0
-	ip -n "$NS_C" addr add fd00:1::1/64 dev c0 nodad
-	ip -n "$NS_R" addr add 10.79.1.2/24 dev r0
-	ip -n "$NS_R" addr add fd00:1::2/64 dev r0 nodad
-	ip -n "$NS_R" addr add 10.79.2.2/24 dev r1
-	ip -n "$NS_R" addr add fd00:2::2/64 dev r1 nodad
-	ip -n "$NS_S" addr add 10.79.2.1/24 dev s0
-	ip -n "$NS_S" addr add fd00:2::1/64 dev s0 nodad
 	ip -n "$NS_R" link set r1 mtu 1280
 	ip -n "$NS_S" link set s0 mtu 1280
-	for l in "$NS_C c0" "$NS_R r0" "$NS_R r1" "$NS_S s0"; do
-		set -- $l
-		ip -n "$1" link set "$2" up
-	done
-	ip -n "$NS_C" route add default via 10.79.1.2
-	ip -n "$NS_S" route add default via 10.79.2.2
-	ip -n "$NS_C" -6 route add default via fd00:1::2
-	ip -n "$NS_S" -6 route add default via fd00:2::2
 }
 
 # snmp_icmp NS: the namespace's ICMP counters by type, a "NAME VALUE" line
@@ -311,10 +287,7 @@ live_errors() {
 	icmp_topology
 	CLOSED=$(np_free_port "$NS_S" udp)
 	np_in "$NS_C" attach c0 >/dev/null
-	np_bg "$BATS_TEST_TMPDIR/tcpdump.log" nsenter --net="/run/netns/$NS_C" \
-		tcpdump -i c0 -U --immediate-mode -n -w "$BATS_TEST_TMPDIR/c0.pcap"
-	local dump=$NP_BG_PID
-	np_wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/tcpdump.log"
+	np_cap_start "$NS_C" c0 "$BATS_TEST_TMPDIR/c0.pcap"
 	snmp_icmp "$NS_C" >"$BATS_TEST_TMPDIR/snmp0"
 	in_ns "$NS_C" ping -"$1" -c 3 -i 0.2 -W 1 -q "$SRV" >/dev/null
 	in_ns "$NS_C" ping -"$1" -c 2 -i 0.2 -W 1 -q -t 1 "$SRV" >/dev/null || true
@@ -322,7 +295,7 @@ live_errors() {
 	sleep 0.3
 	snmp_icmp "$NS_C" >"$BATS_TEST_TMPDIR/snmp1"
 	np_in "$NS_C" -j show icmp >"$BATS_TEST_TMPDIR/counts.json"
-	np_stop "$dump"
+	np_cap_stop
 	python3 "$ORACLE" "$BATS_TEST_TMPDIR/c0.pcap" 10.79.1.1 fd00:1::1 >"$BATS_TEST_TMPDIR/tshark"
 }
 

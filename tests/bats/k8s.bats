@@ -182,16 +182,13 @@ class_frames() {
 	run np_in "$NS_B" attach b0
 	[ "$status" -eq 0 ]
 	[[ "$output" == *"Kubernetes: "*" prefixes classify traffic"* ]]
-	local pcap="$BATS_TEST_TMPDIR/b0.pcap" pid
-	in_ns "$NS_B" tcpdump -q -i b0 -w "$pcap" -U 2>/dev/null &
-	pid=$!
-	sleep 1
+	local pcap="$BATS_TEST_TMPDIR/b0.pcap"
+	np_cap_start "$NS_B" b0 "$pcap"
 	in_ns "$NS_A" ping -c 4 -i 0.05 -q -I 10.244.1.5 10.77.0.2 >/dev/null
 	in_ns "$NS_A" ping -c 3 -i 0.05 -q -I 10.244.2.7 10.77.0.2 >/dev/null
 	in_ns "$NS_A" ping -c 5 -i 0.05 -q -I 192.0.2.9 10.77.0.2 >/dev/null
 	sleep 0.5
-	kill "$pid"
-	wait "$pid" || true
+	np_cap_stop
 	run np_in "$NS_B" -j show k8s
 	[ "$status" -eq 0 ]
 	local got want
@@ -247,15 +244,12 @@ class_frames() {
 	ip -n "$NS_B" route add 10.96.0.0/12 dev b0
 	ip -n "$NS_B" neigh replace 10.96.0.50 lladdr "$mac" dev b0 nud permanent
 	np_in "$NS_B" attach b0 >/dev/null 2>&1
-	local pcap="$BATS_TEST_TMPDIR/b0.pcap" pid
-	in_ns "$NS_B" tcpdump -q -i b0 -w "$pcap" -U 2>/dev/null &
-	pid=$!
-	sleep 1
+	local pcap="$BATS_TEST_TMPDIR/b0.pcap"
+	np_cap_start "$NS_B" b0 "$pcap"
 	in_ns "$NS_B" bash -c 'for i in 1 2 3; do echo x >/dev/udp/10.96.0.50/80; done' || true
 	in_ns "$NS_B" bash -c 'exec 3<>/dev/tcp/10.96.0.50/80' 2>/dev/null &
 	sleep 1
-	kill "$pid"
-	wait "$pid" || true
+	np_cap_stop
 	# Per service, in the kernel: new flows to its ports (TCP 80 only; not the UDP ones).
 	local want
 	want=$(distinct_flows "$pcap" 'ip.dst == 10.96.0.50 && tcp.dstport == 80' ip.src tcp.srcport)
@@ -369,15 +363,12 @@ class_frames() {
 	ip -n "$NS_B" route add 10.244.0.0/16 dev b0
 	ip -n "$NS_B" route add 192.0.2.0/24 dev b0
 	np_in "$NS_B" attach b0 >/dev/null
-	local pcap="$BATS_TEST_TMPDIR/b0.pcap" pid
-	in_ns "$NS_B" tcpdump -q -i b0 -w "$pcap" -U 2>/dev/null &
-	pid=$!
-	sleep 1
+	local pcap="$BATS_TEST_TMPDIR/b0.pcap"
+	np_cap_start "$NS_B" b0 "$pcap"
 	in_ns "$NS_A" ping -c 4 -i 0.05 -q -I 10.244.1.5 10.77.0.2 >/dev/null
 	in_ns "$NS_A" ping -c 5 -i 0.05 -q -I 192.0.2.9 10.77.0.2 >/dev/null
 	sleep 0.5
-	kill "$pid"
-	wait "$pid" || true
+	np_cap_stop
 	run np_in "$NS_B" -j show graph k8s proto icmp
 	[ "$status" -eq 0 ]
 	echo "$output"

@@ -66,10 +66,7 @@ start_scrapers() {
 	k0_rxp=$(dev_counter "$NS_B" b0 rx packets); k0_rxb=$(dev_counter "$NS_B" b0 rx bytes)
 	k0_txp=$(dev_counter "$NS_B" b0 tx packets); k0_txb=$(dev_counter "$NS_B" b0 tx bytes)
 	np_in "$NS_B" attach b0 >/dev/null
-	np_bg "$BATS_TEST_TMPDIR/tcpdump.log" nsenter --net="/run/netns/$NS_B" \
-		tcpdump -i b0 -U --immediate-mode -n -w "$BATS_TEST_TMPDIR/b0.pcap"
-	local dump=$NP_BG_PID
-	np_wait_for 10 grep -q "listening on" "$BATS_TEST_TMPDIR/tcpdump.log"
+	np_cap_start "$NS_B" b0 "$BATS_TEST_TMPDIR/b0.pcap"
 	np_bg "$BATS_TEST_TMPDIR/sink.log" nsenter --net="/run/netns/$NS_B" \
 		socat -u TCP-LISTEN:7002,fork,reuseaddr OPEN:/dev/null
 	np_wait_for 10 bash -c "[ -n \"\$(nsenter --net=/run/netns/$NS_B ss -Hltn 'sport = :7002')\" ]"
@@ -90,7 +87,7 @@ start_scrapers() {
 		was=$now
 		sleep 0.2
 	done
-	np_stop "$dump"
+	np_cap_stop
 	local rxp rxb txp txb flows
 	rxp=$(( $(dev_counter "$NS_B" b0 rx packets) - k0_rxp ))
 	rxb=$(( $(dev_counter "$NS_B" b0 rx bytes) - k0_rxb ))

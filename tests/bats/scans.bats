@@ -11,15 +11,11 @@ setup() {
 	skip_unless_cmd nmap socat tcpdump tshark nstat nft curl python3
 	np_setup_root
 	np_veth_pair
-	PIDS=()
 	TMP="$(mktemp -d)"
 	np_in "$NS_B" attach b0 security >/dev/null
 }
 
 teardown() {
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
 	np_teardown
 	rm -rf "$TMP"
 }
@@ -28,25 +24,7 @@ teardown() {
 # $TMP/NAME.pcap.
 cap_start() {
 	CAP="$TMP/$1.pcap"
-	: >"$CAP.err"
-	# nsenter execs tcpdump: $! is tcpdump itself, so the signal reaches it.
-	nsenter --net="/run/netns/$NS_B" tcpdump -i b0 -nn -s 128 -U --immediate-mode \
-		-w "$CAP" tcp or udp or icmp 2>"$CAP.err" 3>&- &
-	CAP_PID=$!
-	PIDS+=("$CAP_PID")
-	for _ in $(seq 50); do
-		grep -q 'listening on' "$CAP.err" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-cap_stop() {
-	sleep 0.3
-	kill -INT "$CAP_PID"
-	timeout 10 tail --pid="$CAP_PID" -f /dev/null
-	# An oracle that missed packets is no oracle.
-	grep -q '^0 packets dropped by kernel' "$CAP.err"
+	np_cap_start "$NS_B" b0 "$CAP" -s 128 tcp or udp or icmp
 }
 
 # tsh FILTER FIELD...: the fields of the capture's matching packets.
@@ -68,7 +46,7 @@ scan_case() {
 	cap_start "$kind"
 	in_ns "$NS_A" nmap "$flag" -n -T4 -p 1-200 --max-retries 0 --min-rate 1000 \
 		10.77.0.2 >/dev/null
-	cap_stop
+	np_cap_stop
 	PORTS=$(tsh "$filter" "$field" | sort -u | wc -l)
 	PROBES=$(tsh "$filter" frame.number | wc -l)
 	echo "capture: $PROBES $kind probes to $PORTS distinct ports"
@@ -126,7 +104,7 @@ scan_case() {
 	np_in "$NS_B" set security fail-timeout 0.2 scan-window 10 >/dev/null
 	nsenter --net="/run/netns/$NS_B" socat -u TCP-LISTEN:8080,fork,reuseaddr OPEN:/dev/null \
 		3>&- &
-	PIDS+=($!)
+	NP_PIDS+=($!)
 	in_ns "$NS_B" nft -f - <<-EOF
 	table inet np_scans_test {
 		chain input {
@@ -150,7 +128,7 @@ scan_case() {
 			socat -u /dev/null TCP:10.77.0.2:9100,connect-timeout=0.15 2>/dev/null
 		done
 		true'
-	cap_stop
+	np_cap_stop
 	local opens syns rsts dropped
 	opens=$(( $(in_ns "$NS_B" nstat -asz TcpPassiveOpens | awk '/TcpPassiveOpens/ {print $2}') - opens0 ))
 	# Attempts by ports and sequence number: a retransmitted SYN is the same
@@ -186,7 +164,7 @@ scan_case() {
 	[ "$(jq -c '[.fail_conns, .fail_pct, .fail_timeout_ns]' <<<"$output")" = "[20,60,200000000]" ]
 	nsenter --net="/run/netns/$NS_B" socat -u TCP-LISTEN:8080,fork,reuseaddr OPEN:/dev/null \
 		3>&- &
-	PIDS+=($!)
+	NP_PIDS+=($!)
 	sleep 0.3
 	in_ns "$NS_A" sh -c 'for i in $(seq 30); do
 			socat -u /dev/null TCP:10.77.0.2:9001 2>/dev/null
@@ -203,12 +181,12 @@ scan_case() {
 	np_in "$NS_B" set security fail-timeout 0.2 >/dev/null
 	nsenter --net="/run/netns/$NS_B" socat -u TCP-LISTEN:8080,fork,reuseaddr OPEN:/dev/null \
 		3>&- &
-	PIDS+=($!)
+	NP_PIDS+=($!)
 	mkdir "$TMP/www"
 	for i in $(seq 30); do echo "page $i" >"$TMP/www/$i.html"; done
 	nsenter --net="/run/netns/$NS_B" python3 -m http.server -b 10.77.0.2 -d "$TMP/www" 8000 \
 		>/dev/null 2>&1 3>&- &
-	PIDS+=($!)
+	NP_PIDS+=($!)
 	nsenter --net="/run/netns/$NS_B" python3 -c '
 import socket
 s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
@@ -216,7 +194,7 @@ s.bind(("10.77.0.2", 5353))
 while True:
     d, a = s.recvfrom(2048)
     s.sendto(d + b"answer", a)' 3>&- &
-	PIDS+=($!)
+	NP_PIDS+=($!)
 	for _ in $(seq 50); do
 		in_ns "$NS_A" curl -s -o /dev/null http://10.77.0.2:8000/1.html && break
 		sleep 0.1
@@ -244,7 +222,7 @@ assert n == 300, n'
 	sleep 0.5
 	# A last SYN: every attempt before it is past its timeout now.
 	echo hi | in_ns "$NS_A" socat -u - TCP:10.77.0.2:8080
-	cap_stop
+	np_cap_stop
 	local syns web dns
 	syns=$(tsh "tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.dstport==8080" tcp.srcport | sort -u | wc -l)
 	web=$(tsh "tcp.flags.syn==1 && tcp.flags.ack==0 && tcp.dstport==8000" tcp.srcport | sort -u | wc -l)

@@ -10,15 +10,11 @@ setup() {
 	skip_unless_cmd nmap hping3 socat iperf3 tcpdump tshark tcpreplay nstat
 	np_setup_root
 	np_veth_pair
-	PIDS=()
 	TMP="$(mktemp -d)"
 	np_in "$NS_B" attach b0 security >/dev/null
 }
 
 teardown() {
-	for p in "${PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
-	done
 	np_teardown
 	rm -rf "$TMP"
 }
@@ -26,26 +22,7 @@ teardown() {
 # cap_start NAME: capture TCP arriving on b0 into $TMP/NAME.pcap.
 cap_start() {
 	CAP="$TMP/$1.pcap"
-	: >"$CAP.err"
-	# nsenter execs tcpdump: $! is tcpdump itself, so the signal reaches it.
-	# Immediate mode has fixed-size ring frames: a small snaplen fits bursts.
-	nsenter --net="/run/netns/$NS_B" tcpdump -i b0 -nn -s 128 -U --immediate-mode -Q in \
-		-w "$CAP" tcp 2>"$CAP.err" 3>&- &
-	CAP_PID=$!
-	PIDS+=("$CAP_PID")
-	for _ in $(seq 50); do
-		grep -q 'listening on' "$CAP.err" && return 0
-		sleep 0.1
-	done
-	return 1
-}
-
-cap_stop() {
-	sleep 0.3
-	kill -INT "$CAP_PID"
-	timeout 10 tail --pid="$CAP_PID" -f /dev/null
-	# An oracle that missed packets is no oracle.
-	grep -q '^0 packets dropped by kernel' "$CAP.err"
+	np_cap_start "$NS_B" b0 "$CAP" -s 128 -Q in tcp
 }
 
 # tsh FILE FILTER FIELD...: the fields of the matching packets.
@@ -78,11 +55,11 @@ alerts() {
 @test "nmap SYN scan: one port-scan alert naming the attacker, ports as captured" {
 	nsenter --net="/run/netns/$NS_B" "$NP" -j watch alerts count 1 >"$TMP/watch" 3>&- &
 	local wpid=$!
-	PIDS+=("$wpid")
+	NP_PIDS+=("$wpid")
 	wait_watching "$wpid"
 	cap_start scan
 	in_ns "$NS_A" nmap -sS -n -T4 -p 1-200 10.77.0.2 >/dev/null
-	cap_stop
+	np_cap_stop
 	local ports syns
 	ports=$(tsh "$CAP" "$SYN_ONLY && ip.src==10.77.0.1" tcp.dstport | sort -u | wc -l)
 	syns=$(tsh "$CAP" "$SYN_ONLY && ip.src==10.77.0.1" tcp.dstport | wc -l)
@@ -125,16 +102,16 @@ alerts() {
 	np_in "$NS_B" set security syn-rate 20 >/dev/null
 	nsenter --net="/run/netns/$NS_B" socat -u TCP-LISTEN:8080,fork,reuseaddr OPEN:/dev/null \
 		3>&- &
-	PIDS+=($!)
+	NP_PIDS+=($!)
 	nsenter --net="/run/netns/$NS_B" iperf3 -s -1 -p 5201 >/dev/null 3>&- &
-	PIDS+=($!)
+	NP_PIDS+=($!)
 	sleep 0.5
 	local opens0
 	opens0=$(in_ns "$NS_B" nstat -asz TcpPassiveOpens | awk '/TcpPassiveOpens/ {print $2}')
 	cap_start normal
 	in_ns "$NS_A" sh -c 'for i in $(seq 200); do echo hi | socat -u - TCP:10.77.0.2:8080; done'
 	in_ns "$NS_A" iperf3 -c 10.77.0.2 -p 5201 -t 2 >/dev/null
-	cap_stop
+	np_cap_stop
 	local opens syns span
 	opens=$(( $(in_ns "$NS_B" nstat -asz TcpPassiveOpens | awk '/TcpPassiveOpens/ {print $2}') - opens0 ))
 	# Connection attempts, by source port: a SYN the kernel retransmits on a
@@ -158,7 +135,7 @@ alerts() {
 	cap_start flood
 	in_ns "$NS_A" hping3 -q -S -c 30 -i u100000 -p 81 10.77.0.2 >/dev/null 2>&1 || true
 	in_ns "$NS_A" hping3 -q -S -c 30 --faster -p 80 10.77.0.2 >/dev/null 2>&1 || true
-	cap_stop
+	np_cap_stop
 	local slow fast
 	slow=$(tsh "$CAP" "$SYN_ONLY && tcp.dstport==81" frame.number | wc -l)
 	fast=$(tsh "$CAP" "$SYN_ONLY && tcp.dstport==80" frame.number | wc -l)
@@ -387,7 +364,7 @@ kinds() {
 	nsenter --net="/run/netns/$NS_B" "$NP" -j watch alerts kind syn-flood dst 10.0.2.0/24 count 1 \
 		>"$TMP/watch" 3>&- &
 	local wpid=$!
-	PIDS+=("$wpid")
+	NP_PIDS+=("$wpid")
 	wait_watching "$wpid"
 	# The scan comes first and is raised first: the watcher passes it over.
 	replay_both
@@ -489,7 +466,7 @@ kinds() {
 	ip -n "$NS_B" addr add fd77::2/64 dev b0 nodad
 	cap_start scan6
 	in_ns "$NS_A" nmap -6 -sS -n -T4 -p 1-100 fd77::2 >/dev/null
-	cap_stop
+	np_cap_stop
 	local ports
 	ports=$(tsh "$CAP" "$SYN_ONLY && ipv6.src==fd77::1" tcp.dstport | sort -u | wc -l)
 	[ "$ports" -eq 100 ]
