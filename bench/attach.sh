@@ -1,8 +1,9 @@
 #!/bin/bash
 # bench/attach.sh: how long `netprobe attach DEV` (then detach) takes, this
 # build against a build of BASE (a git revision, default HEAD~1), side by
-# side in one run (farm-bench: A and B in turn, medians and the ratio). Most
-# of an attach is the verifier's, once for every program loaded.
+# side in one run: A and B in turn, RUNS pairs after one warm-up pair, the
+# medians and the median of the pairwise ratios. Most of an attach is the
+# verifier's, once for every program loaded.
 #
 #   bench/attach.sh                          (as root, after make)
 #   BASE=8bdb7b3 RUNS=9 bench/attach.sh      (against the tree before a change)
@@ -12,7 +13,6 @@ cd "$(dirname "$0")/.."
 BASE=${BASE:-HEAD~1}
 RUNS=${RUNS:-7}
 [ "$(id -u)" = 0 ] || { echo "Error: run as root (network namespaces, BPF)" >&2; exit 1; }
-command -v farm-bench >/dev/null || { echo "Error: farm-bench is not on PATH" >&2; exit 1; }
 [ -x ./netprobe ] || { echo "Error: build first: make" >&2; exit 1; }
 
 TMP=$(mktemp -d)
@@ -38,13 +38,27 @@ bench_veth_pair "$NS_A" "$NS_B" 10.99.0.1 10.99.0.2
 mount -t bpf bpffs "$TMP/a"
 mount -t bpf bpffs "$TMP/b"
 
-# cycle NETPROBE ROOT PROBE: the shell line that attaches a0 with PROBE, then detaches it.
+# cycle NETPROBE ROOT PROBE: attach a0 with PROBE, then detach it; prints
+# the wall time in seconds.
 cycle() {
-	echo "export NETPROBE_PIN_ROOT=$2/np; ip netns exec $NS_A $1 -q attach a0 $3 >/dev/null && ip netns exec $NS_A $1 -q detach a0 >/dev/null"
+	local t0 t1
+	t0=$(date +%s%N)
+	NETPROBE_PIN_ROOT="$2/np" ip netns exec "$NS_A" "$1" -q attach a0 "$3" >/dev/null
+	NETPROBE_PIN_ROOT="$2/np" ip netns exec "$NS_A" "$1" -q detach a0 >/dev/null
+	t1=$(date +%s%N)
+	echo "scale=3; ($t1 - $t0) / 1000000000" | bc
 }
 
 for probe in tc xdp; do
-	echo "== attach a0 $probe, then detach: A = this build, B = $rev"
-	farm-bench -n "$RUNS" --timeout 600 --vs "sh -c '$(cycle "$TMP/build/netprobe" "$TMP/b" "$probe")'" \
-		-- sh -c "$(cycle "$PWD/netprobe" "$TMP/a" "$probe")"
+	a=() b=() r=()
+	cycle "$PWD/netprobe" "$TMP/a" "$probe" >/dev/null
+	cycle "$TMP/build/netprobe" "$TMP/b" "$probe" >/dev/null
+	for _ in $(seq "$RUNS"); do
+		a+=("$(cycle "$PWD/netprobe" "$TMP/a" "$probe")")
+		b+=("$(cycle "$TMP/build/netprobe" "$TMP/b" "$probe")")
+		r+=("$(echo "scale=4; ${a[-1]} / ${b[-1]}" | bc)")
+	done
+	printf "attach a0 %-4s then detach: this build %.2f s, %s %.2f s, ratio %.2f (medians of %s pairs)\n" \
+		"$probe" "$(printf '%s\n' "${a[@]}" | median)" "$rev" \
+		"$(printf '%s\n' "${b[@]}" | median)" "$(printf '%s\n' "${r[@]}" | median)" "$RUNS"
 done
