@@ -211,7 +211,7 @@ np_cap_start() {
 		-w "$NP_CAP" "$@" 2>"$NP_CAP.err" 3>&- &
 	NP_CAP_PID=$!
 	NP_PIDS+=("$NP_CAP_PID")
-	np_wait_for 5 grep -q 'listening on' "$NP_CAP.err"
+	np_wait_for 10 grep -q 'listening on' "$NP_CAP.err"
 }
 
 # np_cap_stop: end np_cap_start's capture with all it saw written out; fails
