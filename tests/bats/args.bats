@@ -286,9 +286,7 @@ a0_hooks() {
 	[ "$lo_flows" -gt 0 ]
 	np_in "$NS_A" detach a0 >/dev/null
 	[ "$(np_in "$NS_A" -j show flows | jq '[.[] | select(.interface == "a0")] | length')" -eq 0 ]
-	np_in "$NS_A" -q attach a0 >/dev/null
-	run np_in "$NS_A" -j show stats dev a0
-	[ "$(jq '.[0].rx_packets + .[0].tx_packets' <<<"$output")" -eq 0 ]
+	np_zeroed_within "$NS_A" a0 np_in "$NS_A" -q attach a0
 	[ "$(np_in "$NS_A" -j show flows dev a0 | jq length)" -eq 0 ]
 	# lo's flows stay; the removed ones count as deleted, not as evictions.
 	[ "$(np_in "$NS_A" -j show flows dev lo | jq length)" -eq "$lo_flows" ]

@@ -102,6 +102,23 @@ dev_counter() {
 	ip -n "$1" -s -j link show "$2" | jq ".[0].stats64.$3.$4"
 }
 
+# np_zeroed_within NS DEV CMD...: after CMD (a flush, an attach), netprobe's
+# packet counters of NS's DEV hold no more than the kernel counted on DEV from
+# before CMD to after netprobe's read. A veth's own ARP (a neighbour probe
+# some seconds after the last ping) may land in that window; older counts not.
+np_zeroed_within() {
+	local ns="$1" dev="$2" rxp txp out d_rxp d_txp
+	shift 2
+	rxp=$(dev_counter "$ns" "$dev" rx packets); txp=$(dev_counter "$ns" "$dev" tx packets)
+	"$@" >/dev/null || return 1
+	out=$(np_in "$ns" -j show stats dev "$dev") || return 1
+	d_rxp=$(( $(dev_counter "$ns" "$dev" rx packets) - rxp ))
+	d_txp=$(( $(dev_counter "$ns" "$dev" tx packets) - txp ))
+	echo "$out; the kernel's in the window: rx $d_rxp tx $d_txp"
+	jq -e --argjson rx "$d_rxp" --argjson tx "$d_txp" \
+		'.[0] | .rx_packets <= $rx and .tx_packets <= $tx' <<<"$out" >/dev/null
+}
+
 # pcap_replay NS DEV FILE: send a capture out of DEV at top speed.
 pcap_replay() {
 	in_ns "$1" tcpreplay -q -i "$2" --topspeed "$3" >/dev/null 2>&1

@@ -52,24 +52,6 @@ counters_match() {
 	counters_match a0 10.77.0.2
 }
 
-# zeroed_within DEV CMD...: after CMD, netprobe's counters of $NS_A's DEV
-# hold no more than the kernel counted on DEV from before CMD to after the
-# read: the host's own ARP or ND may land in that window, the old counts not.
-zeroed_within() {
-	local dev="$1"; shift
-	local rxp txp
-	rxp=$(dev_counter "$NS_A" "$dev" rx packets); txp=$(dev_counter "$NS_A" "$dev" tx packets)
-	"$@" >/dev/null
-	run np_in "$NS_A" -j show stats dev "$dev"
-	[ "$status" -eq 0 ]
-	local d_rxp d_txp
-	d_rxp=$(( $(dev_counter "$NS_A" "$dev" rx packets) - rxp ))
-	d_txp=$(( $(dev_counter "$NS_A" "$dev" tx packets) - txp ))
-	echo "$output; kernel in the window: rx $d_rxp tx $d_txp"
-	jq -e --argjson rx "$d_rxp" --argjson tx "$d_txp" \
-		'.[0] | .rx_packets <= $rx and .tx_packets <= $tx' <<<"$output"
-}
-
 # Devices below ifindex 1024 count in an array slot, the others in a hash:
 # both kinds side by side, and what flush and detach do to each.
 @test "a device with a high ifindex counts as exactly, and flush and detach zero it" {
@@ -96,12 +78,12 @@ zeroed_within() {
 	for dev in h0 a0; do
 		local peer
 		peer=$( [ "$dev" = h0 ] && echo 10.78.0.2 || echo 10.77.0.2)
-		zeroed_within "$dev" np_in "$NS_A" flush stats dev "$dev"
+		np_zeroed_within "$NS_A" "$dev" np_in "$NS_A" flush stats dev "$dev"
 		in_ns "$NS_A" ping -c 10 -i 0.01 -q "$peer" >/dev/null
 		np_in "$NS_A" -j show stats dev "$dev" | jq -e '.[0].tx_packets >= 10'
 		# A detach forgets the counters: a new attach starts from 0.
 		np_in "$NS_A" detach "$dev" >/dev/null
-		zeroed_within "$dev" np_in "$NS_A" attach "$dev"
+		np_zeroed_within "$NS_A" "$dev" np_in "$NS_A" attach "$dev"
 	done
 }
 
